@@ -1,0 +1,46 @@
+/* Layout helpers and the validated entry point that dispatches to an implementation. */
+#include "internal.h"
+
+mha_strides mha_strides_bshd(int64_t seq_len, int64_t heads, int64_t head_dim)
+{
+    mha_strides s = {seq_len * heads * head_dim, heads * head_dim, head_dim};
+    return s;
+}
+
+mha_strides mha_strides_bhsd(int64_t seq_len, int64_t heads, int64_t head_dim)
+{
+    mha_strides s = {heads * seq_len * head_dim, head_dim, seq_len * head_dim};
+    return s;
+}
+
+size_t mha_workspace_size(const mha_impl *impl, const mha_args *args)
+{
+    if (!impl || !args || !impl->workspace)
+        return 0;
+    return impl->workspace(&args->shape, mha_resolve_threads(args->threads), args->probs != NULL);
+}
+
+mha_status mha_attention(const mha_impl *impl, const mha_args *args)
+{
+    mha_status st = mha_validate(impl, args);
+    if (st != MHA_OK)
+        return st;
+
+    mha_args resolved = *args;
+    resolved.scale = mha_resolve_scale(args->scale, args->shape.head_dim);
+    resolved.threads = mha_resolve_threads(args->threads);
+
+    void *workspace = args->workspace, *owned = NULL;
+    size_t need = mha_workspace_size(impl, &resolved);
+    if (need > 0 && !workspace) {
+        owned = workspace = mha_alloc(need);
+        if (!owned)
+            return mha_fail(MHA_ERR_OUT_OF_MEMORY, "workspace of %zu bytes for '%s' could not be allocated",
+                            need, impl->name);
+    }
+    resolved.workspace = workspace;
+    resolved.workspace_bytes = workspace ? (args->workspace ? args->workspace_bytes : need) : 0;
+    impl->attention(&resolved, workspace);
+    mha_free(owned);
+    return MHA_OK;
+}

@@ -1,0 +1,81 @@
+/* Helpers shared by the library's own files; not part of the public interface. */
+#ifndef MHA_INTERNAL_H
+#define MHA_INTERNAL_H
+
+#include "mha.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define MHA_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MHA_PRINTF(f, a)
+#endif
+
+/* Records the message returned by mha_last_error() and returns status. */
+mha_status mha_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);
+
+/* Threads to use for a request of n (0 = all cores). */
+int mha_resolve_threads(int requested);
+
+/* scale, or 1/sqrt(Dh) when scale == 0. */
+float mha_resolve_scale(float scale, int64_t head_dim);
+
+/* 64-byte aligned allocation; NULL on failure or size 0. */
+void *mha_alloc(size_t bytes);
+void mha_free(void *p);
+
+/* The portable matmul the layer uses when an implementation has none. */
+MHA_MATMUL_FN(mha_matmul_portable);
+
+/*
+ * Pointers to row (b, s, h) of a strided view. Offsets are computed in
+ * int64_t; validation has proved that the whole view fits.
+ */
+static inline const float *mha_row(const float *base, mha_strides st,
+                                   int64_t b, int64_t s, int64_t h)
+{
+    return base + b * st.batch + s * st.seq + h * st.head;
+}
+
+static inline float *mha_row_mut(float *base, mha_strides st, int64_t b,
+                                 int64_t s, int64_t h)
+{
+    return base + b * st.batch + s * st.seq + h * st.head;
+}
+
+/* Mask row (b, h, i) or NULL when there is no mask. */
+static inline const float *mha_mask_row(const mha_args *a, int64_t b,
+                                        int64_t h, int64_t i)
+{
+    if (!a->mask)
+        return NULL;
+    return a->mask + b * a->mask_strides.batch + h * a->mask_strides.head +
+           i * a->mask_strides.row;
+}
+
+/*
+ * Number of keys query row i may see under the causal flag: keys
+ * j < mha_causal_limit(i) are visible, bottom-right aligned
+ * (j <= i + Skv - Sq). Without the flag, all Skv keys.
+ * May be <= 0 (row fully masked) when Sq > Skv.
+ */
+static inline int64_t mha_causal_limit(const mha_args *a, int64_t i)
+{
+    if (!a->causal)
+        return a->shape.kv_len;
+    int64_t lim = i + a->shape.kv_len - a->shape.q_len + 1;
+    if (lim < 0)
+        return 0;
+    return lim < a->shape.kv_len ? lim : a->shape.kv_len;
+}
+
+/* Query heads per key/value head: query head h reads kv head h / group. */
+static inline int64_t mha_group_size(const mha_shape *s)
+{
+    return s->heads / s->kv_heads;
+}
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * The float64 reference: the naive algorithm with every intermediate in
+ * double. The golden vectors are generated from it, and large shapes are
+ * checked against it on the fly.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* One (b, h) slice: scores, softmax and weighted sum in double. */
+static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h,
+                           double *scores, double *out, double *probs)
+{
+    const mha_shape *s = &a->shape;
+    const int64_t kvh = h / mha_group_size(s), dh = s->head_dim;
+    for (int64_t i = 0; i < s->q_len; i++) {
+        const float *q = mha_row(a->q, a->q_strides, b, i, h);
+        const float *mask = mha_mask_row(a, b, h, i);
+        const int64_t visible = mha_causal_limit(a, i);
+        double m = -INFINITY;
+        for (int64_t j = 0; j < s->kv_len; j++) {
+            double add = mask ? (double)mask[j] : 0.0;
+            if (j >= visible || add == -INFINITY) {
+                scores[j] = -INFINITY;
+                continue;
+            }
+            const float *k = mha_row(a->k, a->k_strides, b, j, kvh);
+            double dot = 0.0;
+            for (int64_t d = 0; d < dh; d++)
+                dot += (double)q[d] * (double)k[d];
+            scores[j] = scale * dot + add;
+            if (scores[j] > m || isnan(scores[j]))
+                m = isnan(m) ? m : scores[j];
+        }
+        double *o = out + ((b * s->q_len + i) * s->heads + h) * dh;
+        double *p = probs ? probs + ((b * s->heads + h) * s->q_len + i) * s->kv_len : NULL;
+        memset(o, 0, (size_t)dh * sizeof *o);
+        if (m == -INFINITY) { /* every key masked: zeros, not NaN */
+            if (p)
+                memset(p, 0, (size_t)s->kv_len * sizeof *p);
+            continue;
+        }
+        double l = 0.0;
+        for (int64_t j = 0; j < s->kv_len; j++) {
+            scores[j] = scores[j] == -INFINITY ? 0.0 : exp(scores[j] - m);
+            l += scores[j];
+        }
+        for (int64_t j = 0; j < s->kv_len; j++) {
+            double pj = scores[j] / l;
+            if (p)
+                p[j] = pj;
+            if (j >= visible || (mask && mask[j] == -INFINITY))
+                continue; /* masked keys are never read */
+            const float *v = mha_row(a->v, a->v_strides, b, j, kvh);
+            for (int64_t d = 0; d < dh; d++)
+                o[d] += pj * (double)v[d];
+        }
+    }
+}
+
+mha_status mha_reference(const mha_args *args, double *out, double *probs)
+{
+    static const mha_impl shape_only = {MHA_ABI_VERSION, "reference", "reference", "c",
+                                        "float64 reference", 0, MHA_CAP_PROBS, 0, NULL,
+                                        (mha_attention_fn *)1, NULL};
+    mha_status st = mha_validate(&shape_only, args);
+    if (st != MHA_OK)
+        return st;
+    if (!out)
+        return mha_fail(MHA_ERR_NULL_POINTER, "out is NULL: expected a [B][Sq][H][Dh] double buffer");
+    const mha_shape *s = &args->shape;
+    const double scale = args->scale != 0.0f ? (double)args->scale : 1.0 / sqrt((double)s->head_dim);
+    const int threads = mha_resolve_threads(args->threads);
+    double *scratch = malloc((size_t)threads * (size_t)s->kv_len * sizeof(double));
+    if (!scratch)
+        return mha_fail(MHA_ERR_OUT_OF_MEMORY, "reference: %lld scores per thread could not be allocated",
+                        (long long)s->kv_len);
+    const int64_t slices = s->batch * s->heads;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+#endif
+    for (int64_t bh = 0; bh < slices; bh++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        reference_head(args, scale, bh / s->heads, bh % s->heads, scratch + (size_t)t * s->kv_len, out, probs);
+    }
+    free(scratch);
+    return MHA_OK;
+}

@@ -1,0 +1,236 @@
+/* mha attend: run one implementation on a user's .npy arrays. */
+#include "cli.h"
+#include "mha.h"
+#include "npy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: mha attend --q Q.npy --k K.npy --v V.npy --out O.npy [options]\n\n"
+           "Runs one implementation on your arrays.\n\n"
+           "  --q FILE        queries (B, Sq, H, Dh) or (Sq, H, Dh)\n"
+           "  --k FILE        keys (B, Skv, Hkv, Dh) or (Skv, Hkv, Dh); Hkv divides H\n"
+           "  --v FILE        values, same shape as keys\n"
+           "  --out FILE      output, written as float32 with the shape of Q\n"
+           "  --impl NAME     implementation (default: the best one for this CPU; see 'mha list')\n"
+           "  --mask FILE     additive mask (Sq, Skv) or (B|1, H|1, Sq, Skv); -inf hides a key\n"
+           "  --causal        causal mask, aligned bottom-right (query i sees keys j <= i + Skv - Sq)\n"
+           "  --scale X       score scale (default 1/sqrt(Dh))\n"
+           "  --threads N     threads (default 0: all cores)\n"
+           "  --probs FILE    also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)\n\n"
+           "Inputs are little-endian float32 or float64 .npy files (float64 is rounded to\n"
+           "float32); C order is read as is, Fortran order is converted to C order.\n");
+}
+
+typedef struct input {
+    const char *opt, *path;
+    npy_array arr;
+    float *f32;
+} input;
+
+static int load(input *in)
+{
+    char err[512];
+    if (npy_read(in->path, &in->arr, err, sizeof err)) {
+        fprintf(stderr, "mha attend: %s %s\n", in->opt, err);
+        return -1;
+    }
+    in->f32 = npy_to_f32(&in->arr);
+    if (!in->f32) {
+        fprintf(stderr, "mha attend: %s %s: out of memory\n", in->opt, in->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Splits a (B, S, H, Dh) or (S, H, Dh) shape; B = 1 for 3-D. */
+static int split_shape(const input *in, int64_t *b, int64_t *s, int64_t *h, int64_t *d)
+{
+    const npy_array *a = &in->arr;
+    char shp[96];
+    if (a->ndim != 3 && a->ndim != 4) {
+        fprintf(stderr, "mha attend: %s %s: shape %s has %d dimensions, expected (B, S, H, Dh) or (S, H, Dh)\n",
+                in->opt, in->path, npy_shape_str(a->ndim, a->shape, shp, sizeof shp), a->ndim);
+        return -1;
+    }
+    int o = a->ndim - 3;
+    *b = o ? a->shape[0] : 1;
+    *s = a->shape[o];
+    *h = a->shape[o + 1];
+    *d = a->shape[o + 2];
+    if (*b == 0 || *s == 0 || *h == 0 || *d == 0) {
+        fprintf(stderr, "mha attend: %s %s: shape %s has an empty dimension, expected all > 0\n", in->opt, in->path,
+                npy_shape_str(a->ndim, a->shape, shp, sizeof shp));
+        return -1;
+    }
+    return 0;
+}
+
+static int shape_error(const input *in, const char *what, long long got, long long want, const char *from)
+{
+    fprintf(stderr, "mha attend: %s %s: %s is %lld, expected %lld (%s)\n", in->opt, in->path, what, got, want, from);
+    return EXIT_FAILED;
+}
+
+static int run(input *in, const char *impl_name, int causal, float scale, int threads, const char *out_path,
+               const char *probs_path)
+{
+    input *q = &in[0], *k = &in[1], *v = &in[2], *mask = in[3].path ? &in[3] : NULL;
+    int64_t B, Sq, H, Dh, Bk, Skv, Hkv, Dk, Bv, Sv, Hv, Dv;
+    if (split_shape(q, &B, &Sq, &H, &Dh) || split_shape(k, &Bk, &Skv, &Hkv, &Dk) ||
+        split_shape(v, &Bv, &Sv, &Hv, &Dv))
+        return EXIT_FAILED;
+    if (k->arr.ndim != q->arr.ndim || v->arr.ndim != q->arr.ndim) {
+        const input *bad = k->arr.ndim != q->arr.ndim ? k : v;
+        return shape_error(bad, "the number of dimensions", bad->arr.ndim, q->arr.ndim, "that of --q");
+    }
+    if (Bk != B) return shape_error(k, "batch", Bk, B, "batch of --q");
+    if (Dk != Dh) return shape_error(k, "head_dim", Dk, Dh, "head_dim of --q");
+    if (H % Hkv != 0) {
+        fprintf(stderr, "mha attend: --k %s: %lld kv heads do not divide the %lld query heads of --q "
+                "(expected a divisor of %lld)\n", k->path, (long long)Hkv, (long long)H, (long long)H);
+        return EXIT_FAILED;
+    }
+    if (Bv != B) return shape_error(v, "batch", Bv, B, "batch of --q");
+    if (Sv != Skv) return shape_error(v, "sequence length", Sv, Skv, "that of --k");
+    if (Hv != Hkv) return shape_error(v, "kv heads", Hv, Hkv, "those of --k");
+    if (Dv != Dh) return shape_error(v, "head_dim", Dv, Dh, "head_dim of --q");
+
+    mha_args a;
+    memset(&a, 0, sizeof a);
+    a.shape = (mha_shape){B, H, Hkv, Sq, Skv, Dh};
+    a.q = q->f32; a.q_strides = mha_strides_bshd(Sq, H, Dh);
+    a.k = k->f32; a.k_strides = mha_strides_bshd(Skv, Hkv, Dh);
+    a.v = v->f32; a.v_strides = mha_strides_bshd(Skv, Hkv, Dh);
+    a.causal = causal;
+    a.scale = scale;
+    a.threads = threads;
+    if (mask) {
+        const npy_array *m = &mask->arr;
+        char shp[96];
+        int ok = m->ndim == 2 || m->ndim == 4;
+        const int64_t *ms = m->shape + (m->ndim - 2);
+        ok = ok && ms[0] == Sq && ms[1] == Skv;
+        if (ok && m->ndim == 4)
+            ok = (m->shape[0] == 1 || m->shape[0] == B) && (m->shape[1] == 1 || m->shape[1] == H);
+        if (!ok) {
+            fprintf(stderr, "mha attend: --mask %s: shape %s, expected (%lld, %lld) or (B|1, H|1, %lld, %lld) "
+                    "with B = %lld, H = %lld\n", mask->path, npy_shape_str(m->ndim, m->shape, shp, sizeof shp),
+                    (long long)Sq, (long long)Skv, (long long)Sq, (long long)Skv, (long long)B, (long long)H);
+            return EXIT_FAILED;
+        }
+        a.mask = mask->f32;
+        a.mask_strides.row = Skv;
+        if (m->ndim == 4) {
+            a.mask_strides.head = m->shape[1] == 1 ? 0 : Sq * Skv;
+            a.mask_strides.batch = m->shape[0] == 1 ? 0 : m->shape[1] * Sq * Skv;
+        }
+    }
+
+    const mha_impl *impl = impl_name ? mha_impl_find(impl_name) : mha_impl_best();
+    if (!impl) {
+        fprintf(stderr, "mha attend: --impl %s: no such implementation in this build (see 'mha list')\n", impl_name);
+        return EXIT_USAGE;
+    }
+    size_t out_count = (size_t)(B * Sq * H * Dh), probs_count = (size_t)(B * H * Sq * Skv);
+    float *out = malloc(out_count * sizeof *out);
+    float *probs = probs_path ? malloc(probs_count * sizeof *probs) : NULL;
+    int rc = EXIT_FAILED;
+    if (!out || (probs_path && !probs)) {
+        fprintf(stderr, "mha attend: out of memory for the outputs\n");
+        goto done;
+    }
+    a.out = out; a.out_strides = mha_strides_bshd(Sq, H, Dh);
+    a.probs = probs;
+    mha_status st = mha_attention(impl, &a);
+    if (st != MHA_OK) {
+        fprintf(stderr, "mha attend: %s: %s\n", mha_status_str(st), mha_last_error());
+        goto done;
+    }
+    char err[512];
+    if (npy_write(out_path, NPY_F32, q->arr.ndim, q->arr.shape, out, err, sizeof err)) {
+        fprintf(stderr, "mha attend: --out %s\n", err);
+        goto done;
+    }
+    if (probs_path) {
+        int64_t pshape[4] = {B, H, Sq, Skv};
+        int pnd = q->arr.ndim;
+        if (npy_write(probs_path, NPY_F32, pnd, pshape + (4 - pnd), probs, err, sizeof err)) {
+            fprintf(stderr, "mha attend: --probs %s\n", err);
+            goto done;
+        }
+    }
+    fprintf(stderr, "mha attend: %s: B=%lld H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld -> %s\n", impl->name,
+            (long long)B, (long long)H, (long long)Hkv, (long long)Sq, (long long)Skv, (long long)Dh, out_path);
+    rc = EXIT_OK;
+done:
+    free(out);
+    free(probs);
+    return rc;
+}
+
+MHA_CMD_FN(cmd_attend)
+{
+    input in[4] = {{"--q", NULL, {0}, NULL}, {"--k", NULL, {0}, NULL}, {"--v", NULL, {0}, NULL},
+                   {"--mask", NULL, {0}, NULL}};
+    const char *impl = NULL, *out = NULL, *probs = NULL;
+    int causal = 0;
+    float scale = 0.0f;
+    int64_t threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (cli_is_help(o)) {
+            help();
+            return EXIT_OK;
+        }
+        if (strcmp(o, "--causal") == 0) {
+            causal = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage_error("attend", "%s needs a value", o);
+        const char *val = argv[++i];
+        int matched = 0;
+        for (int t = 0; t < 4; t++)
+            if (strcmp(o, in[t].opt) == 0) {
+                in[t].path = val;
+                matched = 1;
+            }
+        if (matched)
+            continue;
+        if (strcmp(o, "--impl") == 0)
+            impl = val;
+        else if (strcmp(o, "--out") == 0)
+            out = val;
+        else if (strcmp(o, "--probs") == 0)
+            probs = val;
+        else if (strcmp(o, "--scale") == 0) {
+            if (cli_parse_float("attend", o, val, &scale))
+                return EXIT_USAGE;
+        } else if (strcmp(o, "--threads") == 0) {
+            if (cli_parse_int("attend", o, val, 0, 4096, &threads))
+                return EXIT_USAGE;
+        } else
+            return cli_usage_error("attend", "unknown option '%s'", o);
+    }
+    for (int t = 0; t < 3; t++)
+        if (!in[t].path)
+            return cli_usage_error("attend", "%s is required", in[t].opt);
+    if (!out)
+        return cli_usage_error("attend", "--out is required");
+
+    int rc = EXIT_FAILED;
+    for (int t = 0; t < 4; t++)
+        if (in[t].path && load(&in[t]))
+            goto done;
+    rc = run(in, impl, causal, scale, (int)threads, out, probs);
+done:
+    for (int t = 0; t < 4; t++) {
+        npy_free(&in[t].arr);
+        free(in[t].f32);
+    }
+    return rc;
+}

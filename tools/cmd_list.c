@@ -1,0 +1,59 @@
+/* mha list: the registry as a table. */
+#include "cli.h"
+#include "mha.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: mha list [--names]\n\n"
+           "Lists every implementation compiled into this build: its ISA, whether it\n"
+           "runs on this CPU (and if not, why), its capabilities and a summary.\n\n"
+           "  --names   print only the names of the runnable implementations, one a line\n"
+           "\nThe environment variable MHA_CPU_LEVEL (baseline, avx2, avx512 on x86-64;\n"
+           "baseline, neon on AArch64) masks CPU features to force fallbacks.\n");
+}
+
+static const char *caps_text(uint32_t caps, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", caps & MHA_CAP_PROBS ? "probs " : "",
+             caps & MHA_CAP_DETERMINISTIC ? "deterministic " : "", caps & MHA_CAP_THREADS ? "threads" : "");
+    return buf;
+}
+
+MHA_CMD_FN(cmd_list)
+{
+    int names_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            help();
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--names") == 0)
+            names_only = 1;
+        else
+            return cli_usage_error("list", "unknown option '%s'", argv[i]);
+    }
+    if (names_only) {
+        for (size_t i = 0; i < mha_impl_count(); i++)
+            if (mha_impl_runnable(mha_impl_get(i), NULL, 0))
+                printf("%s\n", mha_impl_get(i)->name);
+        return EXIT_OK;
+    }
+    char feats[128], caps[64], why[160];
+    printf("CPU features: %s", mha_cpu_feature_names(mha_cpu_detected(), feats, sizeof feats));
+    if (mha_cpu_features() != mha_cpu_detected())
+        printf(" (usable after mask: %s)", mha_cpu_feature_names(mha_cpu_features(), feats, sizeof feats));
+    printf("\nbest here: %s\n\n", mha_impl_best()->name);
+    printf("%-16s %-8s %-26s %-28s %s\n", "name", "isa", "runs here", "capabilities", "summary");
+    for (size_t i = 0; i < mha_impl_count(); i++) {
+        const mha_impl *impl = mha_impl_get(i);
+        int ok = mha_impl_runnable(impl, why, sizeof why);
+        char runs[200];
+        snprintf(runs, sizeof runs, "%s%s", ok ? "yes" : "no: ", ok ? "" : why);
+        printf("%-16s %-8s %-26s %-28s %s\n", impl->name, impl->isa, runs,
+               caps_text(impl->caps, caps, sizeof caps), impl->summary);
+    }
+    return EXIT_OK;
+}

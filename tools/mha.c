@@ -1,0 +1,45 @@
+/* The `mha` program: one subcommand per job, each in its own cmd_*.c file. */
+#include "cli.h"
+#include "mha.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct subcommand {
+    const char *name;
+    MHA_CMD_FN((*run));
+    const char *summary;
+} subcommands[] = {
+    {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
+    {"attend", cmd_attend, "run one implementation on .npy arrays"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mha <command> [options]\n       mha --version\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(f, "\n'mha <command> --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mha %s (ABI %d)\n", MHA_VERSION_STRING, MHA_ABI_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mha: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

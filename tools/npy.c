@@ -1,0 +1,287 @@
+/* .npy reading and writing; see npy.h for what is accepted. */
+#include "npy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...) do { snprintf(err, err_size, __VA_ARGS__); return -1; } while (0)
+
+static const char magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+const char *npy_shape_str(int ndim, const int64_t *shape, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, ndim == 1 ? ",)" : ")");
+    return buf;
+}
+
+/* Finds 'key': in the header dict and returns a pointer just past the colon. */
+static const char *find_key(const char *h, const char *end, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = h; p + n + 2 < end; p++)
+        if ((*p == '\'' || *p == '"') && memcmp(p + 1, key, n) == 0 && p[n + 1] == *p) {
+            p += n + 2;
+            while (p < end && (*p == ' ' || *p == ':'))
+                p++;
+            return p;
+        }
+    return NULL;
+}
+
+static int parse_header(const char *h, size_t len, npy_array *out, int *fortran, char *err, size_t err_size)
+{
+    const char *end = h + len;
+    const char *d = find_key(h, end, "descr");
+    if (!d || d + 5 > end)
+        FAIL("header has no 'descr' (dtype)");
+    char q = *d;
+    if (q != '\'' && q != '"')
+        FAIL("header 'descr' is not a string (structured dtypes are not supported)");
+    const char *d_end = memchr(d + 1, q, (size_t)(end - d - 1));
+    if (!d_end)
+        FAIL("header 'descr' string is not closed");
+    size_t dlen = (size_t)(d_end - d - 1);
+    if (dlen == 3 && memcmp(d + 1, "<f4", 3) == 0)
+        out->dtype = NPY_F32;
+    else if (dlen == 3 && memcmp(d + 1, "<f8", 3) == 0)
+        out->dtype = NPY_F64;
+    else
+        FAIL("dtype '%.*s': expected little-endian float32 '<f4' or float64 '<f8'", (int)(dlen < 32 ? dlen : 32),
+             d + 1);
+
+    const char *f = find_key(h, end, "fortran_order");
+    if (!f)
+        FAIL("header has no 'fortran_order'");
+    if (end - f >= 4 && memcmp(f, "True", 4) == 0)
+        *fortran = 1;
+    else if (end - f >= 5 && memcmp(f, "False", 5) == 0)
+        *fortran = 0;
+    else
+        FAIL("header 'fortran_order' is neither True nor False");
+
+    const char *s = find_key(h, end, "shape");
+    if (!s || s >= end || *s != '(')
+        FAIL("header has no 'shape' tuple");
+    s++;
+    out->ndim = 0;
+    out->count = 1;
+    for (;;) {
+        while (s < end && (*s == ' ' || *s == ','))
+            s++;
+        if (s >= end)
+            FAIL("header 'shape' tuple is not closed");
+        if (*s == ')')
+            break;
+        if (*s < '0' || *s > '9')
+            FAIL("header 'shape' has a non-integer entry");
+        uint64_t v = 0;
+        while (s < end && *s >= '0' && *s <= '9') {
+            if (v > (UINT64_C(1) << 62) / 10)
+                FAIL("header 'shape' entry is too large");
+            v = v * 10 + (uint64_t)(*s++ - '0');
+        }
+        if (out->ndim == NPY_MAX_DIMS)
+            FAIL("array has more than %d dimensions", NPY_MAX_DIMS);
+        out->shape[out->ndim++] = (int64_t)v;
+        if (v && out->count > SIZE_MAX / v)
+            FAIL("shape's element count overflows size_t");
+        out->count *= (size_t)v;
+    }
+    return 0;
+}
+
+/* Fortran order: element (i0, ..., in-1) is at sum i_k * prod_{m<k} n_m. */
+static void fortran_to_c(const npy_array *a, const char *src, char *dst)
+{
+    size_t es = (size_t)a->dtype, idx[NPY_MAX_DIMS] = {0};
+    for (size_t c = 0; c < a->count; c++) {
+        size_t off = 0, mul = 1;
+        for (int k = 0; k < a->ndim; k++) {
+            off += idx[k] * mul;
+            mul *= (size_t)a->shape[k];
+        }
+        memcpy(dst + c * es, src + off * es, es);
+        for (int k = a->ndim - 1; k >= 0; k--) { /* C order: last index fastest */
+            if (++idx[k] < (size_t)a->shape[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+}
+
+int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t err_size)
+{
+    const unsigned char *b = bytes;
+    memset(out, 0, sizeof *out);
+    if (size < 10 || memcmp(b, magic, 6) != 0)
+        FAIL("not a .npy file (no \\x93NUMPY magic)");
+    unsigned major = b[6];
+    size_t hlen, start;
+    if (major == 1) {
+        hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        start = 10;
+    } else if (major == 2 || major == 3) {
+        if (size < 12)
+            FAIL("truncated .npy header");
+        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        start = 12;
+    } else {
+        FAIL(".npy format version %u.%u: expected 1.x, 2.x or 3.x", major, b[7]);
+    }
+    if (hlen > size - start)
+        FAIL("header length %zu runs past the end of the file (%zu bytes)", hlen, size);
+    int fortran = 0;
+    if (parse_header((const char *)b + start, hlen, out, &fortran, err, err_size))
+        return -1;
+    size_t data_off = start + hlen, es = (size_t)out->dtype;
+    if (out->count > SIZE_MAX / es)
+        FAIL("data size overflows size_t");
+    size_t need = out->count * es;
+    if (size - data_off != need)
+        FAIL("shape %s of %s needs %zu data bytes, file has %zu",
+             npy_shape_str(out->ndim, out->shape, (char[96]){0}, 96), out->dtype == NPY_F32 ? "float32" : "float64",
+             need, size - data_off);
+    out->data = malloc(need ? need : 1);
+    if (!out->data)
+        FAIL("out of memory for %zu bytes", need);
+    if (fortran && out->ndim > 1)
+        fortran_to_c(out, (const char *)b + data_off, out->data);
+    else
+        memcpy(out->data, b + data_off, need);
+    return 0;
+}
+
+int npy_read(const char *path, npy_array *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        FAIL("%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t size = 0, cap = 0;
+    for (;;) {
+        if (size == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                FAIL("%s: out of memory", path);
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + size, 1, cap - size, f);
+        size += n;
+        if (n == 0)
+            break;
+    }
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        free(buf);
+        FAIL("%s: read error", path);
+    }
+    char inner[256];
+    int rc = npy_parse(buf, size, out, inner, sizeof inner);
+    free(buf);
+    if (rc)
+        FAIL("%s: %s", path, inner);
+    return 0;
+}
+
+float *npy_to_f32(const npy_array *a)
+{
+    float *dst = malloc(a->count ? a->count * sizeof *dst : 1);
+    if (!dst)
+        return NULL;
+    for (size_t i = 0; i < a->count; i++)
+        dst[i] = a->dtype == NPY_F32 ? ((const float *)a->data)[i] : (float)((const double *)a->data)[i];
+    return dst;
+}
+
+double *npy_to_f64(const npy_array *a)
+{
+    double *dst = malloc(a->count ? a->count * sizeof *dst : 1);
+    if (!dst)
+        return NULL;
+    for (size_t i = 0; i < a->count; i++)
+        dst[i] = a->dtype == NPY_F64 ? ((const double *)a->data)[i] : (double)((const float *)a->data)[i];
+    return dst;
+}
+
+void npy_free(npy_array *a)
+{
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+int npy_encode(npy_dtype dtype, int ndim, const int64_t *shape, const void *data, void **bytes, size_t *size)
+{
+    if (ndim < 0 || ndim > NPY_MAX_DIMS)
+        return -1;
+    char dict[512], shp[256];
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0 || (shape[i] && count > SIZE_MAX / (size_t)shape[i]))
+            return -1;
+        count *= (size_t)shape[i];
+    }
+    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                     dtype == NPY_F32 ? "<f4" : "<f8", npy_shape_str(ndim, shape, shp, sizeof shp));
+    if (n < 0 || (size_t)n >= sizeof dict - 64)
+        return -1;
+    size_t hlen = (size_t)n + 1; /* + '\n' */
+    size_t total_header = (10 + hlen + 63) / 64 * 64;
+    hlen = total_header - 10;
+    size_t data_bytes = count * (size_t)dtype;
+    unsigned char *buf = malloc(total_header + data_bytes);
+    if (!buf)
+        return -1;
+    memcpy(buf, magic, 6);
+    buf[6] = 1;
+    buf[7] = 0;
+    buf[8] = (unsigned char)(hlen & 0xff);
+    buf[9] = (unsigned char)(hlen >> 8);
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', hlen - (size_t)n - 1);
+    buf[total_header - 1] = '\n';
+    if (data_bytes)
+        memcpy(buf + total_header, data, data_bytes);
+    *bytes = buf;
+    *size = total_header + data_bytes;
+    return 0;
+}
+
+int npy_write(const char *path, npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,
+              size_t err_size)
+{
+    void *bytes;
+    size_t size;
+    if (npy_encode(dtype, ndim, shape, data, &bytes, &size))
+        FAIL("%s: cannot encode (bad shape or out of memory)", path);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        free(bytes);
+        FAIL("%s: path too long", path);
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        free(bytes);
+        FAIL("%s: cannot create: %s", tmp, strerror(errno));
+    }
+    int ok = fwrite(bytes, 1, size, f) == size;
+    ok &= fclose(f) == 0;
+    free(bytes);
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        FAIL("%s: write failed: %s", path, strerror(e));
+    }
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * Reading and writing NumPy .npy files (format versions 1.0, 2.0, 3.0).
+ * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+ * Reads little-endian float32 ('<f4') and float64 ('<f8') in C or Fortran
+ * order (Fortran order is converted to C order on reading); writes
+ * version 1.0, C order, header padded so the data starts at a multiple of
+ * 64 bytes, byte-identical for identical arrays.
+ */
+#ifndef MHA_NPY_H
+#define MHA_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NPY_MAX_DIMS 8
+
+typedef enum npy_dtype { NPY_F32 = 4, NPY_F64 = 8 } npy_dtype;
+
+typedef struct npy_array {
+    npy_dtype dtype;
+    int ndim;
+    int64_t shape[NPY_MAX_DIMS];
+    size_t count;  /* product of shape */
+    void *data;    /* count elements of dtype, C order, malloc'd */
+} npy_array;
+
+/* Parse a whole .npy image. Returns 0, or -1 with a message in err. */
+int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t err_size);
+
+/* Read a file. Returns 0, or -1 with "PATH: what is wrong" in err. */
+int npy_read(const char *path, npy_array *out, char *err, size_t err_size);
+
+/* The array's elements as float32 (a fresh malloc'd copy), NULL if out of memory. */
+float *npy_to_f32(const npy_array *a);
+
+/* The array's elements as float64 (a fresh malloc'd copy), NULL if out of memory. */
+double *npy_to_f64(const npy_array *a);
+
+void npy_free(npy_array *a);
+
+/*
+ * Serialise to a malloc'd buffer (*bytes, *size). Returns 0 or -1 (out of
+ * memory, bad shape). data holds count elements of dtype in C order.
+ */
+int npy_encode(npy_dtype dtype, int ndim, const int64_t *shape, const void *data, void **bytes, size_t *size);
+
+/*
+ * Write a file atomically: to PATH.tmp, then rename. Returns 0, or -1 with
+ * "PATH: reason" in err.
+ */
+int npy_write(const char *path, npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,
+              size_t err_size);
+
+/* "(2, 3, 4)" */
+const char *npy_shape_str(int ndim, const int64_t *shape, char *buf, size_t size);
+
+#endif
