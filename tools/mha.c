@@ -12,6 +12,8 @@ static const struct subcommand {
 } subcommands[] = {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
+    {"check", cmd_check, "conformance suite: every case and property on every implementation"},
+    {"vectors", cmd_vectors, "generate or verify the golden vectors of the conformance suite"},
 };
 
 static void usage(FILE *f)
