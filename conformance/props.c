@@ -45,7 +45,7 @@ static void prop_fail(prop *p, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     printf("FAIL  %s  %s\n      %s\n      rerun: %s --case %s\n", p->o->label, p->r.id, msg, p->o->rerun, p->r.id);
-    snprintf(p->r.reason, sizeof p->r.reason, "%.95s", msg);
+    snprintf(p->r.reason, sizeof p->r.reason, "%s", msg);
     p->r.units = INFINITY;
 }
 
@@ -94,8 +94,8 @@ static void compare(prop *p, const char *what, const float *a, const float *b, s
     err_stats st;
     compare_values(a, NULL, bd, n, &st);
     if (st.nan_mismatch || st.max_abs > tol)
-        prop_fail(p, "%s differ by %.3g at flat index %zu (%.9g vs %.9g), allowed %.3g", what, st.max_abs,
-                  st.worst, st.got, st.want, tol);
+        prop_fail(p, "%s differ: error %.3g exceeds %.3g (2 x tolerance) at flat index %zu (%.9g vs %.9g)", what,
+                  st.max_abs, tol, st.worst, st.got, st.want);
     free(bd);
 }
 

@@ -246,7 +246,7 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
             print_fail_head(o, c, variant);
             printf("      %s\n", why);
             print_rerun(o, c);
-            snprintf(r.reason, sizeof r.reason, "%.95s", why);
+            snprintf(r.reason, sizeof r.reason, "%.250s", why);
             r.units = INFINITY;
             ok = 0;
             break;

@@ -85,13 +85,13 @@ void report_print_table(const report *r, FILE *f)
     const size_t ng = collect_groups(r, groups, 32);
     fprintf(f, "\nsummary: pass/fail per case group, with the worst error in units of err_fp32\n");
     fprintf(f, "(the plain fp32 algorithm's error on the same case; the limit is the tolerance factor)\n\n");
-    fprintf(f, "%-22s %-8s", "implementation", "result");
+    fprintf(f, "%-32s %-8s", "implementation", "result");
     for (size_t g = 0; g < ng; g++)
         fprintf(f, " %-9.9s", groups[g]);
     fprintf(f, "\n");
     for (size_t k = 0; k < r->count; k++) {
         const impl_run *run = &r->runs[k];
-        fprintf(f, "%-22s %-8s", run->label, run_status_name(run->status));
+        fprintf(f, "%-32s %-8s", run->label, run_status_name(run->status));
         for (size_t g = 0; g < ng; g++) {
             size_t n = 0, bad = 0;
             double worst = 0;
@@ -115,7 +115,7 @@ void report_print_table(const report *r, FILE *f)
         }
         fprintf(f, "\n");
         if (run->status == RUN_CRASH || run->status == RUN_SKIP)
-            fprintf(f, "%-22s   %s\n", "", run->note);
+            fprintf(f, "%-32s   %s\n", "", run->note);
     }
     fprintf(f, "\n");
 }

@@ -196,7 +196,7 @@ static int run_all(const options *o)
         char err[1024];
         impls[0] = port_load(o->port, err, sizeof err);
         if (!impls[0]) {
-            fprintf(stderr, "mha check: --port %s\n", err);
+            fprintf(stderr, "mha check: %s\n", err);
             return EXIT_FAILED;
         }
         nimpl = 1;
