@@ -12,13 +12,14 @@
  *   6 write_past       writes one element past the end of the output view
  *   7 bad_abi          descriptor claims ABI version 999
  *   8 no_symbol        does not export mha_port_impl
+ *   9 crash            executes an illegal instruction on the shape of seqlen_s17
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..8)"
+#error "BROKEN_KIND must be defined (1..9)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -93,6 +94,11 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
 static MHA_ATTENTION_FN(broken_attention)
 {
     const mha_shape *sh = &args->shape;
+#if BROKEN_KIND == 9
+    /* SIGILL, as code compiled for an ISA the CPU lacks would raise (not SIGSEGV: ASan would catch that) */
+    if (sh->heads == 1 && sh->q_len == 17 && sh->kv_len == 17 && sh->head_dim == 16)
+        __builtin_trap();
+#endif
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)
             for (int64_t i = 0; i < sh->q_len; i++)
