@@ -12,6 +12,7 @@ static const struct subcommand {
 } subcommands[] = {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
+    {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
 };
 
 static void usage(FILE *f)
