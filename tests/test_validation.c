@@ -17,13 +17,7 @@ static const float SENTINEL = 12345.0f;
 
 static mha_args good_args(void)
 {
-    mha_args a;
-    memset(&a, 0, sizeof a);
-    a.shape = (mha_shape){B, H, HKV, S, S, DH};
-    a.q = q; a.q_strides = mha_strides_bshd(S, H, DH);
-    a.k = k; a.k_strides = mha_strides_bshd(S, HKV, DH);
-    a.v = v; a.v_strides = mha_strides_bshd(S, HKV, DH);
-    a.out = out; a.out_strides = mha_strides_bshd(S, H, DH);
+    mha_args a = mha_args_bshd((mha_shape){B, H, HKV, S, S, DH}, q, k, v, out);
     a.threads = 1;
     return a;
 }
