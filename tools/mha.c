@@ -12,6 +12,7 @@ static const struct subcommand {
 } subcommands[] = {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
+    {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
     {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
 };
 
