@@ -1,8 +1,8 @@
 /* Heatmap manifest; see heatmap_manifest.h. */
 #include "heatmap_manifest.h"
+#include "heatmap_model.h"
 #include "atomic_file.h"
 #include "mha.h"
-#include "viridis.h"
 
 #include <cairo.h>
 #include <jansson.h>
@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <xxhash.h>
-
-double hm_distinct_threshold(double vmax)
-{
-    return vmax * HM_JND_LSTAR / (viridis_lightness(1.0) - viridis_lightness(0.0));
-}
 
 /* UTC date; SOURCE_DATE_EPOCH (reproducible-builds.org) overrides the clock. */
 static void today(char buf[16])

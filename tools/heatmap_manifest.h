@@ -5,18 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Threshold rule for "heads visibly distinct": two maps drawn with one
- * viridis scale [0, vmax] are visibly different when their cells differ on
- * average by at least one just-noticeable difference of lightness.
- * JND: Delta E*ab = 2.3 (Sharma, "Digital Color Imaging Handbook", 2003).
- * Viridis rises almost linearly in L* from entry 0 to entry 255, so one
- * JND is HM_JND_LSTAR / (L*(1) - L*(0)) of the scale:
- *   threshold = vmax * 2.3 / (L*(1) - L*(0))   (about 3% of vmax).
- */
-#define HM_JND_LSTAR 2.3
-
-double hm_distinct_threshold(double vmax);
 
 typedef struct hm_manifest {
     const char *command;       /* the command line that made it */

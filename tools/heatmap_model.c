@@ -1,5 +1,6 @@
 /* The heatmap experiment; see heatmap_model.h. */
 #include "heatmap_model.h"
+#include "viridis.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -162,4 +163,9 @@ double hm_min_head_difference(const float *probs, int64_t heads, int64_t T, int 
             }
         }
     return best;
+}
+
+double hm_distinct_threshold(double vmax)
+{
+    return vmax * HM_JND_LSTAR / (viridis_lightness(1.0) - viridis_lightness(0.0));
 }
