@@ -1,6 +1,7 @@
 /*
  * Heatmap layout. Sizes in pixels:
  *   cell       = clamp(360 / T, 10, 36)
+ *   font       = min(12, 0.8 * cell), so labels never overlap their neighbours
  *   label band = widest token * 0.62 * font + 8 (estimate of DejaVu Sans)
  *   panel      = axis title + label band + T cells, across and down
  * Panels sit in a grid of ceil(sqrt(H)) columns; the colour bar is on the right.
@@ -12,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FONT 12.0
+#define FONT 12.0        /* label font for cells of 15 px and more */
 #define AXIS 16.0        /* band for "query" / "key" */
 #define HEAD_TITLE 22.0  /* band above each panel */
 #define GAP 28.0
@@ -32,7 +33,7 @@ double hm_color_max(const float *probs, int64_t count)
 }
 
 static void panel(scene *s, const hm_picture *p, int64_t h, double x0, double y0, double cell, double band,
-                  double vmax)
+                  double font, double vmax)
 {
     const int64_t T = p->T;
     char id[64];
@@ -57,12 +58,12 @@ static void panel(scene *s, const hm_picture *p, int64_t h, double x0, double y0
     /* Query tokens label the rows, right-aligned left of the matrix. */
     scene_group_begin(s, NULL, "query-labels");
     for (int64_t i = 0; i < T; i++)
-        scene_text(s, mx - 5, my + ((double)i + 0.5) * cell + 0.35 * FONT, FONT, SCENE_END, 0, p->tokens[i]);
+        scene_text(s, mx - 5, my + ((double)i + 0.5) * cell + 0.35 * font, font, SCENE_END, 0, p->tokens[i]);
     scene_group_end(s);
     /* Key tokens label the columns, below, reading upwards. */
     scene_group_begin(s, NULL, "key-labels");
     for (int64_t j = 0; j < T; j++)
-        scene_text(s, mx + ((double)j + 0.5) * cell + 0.35 * FONT, my + side + 5, FONT, SCENE_END, -90,
+        scene_text(s, mx + ((double)j + 0.5) * cell + 0.35 * font, my + side + 5, font, SCENE_END, -90,
                    p->tokens[j]);
     scene_group_end(s);
     scene_text(s, x0 + AXIS - 4, my + side / 2, 11, SCENE_MIDDLE, -90, "query");
@@ -100,7 +101,8 @@ int hm_layout(const hm_picture *p, scene *s)
     for (int64_t i = 0; i < T; i++)
         if (strlen(p->tokens[i]) > widest)
             widest = strlen(p->tokens[i]);
-    const double band = (double)widest * 0.62 * FONT + 8;
+    const double font = 0.8 * cell < FONT ? 0.8 * cell : FONT;
+    const double band = (double)widest * 0.62 * font + 8;
     const int64_t cols = (int64_t)ceil(sqrt((double)H)), rows = (H + cols - 1) / cols;
     const double side = (double)T * cell;
     const double pw = AXIS + band + side, ph = HEAD_TITLE + side + band + AXIS;
@@ -125,7 +127,7 @@ int hm_layout(const hm_picture *p, scene *s)
     scene_text(s, MARGIN, 46, 11, SCENE_START, 0, sub);
     for (int64_t h = 0; h < H; h++) {
         int64_t r = h / cols, c = h % cols;
-        panel(s, p, h, MARGIN + (double)c * (pw + GAP), HEADER + (double)r * (ph + GAP), cell, band, vmax);
+        panel(s, p, h, MARGIN + (double)c * (pw + GAP), HEADER + (double)r * (ph + GAP), cell, band, font, vmax);
     }
     colorbar(s, MARGIN + grid_w + 30, HEADER + HEAD_TITLE, bar_h, vmax);
     return s->failed ? -1 : 0;
