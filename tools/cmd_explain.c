@@ -61,14 +61,14 @@ static void print_text(const shapes_cfg *c)
            (long long)c->kv_heads, shapes_kind(c->heads, c->kv_heads), (long long)Dh);
     printf("FLOPs: a matmul (m x k)(k x n) is 2*m*n*k; softmax %d ops per score. Bytes: fp32 output tensor.\n\n",
            SHAPES_SOFTMAX_OPS);
-    printf("  %-32s %-15s %-18s %15s %13s  %s\n", "step", "shape", "", "FLOPs", "bytes", "note");
+    printf("  %-32s %-15s %-20s %19s %15s  %s\n", "step", "shape", "", "FLOPs", "bytes", "note");
     uint64_t total = 0;
     for (int i = 0; i < n; i++) {
-        printf("  %-32s %-15s %-18s %15s %13s  %s\n", st[i].name, st[i].axes, dims_str(&st[i], d, sizeof d),
+        printf("  %-32s %-15s %-20s %19s %15s  %s\n", st[i].name, st[i].axes, dims_str(&st[i], d, sizeof d),
                grouped(st[i].flops, a, sizeof a), grouped(st[i].bytes, b, sizeof b), st[i].note);
         total += st[i].flops;
     }
-    printf("  %-32s %-15s %-18s %15s\n\n", "total", "", "", grouped(total, a, sizeof a));
+    printf("  %-32s %-15s %-20s %19s\n\n", "total", "", "", grouped(total, a, sizeof a));
 
     shapes_params p = shapes_parameters(c);
     printf("Parameters (no bias): W_Q D x D = %s, W_K D x K*Dh = %s, W_V D x K*Dh = %s, W_O D x D = %s\n",

@@ -135,7 +135,8 @@ int shapes_walkthrough(const shapes_cfg *c, shapes_step *st)
     st[n++] = step("split K", mha ? "(B, H, S, Dh)" : "(B, K, S, Dh)", 4, bksd, 0, "a view");
     st[n++] = step("split V", mha ? "(B, H, S, Dh)" : "(B, K, S, Dh)", 4, bksd, 0, "a view");
     st[n++] = step("scores = Q K^T", "(B, H, S, S)", 4, bhss, 2 * B * H * S * S * Dh,
-                   "per head: (S x Dh) @ (Dh x S); both sequence axes");
+                   mha ? "per head: (S x Dh) @ (Dh x S); both sequence axes"
+                       : "per head: (S x Dh) @ (Dh x S); query head h reads kv head h / (H/K)");
     st[n++] = step("P = softmax(scores / sqrt(Dh))", "(B, H, S, S)", 4, bhss, SHAPES_SOFTMAX_OPS * B * H * S * S,
                    "5 ops per score; each row sums to 1");
     st[n++] = step("context = P V", "(B, H, S, Dh)", 4, bhsd, 2 * B * H * S * S * Dh,
