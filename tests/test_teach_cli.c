@@ -140,7 +140,7 @@ static double check_svg(const char *path, int heads, int T, const char *labels, 
         return -1;
     xmlNode *root = xmlDocGetRootElement(doc);
     CHECK(root && strcmp((const char *)root->name, "svg") == 0, "%s root is not <svg>", path);
-    int panels = 0;
+    int panels = 0, top = 0;
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE || !has_class(c, "panel"))
             continue;
@@ -152,6 +152,8 @@ static double check_svg(const char *path, int heads, int T, const char *labels, 
         xmlNode *cells = child_group(c, "cells");
         CHECK(children(cells, "rect", NULL, 0) == T * T, "%s panel %d: %d cells, expected %d", path, panels,
               children(cells, "rect", NULL, 0), T * T);
+        for (int k = 0; k < T * T; k++)
+            top += strcmp(fill_of(cells, k), "#fde725") == 0;
         if (causal) {
             /* Query 0 sees only key 0: p = 1 = the top of the scale, viridis(1) = #fde725;
              * (0, 1) is hidden: grey. */
@@ -162,6 +164,8 @@ static double check_svg(const char *path, int heads, int T, const char *labels, 
         panels++;
     }
     CHECK(panels == heads, "%s has %d panels, expected %d", path, panels, heads);
+    /* The colour scale ends at the largest probability: that cell is viridis(1) = #fde725. */
+    CHECK(top >= 1, "%s: no cell has the top colour #fde725", path);
     xmlChar *w = xmlGetProp(root, (const xmlChar *)"width");
     double width = w ? atof((const char *)w) : -1;
     xmlFree(w);
