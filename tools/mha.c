@@ -13,6 +13,8 @@ static const struct subcommand {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
     {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
+    {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
+    {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
 };
 
 static void usage(FILE *f)
