@@ -14,6 +14,9 @@ static const struct subcommand {
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
     {"check", cmd_check, "conformance suite: every case and property on every implementation"},
     {"vectors", cmd_vectors, "generate or verify the golden vectors of the conformance suite"},
+    {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
+    {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
+    {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
 };
 
 static void usage(FILE *f)
