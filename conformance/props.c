@@ -29,6 +29,7 @@ static void prop_begin(prop *p, const mha_impl *impl, const run_opts *o, const c
     p->o = o;
     snprintf(p->r.id, sizeof p->r.id, "%s", id);
     snprintf(p->r.group, sizeof p->r.group, "property");
+    p->r.units = -1; /* relations between two calls: no error against the reference to report */
     run_result start = p->r;
     start.started = 1;
     runner_report(o, &start);

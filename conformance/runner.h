@@ -14,7 +14,7 @@ typedef struct run_result {
     char id[48];
     char group[16];
     int pass;
-    double units;       /* worst error in units of err_fp32 */
+    double units;       /* worst error in units of err_fp32; < 0 when not applicable (properties) */
     double max_abs, tol;
     char reason[256];   /* empty on pass */
 } run_result;

@@ -2,6 +2,7 @@
 #include "vectors.h"
 
 #include "hashing.h"
+#include "plain_fma.h"
 #include "tools/npy.h"
 
 #include <errno.h>
@@ -33,7 +34,11 @@ int case_measure_fp32(case_data *d, char *err, size_t err_size)
         if (!isnan(d->in.v[e]) && fabs((double)d->in.v[e]) > d->max_abs_v)
             d->max_abs_v = fabs((double)d->in.v[e]);
 
-    /* err_fp32: naive, one thread (its order of operations is fixed) */
+    /*
+     * err_fp32: the plain fp32 algorithm evaluated both ways C allows,
+     * naive (separate multiply and add, one thread: its order is fixed) and
+     * naive's loops with fused multiply-adds; the larger error of the two.
+     */
     const mha_impl *naive = mha_impl_find("naive");
     float *out = malloc(no * sizeof *out), *probs = d->ref_probs ? malloc(np * sizeof *probs) : NULL;
     if (!naive || !out || (d->ref_probs && !probs)) {
@@ -46,20 +51,27 @@ int case_measure_fp32(case_data *d, char *err, size_t err_size)
     a.out = out;
     a.probs = probs;
     a.threads = 1;
-    mha_status st = mha_attention(naive, &a);
-    if (st != MHA_OK) {
-        snprintf(err, err_size, "%s: naive: %s", d->c.id, mha_last_error());
-        free(out);
-        free(probs);
-        return -1;
-    }
     d->err_out = d->err_probs = 0;
-    for (size_t e = 0; e < no; e++)
-        if (!isnan(d->ref_out[e]) && !isnan(out[e]) && fabs(out[e] - d->ref_out[e]) > d->err_out)
-            d->err_out = fabs(out[e] - d->ref_out[e]);
-    for (size_t e = 0; probs && e < np; e++)
-        if (!isnan(d->ref_probs[e]) && !isnan(probs[e]) && fabs(probs[e] - d->ref_probs[e]) > d->err_probs)
-            d->err_probs = fabs(probs[e] - d->ref_probs[e]);
+    for (int variant = 0; variant < 2; variant++) {
+        if (variant == 0 && mha_attention(naive, &a) != MHA_OK) {
+            snprintf(err, err_size, "%s: naive: %s", d->c.id, mha_last_error());
+            free(out);
+            free(probs);
+            return -1;
+        }
+        if (variant == 1 && plain_fma_attention(&a)) {
+            snprintf(err, err_size, "%s: out of memory", d->c.id);
+            free(out);
+            free(probs);
+            return -1;
+        }
+        for (size_t e = 0; e < no; e++)
+            if (!isnan(d->ref_out[e]) && !isnan(out[e]) && fabs(out[e] - d->ref_out[e]) > d->err_out)
+                d->err_out = fabs(out[e] - d->ref_out[e]);
+        for (size_t e = 0; probs && e < np; e++)
+            if (!isnan(d->ref_probs[e]) && !isnan(probs[e]) && fabs(probs[e] - d->ref_probs[e]) > d->err_probs)
+                d->err_probs = fabs(probs[e] - d->ref_probs[e]);
+    }
     free(out);
     free(probs);
     return 0;

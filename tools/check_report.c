@@ -94,7 +94,7 @@ void report_print_table(const report *r, FILE *f)
         fprintf(f, "%-32s %-8s", run->label, run_status_name(run->status));
         for (size_t g = 0; g < ng; g++) {
             size_t n = 0, bad = 0;
-            double worst = 0;
+            double worst = -1;
             for (size_t j = 0; j < run->count; j++) {
                 const run_result *res = &run->results[j];
                 if (strcmp(res->group, groups[g]) != 0)
@@ -109,6 +109,8 @@ void report_print_table(const report *r, FILE *f)
                 snprintf(cell, sizeof cell, "-");
             else if (bad)
                 snprintf(cell, sizeof cell, "FAIL %zu", bad);
+            else if (worst < 0)
+                snprintf(cell, sizeof cell, "ok");
             else
                 snprintf(cell, sizeof cell, "ok %.2g", worst);
             fprintf(f, " %-9s", cell);
@@ -142,7 +144,7 @@ static void json_str(FILE *f, const char *s)
 
 static void json_num(FILE *f, double x)
 {
-    if (isfinite(x))
+    if (isfinite(x) && x >= 0)
         fprintf(f, "%.6g", x);
     else
         fprintf(f, "null");
