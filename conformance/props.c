@@ -412,13 +412,22 @@ static int prop_permute(const mha_impl *impl, const run_opts *o)
     return prop_end(&p);
 }
 
+static const char *const ids[] = {"prop_single_head", "prop_gqa_repeat", "prop_causal_mask",
+                                  "prop_masked_rows_zero", "prop_probs_sum", "prop_permute_kv"};
+
+size_t props_matching(const char *patterns)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        n += pattern_match(patterns, ids[i]) != 0;
+    return n;
+}
+
 int props_run(const mha_impl *impl, const run_opts *o)
 {
     static int (*const all[])(const mha_impl *, const run_opts *) = {
         prop_single_head, prop_gqa_repeat, prop_causal_mask, prop_masked_rows_zero, prop_probs_sum, prop_permute,
     };
-    static const char *const ids[] = {"prop_single_head", "prop_gqa_repeat", "prop_causal_mask",
-                                      "prop_masked_rows_zero", "prop_probs_sum", "prop_permute_kv"};
     int failures = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (pattern_match(o->props_pattern, ids[i])) {

@@ -53,3 +53,6 @@ void runner_report(const run_opts *o, const run_result *r);
 
 /* Property checks (props.c); returns the number of failures. */
 int props_run(const mha_impl *impl, const run_opts *o);
+
+/* How many property ids match the --case patterns. */
+size_t props_matching(const char *patterns);

@@ -242,6 +242,12 @@ static int run_all(const options *o)
     size_t ncases = 0;
     double factor = TOL_FACTOR, floor = TOL_FLOOR;
     case_data *cases = load_cases(o, dir, use[top], &ncases, &problems, &factor, &floor);
+    if (!problems && ncases == 0 && props_matching(o->pattern) == 0) {
+        fprintf(stderr, "mha check: --case %s: no case or property id matches (ids are in %s/MANIFEST, "
+                "large_* and prop_* ids in docs/conformance.md)\n", o->pattern, dir);
+        free(cases);
+        return EXIT_USAGE;
+    }
     printf("mha check: %zu cases from %s, tolerance = %g x err_fp32 + %g x max|V| x eps\n", ncases, dir, factor,
            floor);
 
