@@ -17,3 +17,6 @@ $mha example --out build/example --batch 2 --seq 128 --heads 8 --kv-heads 2 --he
 $mha attend --q build/example/q.npy --k build/example/k.npy --v build/example/v.npy --causal \
   --out build/example/out.npy
 echo "wrote build/example/out.npy"
+echo
+echo "== conformance: every case and property on every implementation (docs/conformance.md)"
+$mha check
