@@ -14,6 +14,8 @@
 /* Guard band: GUARD floats of a NaN bit pattern on each side of every output. */
 #define GUARD 17
 #define SENTINEL 0x7fa5a5a5u
+/* Guard bytes (0xa5) on each side of the caller-provided workspace. */
+#define WS_GUARD ((size_t)64)
 
 typedef struct guarded {
     float *base, *p;
@@ -72,6 +74,8 @@ int runner_call(const mha_impl *impl, const case_data *d, int layout, int thread
     float *q = unaligned(nq, 1, &bq), *k = unaligned(nkv, 3, &bk), *v = unaligned(nkv, 5, &bv);
     float *m = nm ? unaligned(nm, 7, &bm) : NULL;
     guarded go = {0}, gp = {0};
+    unsigned char *ws_base = NULL;
+    size_t ws_bytes = 0;
     const int want_probs = probs && (impl->caps & MHA_CAP_PROBS);
     int rc = -1;
     if (!q || !k || !v || (nm && !m) || guarded_alloc(&go, nq) || (want_probs && guarded_alloc(&gp, np))) {
@@ -95,6 +99,18 @@ int runner_call(const mha_impl *impl, const case_data *d, int layout, int thread
     a.out = go.p;
     a.probs = want_probs ? gp.p : NULL;
     a.threads = threads;
+    /* the caller's workspace, exactly as large as the implementation asked, with guard bytes */
+    ws_bytes = mha_workspace_size(impl, &a);
+    if (ws_bytes) {
+        ws_base = malloc(ws_bytes + 2 * WS_GUARD);
+        if (!ws_base) {
+            snprintf(why, why_size, "out of memory for %zu bytes of workspace", ws_bytes);
+            goto done;
+        }
+        memset(ws_base, 0xa5, ws_bytes + 2 * WS_GUARD);
+        a.workspace = ws_base + WS_GUARD;
+        a.workspace_bytes = ws_bytes;
+    }
     mha_status st = mha_attention(impl, &a);
     if (st != MHA_OK) {
         snprintf(why, why_size, "mha_attention returned '%s': %s", mha_status_str(st), mha_last_error());
@@ -102,6 +118,40 @@ int runner_call(const mha_impl *impl, const case_data *d, int layout, int thread
     }
     if (guarded_check(&go, "out", why, why_size) || (want_probs && guarded_check(&gp, "probs", why, why_size)))
         goto done;
+    for (size_t i = 0; i < 2 * WS_GUARD && ws_base; i++) {
+        const size_t at = i < WS_GUARD ? i : WS_GUARD + ws_bytes + (i - WS_GUARD);
+        if (ws_base[at] != 0xa5) {
+            if (at < WS_GUARD)
+                snprintf(why, why_size, "out-of-bounds write: workspace byte -%zu (before the %zu bytes asked for)",
+                         WS_GUARD - at, ws_bytes);
+            else
+                snprintf(why, why_size, "out-of-bounds write: workspace byte %zu (the implementation asked for %zu)",
+                         at - WS_GUARD, ws_bytes);
+            goto done;
+        }
+    }
+    /* inputs are const: a kernel that scales Q in place corrupts the caller's data */
+    for (int t = 0; t < 4; t++) {
+        const float *now = t == 0 ? q : t == 1 ? k : t == 2 ? v : m;
+        size_t n = t == 0 ? nq : t < 3 ? nkv : nm;
+        if (!now || !n)
+            continue;
+        float *orig = malloc(n * sizeof *orig);
+        if (!orig)
+            continue;
+        if (t < 3)
+            case_to_layout(t == 0 ? d->in.q : t == 1 ? d->in.k : d->in.v, orig, B, t == 0 ? Sq : Skv,
+                           t == 0 ? H : Hkv, Dh, layout);
+        else
+            memcpy(orig, d->in.mask, n * sizeof *orig);
+        int changed = memcmp(orig, now, n * sizeof *orig) != 0;
+        free(orig);
+        if (changed) {
+            static const char *const names[4] = {"q", "k", "v", "mask"};
+            snprintf(why, why_size, "wrote into its input %s (inputs are const)", names[t]);
+            goto done;
+        }
+    }
     hash_bytes(go.p, nq * sizeof(float), hash);
     case_from_layout(go.p, out, B, Sq, H, Dh, layout);
     if (want_probs)
@@ -114,6 +164,7 @@ done:
     free(bm);
     free(go.base);
     free(gp.base);
+    free(ws_base);
     return rc;
 }
 

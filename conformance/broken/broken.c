@@ -13,13 +13,15 @@
  *   7 bad_abi          descriptor claims ABI version 999
  *   8 no_symbol        does not export mha_port_impl
  *   9 crash            executes an illegal instruction on the shape of seqlen_s17
+ *  10 scribble_input   scales Q in place by 1 + 2^-20 after reading it
+ *  11 ws_overrun       writes one float past the workspace it asked for
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..9)"
+#error "BROKEN_KIND must be defined (1..11)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -103,6 +105,13 @@ static MHA_ATTENTION_FN(broken_attention)
         for (int64_t h = 0; h < sh->heads; h++)
             for (int64_t i = 0; i < sh->q_len; i++)
                 attend_row(args, b, h, i, workspace);
+#if BROKEN_KIND == 10
+    float *q = (float *)args->q; /* casting away const: the bug */
+    q[0] *= 1.0f + 0x1p-20f;
+#endif
+#if BROKEN_KIND == 11
+    ((float *)workspace)[sh->kv_len] = 0.0f;
+#endif
 #if WRITE_PAST
     /* the element after the last one of the view */
     float *last = mha_row_mut(args->out, args->out_strides, sh->batch - 1, sh->q_len - 1, sh->heads - 1);
