@@ -237,14 +237,22 @@ static int judge(const run_opts *o, const case_data *d, const char *variant, int
     if (st.nan_mismatch == 0 && st.max_abs <= tol) {
         if (units > r->units)
             r->units = units;
+        if (st.max_rel > r->max_rel)
+            r->max_rel = st.max_rel;
         if (st.max_abs > r->max_abs) {
             r->max_abs = st.max_abs;
             r->tol = tol;
+            r->ulps = st.ulps;
+            describe_index(&d->c.shape, is_probs, st.worst, r->worst, sizeof r->worst);
         }
         return 0;
     }
     char where[96];
     describe_index(&d->c.shape, is_probs, st.worst, where, sizeof where);
+    if (st.max_rel > r->max_rel)
+        r->max_rel = st.max_rel;
+    r->ulps = st.ulps;
+    snprintf(r->worst, sizeof r->worst, "%s", where);
     const char *what = is_probs ? "probs" : "out";
     print_fail_head(o, &d->c, variant);
     if (st.nan_mismatch) {

@@ -16,6 +16,9 @@ typedef struct run_result {
     int pass;
     double units;       /* worst error in units of err_fp32; < 0 when not applicable (properties) */
     double max_abs, tol;
+    double max_rel;     /* largest relative error seen */
+    long long ulps;     /* fp32 ulps at the worst element */
+    char worst[96];     /* "out[b=0,i=3,h=1,d=7]" */
     char reason[256];   /* empty on pass */
 } run_result;
 

@@ -184,6 +184,10 @@ int report_write_json(const report *r, const char *path, const char *vectors, in
             json_num(f, res->max_abs);
             fprintf(f, ", \"tolerance\": ");
             json_num(f, res->tol);
+            fprintf(f, ", \"max_rel\": ");
+            json_num(f, res->max_rel);
+            fprintf(f, ", \"ulps\": %lld, \"worst\": ", res->ulps);
+            json_str(f, res->worst);
             fprintf(f, ", \"reason\": ");
             json_str(f, res->reason);
             fprintf(f, "}");
