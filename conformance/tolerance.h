@@ -3,7 +3,7 @@
  * tolerance: tol = factor * err_fp32 + floor * magnitude * FLT_EPSILON,
  * where err_fp32 is the max abs error of the plain fp32 algorithm (naive)
  * on the same case and magnitude is max|V| for outputs, 1 for
- * probabilities. See docs/conformance.md for why.
+ * probabilities. See the README section "Conformance" for why.
  */
 #ifndef MHA_CONF_TOLERANCE_H
 #define MHA_CONF_TOLERANCE_H

@@ -244,7 +244,7 @@ static int run_all(const options *o)
     case_data *cases = load_cases(o, dir, use[top], &ncases, &problems, &factor, &floor);
     if (!problems && ncases == 0 && props_matching(o->pattern) == 0) {
         fprintf(stderr, "mha check: --case %s: no case or property id matches (ids are in %s/MANIFEST, "
-                "large_* and prop_* ids in docs/conformance.md)\n", o->pattern, dir);
+                "large_* and prop_* ids in the README section Conformance)\n", o->pattern, dir);
         free(cases);
         return EXIT_USAGE;
     }

@@ -18,5 +18,5 @@ $mha attend --q build/example/q.npy --k build/example/k.npy --v build/example/v.
   --out build/example/out.npy
 echo "wrote build/example/out.npy"
 echo
-echo "== conformance: every case and property on every implementation (docs/conformance.md)"
+echo "== conformance: every case and property on every implementation (the README section "Conformance")"
 $mha check

@@ -25,4 +25,7 @@ meson setup build/test-asan --wipe -Dwerror=true -Dbuildtype=debugoptimized \
 ninja -C build/test-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build/test-asan --print-errorlogs
 
+stage "conformance: installed port example, fuzzing"
+tools/test-conformance.sh
+
 stage "all tests passed"
