@@ -9,6 +9,7 @@
 
 MHA_CMD_FN(cmd_list);
 MHA_CMD_FN(cmd_attend);
+MHA_CMD_FN(cmd_report);
 
 /* Exit statuses of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
