@@ -24,7 +24,7 @@ static double m_peak(const report_data *d, const report_run *r)
 static double m_speedup(const report_data *d, const report_run *r)
 {
     const report_run *n = report_naive_twin(d, r);
-    return n && !r->error[0] ? n->seconds / r->seconds : NAN;
+    return n && n != r && !r->error[0] ? n->seconds / r->seconds : NAN;
 }
 
 static double m_gbs(const report_data *d, const report_run *r)
@@ -265,7 +265,7 @@ int report_write_markdown(const report_data *d, FILE *f)
     fprintf(f, "## Percent of the measured FMA peak\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
     fprintf(f, "![percent of peak](peak_pct_vs_s.svg)\n\n");
-    fprintf(f, "## Speedup over naive (same machine, same point)\n\n");
+    fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
     fprintf(f, "## Decode (Sq = 1): GB/s of Q, K, V, O moved\n\n");
     table(f, d, "attn", ROWS_DECODE, m_gbs, "%.2f", 1, 0);
@@ -308,8 +308,15 @@ int report_write_csv(const report_data *d, FILE *f)
         if (r->error[0])
             fprintf(f, ",,,,,");
         else
-            fprintf(f, "%.9g,%.4f,%.4f,%s%.2f,%s%.3f,", r->seconds, report_gflops(r), report_gbs(r),
-                    "", pct < 0 ? NAN : pct, "", isnan(sp) ? NAN : sp);
+        {
+            fprintf(f, "%.9g,%.4f,%.4f,", r->seconds, report_gflops(r), report_gbs(r));
+            if (pct >= 0)
+                fprintf(f, "%.2f", pct);
+            fputc(',', f);
+            if (!isnan(sp))
+                fprintf(f, "%.3f", sp);
+            fputc(',', f);
+        }
         if (r->workspace >= 0)
             fprintf(f, "%.0f", r->workspace);
         fprintf(f, ",\"%s\"\n", status);
