@@ -263,7 +263,7 @@ void add_context(const std::vector<const mha_impl *> &impls, const std::string &
     benchmark::AddCustomContext("mha_l1d_bytes", std::to_string(g_machine.l1d_bytes));
     benchmark::AddCustomContext("mha_l2_bytes", std::to_string(g_machine.l2_bytes));
     benchmark::AddCustomContext("mha_l3_bytes", std::to_string(g_machine.l3_bytes));
-    benchmark::AddCustomContext("mha_peak_loop", g_machine.fma_kind);
+    benchmark::AddCustomContext("mha_peak_loop", g_machine.fma_kind ? g_machine.fma_kind : "not probed");
     benchmark::AddCustomContext("mha_peak_gflops_1", fmt(g_machine.peak_gflops_1));
     benchmark::AddCustomContext("mha_peak_gflops_all", fmt(g_machine.peak_gflops_all));
     benchmark::AddCustomContext("mha_read_gbs", fmt(g_machine.read_gbs));
@@ -288,6 +288,9 @@ int main(int argc, char **argv)
     if (o.help) {
         usage(stdout);
         std::printf("\nGoogle Benchmark's flags:\n");
+        std::fflush(stdout);
+        benchmark::Initialize(&argc, argv); // prints its flags and exits
+        return 0;
     }
     if (!o.list_grid.empty()) {
         if (!bench_grid_find(o.list_grid.c_str())) {

@@ -174,7 +174,9 @@ int plot_lines(FILE *f, const plot_spec *spec, const plot_series *series, int n_
         double lxs[2] = {lx, lx + 26}, lys[2] = {ly, ly};
         svg_polyline(&g, lxs, lys, 2, col, 2, series[s].dashed);
         svg_circle(&g, lx + 13, ly, 3, col);
-        svg_text(&g, lx + 32, ly + 4, 12, "start", 0, series[s].label);
+        /* long labels get a smaller font so they stay inside the picture */
+        size_t len = strlen(series[s].label);
+        svg_text(&g, lx + 32, ly + 4, len > 28 ? 12.0 * 28 / (double)len : 12, "start", 0, series[s].label);
     }
     svg_end(&g);
 #undef PX

@@ -171,7 +171,7 @@ int report_write_plots(const report_data *d, const char *dir, char names[][64], 
             }
             if (!n)
                 continue;
-            snprintf(c->label[k], sizeof c->label[k], "%s, %d vs 1 thread", d->series[s].label, t);
+            snprintf(c->label[k], sizeof c->label[k], "%s", d->series[s].label);
             c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, s, 0};
             c->n++;
         }
