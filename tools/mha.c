@@ -12,7 +12,9 @@ static const struct subcommand {
 } subcommands[] = {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
+#ifdef MHA_HAVE_REPORT
     {"report", cmd_report, "benchmark JSON to Markdown tables, CSV, SVG plots (docs/bench.md)"},
+#endif
 };
 
 static void usage(FILE *f)
