@@ -172,6 +172,13 @@ def main():
             full = "attn/%s/%s/real_time" % (name, point_name(p))
             entry = {"name": full, "run_name": full, "run_type": "iteration", "repetitions": 1,
                      "repetition_index": 0, "threads": 1, "time_unit": "us"}
+            rate = last_rate.get("%s/%d" % (name, p["threads"]))
+            if rate and flops / rate > budget:  # before the check, which costs one call too
+                entry.update({"error_occurred": True, "error_message": "skipped: one call would take ~%.1f s at the "
+                              "last measured %.2f GFLOP/s, over the %.1f s budget" % (flops / rate, rate / 1e9, budget)})
+                results.append(entry)
+                log("%-13s %s %s" % (name, point_name(p), entry["error_message"]))
+                continue
             with torch.no_grad():
                 try:
                     err = check(fn(q, k, v, causal), q, k, v, causal)
