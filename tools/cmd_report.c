@@ -34,7 +34,7 @@ static void remove_tree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int write_file(const char *dir, const char *name, const report_data *d, int (*fn)(const report_data *, FILE *))
+static int write_file(const char *dir, const char *name, const rep_data *d, int (*fn)(const rep_data *, FILE *))
 {
     char path[8448];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -104,48 +104,48 @@ MHA_CMD_FN(cmd_report)
         return EXIT_FAILED;
     }
 
-    report_data d;
+    rep_data d;
     memset(&d, 0, sizeof d);
     d.files = inputs;
     d.n_files = n_inputs;
     char err[1024];
     for (int i = 0; i < n_inputs; i++)
-        if (report_load(&d, inputs[i], err, sizeof err) != 0) {
+        if (rep_load(&d, inputs[i], err, sizeof err) != 0) {
             fprintf(stderr, "mha report: %s\n", err);
-            report_free(&d);
+            rep_free(&d);
             free(inputs);
             return EXIT_FAILED;
         }
-    if (check && report_load_check(&d, check, err, sizeof err) != 0) {
+    if (check && rep_load_check(&d, check, err, sizeof err) != 0) {
         fprintf(stderr, "mha report: --check %s\n", err);
-        report_free(&d);
+        rep_free(&d);
         free(inputs);
         return EXIT_FAILED;
     }
-    report_finish(&d);
+    rep_finish(&d);
 
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dir);
     if (!mkdtemp(tmp)) {
         fprintf(stderr, "mha report: cannot create a temporary folder next to %s: %s\n", dir, strerror(errno));
-        report_free(&d);
+        rep_free(&d);
         free(inputs);
         return EXIT_FAILED;
     }
     char names[32][64];
     int n_names = 0, rc = 0;
-    rc |= write_file(tmp, "README.md", &d, report_write_markdown);
+    rc |= write_file(tmp, "README.md", &d, rep_write_markdown);
     snprintf(names[n_names++], 64, "README.md");
-    rc |= write_file(tmp, "results.csv", &d, report_write_csv);
+    rc |= write_file(tmp, "results.csv", &d, rep_write_csv);
     snprintf(names[n_names++], 64, "results.csv");
     if (rc == 0)
-        rc = report_write_plots(&d, tmp, names, &n_names, 30);
+        rc = rep_write_plots(&d, tmp, names, &n_names, 30);
     snprintf(names[n_names++], 64, "manifest.json");
     if (rc == 0) {
         char path[8448];
         snprintf(path, sizeof path, "%s/manifest.json", tmp);
         FILE *f = fopen(path, "w");
-        rc = f ? report_write_manifest(&d, f, names, n_names, force) : -1;
+        rc = f ? rep_write_manifest(&d, f, names, n_names, force) : -1;
         if (f && fclose(f) != 0)
             rc = -1;
     }
@@ -159,7 +159,7 @@ MHA_CMD_FN(cmd_report)
     if (rc != 0) {
         fprintf(stderr, "mha report: writing %s failed: %s\n", dir, strerror(errno));
         remove_tree(tmp);
-        report_free(&d);
+        rep_free(&d);
         free(inputs);
         return EXIT_FAILED;
     }
@@ -167,7 +167,7 @@ MHA_CMD_FN(cmd_report)
         remove_tree(old);
     printf("mha report: %d implementation column(s), %d machine(s), %d runs -> %s/README.md\n", d.n_series,
            d.n_machines, d.n_runs, dir);
-    report_free(&d);
+    rep_free(&d);
     free(inputs);
     return EXIT_OK;
 }

@@ -38,7 +38,7 @@ static double ctx_number(json_t *ctx, const char *key)
     return 0;
 }
 
-static int machine_for(report_data *d, json_t *ctx, const char *path, char *err, size_t err_size)
+static int machine_for(rep_data *d, json_t *ctx, const char *path, char *err, size_t err_size)
 {
     const char *host = json_string_value(json_object_get(ctx, "host_name"));
     const char *label = host && *host ? host : base_name(path);
@@ -52,12 +52,12 @@ static int machine_for(report_data *d, json_t *ctx, const char *path, char *err,
             return -1;
         }
         d->n_machines++;
-        report_machine *mm = &d->machines[m];
+        rep_machine *mm = &d->machines[m];
         memset(mm, 0, sizeof *mm);
         snprintf(mm->label, sizeof mm->label, "%s", label);
         mm->context = json_object();
     }
-    report_machine *mm = &d->machines[m];
+    rep_machine *mm = &d->machines[m];
     if (json_is_object(ctx))
         json_object_update_missing(mm->context, ctx);
     const char *model = json_string_value(json_object_get(ctx, "mha_cpu_model"));
@@ -77,7 +77,7 @@ static int machine_for(report_data *d, json_t *ctx, const char *path, char *err,
 }
 
 /* "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/real_time...]" */
-static int parse_name(const char *name, report_run *r)
+static int parse_name(const char *name, rep_run *r)
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", name);
@@ -129,20 +129,20 @@ static double unit_seconds(const char *unit)
     return 1.0;
 }
 
-static report_run *find_run(report_data *d, const report_run *r)
+static rep_run *find_run(rep_data *d, const rep_run *r)
 {
     for (int i = 0; i < d->n_runs; i++) {
-        report_run *o = &d->runs[i];
+        rep_run *o = &d->runs[i];
         if (o->machine == r->machine && strcmp(o->impl, r->impl) == 0 && strcmp(o->kind, r->kind) == 0 &&
-            report_same_point(o, r))
+            rep_same_point(o, r))
             return o;
     }
     return NULL;
 }
 
-static int add_run(report_data *d, const report_run *r)
+static int add_run(rep_data *d, const rep_run *r)
 {
-    report_run *o = find_run(d, r);
+    rep_run *o = find_run(d, r);
     if (o) {
         /* repetitions: keep the fastest timed one */
         if (!r->error[0] && (o->error[0] || r->seconds < o->seconds))
@@ -151,7 +151,7 @@ static int add_run(report_data *d, const report_run *r)
     }
     if (d->n_runs == d->cap_runs) {
         int cap = d->cap_runs ? 2 * d->cap_runs : 256;
-        report_run *p = realloc(d->runs, (size_t)cap * sizeof *p);
+        rep_run *p = realloc(d->runs, (size_t)cap * sizeof *p);
         if (!p)
             return -1;
         d->runs = p;
@@ -161,7 +161,7 @@ static int add_run(report_data *d, const report_run *r)
     return 0;
 }
 
-int report_load(report_data *d, const char *path, char *err, size_t err_size)
+int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
 {
     json_t *root = load_json(path, err, err_size);
     if (!root)
@@ -186,7 +186,7 @@ int report_load(report_data *d, const char *path, char *err, size_t err_size)
         const char *run_type = json_string_value(json_object_get(b, "run_type"));
         if (run_type && strcmp(run_type, "aggregate") == 0)
             continue;
-        report_run r;
+        rep_run r;
         memset(&r, 0, sizeof r);
         if (!name || parse_name(name, &r) != 0) {
             ignored++;
@@ -227,48 +227,74 @@ int report_load(report_data *d, const char *path, char *err, size_t err_size)
     return 0;
 }
 
-int report_load_check(report_data *d, const char *path, char *err, size_t err_size)
+/*
+ * The JSON of `mha check --json FILE`:
+ *   {"passed": bool, "runs": [{"implementation": "naive", "level": "avx2",
+ *     "status": "pass|fail|crash|skipped", "note": "...",
+ *     "results": [{"case": id, "group": g, "pass": bool, "units": x, ...}]}]}
+ * units = the case's max abs error / the plain fp32 algorithm's. Per
+ * implementation, over all levels: cases, failed (a crashed run counts one),
+ * the largest finite units and its case.
+ */
+int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size)
 {
     json_t *root = load_json(path, err, err_size);
     if (!root)
         return -1;
-    json_t *impls = json_object_get(root, "implementations");
-    if (!json_is_array(impls)) {
-        snprintf(err, err_size, "%s: expected a conformance summary: an object with an \"implementations\" array "
-                                "(see docs/bench.md)", path);
+    json_t *runs = json_object_get(root, "runs");
+    if (!json_is_array(runs)) {
+        snprintf(err, err_size, "%s: expected the JSON of 'mha check --json FILE': an object with a \"runs\" array",
+                 path);
         json_decref(root);
         return -1;
     }
-    size_t n = json_array_size(impls), i;
-    json_t *e;
+    size_t n = json_array_size(runs), i, j;
+    json_t *run, *res;
     d->accuracy = calloc(n ? n : 1, sizeof *d->accuracy);
     if (!d->accuracy) {
         json_decref(root);
         return -1;
     }
-    json_array_foreach(impls, i, e) {
-        const char *name = json_string_value(json_object_get(e, "name"));
-        json_t *units = json_object_get(e, "max_error_units");
-        if (!name || !json_is_number(units)) {
-            snprintf(err, err_size, "%s: implementations[%zu]: expected \"name\" (string) and \"max_error_units\" "
-                                    "(number)", path, i);
+    json_array_foreach(runs, i, run) {
+        const char *name = json_string_value(json_object_get(run, "implementation"));
+        const char *status = json_string_value(json_object_get(run, "status"));
+        json_t *results = json_object_get(run, "results");
+        if (!name || !json_is_array(results)) {
+            snprintf(err, err_size, "%s: runs[%zu]: expected \"implementation\" (string) and \"results\" (array)",
+                     path, i);
             json_decref(root);
             return -1;
         }
-        report_accuracy *a = &d->accuracy[d->n_accuracy++];
-        snprintf(a->impl, sizeof a->impl, "%s", name);
-        a->max_error_units = json_number_value(units);
-        a->cases = (int)json_integer_value(json_object_get(e, "cases"));
-        a->failed = (int)json_integer_value(json_object_get(e, "failed"));
-        const char *w = json_string_value(json_object_get(e, "worst_case"));
-        snprintf(a->worst_case, sizeof a->worst_case, "%s", w ? w : "");
+        if (status && strcmp(status, "skipped") == 0)
+            continue;
+        rep_accuracy *a = NULL;
+        for (int k = 0; k < d->n_accuracy; k++)
+            if (strcmp(d->accuracy[k].impl, name) == 0)
+                a = &d->accuracy[k];
+        if (!a) {
+            a = &d->accuracy[d->n_accuracy++];
+            snprintf(a->impl, sizeof a->impl, "%s", name);
+        }
+        if (status && strcmp(status, "crash") == 0)
+            a->failed++;
+        json_array_foreach(results, j, res) {
+            json_t *units = json_object_get(res, "units");
+            const char *id = json_string_value(json_object_get(res, "case"));
+            a->cases++;
+            if (!json_is_true(json_object_get(res, "pass")))
+                a->failed++;
+            if (json_is_number(units) && json_number_value(units) > a->max_error_units) {
+                a->max_error_units = json_number_value(units);
+                snprintf(a->worst_case, sizeof a->worst_case, "%s", id ? id : "");
+            }
+        }
     }
     d->check_file = path;
     json_decref(root);
     return 0;
 }
 
-int report_same_point(const report_run *a, const report_run *b)
+int rep_same_point(const rep_run *a, const rep_run *b)
 {
     return a->batch == b->batch && a->heads == b->heads && a->kv_heads == b->kv_heads && a->q_len == b->q_len &&
            a->kv_len == b->kv_len && a->head_dim == b->head_dim && a->causal == b->causal &&
@@ -279,7 +305,7 @@ int report_same_point(const report_run *a, const report_run *b)
  * MHA before GQA, non-causal before causal, Dh, then S. */
 static int run_order(const void *pa, const void *pb)
 {
-    const report_run *a = pa, *b = pb;
+    const rep_run *a = pa, *b = pb;
     int c;
     if ((c = strcmp(a->kind, b->kind)) != 0)
         return c;
@@ -307,7 +333,7 @@ static int run_order(const void *pa, const void *pb)
 /* Series order: naive first (the baseline), then by name; machines in file order. */
 static int series_order(const void *pa, const void *pb)
 {
-    const report_series *a = pa, *b = pb;
+    const rep_series *a = pa, *b = pb;
     int an = strcmp(a->impl, "naive") == 0, bn = strcmp(b->impl, "naive") == 0;
     if (an != bn)
         return bn - an;
@@ -315,31 +341,31 @@ static int series_order(const void *pa, const void *pb)
     return c ? c : a->machine - b->machine;
 }
 
-void report_finish(report_data *d)
+void rep_finish(rep_data *d)
 {
     d->n_series = 0;
     for (int i = 0; i < d->n_runs; i++) {
-        report_run *r = &d->runs[i];
+        rep_run *r = &d->runs[i];
         int s;
         for (s = 0; s < d->n_series; s++)
             if (d->series[s].machine == r->machine && strcmp(d->series[s].impl, r->impl) == 0)
                 break;
         if (s == d->n_series && s < REPORT_MAX_SERIES) {
-            report_series *se = &d->series[d->n_series++];
+            rep_series *se = &d->series[d->n_series++];
             snprintf(se->impl, sizeof se->impl, "%s", r->impl);
             se->machine = r->machine;
         }
     }
     qsort(d->series, (size_t)d->n_series, sizeof d->series[0], series_order);
     for (int s = 0; s < d->n_series; s++) {
-        report_series *se = &d->series[s];
+        rep_series *se = &d->series[s];
         if (d->n_machines > 1)
             snprintf(se->label, sizeof se->label, "%s @ %s", se->impl, d->machines[se->machine].label);
         else
             snprintf(se->label, sizeof se->label, "%s", se->impl);
     }
     for (int i = 0; i < d->n_runs; i++) {
-        report_run *r = &d->runs[i];
+        rep_run *r = &d->runs[i];
         r->series = -1;
         for (int s = 0; s < d->n_series; s++)
             if (d->series[s].machine == r->machine && strcmp(d->series[s].impl, r->impl) == 0)
@@ -348,7 +374,7 @@ void report_finish(report_data *d)
     qsort(d->runs, (size_t)d->n_runs, sizeof d->runs[0], run_order);
 }
 
-void report_free(report_data *d)
+void rep_free(rep_data *d)
 {
     for (int m = 0; m < d->n_machines; m++)
         json_decref(d->machines[m].context);
@@ -357,7 +383,7 @@ void report_free(report_data *d)
     memset(d, 0, sizeof *d);
 }
 
-double report_flops(const report_run *r)
+double rep_flops(const rep_run *r)
 {
     double f = shapes_attention_flops(r->batch, r->heads, r->q_len, r->kv_len, r->head_dim, r->causal);
     if (strcmp(r->kind, "layer") == 0)
@@ -365,12 +391,12 @@ double report_flops(const report_run *r)
     return f;
 }
 
-double report_gflops(const report_run *r)
+double rep_gflops(const rep_run *r)
 {
-    return r->error[0] || r->seconds <= 0 ? 0 : report_flops(r) / r->seconds * 1e-9;
+    return r->error[0] || r->seconds <= 0 ? 0 : rep_flops(r) / r->seconds * 1e-9;
 }
 
-double report_gbs(const report_run *r)
+double rep_gbs(const rep_run *r)
 {
     return r->error[0] || r->seconds <= 0
                ? 0
@@ -378,29 +404,29 @@ double report_gbs(const report_run *r)
                      r->seconds * 1e-9;
 }
 
-double report_peak_pct(const report_data *d, const report_run *r)
+double rep_peak_pct(const rep_data *d, const rep_run *r)
 {
-    const report_machine *m = &d->machines[r->machine];
+    const rep_machine *m = &d->machines[r->machine];
     double peak = r->threads <= 1 ? m->peak_gflops_1
                   : (m->cores && r->threads >= m->cores) ? m->peak_gflops_all
                                                          : m->peak_gflops_1 * r->threads;
     if (peak <= 0 || r->error[0])
         return -1;
-    return 100.0 * report_gflops(r) / peak;
+    return 100.0 * rep_gflops(r) / peak;
 }
 
-const report_run *report_naive_twin(const report_data *d, const report_run *r)
+const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r)
 {
     for (int i = 0; i < d->n_runs; i++) {
-        const report_run *o = &d->runs[i];
+        const rep_run *o = &d->runs[i];
         if (o->machine == r->machine && strcmp(o->impl, "naive") == 0 && strcmp(o->kind, r->kind) == 0 &&
-            report_same_point(o, r) && !o->error[0])
+            rep_same_point(o, r) && !o->error[0])
             return o;
     }
     return NULL;
 }
 
-void report_point_label(const report_run *r, char *buf, size_t size)
+void rep_point_label(const rep_run *r, char *buf, size_t size)
 {
     const char *kv = r->kv_heads == r->heads ? "MHA" : r->kv_heads == 1 ? "MQA" : "GQA";
     char kvt[32];
@@ -423,7 +449,7 @@ void report_point_label(const report_run *r, char *buf, size_t size)
                  r->threads);
 }
 
-void report_bytes_text(double bytes, char *buf, size_t size)
+void rep_bytes_text(double bytes, char *buf, size_t size)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;

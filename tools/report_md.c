@@ -7,33 +7,33 @@
 #include <string.h>
 #include <time.h>
 
-typedef double metric_fn(const report_data *d, const report_run *r);
+typedef double metric_fn(const rep_data *d, const rep_run *r);
 
-static double m_gflops(const report_data *d, const report_run *r)
+static double m_gflops(const rep_data *d, const rep_run *r)
 {
     (void)d;
-    return r->error[0] ? NAN : report_gflops(r);
+    return r->error[0] ? NAN : rep_gflops(r);
 }
 
-static double m_peak(const report_data *d, const report_run *r)
+static double m_peak(const rep_data *d, const rep_run *r)
 {
-    double p = report_peak_pct(d, r);
+    double p = rep_peak_pct(d, r);
     return p < 0 ? NAN : p;
 }
 
-static double m_speedup(const report_data *d, const report_run *r)
+static double m_speedup(const rep_data *d, const rep_run *r)
 {
-    const report_run *n = report_naive_twin(d, r);
+    const rep_run *n = rep_naive_twin(d, r);
     return n && n != r && !r->error[0] ? n->seconds / r->seconds : NAN;
 }
 
-static double m_gbs(const report_data *d, const report_run *r)
+static double m_gbs(const rep_data *d, const rep_run *r)
 {
     (void)d;
-    return r->error[0] ? NAN : report_gbs(r);
+    return r->error[0] ? NAN : rep_gbs(r);
 }
 
-static double m_workspace(const report_data *d, const report_run *r)
+static double m_workspace(const rep_data *d, const rep_run *r)
 {
     (void)d;
     return r->workspace >= 0 ? r->workspace : NAN;
@@ -41,18 +41,18 @@ static double m_workspace(const report_data *d, const report_run *r)
 
 typedef enum { ROWS_PREFILL, ROWS_DECODE, ROWS_ALL } row_filter;
 
-static int row_wanted(const report_run *r, const char *kind, row_filter rows)
+static int row_wanted(const rep_run *r, const char *kind, row_filter rows)
 {
     if (strcmp(r->kind, kind) != 0)
         return 0;
     return rows == ROWS_ALL || (rows == ROWS_DECODE) == (r->q_len == 1);
 }
 
-static const report_run *cell(const report_data *d, const report_run *row, int series)
+static const rep_run *cell(const rep_data *d, const rep_run *row, int series)
 {
     for (int i = 0; i < d->n_runs; i++)
         if (d->runs[i].series == series && strcmp(d->runs[i].kind, row->kind) == 0 &&
-            report_same_point(&d->runs[i], row))
+            rep_same_point(&d->runs[i], row))
             return &d->runs[i];
     return NULL;
 }
@@ -61,7 +61,7 @@ static const report_run *cell(const report_data *d, const report_run *row, int s
  * One table: a row per grid point, a column per series. best: 1 bolds the
  * largest value of each row, 0 bolds nothing. bytes: values are byte counts.
  */
-static void table(FILE *f, const report_data *d, const char *kind, row_filter rows, metric_fn *metric,
+static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows, metric_fn *metric,
                   const char *fmt, int best, int bytes)
 {
     int used[REPORT_MAX_SERIES] = {0}, any = 0;
@@ -84,17 +84,17 @@ static void table(FILE *f, const report_data *d, const char *kind, row_filter ro
         if (used[s])
             fprintf(f, " ---: |");
     fprintf(f, "\n");
-    const report_run *prev = NULL;
+    const rep_run *prev = NULL;
     for (int i = 0; i < d->n_runs; i++) {
-        const report_run *r = &d->runs[i];
-        if (!row_wanted(r, kind, rows) || (prev && report_same_point(prev, r)))
+        const rep_run *r = &d->runs[i];
+        if (!row_wanted(r, kind, rows) || (prev && rep_same_point(prev, r)))
             continue;
         prev = r;
         char label[160];
-        report_point_label(r, label, sizeof label);
+        rep_point_label(r, label, sizeof label);
         double top = -INFINITY;
         for (int s = 0; s < d->n_series; s++) {
-            const report_run *c = used[s] ? cell(d, r, s) : NULL;
+            const rep_run *c = used[s] ? cell(d, r, s) : NULL;
             double v = c ? metric(d, c) : NAN;
             if (!isnan(v) && v > top)
                 top = v;
@@ -103,7 +103,7 @@ static void table(FILE *f, const report_data *d, const char *kind, row_filter ro
         for (int s = 0; s < d->n_series; s++) {
             if (!used[s])
                 continue;
-            const report_run *c = cell(d, r, s);
+            const rep_run *c = cell(d, r, s);
             double v = c ? metric(d, c) : NAN;
             char text[64];
             if (!c)
@@ -113,7 +113,7 @@ static void table(FILE *f, const report_data *d, const char *kind, row_filter ro
             else if (isnan(v))
                 snprintf(text, sizeof text, "-");
             else if (bytes)
-                report_bytes_text(v, text, sizeof text);
+                rep_bytes_text(v, text, sizeof text);
             else
                 snprintf(text, sizeof text, fmt, v);
             int bold = best && !isnan(v) && v == top && c && !c->error[0];
@@ -130,21 +130,21 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void summary(FILE *f, const report_data *d)
+static void summary(FILE *f, const rep_data *d)
 {
     fprintf(f, "| implementation | timed | skipped | wrong output | fastest on | best GFLOP/s | at | median %% of peak |"
                " largest workspace |\n| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |\n");
     int points = 0;
-    const report_run *prev = NULL;
+    const rep_run *prev = NULL;
     for (int i = 0; i < d->n_runs; i++)
-        if (strcmp(d->runs[i].kind, "attn") == 0 && (!prev || !report_same_point(prev, &d->runs[i])))
+        if (strcmp(d->runs[i].kind, "attn") == 0 && (!prev || !rep_same_point(prev, &d->runs[i])))
             prev = &d->runs[i], points++;
     for (int s = 0; s < d->n_series; s++) {
         int timed = 0, skipped = 0, failed = 0, wins = 0, n_pct = 0;
         double best = 0, ws = -1, *pct = malloc((size_t)d->n_runs * sizeof *pct);
-        const report_run *best_run = NULL;
+        const rep_run *best_run = NULL;
         for (int i = 0; i < d->n_runs; i++) {
-            const report_run *r = &d->runs[i];
+            const rep_run *r = &d->runs[i];
             if (r->series != s)
                 continue;
             if (r->workspace > ws)
@@ -157,7 +157,7 @@ static void summary(FILE *f, const report_data *d)
                 continue;
             }
             timed++;
-            double g = report_gflops(r), p = report_peak_pct(d, r);
+            double g = rep_gflops(r), p = rep_peak_pct(d, r);
             if (g > best)
                 best = g, best_run = r;
             if (p >= 0 && pct)
@@ -166,18 +166,18 @@ static void summary(FILE *f, const report_data *d)
                 continue;
             int top = 1; /* fastest among the implementations of the same machine */
             for (int j = 0; j < d->n_runs; j++) {
-                const report_run *o = &d->runs[j];
+                const rep_run *o = &d->runs[j];
                 if (o != r && o->machine == r->machine && !o->error[0] && strcmp(o->kind, r->kind) == 0 &&
-                    report_same_point(o, r) && o->seconds < r->seconds)
+                    rep_same_point(o, r) && o->seconds < r->seconds)
                     top = 0;
             }
             wins += top;
         }
         char at[160] = "-", wst[32] = "-", med[32] = "-";
         if (best_run)
-            report_point_label(best_run, at, sizeof at);
+            rep_point_label(best_run, at, sizeof at);
         if (ws >= 0)
-            report_bytes_text(ws, wst, sizeof wst);
+            rep_bytes_text(ws, wst, sizeof wst);
         if (n_pct && pct) {
             qsort(pct, (size_t)n_pct, sizeof *pct, cmp_double);
             snprintf(med, sizeof med, "%.1f", n_pct % 2 ? pct[n_pct / 2] : 0.5 * (pct[n_pct / 2 - 1] + pct[n_pct / 2]));
@@ -189,22 +189,22 @@ static void summary(FILE *f, const report_data *d)
     fprintf(f, "\n");
 }
 
-static const char *ctx_str(const report_machine *m, const char *key)
+static const char *ctx_str(const rep_machine *m, const char *key)
 {
     const char *v = json_string_value(json_object_get(m->context, key));
     return v && *v ? v : "-";
 }
 
-static void machines(FILE *f, const report_data *d)
+static void machines(FILE *f, const rep_data *d)
 {
     fprintf(f, "| machine | CPU | cores | caches L1d/L2/L3 | FMA peak 1 core | FMA peak all cores | read bandwidth |"
                " compiler | commit |\n| --- | --- | ---: | --- | ---: | ---: | ---: | --- | --- |\n");
     for (int i = 0; i < d->n_machines; i++) {
-        const report_machine *m = &d->machines[i];
+        const rep_machine *m = &d->machines[i];
         char l1[32], l2[32], l3[32];
-        report_bytes_text(strtod(ctx_str(m, "mha_l1d_bytes"), NULL), l1, sizeof l1);
-        report_bytes_text(strtod(ctx_str(m, "mha_l2_bytes"), NULL), l2, sizeof l2);
-        report_bytes_text(strtod(ctx_str(m, "mha_l3_bytes"), NULL), l3, sizeof l3);
+        rep_bytes_text(strtod(ctx_str(m, "mha_l1d_bytes"), NULL), l1, sizeof l1);
+        rep_bytes_text(strtod(ctx_str(m, "mha_l2_bytes"), NULL), l2, sizeof l2);
+        rep_bytes_text(strtod(ctx_str(m, "mha_l3_bytes"), NULL), l3, sizeof l3);
         fprintf(f, "| %s | %s | %d | %s / %s / %s | %.1f GFLOP/s | %.1f GFLOP/s | %.1f GB/s | %s | %s |\n",
                 m->label, m->cpu_model[0] ? m->cpu_model : "-", m->cores, l1, l2, l3, m->peak_gflops_1,
                 m->peak_gflops_all, m->read_gbs, ctx_str(m, "mha_c_compiler"), ctx_str(m, "mha_git_commit"));
@@ -212,41 +212,42 @@ static void machines(FILE *f, const report_data *d)
     fprintf(f, "\n");
 }
 
-static void accuracy(FILE *f, const report_data *d)
+static void accuracy(FILE *f, const rep_data *d)
 {
     if (!d->check_file) {
         fprintf(f, "No conformance summary given (`mha report --check FILE`).\n\n");
         return;
     }
-    fprintf(f, "From `%s`. Error unit: the max abs error of the plain fp32 algorithm (naive) on the same case;\n"
-               "1.0 means as accurate as naive, 2.0 twice its error.\n\n"
+    fprintf(f, "From `%s` (`mha check --json`). Error unit: the max abs error of the plain fp32 algorithm\n"
+               "(naive) on the same case; 1.0 means as accurate as naive, 2.0 twice its error. Over every\n"
+               "CPU-feature level the implementation ran at.\n\n"
                "| implementation | cases | failed | max error (fp32 units) | worst case |\n"
                "| --- | ---: | ---: | ---: | --- |\n", d->check_file);
     for (int i = 0; i < d->n_accuracy; i++) {
-        const report_accuracy *a = &d->accuracy[i];
+        const rep_accuracy *a = &d->accuracy[i];
         fprintf(f, "| %s | %d | %d | %.2f | %s |\n", a->impl, a->cases, a->failed, a->max_error_units,
                 a->worst_case[0] ? a->worst_case : "-");
     }
     fprintf(f, "\n");
 }
 
-static void problems(FILE *f, const report_data *d)
+static void problems(FILE *f, const rep_data *d)
 {
     int n = 0;
     for (int i = 0; i < d->n_runs; i++) {
-        const report_run *r = &d->runs[i];
+        const rep_run *r = &d->runs[i];
         if (!r->error[0])
             continue;
         if (!n++)
             fprintf(f, "| implementation | point | reason |\n| --- | --- | --- |\n");
         char label[160];
-        report_point_label(r, label, sizeof label);
+        rep_point_label(r, label, sizeof label);
         fprintf(f, "| %s | %s | %s |\n", d->series[r->series].label, label, r->error);
     }
     fprintf(f, n ? "\n" : "None: every point was timed.\n\n");
 }
 
-int report_write_markdown(const report_data *d, FILE *f)
+int rep_write_markdown(const rep_data *d, FILE *f)
 {
     fprintf(f, "# mhalab benchmark report\n\nInputs:");
     for (int i = 0; i < d->n_files; i++)
@@ -284,19 +285,19 @@ int report_write_markdown(const report_data *d, FILE *f)
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
         fprintf(f, "- [%s.svg](%s.svg)\n", plots[i], plots[i]);
     fprintf(f, "\n");
-    report_write_teaching(d, f);
+    rep_write_teaching(d, f);
     fprintf(f, "## Skipped and failed points\n\n");
     problems(f, d);
     return ferror(f) ? -1 : 0;
 }
 
-int report_write_csv(const report_data *d, FILE *f)
+int rep_write_csv(const rep_data *d, FILE *f)
 {
     fprintf(f, "machine,implementation,kind,B,H,Hkv,Sq,Skv,Dh,causal,threads,seconds,gflops,gbs,peak_pct,"
                "speedup_vs_naive,workspace_bytes,status\n");
     for (int i = 0; i < d->n_runs; i++) {
-        const report_run *r = &d->runs[i];
-        double pct = report_peak_pct(d, r), sp = m_speedup(d, r);
+        const rep_run *r = &d->runs[i];
+        double pct = rep_peak_pct(d, r), sp = m_speedup(d, r);
         char status[300];
         snprintf(status, sizeof status, "%s", r->error[0] ? r->error : "ok");
         for (char *c = status; *c; c++)
@@ -309,7 +310,7 @@ int report_write_csv(const report_data *d, FILE *f)
             fprintf(f, ",,,,,");
         else
         {
-            fprintf(f, "%.9g,%.4f,%.4f,", r->seconds, report_gflops(r), report_gbs(r));
+            fprintf(f, "%.9g,%.4f,%.4f,", r->seconds, rep_gflops(r), rep_gbs(r));
             if (pct >= 0)
                 fprintf(f, "%.2f", pct);
             fputc(',', f);
@@ -324,7 +325,7 @@ int report_write_csv(const report_data *d, FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
-int report_write_manifest(const report_data *d, FILE *f, char names[][64], int n_names, int force)
+int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names, int force)
 {
     json_t *root = json_object(), *inputs = json_array(), *ms = json_array(), *files = json_array(),
            *sum = json_array();
@@ -355,13 +356,13 @@ int report_write_manifest(const report_data *d, FILE *f, char names[][64], int n
         int timed = 0, skipped = 0, failed = 0;
         double best = 0;
         for (int i = 0; i < d->n_runs; i++) {
-            const report_run *r = &d->runs[i];
+            const rep_run *r = &d->runs[i];
             if (r->series != s)
                 continue;
             if (!r->error[0]) {
                 timed++;
-                if (report_gflops(r) > best)
-                    best = report_gflops(r);
+                if (rep_gflops(r) > best)
+                    best = rep_gflops(r);
             } else if (strncmp(r->error, "skipped", 7) == 0)
                 skipped++;
             else

@@ -17,7 +17,7 @@ typedef struct selection {
     int threads;           /* 0: the machine's largest thread count */
 } selection;
 
-static int max_threads(const report_data *d, int machine)
+static int max_threads(const rep_data *d, int machine)
 {
     int t = 1;
     for (int i = 0; i < d->n_runs; i++)
@@ -26,7 +26,7 @@ static int max_threads(const report_data *d, int machine)
     return t;
 }
 
-static int selected(const report_data *d, const report_run *r, const selection *s)
+static int selected(const rep_data *d, const rep_run *r, const selection *s)
 {
     int t = s->threads ? s->threads : max_threads(d, r->machine);
     return strcmp(r->kind, "attn") == 0 && r->batch == 1 && (s->decode ? r->q_len == 1 : r->q_len == r->kv_len) &&
@@ -34,23 +34,23 @@ static int selected(const report_data *d, const report_run *r, const selection *
            r->threads == t;
 }
 
-typedef double value_fn(const report_data *d, const report_run *r);
+typedef double value_fn(const rep_data *d, const rep_run *r);
 
-static double v_gflops(const report_data *d, const report_run *r) { (void)d; return r->error[0] ? NAN : report_gflops(r); }
-static double v_gbs(const report_data *d, const report_run *r) { (void)d; return r->error[0] ? NAN : report_gbs(r); }
-static double v_ws(const report_data *d, const report_run *r) { (void)d; return r->workspace >= 0 ? r->workspace : NAN; }
-static double v_peak(const report_data *d, const report_run *r)
+static double v_gflops(const rep_data *d, const rep_run *r) { (void)d; return r->error[0] ? NAN : rep_gflops(r); }
+static double v_gbs(const rep_data *d, const rep_run *r) { (void)d; return r->error[0] ? NAN : rep_gbs(r); }
+static double v_ws(const rep_data *d, const rep_run *r) { (void)d; return r->workspace >= 0 ? r->workspace : NAN; }
+static double v_peak(const rep_data *d, const rep_run *r)
 {
-    double p = report_peak_pct(d, r);
+    double p = rep_peak_pct(d, r);
     return p < 0 ? NAN : p;
 }
 
 /* x = Skv, y = value, for one series and one selection; returns the count. */
-static int points(const report_data *d, int series, const selection *sel, value_fn *value, double *xs, double *ys)
+static int points(const rep_data *d, int series, const selection *sel, value_fn *value, double *xs, double *ys)
 {
     int n = 0;
     for (int i = 0; i < d->n_runs && n < MAXP; i++) {
-        const report_run *r = &d->runs[i];
+        const rep_run *r = &d->runs[i];
         if (r->series != series || !selected(d, r, sel))
             continue;
         double y = value(d, r);
@@ -69,7 +69,7 @@ typedef struct chart {
     int n;
 } chart;
 
-static void add_line(chart *c, const report_data *d, int series, const selection *sel, value_fn *value,
+static void add_line(chart *c, const rep_data *d, int series, const selection *sel, value_fn *value,
                      const char *suffix, int dashed)
 {
     int k = c->n;
@@ -98,7 +98,7 @@ static int write_chart(const char *dir, const char *name, const plot_spec *spec,
     return 0;
 }
 
-int report_write_plots(const report_data *d, const char *dir, char names[][64], int *n_names, int max_names)
+int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names)
 {
     chart *c = malloc(sizeof *c);
     if (!c)
@@ -160,12 +160,12 @@ int report_write_plots(const report_data *d, const char *dir, char names[][64], 
             if (t == 1)
                 continue;
             for (int i = 0; i < d->n_runs && n < MAXP; i++) {
-                const report_run *r = &d->runs[i];
+                const rep_run *r = &d->runs[i];
                 if (r->series != s || !selected(d, r, &base) || r->error[0])
                     continue;
                 for (int j = 0; j < n1; j++)
                     if (x1[j] == (double)r->kv_len && y1[j] > 0) {
-                        c->x[k][n] = x1[j], c->y[k][n] = report_gflops(r) / y1[j];
+                        c->x[k][n] = x1[j], c->y[k][n] = rep_gflops(r) / y1[j];
                         n++;
                     }
             }

@@ -13,12 +13,12 @@ typedef struct teach_shape {
     int64_t heads, head_dim;
 } teach_shape;
 
-static int collect_shapes(const report_data *d, teach_shape *out, int max, char names[][48])
+static int collect_shapes(const rep_data *d, teach_shape *out, int max, char names[][48])
 {
     int n = 0;
     out[n++] = (teach_shape){"seeds' toy", 4, 4};
     for (int i = 0; i < d->n_runs && n < max - 1; i++) {
-        const report_run *r = &d->runs[i];
+        const rep_run *r = &d->runs[i];
         int seen = 0;
         for (int k = 0; k < n; k++)
             seen |= out[k].heads == r->heads && out[k].head_dim == r->head_dim;
@@ -51,7 +51,7 @@ static int64_t gqa_heads(int64_t h)
     return g >= 2 && h % g == 0 ? g : 0;
 }
 
-int report_write_teaching(const report_data *d, FILE *f)
+int rep_write_teaching(const rep_data *d, FILE *f)
 {
     teach_shape sh[12];
     char names[12][48];
@@ -120,12 +120,12 @@ int report_write_teaching(const report_data *d, FILE *f)
     for (int i = 0; i < n; i++) {
         const int64_t h = sh[i].heads, dh = sh[i].head_dim, g = gqa_heads(h);
         char t[6][32];
-        report_bytes_text(shapes_kv_cache_bytes_per_token(h, dh), t[0], 32);
-        report_bytes_text(g ? shapes_kv_cache_bytes_per_token(g, dh) : 0, t[1], 32);
-        report_bytes_text(shapes_kv_cache_bytes_per_token(1, dh), t[2], 32);
-        report_bytes_text(4096 * shapes_kv_cache_bytes_per_token(h, dh), t[3], 32);
-        report_bytes_text(g ? 4096 * shapes_kv_cache_bytes_per_token(g, dh) : 0, t[4], 32);
-        report_bytes_text(4096 * shapes_kv_cache_bytes_per_token(1, dh), t[5], 32);
+        rep_bytes_text(shapes_kv_cache_bytes_per_token(h, dh), t[0], 32);
+        rep_bytes_text(g ? shapes_kv_cache_bytes_per_token(g, dh) : 0, t[1], 32);
+        rep_bytes_text(shapes_kv_cache_bytes_per_token(1, dh), t[2], 32);
+        rep_bytes_text(4096 * shapes_kv_cache_bytes_per_token(h, dh), t[3], 32);
+        rep_bytes_text(g ? 4096 * shapes_kv_cache_bytes_per_token(g, dh) : 0, t[4], 32);
+        rep_bytes_text(4096 * shapes_kv_cache_bytes_per_token(1, dh), t[5], 32);
         fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", sh[i].name, t[0], g ? t[1] : "-", t[2], t[3],
                 g ? t[4] : "-", t[5]);
     }
@@ -156,21 +156,21 @@ int report_write_teaching(const report_data *d, FILE *f)
     fprintf(f, "\n");
     static const int64_t ss[] = {128, 512, 1024, 2048, 4096, 8192, 16384};
     for (int k = 0; k < 7; k++) {
-        report_bytes_text(shapes_score_matrix_bytes(1, ss[k], ss[k]), a, sizeof a);
-        report_bytes_text(shapes_score_matrix_bytes(h0, ss[k], ss[k]), b, sizeof b);
-        report_bytes_text(shapes_flash_tile_bytes(64, 64, 64), c, sizeof c);
+        rep_bytes_text(shapes_score_matrix_bytes(1, ss[k], ss[k]), a, sizeof a);
+        rep_bytes_text(shapes_score_matrix_bytes(h0, ss[k], ss[k]), b, sizeof b);
+        rep_bytes_text(shapes_flash_tile_bytes(64, 64, 64), c, sizeof c);
         fprintf(f, "| %lld | %s | %s | %s |", (long long)ss[k], a, b, c);
         for (int j = 0; j < n_cols; j++) {
             double best_t = -1, ws = -1;
             for (int i = 0; i < d->n_runs; i++) {
-                const report_run *r = &d->runs[i];
+                const rep_run *r = &d->runs[i];
                 if (r->series == impl_cols[j] && r->q_len == ss[k] && r->kv_len == ss[k] && r->head_dim == 64 &&
                     !r->causal && r->kv_heads == r->heads && r->heads == h0 && r->workspace >= 0 &&
                     r->threads > best_t)
                     best_t = r->threads, ws = r->workspace;
             }
             if (ws >= 0) {
-                report_bytes_text(ws, e, sizeof e);
+                rep_bytes_text(ws, e, sizeof e);
                 fprintf(f, " %s (T%.0f) |", e, best_t);
             } else {
                 fprintf(f, " - |");

@@ -23,11 +23,9 @@ fi
 check_args=()
 if "$mha" check --help >/dev/null 2>&1; then
   echo "== conformance (mha check)"
-  if "$mha" check --help 2>&1 | grep -q -- '--summary'; then
-    "$mha" check --summary "$out/check.json" && check_args=(--check "$out/check.json")
-  else
-    "$mha" check
-  fi
+  # a failing case is reported by mha check and in the report's accuracy table; the benchmark still runs
+  "$mha" check --json "$out/check.json" || echo "   mha check reported failures (see above)"
+  [ -f "$out/check.json" ] && check_args=(--check "$out/check.json")
 else
   echo "== conformance: 'mha check' is not in this build yet; skipped"
 fi
