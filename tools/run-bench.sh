@@ -21,6 +21,7 @@ if [ ! -x "$bench" ]; then
 fi
 
 check_args=()
+rm -f "$out/check.json"
 if "$mha" check --help >/dev/null 2>&1; then
   echo "== conformance (mha check)"
   # a failing case is reported by mha check and in the report's accuracy table; the benchmark still runs
