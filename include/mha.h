@@ -129,6 +129,12 @@ typedef struct mha_args {
     size_t workspace_bytes;       /**< size of that buffer */
 } mha_args;
 
+/**
+ * Arguments for Q, K, V and O in the seed layout (B, S, heads*Dh): zeroed,
+ * then the shape, the four pointers and their mha_strides_bshd() strides.
+ */
+mha_args mha_args_bshd(mha_shape shape, const float *q, const float *k, const float *v, float *out);
+
 /* ------------------------------------------------------------------ */
 /** @name CPU features                                                 */
 /* ------------------------------------------------------------------ */

@@ -9,6 +9,9 @@
 
 MHA_CMD_FN(cmd_list);
 MHA_CMD_FN(cmd_attend);
+MHA_CMD_FN(cmd_example);
+MHA_CMD_FN(cmd_explain);
+MHA_CMD_FN(cmd_heatmap);
 MHA_CMD_FN(cmd_report);
 
 /* Exit statuses of every subcommand. */

@@ -44,11 +44,28 @@ static void num(char *buf, size_t size, double v)
         snprintf(buf, size, "%.0f", v);
 }
 
-/* kv heads for GQA in these tables: a quarter of H (at least 2), when that divides H. */
+/* A layer of width H*Dh; GQA rows use H/4 kv heads when that is a GQA
+ * choice, else shapes_kv_cache()'s (the largest divisor below H). */
+static shapes_cfg layer(int64_t heads, int64_t head_dim, int64_t seq)
+{
+    shapes_cfg c = {1, seq, heads * head_dim, heads, heads};
+    shapes_kv kv[3];
+    c.kv_heads = heads / 4 > 1 && heads % (heads / 4) == 0 ? heads / 4 : heads;
+    shapes_kv_cache(&c, kv);
+    c.kv_heads = kv[1].kv_heads ? kv[1].kv_heads : heads;
+    return c;
+}
+
 static int64_t gqa_heads(int64_t h)
 {
-    int64_t g = h / 4;
-    return g >= 2 && h % g == 0 ? g : 0;
+    shapes_cfg c = layer(h, 1, 1);
+    return c.kv_heads < h ? c.kv_heads : 0;
+}
+
+static double params(int64_t heads, int64_t kv_heads, int64_t head_dim)
+{
+    shapes_cfg c = {1, 1, heads * head_dim, heads, kv_heads};
+    return (double)shapes_parameters(&c).total;
 }
 
 int rep_write_teaching(const rep_data *d, FILE *f)
@@ -59,23 +76,23 @@ int rep_write_teaching(const rep_data *d, FILE *f)
     char a[32], b[32], c[32], e[32];
 
     fprintf(f, "## Teaching tables (computed from the shapes, not measured)\n\n"
-               "D = H x Dh is the model width. GQA below uses H/4 kv heads, MQA one.\n\n");
+               "D = H x Dh is the model width. GQA uses H/4 kv heads (the largest divisor below H when H/4 < 2), MQA one.\n\n");
 
     fprintf(f, "### Parameters of one attention layer\n\n"
                "W_Q and W_O are D x D; W_K and W_V are D x (Hkv Dh): 2 D^2 + 2 D Hkv Dh, which is 4 D^2 for MHA.\n\n"
                "| shape | D | H | Dh | MHA | GQA (Hkv) | MQA | MQA / MHA |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int i = 0; i < n; i++) {
         const int64_t h = sh[i].heads, dh = sh[i].head_dim, g = gqa_heads(h);
-        num(a, sizeof a, shapes_layer_params(h, h, dh));
-        num(b, sizeof b, g ? shapes_layer_params(h, g, dh) : 0);
-        num(c, sizeof c, shapes_layer_params(h, 1, dh));
+        num(a, sizeof a, params(h, h, dh));
+        num(b, sizeof b, g ? params(h, g, dh) : 0);
+        num(c, sizeof c, params(h, 1, dh));
         char gq[80];
         if (g)
             snprintf(gq, sizeof gq, "%s (%lld)", b, (long long)g);
         else
             snprintf(gq, sizeof gq, "-");
         fprintf(f, "| %s | %lld | %lld | %lld | %s | %s | %s | %.2f |\n", sh[i].name, (long long)(h * dh),
-                (long long)h, (long long)dh, a, gq, c, shapes_layer_params(h, 1, dh) / shapes_layer_params(h, h, dh));
+                (long long)h, (long long)dh, a, gq, c, params(h, 1, dh) / params(h, h, dh));
     }
 
     fprintf(f, "\n### Projections vs attention FLOPs, one sequence (B = 1, self-attention, MHA)\n\n"
@@ -102,32 +119,37 @@ int rep_write_teaching(const rep_data *d, FILE *f)
                "Counting the attention itself, each (query, key) pair costs H x Dh = D multiply-adds split and\n"
                "H x D full-size: H times more; and full-size heads need H times the projection weights\n"
                "(W_Q: D x H D), so the parameter count is not the same either.\n\n"
-               "| shape | H | seeds' count split | seeds' count full | ratio | MACs per pair split | full-size | ratio |"
+               "| shape | H | seeds' count split | seeds' count full | ratio | score MACs per pair split | full-size | ratio |"
                " weights split | full-size |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int i = 0; i < n; i++) {
-        const int64_t h = sh[i].heads, dh = sh[i].head_dim, dm = h * dh;
-        num(a, sizeof a, shapes_layer_params(h, h, dh));
-        num(b, sizeof b, 4.0 * (double)h * (double)dm * (double)dm);
-        fprintf(f, "| %s | %lld | %.0f | %.0f | %.0fx | %.0f | %.0f | %.0fx | %s | %s |\n", sh[i].name, (long long)h,
-                shapes_seed_count(h, dh), shapes_seed_count(h, dm), shapes_seed_count(h, dm) / shapes_seed_count(h, dh),
-                shapes_split_heads_macs(h, dh), shapes_full_heads_macs(h, dh),
-                shapes_full_heads_macs(h, dh) / shapes_split_heads_macs(h, dh), a, b);
+        shapes_cfg cfg = layer(sh[i].heads, sh[i].head_dim, 1);
+        shapes_split_cost sc = shapes_split_vs_full(&cfg);
+        /* per (query, key) pair: the S = 1 attention FLOPs / 2 (one multiply-add is 2 FLOPs), per scores + PV */
+        num(a, sizeof a, (double)sc.params_split);
+        num(b, sizeof b, (double)sc.params_full);
+        fprintf(f, "| %s | %lld | %llu | %llu | %.0fx | %llu | %llu | %.0fx | %s | %s |\n", sh[i].name,
+                (long long)cfg.heads, (unsigned long long)sc.seed_split, (unsigned long long)sc.seed_full,
+                (double)sc.seed_full / (double)sc.seed_split, (unsigned long long)(sc.attn_flops_split / 4),
+                (unsigned long long)(sc.attn_flops_full / 4), (double)sc.attn_flops_full / (double)sc.attn_flops_split,
+                a, b);
     }
 
     fprintf(f, "\n### KV-cache bytes per token and layer (fp32: 2 x Hkv x Dh x 4)\n\n"
-               "| shape | MHA | GQA | MQA | MHA, 4096-token context | GQA | MQA |\n"
+               "| shape | MHA | GQA (Hkv) | MQA | MHA, 4096-token context | GQA | MQA |\n"
                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int i = 0; i < n; i++) {
-        const int64_t h = sh[i].heads, dh = sh[i].head_dim, g = gqa_heads(h);
+        shapes_cfg cfg = layer(sh[i].heads, sh[i].head_dim, 4096);
+        shapes_kv kv[3];
+        shapes_kv_cache(&cfg, kv);
         char t[6][32];
-        rep_bytes_text(shapes_kv_cache_bytes_per_token(h, dh), t[0], 32);
-        rep_bytes_text(g ? shapes_kv_cache_bytes_per_token(g, dh) : 0, t[1], 32);
-        rep_bytes_text(shapes_kv_cache_bytes_per_token(1, dh), t[2], 32);
-        rep_bytes_text(4096 * shapes_kv_cache_bytes_per_token(h, dh), t[3], 32);
-        rep_bytes_text(g ? 4096 * shapes_kv_cache_bytes_per_token(g, dh) : 0, t[4], 32);
-        rep_bytes_text(4096 * shapes_kv_cache_bytes_per_token(1, dh), t[5], 32);
-        fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", sh[i].name, t[0], g ? t[1] : "-", t[2], t[3],
-                g ? t[4] : "-", t[5]);
+        for (int k = 0; k < 3; k++) {
+            rep_bytes_text((double)kv[k].bytes_per_token, t[k], 32);
+            rep_bytes_text((double)kv[k].bytes_per_sequence, t[3 + k], 32);
+            if (!kv[k].kv_heads)
+                snprintf(t[k], 32, "-"), snprintf(t[3 + k], 32, "-");
+        }
+        fprintf(f, "| %s | %s | %s (%lld) | %s | %s | %s | %s |\n", sh[i].name, t[0], t[1], (long long)kv[1].kv_heads,
+                t[2], t[3], t[4], t[5]);
     }
 
     /* Score memory beside the workspace the implementations reported. */
