@@ -17,7 +17,7 @@
 static const bench_grid_info grids[] = {
     {"quick", "smoke test: 9 small shapes, every family once (CI)", 0.01, 1.0},
     {"default", "five sweeps over S = 128..4096 (H 8, Dh 32/64/128, causal, GQA, threads 1/2, decode)", 0.1,
-     2.0},
+     4.0},
     {"full", "cross product B 1/2, Hkv 8/2/1, S 128..8192, Dh 32/64/128, causal, threads 1/2, decode", 0.5, 30.0},
 };
 

@@ -92,13 +92,18 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
     const double bytes = shapes_attention_bytes(p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim);
     const std::string rate_key = std::string(impl->name) + "/" + std::to_string(p.threads);
 
+    // The workspace is a property of the shape: a skipped point reports it in
+    // its message (Google Benchmark drops the counters of error entries).
+    const mha_shape shape = {p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim};
+    const double ws_size = impl->workspace ? (double)impl->workspace(&shape, p.threads, 0) : 0.0;
     auto known = g_last_rate.find(rate_key);
     if (known != g_last_rate.end() && flops / (known->second * 1e9) > g_budget) {
-        char msg[256];
+        char msg[320];
         std::snprintf(msg, sizeof msg,
-                      "skipped: one call would take ~%.1f s at %s's last measured %.2f GFLOP/s, over the %s "
-                      "grid's %.1f s budget (--budget)",
-                      flops / (known->second * 1e9), impl->name, known->second, g_grid_name.c_str(), g_budget);
+                      "skipped: one call would take ~%.2g s at %s's last measured %.2f GFLOP/s, over the %s "
+                      "grid's %g s budget (--budget) [workspace %.0f B]",
+                      flops / (known->second * 1e9), impl->name, known->second, g_grid_name.c_str(), g_budget,
+                      ws_size);
         state.SkipWithError(msg);
         return;
     }

@@ -200,6 +200,10 @@ int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
         if (json_is_true(json_object_get(b, "error_occurred"))) {
             const char *msg = json_string_value(json_object_get(b, "error_message"));
             snprintf(r.error, sizeof r.error, "%s", msg && *msg ? msg : "error");
+            /* mha-bench puts a skipped point's workspace in the message: "[workspace 2048 B]" */
+            const char *w = msg ? strstr(msg, "[workspace ") : NULL;
+            if (w && r.workspace < 0)
+                r.workspace = strtod(w + 11, NULL);
         } else {
             json_t *t = json_object_get(b, "real_time");
             if (!json_is_number(t) || json_number_value(t) <= 0) {

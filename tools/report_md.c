@@ -108,6 +108,8 @@ static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows,
             char text[64];
             if (!c)
                 snprintf(text, sizeof text, "-");
+            else if (bytes && !isnan(v)) /* a skipped point still knows its workspace */
+                rep_bytes_text(v, text, sizeof text);
             else if (c->error[0])
                 snprintf(text, sizeof text, strncmp(c->error, "skipped", 7) == 0 ? "skip" : "FAIL");
             else if (isnan(v))
