@@ -2,7 +2,9 @@
  * Machine probe, run once per benchmark process: the CPU model, cache
  * sizes, the measured fp32 FMA peak for one core and for all cores, and
  * the measured memory read bandwidth. Percent-of-peak counters divide by
- * these measured numbers, not by a datasheet.
+ * these measured numbers, not by a datasheet. Rates are timed with each
+ * thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so time slices taken by
+ * other processes on a shared machine do not lower the peak.
  */
 #ifndef MHA_BENCH_PROBE_H
 #define MHA_BENCH_PROBE_H
