@@ -81,9 +81,26 @@ static void add_line(chart *c, const rep_data *d, int series, const selection *s
     c->n++;
 }
 
-static int write_chart(const char *dir, const char *name, const plot_spec *spec, const chart *c, char names[][64],
+/* A line drawn exactly over an earlier one would vanish: its legend says so. */
+static void mark_duplicates(chart *c)
+{
+    for (int k = 1; k < c->n; k++)
+        for (int j = 0; j < k; j++) {
+            const plot_series *a = &c->s[j], *b = &c->s[k];
+            if (a->n != b->n || a->dashed != b->dashed || memcmp(a->x, b->x, (size_t)a->n * sizeof *a->x) != 0 ||
+                memcmp(a->y, b->y, (size_t)a->n * sizeof *a->y) != 0)
+                continue;
+            char extra[240];
+            snprintf(extra, sizeof extra, "%s (= %s)", c->label[k], c->label[j]);
+            snprintf(c->label[k], sizeof c->label[k], "%s", extra);
+            break;
+        }
+}
+
+static int write_chart(const char *dir, const char *name, const plot_spec *spec, chart *c, char names[][64],
                        int *n_names, int max_names)
 {
+    mark_duplicates(c);
     char path[8448];
     snprintf(path, sizeof path, "%s/%s.svg", dir, name);
     FILE *f = fopen(path, "w");
