@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <stdlib.h>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -83,7 +84,7 @@ struct AlignedFree {
 std::unique_ptr<void, AlignedFree> aligned_buffer(size_t bytes)
 {
     size_t rounded = (bytes + 63) / 64 * 64;
-    return std::unique_ptr<void, AlignedFree>(rounded ? std::aligned_alloc(64, rounded) : nullptr);
+    return std::unique_ptr<void, AlignedFree>(rounded ? aligned_alloc(64, rounded) : nullptr);
 }
 
 void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_point p, std::string name)
