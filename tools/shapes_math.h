@@ -20,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SHAPES_SOFTMAX_OPS 5
 #define SHAPES_FP32_BYTES 4
 #define SHAPES_MAX_STEPS 12
@@ -109,5 +113,43 @@ typedef struct shapes_kv {
  * it lies strictly between 1 and H, else the largest such divisor of H.
  */
 void shapes_kv_cache(const shapes_cfg *c, shapes_kv out[3]);
+
+/*
+ * Benchmark arithmetic (mha-bench counters, mha report), in double so any
+ * grid shape fits. Dh is the head dimension, Hkv the kv heads.
+ */
+
+/* (query, key) pairs a causal mask leaves visible, bottom-right aligned:
+ * sum over i < Sq of clamp(i + Skv - Sq + 1, 0, Skv). S(S+1)/2 when
+ * Sq = Skv = S (half the square plus the diagonal); Skv when Sq = 1. */
+double shapes_causal_pairs(int64_t q_len, int64_t kv_len);
+
+/* Attention FLOPs, Q K^T and P V: 4*B*H*Dh per visible (query, key) pair;
+ * 4*B*H*Sq*Skv*Dh without the causal mask, about half with it (exactly the
+ * visible pairs, so a decode step Sq = 1 is not halved). */
+double shapes_attention_flops(int64_t batch, int64_t heads, int64_t q_len, int64_t kv_len, int64_t head_dim,
+                              int causal);
+
+/* The four projections for B*S tokens: 2*B*S*D*(2*D + 2*Hkv*Dh), D = H*Dh. */
+double shapes_projection_flops(int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim);
+
+/* S from which attention FLOPs exceed projection FLOPs (Sq = Skv = S):
+ * 4*S^2*D >= 2*S*D*(2D + 2*Hkv*Dh) <=> S >= D + Hkv*Dh; twice that when causal. */
+double shapes_attention_dominates_at(int64_t heads, int64_t kv_heads, int64_t head_dim, int causal);
+
+/* fp32 bytes of Q and O (B*Sq*H*Dh each) and K and V (B*Skv*Hkv*Dh each). */
+double shapes_attention_bytes(int64_t batch, int64_t heads, int64_t kv_heads, int64_t q_len, int64_t kv_len,
+                              int64_t head_dim);
+
+/* The S x S scores a gemm-style kernel materialises for heads_at_once heads: heads * Sq * Skv * 4. */
+double shapes_score_matrix_bytes(int64_t heads_at_once, int64_t q_len, int64_t kv_len);
+
+/* A flash kernel's per-thread working set for br query rows and bc keys:
+ * scores br*bc, accumulator br*Dh, row max and sum 2*br, fp32. */
+double shapes_flash_tile_bytes(int64_t br, int64_t bc, int64_t head_dim);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
