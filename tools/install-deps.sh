@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in tools/debian-packages.txt that are
-# missing. As root it runs apt-get; otherwise it prints the exact line to run.
+# Installs the Debian packages listed in tools/debian-packages.txt (and in
+# any further list files given as arguments) that are missing. As root it
+# runs apt-get; otherwise it prints the exact line to run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 missing=()
 while read -r pkg; do
   [ -z "$pkg" ] || [ "${pkg#\#}" != "$pkg" ] && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done < "$here/debian-packages.txt"
+done < <(cat "$here/debian-packages.txt" "$@")
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all Debian packages present"
   exit 0
