@@ -19,7 +19,7 @@ static void help(void)
            "tables), DIR/results.csv, SVG plots and DIR/manifest.json. Files from several machines merge\n"
            "side by side (one column per implementation and machine, keyed by the context's host_name).\n\n"
            "  -o, --output DIR   report folder; written through a temporary folder, then renamed\n"
-           "  --check FILE       conformance summary for the accuracy table (format: docs/bench.md)\n"
+           "  --check FILE       conformance summary for the accuracy table (format: README, Benchmarks and reports)\n"
            "  --force            replace DIR if it exists (refused otherwise)\n");
 }
 

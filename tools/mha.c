@@ -17,7 +17,7 @@ static const struct subcommand {
     {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
     {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
     {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
-    {"report", cmd_report, "benchmark JSON to Markdown tables, CSV, SVG plots (docs/bench.md)"},
+    {"report", cmd_report, "benchmark JSON to Markdown tables, CSV, SVG plots (README: Benchmarks and reports)"},
 };
 
 static void usage(FILE *f)

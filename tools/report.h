@@ -67,7 +67,7 @@ typedef struct rep_data {
 
 /* Parse one benchmark JSON file into d; on error a "file:line:column: what" message in err. */
 int rep_load(rep_data *d, const char *path, char *err, size_t err_size);
-/* Parse a conformance summary (schema in docs/bench.md). */
+/* Parse a conformance summary (schema in the README, "Benchmarks and reports"). */
 int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size);
 /* After loading: assign series, sort runs. */
 void rep_finish(rep_data *d);
