@@ -1,0 +1,196 @@
+/*
+ * Scores -> probabilities -> weighted sum for the rows of one head, shared
+ * by `gemm` and `blas` (see gemm_head.h). Baseline flags: the loops over
+ * keys are written lane by lane (LANES partial maxima and sums, combined
+ * in a fixed order) so that the compiler vectorizes them without
+ * reassociating anything; the result is the same for any thread count.
+ */
+#include "gemm_head.h"
+
+#include <string.h>
+
+/* Rows per block under the causal flag: each block stops at its last visible key. */
+#define CAUSAL_BLOCK 64
+
+/* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
+#define LANES 16
+
+static inline uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/*
+ * exp(x) = 2^n * exp(r),  n = round(x / ln 2),  r = x - n ln 2, |r| <= ln2/2
+ * exp(r) by its Taylor polynomial of degree 7 (truncation below
+ * |r|^8 / 8! * e^|r| < 1e-8 relative, under 0.1 ulp), 2^n built from
+ * its exponent bits. ln 2 is split Cody-Waite style into ln2_hi (9
+ * significant bits, so n * ln2_hi is exact) and ln2_lo = ln 2 - ln2_hi.
+ * Below -87, exp(x) < 1.7e-38: the result is 0 (so exp(-inf) = 0).
+ */
+static inline float exp_nonpositive(float x)
+{
+    const float log2e = 1.44269504088896341f;
+    const float ln2_hi = 0.693359375f;       /* 355 / 512 */
+    const float ln2_lo = -2.12194440054690583e-4f; /* ln 2 - 355 / 512 */
+    const float round_magic = 12582912.0f;   /* 1.5 * 2^23: t + magic rounds t to an integer */
+    const float xc = x < -87.0f ? -87.0f : x; /* NaN passes through */
+    const float t = xc * log2e + round_magic;
+    const float n = t - round_magic;
+    const float r = (xc - n * ln2_hi) - n * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    /* t's low mantissa bits hold n: bits(t) - bits(magic) = n in two's complement */
+    const uint32_t ni = float_bits(t) - float_bits(round_magic);
+    const float two_n = bits_float((ni + 127u) << 23);
+    const float y = p * two_n;
+    return x < -87.0f ? 0.0f : y;
+}
+
+float mha_gemm_exp_nonpositive(float x)
+{
+    return exp_nonpositive(x);
+}
+
+/*
+ * One row: s[0:keys) holds scale * <q, k_j>; keys >= visible are hidden by
+ * the causal flag. Afterwards s[0:width) holds the probabilities (width >=
+ * keys; entries past keys are hidden keys of the probability output).
+ */
+static void softmax_row(float *restrict s, int64_t keys, int64_t width, int64_t visible,
+                        const float *restrict mask)
+{
+    /* s[j] += M[j]; a -inf mask entry or the causal flag hides key j: s[j] = -inf */
+    if (mask)
+        for (int64_t j = 0; j < visible; j++)
+            s[j] = mask[j] == -INFINITY ? -INFINITY : s[j] + mask[j];
+    for (int64_t j = visible; j < keys; j++)
+        s[j] = -INFINITY;
+
+    /* m = max_j s[j] over lanes; NaN never wins a comparison, so it is looked for below */
+    float lane[LANES];
+    for (int t = 0; t < LANES; t++)
+        lane[t] = -INFINITY;
+    int64_t j0 = 0;
+    for (; j0 + LANES <= keys; j0 += LANES)
+        for (int t = 0; t < LANES; t++)
+            lane[t] = s[j0 + t] > lane[t] ? s[j0 + t] : lane[t];
+    for (int64_t j = j0; j < keys; j++)
+        lane[j - j0] = s[j] > lane[j - j0] ? s[j] : lane[j - j0];
+    float m = -INFINITY;
+    for (int t = 0; t < LANES; t++)
+        m = lane[t] > m ? lane[t] : m;
+
+    if (m == -INFINITY) {
+        /* Either every key is hidden (the row is zeros, never 0/0), or the
+         * only visible scores are NaN, which must reach the output. */
+        int any_nan = 0;
+        for (int64_t j = 0; j < keys; j++)
+            any_nan |= isnan(s[j]);
+        if (!any_nan) {
+            memset(s, 0, (size_t)width * sizeof *s);
+            return;
+        }
+        m = NAN;
+    }
+
+    /* e[j] = exp(s[j] - m) (hidden: exp(-inf) = 0);  l = sum_j e[j] */
+    for (int t = 0; t < LANES; t++)
+        lane[t] = 0.0f;
+    for (j0 = 0; j0 + LANES <= keys; j0 += LANES)
+        for (int t = 0; t < LANES; t++) {
+            s[j0 + t] = exp_nonpositive(s[j0 + t] - m);
+            lane[t] += s[j0 + t];
+        }
+    for (int64_t j = j0; j < keys; j++) {
+        s[j] = exp_nonpositive(s[j] - m);
+        lane[j - j0] += s[j];
+    }
+    float l = 0.0f;
+    for (int t = 0; t < LANES; t++)
+        l += lane[t];
+
+    /* p[j] = e[j] / l; hidden keys past `keys` get 0 / l like the others */
+    const float inv_l = 1.0f / l;
+    for (int64_t j = 0; j < keys; j++)
+        s[j] *= inv_l;
+    for (int64_t j = keys; j < width; j++)
+        s[j] = 0.0f * inv_l;
+}
+
+static int row_finite(const float *o, int64_t n)
+{
+    int ok = 1;
+    for (int64_t d = 0; d < n; d++)
+        ok &= isfinite(o[d]) != 0;
+    return ok;
+}
+
+/*
+ * The weighted-sum product multiplied p = 0 by the values of hidden keys;
+ * if one of those is inf or NaN the product is NaN where the contract
+ * says the key is never read. Such rows (only rows whose output is not
+ * finite) are recomputed here skipping hidden keys. A NaN that a visible
+ * key brings stays NaN.
+ */
+static void refix_row(const mha_args *a, int64_t b, int64_t h, int64_t i, const float *p, int64_t keys)
+{
+    const int64_t dh = a->shape.head_dim, g = h / mha_group_size(&a->shape);
+    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    if (row_finite(o, dh))
+        return;
+    const float *mask = mha_mask_row(a, b, h, i);
+    const int64_t visible = mha_causal_limit(a, i) < keys ? mha_causal_limit(a, i) : keys;
+    memset(o, 0, (size_t)dh * sizeof *o);
+    for (int64_t j = 0; j < visible; j++) {
+        if (mask && mask[j] == -INFINITY)
+            continue;
+        const float *v = mha_row(a->v, a->v_strides, b, j, g);
+        for (int64_t d = 0; d < dh; d++)
+            o[d] += p[j] * v[d];
+    }
+}
+
+void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
+                        float *s, const mha_gemm_products *prod, int softmax_threads)
+{
+    const int64_t skv = a->shape.kv_len;
+    const int64_t block = a->causal ? CAUSAL_BLOCK : r1 - r0;
+    (void)softmax_threads;
+    for (int64_t i0 = r0; i0 < r1; i0 += block) {
+        const int64_t rows = r1 - i0 < block ? r1 - i0 : block;
+        /* the causal limit grows with i: the block's last row sees the most keys */
+        const int64_t keys = mha_causal_limit(a, i0 + rows - 1);
+        const int64_t width = a->probs ? skv : keys;
+        float *sb = s + (i0 - r0) * skv;
+
+        if (keys > 0)
+            prod->scores(prod->ctx, i0, rows, keys, sb, skv);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(softmax_threads) schedule(static) if (softmax_threads > 1)
+#endif
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = i0 + r;
+            const int64_t lim = mha_causal_limit(a, i);
+            softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, b, h, i));
+        }
+        prod->weighted_sum(prod->ctx, i0, rows, keys, sb, skv);
+        for (int64_t r = 0; r < rows; r++)
+            refix_row(a, b, h, i0 + r, sb + r * skv, keys);
+    }
+}

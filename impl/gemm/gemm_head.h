@@ -1,0 +1,44 @@
+/*
+ * The part of the reshape-then-GEMM algorithm that `gemm` and `blas`
+ * share: one query head's rows, given two matrix products.
+ *
+ *   S = scale * Q K^T           (product 1, rows x visible keys)
+ *   S[i][j] += M[i][j], hidden keys -> -inf
+ *   P = softmax_rows(S)         (in place, max subtracted)
+ *   O = P V                     (product 2, written to the strided output)
+ *
+ * Only the two products differ between the implementations; they reach
+ * the data through the callbacks below.
+ */
+#ifndef MHA_GEMM_HEAD_H
+#define MHA_GEMM_HEAD_H
+
+#include "internal.h"
+
+/* The two products of one (batch, head), on rows [i0, i0 + rows) of Q and O. */
+typedef struct mha_gemm_products {
+    /* s[r][j] = scale * <Q[b,i0+r,h,:], K[b,j,g,:]>  for r < rows, j < keys (ld lds) */
+    void (*scores)(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds);
+    /* O[b,i0+r,h,:] = sum_{j < keys} p[r][j] * V[b,j,g,:]  (keys may be 0: O = 0) */
+    void (*weighted_sum)(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp);
+    void *ctx;
+} mha_gemm_products;
+
+/*
+ * Rows [r0, r1) of head (b, h). s holds (r1 - r0) rows of Skv floats
+ * (the probabilities of args->probs when it is set, else scratch).
+ * Without the causal flag each product is one call over all rows; with
+ * it, rows go in blocks that stop at the last key the block can see.
+ * softmax_threads > 1 spreads the softmax rows over OpenMP threads.
+ */
+void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
+                        float *s, const mha_gemm_products *prod, int softmax_threads);
+
+/*
+ * exp(x) for x <= 0 in plain C that vectorizes at baseline flags:
+ * exp(-inf) = 0, NaN stays NaN, relative error about 2 ulp. Exposed for
+ * the tests.
+ */
+float mha_gemm_exp_nonpositive(float x);
+
+#endif
