@@ -9,9 +9,6 @@
 
 #include <string.h>
 
-/* Rows per block under the causal flag: each block stops at its last visible key. */
-#define CAUSAL_BLOCK 64
-
 /* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
 #define LANES 16
 
@@ -142,7 +139,8 @@ static int row_finite(const float *o, int64_t n)
 }
 
 /*
- * The weighted-sum product multiplied p = 0 by the values of hidden keys;
+ * The weighted-sum product multiplied p = 0 by the values of hidden keys
+ * (those between a row's causal limit and its block's, and -inf mask ones);
  * if one of those is inf or NaN the product is NaN where the contract
  * says the key is never read. Such rows (only rows whose output is not
  * finite) are recomputed here skipping hidden keys. A NaN that a visible
@@ -170,7 +168,7 @@ void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int
                         float *s, const mha_gemm_products *prod, int softmax_threads)
 {
     const int64_t skv = a->shape.kv_len;
-    const int64_t block = a->causal ? CAUSAL_BLOCK : r1 - r0;
+    const int64_t block = a->causal ? MHA_GEMM_ROW_BLOCK : r1 - r0;
     (void)softmax_threads;
     for (int64_t i0 = r0; i0 < r1; i0 += block) {
         const int64_t rows = r1 - i0 < block ? r1 - i0 : block;

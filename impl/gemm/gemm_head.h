@@ -15,6 +15,15 @@
 
 #include "internal.h"
 
+/*
+ * Under the causal flag rows go in blocks of this many, aligned to
+ * multiples of it, and each block's products stop at the last key its
+ * last row sees. Callers that split a head into row ranges cut them at
+ * multiples of it, so every row lands in the same block (same products,
+ * same bits) whatever the split.
+ */
+#define MHA_GEMM_ROW_BLOCK 64
+
 /* The two products of one (batch, head), on rows [i0, i0 + rows) of Q and O. */
 typedef struct mha_gemm_products {
     /* s[r][j] = scale * <Q[b,i0+r,h,:], K[b,j,g,:]>  for r < rows, j < keys (ld lds) */
@@ -28,7 +37,7 @@ typedef struct mha_gemm_products {
  * Rows [r0, r1) of head (b, h). s holds (r1 - r0) rows of Skv floats
  * (the probabilities of args->probs when it is set, else scratch).
  * Without the causal flag each product is one call over all rows; with
- * it, rows go in blocks that stop at the last key the block can see.
+ * it, rows go in MHA_GEMM_ROW_BLOCK blocks (r0 must be a multiple of it).
  * softmax_threads > 1 spreads the softmax rows over OpenMP threads.
  */
 void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,

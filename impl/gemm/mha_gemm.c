@@ -18,7 +18,8 @@
  * requested it is computed in place in args->probs instead).
  *
  * Threads: OpenMP over (batch, head, row chunk) items; a head is cut into
- * row chunks only when there are fewer heads than threads. Each item is
+ * row chunks (multiples of MHA_GEMM_ROW_BLOCK rows) only when there are
+ * fewer heads than threads. Each item is
  * computed by one thread with the same operations in the same order
  * whatever the thread count, so the bits do not depend on it.
  */
@@ -51,7 +52,9 @@ static plan make_plan(const mha_shape *s, int threads, int want_probs, const mha
     int64_t chunks = heads >= threads ? 1 : (threads + heads - 1) / heads;
     if (chunks > s->q_len)
         chunks = s->q_len;
+    /* chunks are cut at multiples of the row block (see gemm_head.h) */
     p.chunk_rows = (s->q_len + chunks - 1) / chunks;
+    p.chunk_rows = (p.chunk_rows + MHA_GEMM_ROW_BLOCK - 1) / MHA_GEMM_ROW_BLOCK * MHA_GEMM_ROW_BLOCK;
     p.chunks = (s->q_len + p.chunk_rows - 1) / p.chunk_rows;
     const int64_t items = heads * p.chunks;
     p.threads = items < threads ? (int)items : threads;
