@@ -32,18 +32,23 @@ static inline float bits_float(uint32_t u)
  * |r|^8 / 8! * e^|r| < 1e-8 relative, under 0.1 ulp), 2^n built from
  * its exponent bits. ln 2 is split Cody-Waite style into ln2_hi (9
  * significant bits, so n * ln2_hi is exact) and ln2_lo = ln 2 - ln2_hi.
- * Below -87, exp(x) < 1.7e-38: the result is 0 (so exp(-inf) = 0).
+ * For |x| > 87 (exp(-87) < 1.7e-38), -inf and NaN the result is 0: the
+ * caller deals with NaN for the whole row.
+ *
+ * No floating-point comparison: the cut-off is an integer test on the
+ * bits and a mask. gcc keeps floating-point compares out of vectorized
+ * loops unless -fno-trapping-math (they may raise the invalid flag);
+ * integer selects vectorize at the default flags.
  */
 static inline float exp_nonpositive(float x)
 {
     const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693359375f;       /* 355 / 512 */
+    const float ln2_hi = 0.693359375f;             /* 355 / 512 */
     const float ln2_lo = -2.12194440054690583e-4f; /* ln 2 - 355 / 512 */
-    const float round_magic = 12582912.0f;   /* 1.5 * 2^23: t + magic rounds t to an integer */
-    const float xc = x < -87.0f ? -87.0f : x; /* NaN passes through */
-    const float t = xc * log2e + round_magic;
+    const float round_magic = 12582912.0f;         /* 1.5 * 2^23: t + magic rounds t to an integer */
+    const float t = x * log2e + round_magic;
     const float n = t - round_magic;
-    const float r = (xc - n * ln2_hi) - n * ln2_lo;
+    const float r = (x - n * ln2_hi) - n * ln2_lo;
     float p = 1.0f / 5040.0f;
     p = p * r + 1.0f / 720.0f;
     p = p * r + 1.0f / 120.0f;
@@ -54,9 +59,32 @@ static inline float exp_nonpositive(float x)
     p = p * r + 1.0f;
     /* t's low mantissa bits hold n: bits(t) - bits(magic) = n in two's complement */
     const uint32_t ni = float_bits(t) - float_bits(round_magic);
-    const float two_n = bits_float((ni + 127u) << 23);
-    const float y = p * two_n;
-    return x < -87.0f ? 0.0f : y;
+    const float y = p * bits_float((ni + 127u) << 23);
+    /* keep y only where |x| <= 87 (0x42ae0000 = bits of 87.0f; inf and NaN are above) */
+    const uint32_t keep = (float_bits(x) & 0x7fffffffu) <= 0x42ae0000u ? 0xffffffffu : 0u;
+    return bits_float(float_bits(y) & keep);
+}
+
+/*
+ * Integer key with the order of the floats (for everything but NaN):
+ * non-negative floats keep their bits, negative ones get their magnitude
+ * bits flipped. The row maximum runs on these keys for the same reason
+ * as above.
+ */
+static inline int32_t order_key(float f)
+{
+    const int32_t b = (int32_t)float_bits(f);
+    return b < 0 ? b ^ 0x7fffffff : b;
+}
+
+static inline float key_float(int32_t k)
+{
+    return bits_float((uint32_t)(k < 0 ? k ^ 0x7fffffff : k));
+}
+
+static inline int is_nan_bits(float f)
+{
+    return (float_bits(f) & 0x7fffffffu) > 0x7f800000u;
 }
 
 float mha_gemm_exp_nonpositive(float x)
@@ -79,55 +107,68 @@ static void softmax_row(float *restrict s, int64_t keys, int64_t width, int64_t 
     for (int64_t j = visible; j < keys; j++)
         s[j] = -INFINITY;
 
-    /* m = max_j s[j] over lanes; NaN never wins a comparison, so it is looked for below */
-    float lane[LANES];
-    for (int t = 0; t < LANES; t++)
-        lane[t] = -INFINITY;
+    /* m = max_j s[j] and whether any s[j] is NaN, lane by lane */
+    int32_t kmax[LANES], nan[LANES];
+    for (int t = 0; t < LANES; t++) {
+        kmax[t] = order_key(-INFINITY);
+        nan[t] = 0;
+    }
     int64_t j0 = 0;
     for (; j0 + LANES <= keys; j0 += LANES)
-        for (int t = 0; t < LANES; t++)
-            lane[t] = s[j0 + t] > lane[t] ? s[j0 + t] : lane[t];
-    for (int64_t j = j0; j < keys; j++)
-        lane[j - j0] = s[j] > lane[j - j0] ? s[j] : lane[j - j0];
-    float m = -INFINITY;
-    for (int t = 0; t < LANES; t++)
-        m = lane[t] > m ? lane[t] : m;
-
-    if (m == -INFINITY) {
-        /* Either every key is hidden (the row is zeros, never 0/0), or the
-         * only visible scores are NaN, which must reach the output. */
-        int any_nan = 0;
-        for (int64_t j = 0; j < keys; j++)
-            any_nan |= isnan(s[j]);
-        if (!any_nan) {
-            memset(s, 0, (size_t)width * sizeof *s);
-            return;
+        for (int t = 0; t < LANES; t++) {
+            const int32_t k = order_key(s[j0 + t]);
+            kmax[t] = k > kmax[t] ? k : kmax[t];
+            nan[t] |= is_nan_bits(s[j0 + t]);
         }
-        m = NAN;
+    for (int64_t j = j0; j < keys; j++) {
+        const int32_t k = order_key(s[j]);
+        kmax[j - j0] = k > kmax[j - j0] ? k : kmax[j - j0];
+        nan[j - j0] |= is_nan_bits(s[j]);
+    }
+    int32_t km = kmax[0];
+    int any_nan = 0;
+    for (int t = 0; t < LANES; t++) {
+        km = kmax[t] > km ? kmax[t] : km;
+        any_nan |= nan[t];
     }
 
-    /* e[j] = exp(s[j] - m) (hidden: exp(-inf) = 0);  l = sum_j e[j] */
+    /* A NaN score (visible: hidden ones are -inf by now) makes every
+     * probability of the row NaN, as exp(NaN - m) / NaN would. */
+    if (any_nan) {
+        for (int64_t j = 0; j < width; j++)
+            s[j] = NAN;
+        return;
+    }
+    const float m = key_float(km);
+    /* Every key hidden: the row is zeros, never 0/0. */
+    if (m == -INFINITY) {
+        memset(s, 0, (size_t)width * sizeof *s);
+        return;
+    }
+
+    /* e[j] = exp(s[j] - m) (hidden: exp(-inf) = 0) */
+    for (int64_t j = 0; j < keys; j++)
+        s[j] = exp_nonpositive(s[j] - m);
+
+    /* l = sum_j e[j], over lanes */
+    float lane[LANES];
     for (int t = 0; t < LANES; t++)
         lane[t] = 0.0f;
     for (j0 = 0; j0 + LANES <= keys; j0 += LANES)
-        for (int t = 0; t < LANES; t++) {
-            s[j0 + t] = exp_nonpositive(s[j0 + t] - m);
+        for (int t = 0; t < LANES; t++)
             lane[t] += s[j0 + t];
-        }
-    for (int64_t j = j0; j < keys; j++) {
-        s[j] = exp_nonpositive(s[j] - m);
+    for (int64_t j = j0; j < keys; j++)
         lane[j - j0] += s[j];
-    }
     float l = 0.0f;
     for (int t = 0; t < LANES; t++)
         l += lane[t];
 
-    /* p[j] = e[j] / l; hidden keys past `keys` get 0 / l like the others */
+    /* p[j] = e[j] / l (l >= 1: the maximum contributes exp(0)) */
     const float inv_l = 1.0f / l;
     for (int64_t j = 0; j < keys; j++)
         s[j] *= inv_l;
     for (int64_t j = keys; j < width; j++)
-        s[j] = 0.0f * inv_l;
+        s[j] = 0.0f;
 }
 
 static int row_finite(const float *o, int64_t n)
