@@ -5,20 +5,28 @@
  * stride, so BLAS's own packing does the reshape); the query heads of a
  * GQA group pass the same K and V pointers, nothing is copied per head.
  *
- * Heads are processed one after the other, each with the full Sq x Skv
- * score matrix (in args->probs when probabilities are requested). The
- * products use OpenBLAS's threads, set to args->threads for the call and
- * restored afterwards; the softmax rows use as many OpenMP threads.
- * openblas_set_num_threads() is process-wide, so two threads of the
- * caller running `blas` with different counts race on that setting.
- * OpenBLAS's results change with its thread count, so `blas` does not
- * declare MHA_CAP_DETERMINISTIC. Dimensions and strides are passed as BLAS ints (32-bit in Debian's
+ * Threads: the (batch, head, row chunk) items of `gemm` (gemm_head.h) go
+ * to args->threads OpenMP threads, each calling cblas_sgemm with OpenBLAS
+ * set to one thread for the duration of the call (OpenBLAS's advice for
+ * callers that thread themselves; the setting is restored afterwards).
+ * Running OpenBLAS's own thread pool next to OpenMP threads for the
+ * softmax made two threads slower than one on a 2-core machine (measured),
+ * and OpenBLAS's bits change with its own thread count, while one thread
+ * per product gives the same bits for any args->threads.
+ * openblas_set_num_threads() is process-wide: two caller threads running
+ * `blas` at once race on that setting (the results stay right; only
+ * OpenBLAS's threading of other calls is affected).
+ * Dimensions and strides are passed as BLAS ints (32-bit in Debian's
  * build).
  */
 #include "../gemm/gemm_head.h"
 
 #include <cblas.h>
 #include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 typedef struct head_ctx {
     const mha_args *a;
@@ -54,14 +62,15 @@ static void head_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const
                 0.0f, o, (blasint)a->out_strides.seq);
 }
 
-/* One head's Sq x Skv scores, unless they are computed in args->probs. */
+/* Per thread: the chunk_rows x Skv scores of its item, unless they are computed in args->probs. */
 static MHA_WORKSPACE_FN(blas_workspace)
 {
-    (void)threads;
-    size_t n;
     if (want_probs)
         return 0;
-    if (__builtin_mul_overflow((size_t)shape->q_len, (size_t)shape->kv_len, &n) || n > SIZE_MAX / sizeof(float))
+    const mha_gemm_split w = mha_gemm_split_work(shape, threads);
+    size_t n;
+    if (__builtin_mul_overflow((size_t)w.chunk_rows, (size_t)shape->kv_len, &n) ||
+        __builtin_mul_overflow(n, (size_t)w.threads, &n) || n > SIZE_MAX / sizeof(float))
         return SIZE_MAX;
     return n * sizeof(float);
 }
@@ -69,25 +78,52 @@ static MHA_WORKSPACE_FN(blas_workspace)
 static MHA_ATTENTION_FN(blas_attention)
 {
     const mha_shape *sh = &args->shape;
+    const mha_gemm_split w = mha_gemm_split_work(sh, args->threads);
+    const int64_t items = sh->batch * sh->heads * w.chunks;
     const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(args->threads);
-    for (int64_t b = 0; b < sh->batch; b++)
-        for (int64_t h = 0; h < sh->heads; h++) {
-            head_ctx c = {args, b, h, h / mha_group_size(sh)};
-            const mha_gemm_products prod = {head_scores, head_values, &c};
-            float *s = args->probs ? args->probs + (b * sh->heads + h) * sh->q_len * sh->kv_len : workspace;
-            mha_gemm_head_rows(args, b, h, 0, sh->q_len, s, &prod, args->threads);
-        }
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(w.threads) schedule(dynamic, 1)
+#endif
+    for (int64_t it = 0; it < items; it++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        const int64_t bh = it / w.chunks, chunk = it % w.chunks;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads;
+        const int64_t r0 = chunk * w.chunk_rows;
+        const int64_t r1 = r0 + w.chunk_rows < sh->q_len ? r0 + w.chunk_rows : sh->q_len;
+        head_ctx c = {args, b, h, h / mha_group_size(sh)};
+        const mha_gemm_products prod = {head_scores, head_values, &c};
+        float *s = args->probs ? args->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
+                               : (float *)workspace + (size_t)t * (size_t)(w.chunk_rows * sh->kv_len);
+        mha_gemm_head_rows(args, b, h, r0, r1, s, &prod, 1);
+    }
     openblas_set_num_threads(saved);
 }
 
-/* C = A B by cblas_sgemm with OpenBLAS set to `threads` for the call. */
+/*
+ * C = A B: threads take blocks of rows of C (multiples of 64 rows), each
+ * one cblas_sgemm with OpenBLAS at one thread, as in the attention.
+ */
 static MHA_MATMUL_FN(blas_matmul)
 {
+    if (threads < 1)
+        threads = 1;
+    int64_t rows = (m + threads - 1) / threads;
+    rows = (rows + 63) / 64 * 64;
+    const int64_t blocks = (m + rows - 1) / rows;
     const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(threads > 0 ? threads : 1);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f,
-                a, (blasint)lda, b, (blasint)ldb, 0.0f, c, (blasint)ldc);
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        const int64_t i0 = blk * rows, mr = m - i0 < rows ? m - i0 : rows;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mr, (blasint)n, (blasint)k, 1.0f,
+                    a + i0 * lda, (blasint)lda, b, (blasint)ldb, 0.0f, c + i0 * ldc, (blasint)ldc);
+    }
     openblas_set_num_threads(saved);
 }
 
@@ -98,9 +134,9 @@ const mha_impl mha_impl_blas = {
     .isa = "blas",
     .summary = "reshape-then-GEMM with both products by OpenBLAS's cblas_sgemm",
     .cpu_features = 0,
-    /* OpenBLAS's sgemm gives different bits for different thread counts
-     * (measured: tests/test_gemm_attention.c), so not deterministic. */
-    .caps = MHA_CAP_PROBS | MHA_CAP_THREADS,
+    /* one OpenBLAS thread per product: the same bits for any thread count
+     * (checked by tests/test_gemm_attention.c and tests/test_sgemm.c) */
+    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 50,
     .workspace = blas_workspace,
     .attention = blas_attention,

@@ -205,6 +205,21 @@ static void refix_row(const mha_args *a, int64_t b, int64_t h, int64_t i, const 
     }
 }
 
+mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads)
+{
+    mha_gemm_split w;
+    const int64_t heads = s->batch * s->heads;
+    int64_t chunks = heads >= threads ? 1 : (threads + heads - 1) / heads;
+    if (chunks > s->q_len)
+        chunks = s->q_len;
+    w.chunk_rows = (s->q_len + chunks - 1) / chunks;
+    w.chunk_rows = (w.chunk_rows + MHA_GEMM_ROW_BLOCK - 1) / MHA_GEMM_ROW_BLOCK * MHA_GEMM_ROW_BLOCK;
+    w.chunks = (s->q_len + w.chunk_rows - 1) / w.chunk_rows;
+    const int64_t items = heads * w.chunks;
+    w.threads = items < threads ? (int)items : threads;
+    return w;
+}
+
 void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
                         float *s, const mha_gemm_products *prod, int softmax_threads)
 {

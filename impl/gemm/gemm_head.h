@@ -24,6 +24,19 @@
  */
 #define MHA_GEMM_ROW_BLOCK 64
 
+/*
+ * Work split of one attention call into (batch, head, row chunk) items,
+ * one thread each: a head is cut into row chunks (multiples of
+ * MHA_GEMM_ROW_BLOCK rows) only when there are fewer heads than threads.
+ * threads = how many threads get an item.
+ */
+typedef struct mha_gemm_split {
+    int64_t chunk_rows, chunks; /* rows per item, items per (b, h) */
+    int threads;
+} mha_gemm_split;
+
+mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads);
+
 /* The two products of one (batch, head), on rows [i0, i0 + rows) of Q and O. */
 typedef struct mha_gemm_products {
     /* s[r][j] = scale * <Q[b,i0+r,h,:], K[b,j,g,:]>  for r < rows, j < keys (ld lds) */

@@ -37,9 +37,7 @@ static size_t pad16(size_t floats)
 }
 
 typedef struct plan {
-    int64_t chunk_rows;    /* query rows per item */
-    int64_t chunks;        /* items per (b, h) */
-    int threads;           /* threads that get work */
+    mha_gemm_split w;      /* items and threads */
     size_t kpack, vpack;   /* floats of one kv head's K^T and V panels */
     size_t per_thread;     /* floats: the SGEMM's A block, then the scores */
     size_t total;          /* floats, or SIZE_MAX if that overflows */
@@ -48,26 +46,17 @@ typedef struct plan {
 static plan make_plan(const mha_shape *s, int threads, int want_probs, const mha_sgemm_ops *ops)
 {
     plan p;
-    const int64_t heads = s->batch * s->heads;
-    int64_t chunks = heads >= threads ? 1 : (threads + heads - 1) / heads;
-    if (chunks > s->q_len)
-        chunks = s->q_len;
-    /* chunks are cut at multiples of the row block (see gemm_head.h) */
-    p.chunk_rows = (s->q_len + chunks - 1) / chunks;
-    p.chunk_rows = (p.chunk_rows + MHA_GEMM_ROW_BLOCK - 1) / MHA_GEMM_ROW_BLOCK * MHA_GEMM_ROW_BLOCK;
-    p.chunks = (s->q_len + p.chunk_rows - 1) / p.chunk_rows;
-    const int64_t items = heads * p.chunks;
-    p.threads = items < threads ? (int)items : threads;
+    p.w = mha_gemm_split_work(s, threads);
     p.kpack = pad16(ops->packed_b_floats(s->head_dim, s->kv_len));
     p.vpack = pad16(ops->packed_b_floats(s->kv_len, s->head_dim));
 
     size_t scores = 0, panels, threads_part;
     p.total = SIZE_MAX;
-    if (!want_probs && __builtin_mul_overflow((size_t)p.chunk_rows, (size_t)s->kv_len, &scores))
+    if (!want_probs && __builtin_mul_overflow((size_t)p.w.chunk_rows, (size_t)s->kv_len, &scores))
         return p;
     p.per_thread = pad16(ops->work_floats) + (want_probs ? 0 : pad16(scores));
     if (__builtin_mul_overflow((size_t)(s->batch * s->kv_heads), p.kpack + p.vpack, &panels) ||
-        __builtin_mul_overflow((size_t)p.threads, p.per_thread, &threads_part) ||
+        __builtin_mul_overflow((size_t)p.w.threads, p.per_thread, &threads_part) ||
         __builtin_add_overflow(panels, threads_part, &p.total) || p.total > SIZE_MAX / sizeof(float))
         p.total = SIZE_MAX;
     return p;
@@ -117,7 +106,7 @@ void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm
 
     /* reshape: K_g^T and V_g of every (b, g) into packed panels */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(p.threads) schedule(static)
+#pragma omp parallel for num_threads(p.w.threads) schedule(static)
 #endif
     for (int64_t t = 0; t < 2 * kv_slices; t++) {
         const int64_t bg = t / 2, b = bg / sh->kv_heads, g = bg % sh->kv_heads;
@@ -130,19 +119,19 @@ void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm
                         a->v_strides.seq, dst + p.kpack);
     }
 
-    const int64_t items = sh->batch * sh->heads * p.chunks;
+    const int64_t items = sh->batch * sh->heads * p.w.chunks;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(p.w.threads) schedule(dynamic, 1)
 #endif
     for (int64_t it = 0; it < items; it++) {
         int t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        const int64_t bh = it / p.chunks, chunk = it % p.chunks;
+        const int64_t bh = it / p.w.chunks, chunk = it % p.w.chunks;
         const int64_t b = bh / sh->heads, h = bh % sh->heads, g = h / mha_group_size(sh);
-        const int64_t r0 = chunk * p.chunk_rows;
-        const int64_t r1 = r0 + p.chunk_rows < sh->q_len ? r0 + p.chunk_rows : sh->q_len;
+        const int64_t r0 = chunk * p.w.chunk_rows;
+        const int64_t r1 = r0 + p.w.chunk_rows < sh->q_len ? r0 + p.w.chunk_rows : sh->q_len;
         const float *kv = panels + (size_t)(b * sh->kv_heads + g) * (p.kpack + p.vpack);
         float *mine = scratch + (size_t)t * p.per_thread;
         item_ctx c = {
