@@ -98,7 +98,7 @@ static MHA_ATTENTION_FN(blas_attention)
         const mha_gemm_products prod = {head_scores, head_values, &c};
         float *s = args->probs ? args->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
                                : (float *)workspace + (size_t)t * (size_t)(w.chunk_rows * sh->kv_len);
-        mha_gemm_head_rows(args, b, h, r0, r1, s, &prod, 1);
+        mha_gemm_head_rows(args, b, h, r0, r1, s, &prod);
     }
     openblas_set_num_threads(saved);
 }

@@ -221,11 +221,10 @@ mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads)
 }
 
 void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
-                        float *s, const mha_gemm_products *prod, int softmax_threads)
+                        float *s, const mha_gemm_products *prod)
 {
     const int64_t skv = a->shape.kv_len;
     const int64_t block = a->causal ? MHA_GEMM_ROW_BLOCK : r1 - r0;
-    (void)softmax_threads;
     for (int64_t i0 = r0; i0 < r1; i0 += block) {
         const int64_t rows = r1 - i0 < block ? r1 - i0 : block;
         /* the causal limit grows with i: the block's last row sees the most keys */
@@ -235,9 +234,6 @@ void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int
 
         if (keys > 0)
             prod->scores(prod->ctx, i0, rows, keys, sb, skv);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(softmax_threads) schedule(static) if (softmax_threads > 1)
-#endif
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = i0 + r;
             const int64_t lim = mha_causal_limit(a, i);

@@ -51,10 +51,10 @@ typedef struct mha_gemm_products {
  * (the probabilities of args->probs when it is set, else scratch).
  * Without the causal flag each product is one call over all rows; with
  * it, rows go in MHA_GEMM_ROW_BLOCK blocks (r0 must be a multiple of it).
- * softmax_threads > 1 spreads the softmax rows over OpenMP threads.
+ * One thread: callers spread (b, h, row chunk) items over threads.
  */
 void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
-                        float *s, const mha_gemm_products *prod, int softmax_threads);
+                        float *s, const mha_gemm_products *prod);
 
 /*
  * exp(x) for x <= 0 in plain C that vectorizes at baseline flags:

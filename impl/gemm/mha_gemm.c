@@ -143,7 +143,7 @@ void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm
         float *s = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
                             : mine + pad16(ops->work_floats);
         const mha_gemm_products prod = {item_scores, item_values, &c};
-        mha_gemm_head_rows(a, b, h, r0, r1, s, &prod, 1);
+        mha_gemm_head_rows(a, b, h, r0, r1, s, &prod);
     }
 }
 
