@@ -152,8 +152,11 @@ def cmp_torch(lib, args):
 
 
 def cmp_threads(lib, args):
-    print(f"B=1 H={args.heads} Dh={args.head_dim}, head-major fp32, wall time, best of {args.rounds} interleaved rounds")
-    print(f"{'':12} {'S':>6} {'1 thread ms':>12} {'2 threads ms':>13} {'speedup':>8} {'workspace MiB':>14}")
+    print(f"B=1 H={args.heads} Dh={args.head_dim}, head-major fp32, best of {args.rounds} interleaved rounds")
+    print("wall: 1 and 2 threads, speedup; cpu: process CPU time of both (2 threads doing the same work")
+    print("in the same CPU time is what a 2x speedup needs on an idle machine)")
+    print(f"{'':12} {'S':>6} {'wall 1 ms':>10} {'wall 2 ms':>10} {'speedup':>8} {'cpu 1 ms':>9} {'cpu 2 ms':>9} "
+          f"{'workspace 2 thr MiB':>20}")
     for S in args.seq:
         q, k, v = inputs(1, args.heads, S, args.head_dim)
         pairs = []
@@ -164,8 +167,8 @@ def cmp_threads(lib, args):
                 pairs.append((n, one, two))
         interleave([c for _, a, b in pairs for c in (a, b)], args.rounds)
         for n, one, two in pairs:
-            print(f"{n:12} {S:6} {1e3 * one.wall:12.2f} {1e3 * two.wall:13.2f} {one.wall / two.wall:7.2f}x "
-                  f"{two.ws / 2**20:14.1f}")
+            print(f"{n:12} {S:6} {1e3 * one.wall:10.2f} {1e3 * two.wall:10.2f} {one.wall / two.wall:7.2f}x "
+                  f"{1e3 * one.cpu:9.2f} {1e3 * two.cpu:9.2f} {two.ws / 2**20:20.1f}")
 
 
 def main():
