@@ -3,7 +3,8 @@
  * cases covering the contract: MHA, GQA, MQA, causal with Sq < Skv and
  * Sq > Skv, an additive mask with -inf entries and a fully masked row,
  * logits of 1e4, NaN propagation (and NaN that must NOT propagate from
- * hidden keys), both layouts, unaligned pointers, probabilities, head
+ * hidden keys), both layouts, input views with overlapping rows (seq stride
+ * 0 or below Dh), unaligned pointers, probabilities, head
  * chunking, and identical bits for 1, 2 and 3 threads for the implementations
  * that declare MHA_CAP_DETERMINISTIC (not blas: OpenBLAS's bits change with its
  * thread count).
@@ -61,6 +62,7 @@ typedef struct tcase {
     float amplitude;   /* inputs uniform in [-amplitude, amplitude) */
     int nan_q, nan_k_hidden, nan_v_hidden, nan_v_visible;
     int probs;
+    int odd_strides;   /* Q seq stride 0 (one row broadcast), K and V rows overlapping */
 } tcase;
 
 typedef struct buffers {
@@ -104,6 +106,11 @@ static void make_inputs(const tcase *c, buffers *in, mha_args *a)
     a->k = in->k; a->k_strides = layout(c, c->Skv, c->Hkv);
     a->v = in->v; a->v_strides = layout(c, c->Skv, c->Hkv);
     a->causal = c->causal;
+    if (c->odd_strides) { /* inputs may have any non-negative strides */
+        a->q_strides.seq = 0;
+        a->k_strides.seq = 1;
+        a->v_strides.seq = 3;
+    }
     in->mask = NULL;
     if (c->mask) {
         /* [H][Sq][Skv], broadcast over the batch (stride 0) */
@@ -292,22 +299,24 @@ static void run_case(const mha_impl *impl, const tcase *c)
 }
 
 static const tcase cases[] = {
-    /* name                          B  H Hkv  Sq Skv  Dh bhsd causal mask amp  nanq nk nvh nvv probs */
-    {"mha bshd",                     2, 4, 4, 33, 33, 16, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1},
-    {"mha bhsd",                     2, 4, 4, 33, 33, 16, 1, 0, 0, 1.0f, 0, 0, 0, 0, 0},
-    {"gqa 6/2 bshd Sq<Skv",          1, 6, 2, 17, 40, 24, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1},
-    {"mqa 4/1 bhsd",                 2, 4, 1, 9, 70, 8, 1, 0, 0, 1.0f, 0, 0, 0, 0, 0},
-    {"causal Sq<Skv",                1, 3, 3, 5, 37, 16, 0, 1, 0, 1.0f, 0, 0, 0, 0, 1},
-    {"causal Sq>Skv (masked rows)",  1, 2, 1, 20, 7, 8, 1, 1, 0, 1.0f, 0, 0, 0, 0, 1},
-    {"causal long, k blocks",        1, 2, 2, 300, 300, 72, 0, 1, 0, 1.0f, 0, 0, 0, 0, 0},
-    {"mask -inf + masked row",       2, 2, 2, 12, 29, 16, 0, 0, 1, 1.0f, 0, 0, 0, 0, 1},
-    {"mask + causal gqa",            1, 4, 2, 31, 31, 16, 1, 1, 1, 1.0f, 0, 0, 0, 0, 1},
-    {"logits 1e4",                   1, 2, 2, 16, 16, 16, 0, 0, 0, 60.0f, 0, 0, 0, 0, 1},
-    {"NaN in Q",                     1, 2, 1, 8, 8, 8, 0, 0, 0, 1.0f, 1, 0, 0, 0, 1},
-    {"NaN/inf in hidden K,V",        1, 2, 1, 4, 9, 8, 0, 1, 0, 1.0f, 0, 1, 1, 0, 1},
-    {"NaN in visible V",             1, 2, 1, 4, 9, 8, 1, 1, 0, 1.0f, 0, 0, 0, 1, 0},
-    {"one head, chunked rows",       1, 1, 1, 65, 300, 3, 0, 0, 0, 1.0f, 0, 0, 0, 0, 0},
-    {"Dh 1, Sq 1",                   3, 1, 1, 1, 5, 1, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1},
+    /* name                          B  H Hkv  Sq Skv  Dh bhsd causal mask amp  nanq nk nvh nvv probs odd */
+    {"mha bshd",                     2, 4, 4, 33, 33, 16, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"mha bhsd",                     2, 4, 4, 33, 33, 16, 1, 0, 0, 1.0f, 0, 0, 0, 0, 0, 0},
+    {"gqa 6/2 bshd Sq<Skv",          1, 6, 2, 17, 40, 24, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"mqa 4/1 bhsd",                 2, 4, 1, 9, 70, 8, 1, 0, 0, 1.0f, 0, 0, 0, 0, 0, 0},
+    {"causal Sq<Skv",                1, 3, 3, 5, 37, 16, 0, 1, 0, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"causal Sq>Skv (masked rows)",  1, 2, 1, 20, 7, 8, 1, 1, 0, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"causal long, k blocks",        1, 2, 2, 300, 300, 72, 0, 1, 0, 1.0f, 0, 0, 0, 0, 0, 0},
+    {"mask -inf + masked row",       2, 2, 2, 12, 29, 16, 0, 0, 1, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"mask + causal gqa",            1, 4, 2, 31, 31, 16, 1, 1, 1, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"logits 1e4",                   1, 2, 2, 16, 16, 16, 0, 0, 0, 60.0f, 0, 0, 0, 0, 1, 0},
+    {"NaN in Q",                     1, 2, 1, 8, 8, 8, 0, 0, 0, 1.0f, 1, 0, 0, 0, 1, 0},
+    {"NaN/inf in hidden K,V",        1, 2, 1, 4, 9, 8, 0, 1, 0, 1.0f, 0, 1, 1, 0, 1, 0},
+    {"NaN in visible V",             1, 2, 1, 4, 9, 8, 1, 1, 0, 1.0f, 0, 0, 0, 1, 0, 0},
+    {"one head, chunked rows",       1, 1, 1, 65, 300, 3, 0, 0, 0, 1.0f, 0, 0, 0, 0, 0, 0},
+    {"Dh 1, Sq 1",                   3, 1, 1, 1, 5, 1, 0, 0, 0, 1.0f, 0, 0, 0, 0, 1, 0},
+    {"overlapping input rows",       2, 4, 2, 9, 21, 8, 0, 1, 0, 1.0f, 0, 0, 0, 0, 1, 1},
+    {"overlapping rows, Sq 1",       1, 2, 1, 1, 6, 8, 0, 0, 0, 1.0f, 0, 0, 0, 0, 0, 1},
 };
 
 /* The vectorizable exp of the softmax (impl/gemm/gemm_head.c). */

@@ -9,15 +9,17 @@
  * to args->threads OpenMP threads, each calling cblas_sgemm with OpenBLAS
  * set to one thread for the duration of the call (OpenBLAS's advice for
  * callers that thread themselves; the setting is restored afterwards).
- * Running OpenBLAS's own thread pool next to OpenMP threads for the
- * softmax made two threads slower than one on a 2-core machine (measured),
- * and OpenBLAS's bits change with its own thread count, while one thread
- * per product gives the same bits for any args->threads.
+ * A first version ran OpenBLAS's own thread pool for the products next to
+ * OpenMP threads for the softmax: its 2-thread runs were 3x slower than
+ * 1-thread ones on the (loaded) 2-core test machine, and OpenBLAS's bits
+ * change with its own thread count (tests/test_sgemm.c caught it). One
+ * thread per product gives the same bits for any args->threads.
  * openblas_set_num_threads() is process-wide: two caller threads running
  * `blas` at once race on that setting (the results stay right; only
  * OpenBLAS's threading of other calls is affected).
  * Dimensions and strides are passed as BLAS ints (32-bit in Debian's
- * build).
+ * build). Input views whose rows overlap go through plain loops instead
+ * (see blas_can()).
  */
 #include "../gemm/gemm_head.h"
 
@@ -33,16 +35,45 @@ typedef struct head_ctx {
     int64_t b, h, g;
 } head_ctx;
 
+/*
+ * BLAS wants a leading dimension of at least the row length, but input
+ * views here may have overlapping rows (a seq stride below Dh, e.g. 0 to
+ * broadcast one row). With a single row the leading dimension is never
+ * used and any legal value will do; with more rows such a view cannot go
+ * to BLAS and the product is done by the plain loops below.
+ */
+static int blas_can(int64_t ld, int64_t rows, int64_t cols)
+{
+    return rows <= 1 || ld >= cols;
+}
+
+static blasint blas_ld(int64_t ld, int64_t rows, int64_t cols)
+{
+    if (rows <= 1 && ld < cols)
+        return (blasint)(cols > 1 ? cols : 1);
+    return (blasint)ld;
+}
+
 /* s = scale * Q[b, i0:i0+rows, h, :] K[b, 0:keys, g, :]^T */
 static void head_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds)
 {
     const head_ctx *c = ctx;
     const mha_args *a = c->a;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)keys,
-                (blasint)a->shape.head_dim, a->scale,
-                mha_row(a->q, a->q_strides, c->b, i0, c->h), (blasint)a->q_strides.seq,
-                mha_row(a->k, a->k_strides, c->b, 0, c->g), (blasint)a->k_strides.seq,
-                0.0f, s, (blasint)lds);
+    const int64_t dh = a->shape.head_dim, ldq = a->q_strides.seq, ldk = a->k_strides.seq;
+    const float *q = mha_row(a->q, a->q_strides, c->b, i0, c->h);
+    const float *k = mha_row(a->k, a->k_strides, c->b, 0, c->g);
+    if (blas_can(ldq, rows, dh) && blas_can(ldk, keys, dh)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)keys, (blasint)dh, a->scale,
+                    q, blas_ld(ldq, rows, dh), k, blas_ld(ldk, keys, dh), 0.0f, s, (blasint)lds);
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < keys; j++) {
+            float dot = 0.0f;
+            for (int64_t d = 0; d < dh; d++)
+                dot += q[r * ldq + d] * k[j * ldk + d];
+            s[r * lds + j] = a->scale * dot;
+        }
 }
 
 /* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V[b, 0:keys, g, :] */
@@ -50,16 +81,21 @@ static void head_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const
 {
     const head_ctx *c = ctx;
     const mha_args *a = c->a;
+    const int64_t dh = a->shape.head_dim, ldv = a->v_strides.seq, ldo = a->out_strides.seq;
+    const float *v = mha_row(a->v, a->v_strides, c->b, 0, c->g);
     float *o = mha_row_mut(a->out, a->out_strides, c->b, i0, c->h);
-    if (keys == 0) { /* every key of these rows hidden */
-        for (int64_t r = 0; r < rows; r++)
-            memset(o + r * a->out_strides.seq, 0, (size_t)a->shape.head_dim * sizeof *o);
+    /* the output's rows never overlap (validated), so only V can stop BLAS */
+    if (keys > 0 && blas_can(ldv, keys, dh)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)dh, (blasint)keys, 1.0f,
+                    p, (blasint)ldp, v, blas_ld(ldv, keys, dh), 0.0f, o, blas_ld(ldo, rows, dh));
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)a->shape.head_dim,
-                (blasint)keys, 1.0f, p, (blasint)ldp,
-                mha_row(a->v, a->v_strides, c->b, 0, c->g), (blasint)a->v_strides.seq,
-                0.0f, o, (blasint)a->out_strides.seq);
+    for (int64_t r = 0; r < rows; r++) { /* keys == 0: every key of these rows hidden, O = 0 */
+        memset(o + r * ldo, 0, (size_t)dh * sizeof *o);
+        for (int64_t j = 0; j < keys; j++)
+            for (int64_t d = 0; d < dh; d++)
+                o[r * ldo + d] += p[r * ldp + j] * v[j * ldv + d];
+    }
 }
 
 /* Per thread: the chunk_rows x Skv scores of its item, unless they are computed in args->probs. */
