@@ -38,16 +38,18 @@ static int64_t padded(int64_t n)
     return (n + PAD - 1) / PAD * PAD;
 }
 
-/* Per thread: padded(Skv) scores, then padded(Skv) int32 key indices. */
-static size_t thread_bytes(int64_t kv_len)
+/* Per thread: padded(Skv) scores, padded(Skv) int32 key indices, then
+ * room for one (b, kv head)'s K and V rows packed contiguous (see kv_rows). */
+static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
 {
-    return (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t));
+    return (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t)) +
+           2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
 }
 
 static MHA_WORKSPACE_FN(simd_avx512_workspace)
 {
     (void)want_probs;
-    return (size_t)threads * thread_bytes(shape->kv_len);
+    return (size_t)threads * thread_bytes(shape->kv_len, shape->head_dim);
 }
 
 /* Lanes 0 .. n-1 set (n clamped to [0, 16]): the mask of a tail of n floats. */
@@ -111,8 +113,42 @@ static __m256 dot8(const float *q, const float *const k[KEYS], int64_t dh)
     return sum_lanes8(acc);
 }
 
+/* Rows j of K and V of one (b, kv head): k + j * k_step, v + j * v_step. */
+typedef struct kv_view {
+    const float *k, *v;
+    int64_t k_step, v_step;
+} kv_view;
+
+/*
+ * The K and V rows of (b, g). In the seed layout (B, S, H*Dh) one head's
+ * rows are H*Dh floats apart, so they use 1/H of the cache sets and are
+ * re-read from memory for every query row; when at least 16 query rows
+ * will read them, they are copied contiguous into pack once (per thread,
+ * kept while consecutive rows share (b, g)). Copying reads hidden keys
+ * too, but nothing computed from them is used.
+ */
+static kv_view kv_rows(const mha_args *a, int64_t b, int64_t g, float *pack, int64_t *packed)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim, skv = sh->kv_len;
+    kv_view kv = {mha_row(a->k, a->k_strides, b, 0, g), mha_row(a->v, a->v_strides, b, 0, g),
+                  a->k_strides.seq, a->v_strides.seq};
+    if ((kv.k_step == dh && kv.v_step == dh) || sh->q_len * mha_group_size(sh) < 16)
+        return kv;
+    const int64_t bg = b * sh->kv_heads + g;
+    if (*packed != bg) {
+        for (int64_t j = 0; j < skv; j++) {
+            memcpy(pack + j * dh, kv.k + j * kv.k_step, (size_t)dh * sizeof(float));
+            memcpy(pack + (skv + j) * dh, kv.v + j * kv.v_step, (size_t)dh * sizeof(float));
+        }
+        *packed = bg;
+    }
+    kv_view packed_kv = {pack, pack + skv * dh, dh, dh};
+    return packed_kv;
+}
+
 /* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys */
-static void weighted_sum(const mha_args *a, int64_t b, int64_t g, const float *p,
+static void weighted_sum(const mha_args *a, const kv_view *kv, const float *p,
                          const int32_t *key, int64_t n, float *o)
 {
     const int64_t dh = a->shape.head_dim;
@@ -123,7 +159,7 @@ static void weighted_sum(const mha_args *a, int64_t b, int64_t g, const float *p
         for (int u = 0; u < COLS / LANES; u++)
             acc[u] = _mm512_setzero_ps();
         for (int64_t t = 0; t < n; t++) {
-            const float *v = mha_row(a->v, a->v_strides, b, key[t], g) + c;
+            const float *v = kv->v + key[t] * kv->v_step + c;
             const __m512 pj = _mm512_set1_ps(p[key[t]]);
             for (int u = 0; u < COLS / LANES; u++)
                 acc[u] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + u * LANES), acc[u]);
@@ -141,7 +177,7 @@ static void weighted_sum(const mha_args *a, int64_t b, int64_t g, const float *p
             m[u] = tail_mask(dh - c - u * LANES);
         }
         for (int64_t t = 0; t < n; t++) {
-            const float *v = mha_row(a->v, a->v_strides, b, key[t], g) + c;
+            const float *v = kv->v + key[t] * kv->v_step + c;
             const __m512 pj = _mm512_set1_ps(p[key[t]]);
             for (int u = 0; u < vecs; u++)
                 acc[u] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m[u], v + u * LANES), acc[u]);
@@ -152,10 +188,11 @@ static void weighted_sum(const mha_args *a, int64_t b, int64_t g, const float *p
 }
 
 /* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. s and key: thread workspace. */
-static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s, int32_t *key)
+static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t h, int64_t i,
+                       float *s, int32_t *key)
 {
     const mha_shape *sh = &a->shape;
-    const int64_t g = h / mha_group_size(sh), dh = sh->head_dim, skv = sh->kv_len;
+    const int64_t dh = sh->head_dim, skv = sh->kv_len;
     const int64_t spad = padded(skv);
     const float *q = mha_row(a->q, a->q_strides, b, i, h);
     const float *mask = mha_mask_row(a, b, h, i);
@@ -179,7 +216,7 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
         const float *k[KEYS];
         for (int u = 0; u < KEYS; u++) {
             const int64_t tu = t + u < n ? t + u : n - 1;
-            k[u] = mha_row(a->k, a->k_strides, b, key[tu], g);
+            k[u] = kv->k + key[tu] * kv->k_step;
         }
         float dots[KEYS];
         _mm256_storeu_ps(dots, _mm256_mul_ps(scale, dot8(q, k, dh)));
@@ -224,20 +261,20 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
         memcpy(p, s, (size_t)skv * sizeof *p);
 
     /* o = sum_{j visible} p[j] * v_j */
-    weighted_sum(a, b, g, s, key, n, o);
+    weighted_sum(a, kv, s, key, n, o);
 }
 
 static MHA_ATTENTION_FN(simd_avx512_attention)
 {
     const mha_shape *sh = &args->shape;
     const int64_t rows = sh->batch * sh->heads * sh->q_len;
-    const size_t per_thread = thread_bytes(sh->kv_len);
+    const size_t per_thread = thread_bytes(sh->kv_len, sh->head_dim);
     /* Each row is computed by one thread in a fixed order: the result does
      * not depend on the thread count. */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(args->threads) schedule(static)
+#pragma omp parallel num_threads(args->threads)
 #endif
-    for (int64_t r = 0; r < rows; r++) {
+    {
         int t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
@@ -245,8 +282,17 @@ static MHA_ATTENTION_FN(simd_avx512_attention)
         char *ws = (char *)workspace + (size_t)t * per_thread;
         float *s = (float *)ws;
         int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
-        const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-        attend_row(args, bh / sh->heads, bh % sh->heads, i, s, key);
+        float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
+        int64_t packed = -1; /* (b, kv head) held in pack */
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r % sh->q_len, bh = r / sh->q_len;
+            const int64_t b = bh / sh->heads, h = bh % sh->heads;
+            const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
+            attend_row(args, &kv, b, h, i, s, key);
+        }
     }
 }
 
