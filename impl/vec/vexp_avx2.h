@@ -11,9 +11,10 @@
  *       bench/vexp/fit_exp.py; approximation error 1.9e-9 before and 1.7e-8
  *       after rounding the coefficients to fp32)
  *   exp(x) = p(r) * 2^n
- * Fast path: 2^n is built from n's bits; valid for |n| <= 126, which holds
- * for |x| <= 87. Lanes with |x| > 87 (results near or beyond the subnormal
- * and overflow thresholds), +-inf and NaN take a rare path: x clamped to [-110, 100] (keeps n finite and small),
+ * Fast path: n is added to p's exponent bits; valid while the result is
+ * normal, which holds for |x| <= 86. Lanes with |x| > 86 (results near or
+ * beyond the subnormal and overflow thresholds), +-inf and NaN take a rare
+ * path: x clamped to [-110, 100] (keeps n finite and small),
  * 2^n applied in two exact steps 2^(n>>1) * 2^(n - (n>>1)), so the one
  * rounding happens in the last multiply and subnormal results are
  * correctly scaled.
@@ -35,7 +36,7 @@
 
 #include "vexp_consts.h"
 
-/* Rare path: lanes whose result is subnormal, zero or infinite. */
+/* Rare path: lanes with |x| > 86 (results subnormal, zero or infinite), +-inf, NaN. */
 static inline __m256 mha_vexp_avx2_wide(__m256 x)
 {
     /* x = clamp(x, -110, 100): n stays in [-159, 145]; max and min return
@@ -83,12 +84,13 @@ static inline __m256 mha_vexp_avx2(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C2));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    /* 2^n = bits((n + 127) << 23); (t << 23) keeps n's low 9 bits there */
+    /* y = p * 2^n by adding n to p's exponent field: (t << 23) is n << 23.
+     * Exact and equal to the product while the result is normal, which
+     * holds for |x| <= 86 (|n| <= 124, p in [0.70, 1.42]). */
     __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
-    __m256 s = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_set1_epi32(0x3f800000)));
-    __m256 y = _mm256_mul_ps(p, s);
-    /* |x| > 87 (then |n| may exceed 126), +-inf or NaN: redo those lanes.
-     * Tested on the bits, |x| as an integer, off the floating-point pipes. */
+    __m256 y = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+    /* |x| > 86, +-inf or NaN: redo those lanes. Tested on the bits, |x|
+     * as an integer, off the floating-point pipes. */
     __m256i ax = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7fffffff));
     __m256i wide = _mm256_cmpgt_epi32(ax, _mm256_set1_epi32(MHA_VEXP_FAST_MAX_BITS));
     if (__builtin_expect(_mm256_movemask_ps(_mm256_castsi256_ps(wide)) != 0, 0))

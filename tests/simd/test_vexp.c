@@ -181,9 +181,16 @@ static void special_values(void)
     const int n = (int)(sizeof cases / sizeof cases[0]);
     for (int c = 0; c < n; c++)
         x[3 * c + 1] = cases[c].x;
+    /* NaNs with payloads, negative and signaling: the payload must not leak into a number */
+    static const uint32_t nan_bits[] = {0x7fc00123u, 0xffc00001u, 0x7f800001u, 0xff8001ffu, 0x7fffffffu};
+    const int n_nan = (int)(sizeof nan_bits / sizeof nan_bits[0]);
+    for (int c = 0; c < n_nan; c++)
+        x[3 * (n + c) + 1] = float_of(nan_bits[c]);
     VEXP_FN(x, y, BLOCK);
     for (int c = 0; c < n; c++)
         expect_bits(cases[c].what, x[3 * c + 1], y[3 * c + 1], cases[c].want);
+    for (int c = 0; c < n_nan; c++)
+        expect_bits("exp(NaN with payload) = NaN", x[3 * (n + c) + 1], y[3 * (n + c) + 1], NAN);
     const float half = (float)exp(0.5);
     for (int k = 0; k < BLOCK; k++)
         if (x[k] == 0.5f && fabsf(y[k] - half) > half * 2 * FLT_EPSILON) {
