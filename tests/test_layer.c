@@ -76,7 +76,7 @@ int main(void)
     CHECK(mha_layer_forward(mha_impl_find("naive"), &L, &la) == MHA_OK, "layer: %s", mha_last_error());
     double max_diff = 0;
     for (int e = 0; e < S * D; e++)
-        max_diff = fmax(max_diff, fabs((double)y[e] - single[e]));
+        max_diff = max_of(max_diff, fabs((double)y[e] - single[e]));
     printf("single-head equivalence: max diff %.3g\n", max_diff);
     CHECK(max_diff < 1e-5, "single-head equivalence: max diff %g", max_diff);
 

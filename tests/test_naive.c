@@ -80,7 +80,7 @@ static void compare(const problem *p, buffers *x)
     const mha_args *a = &x->args;
     double max_v = 0;
     for (size_t e = 0; e < (size_t)(p->B * p->Skv * p->Hkv * p->Dh); e++)
-        max_v = fmax(max_v, fabs((double)x->v[e]));
+        max_v = max_of(max_v, fabs((double)x->v[e]));
     double worst_ratio = 0;
     for (int64_t b = 0; b < p->B; b++)
         for (int64_t h = 0; h < p->H; h++)
@@ -91,7 +91,7 @@ static void compare(const problem *p, buffers *x)
                 const double *r = x->ref + ((b * p->Sq + i) * p->H + h) * p->Dh;
                 for (int64_t d = 0; d < p->Dh; d++) {
                     double err = fabs((double)o[d] - r[d]);
-                    worst_ratio = fmax(worst_ratio, err / tol);
+                    worst_ratio = max_of(worst_ratio, err / tol);
                     CHECK(err <= tol, "%s: out[b%lld i%lld h%lld d%lld] = %.9g, reference %.17g, error %.3g > bound %.3g",
                           p->name, (long long)b, (long long)i, (long long)h, (long long)d, (double)o[d], r[d], err,
                           tol);

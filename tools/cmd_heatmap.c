@@ -66,7 +66,11 @@ static int write_picture(const scene *s, const char *path, int png)
         fprintf(stderr, "mha heatmap: -o %s\n", err);
         return EXIT_FAILED;
     }
+#ifdef MHA_HAVE_CAIRO
     int bad = png ? scene_write_png(s, af.f, PNG_SCALE, err, sizeof err) : scene_write_svg(s, af.f);
+#else
+    int bad = png ? 1 : scene_write_svg(s, af.f);
+#endif
     if (bad) {
         if (!png)
             snprintf(err, sizeof err, "%s: write failed", path);
@@ -140,6 +144,11 @@ static int parse(int argc, char **argv, options *o, int *done)
     }
     if (!ends_with(o->output, ".svg") && !ends_with(o->output, ".png"))
         return cli_usage_error(cmd, "-o %s: expected a file name ending in .svg or .png", o->output);
+#ifndef MHA_HAVE_CAIRO
+    if (ends_with(o->output, ".png"))
+        return cli_usage_error(cmd, "-o %s: this mha was built without cairo (libcairo2-dev), so it writes "
+                               "SVG only: expected a name ending in .svg", o->output);
+#endif
     return EXIT_OK;
 }
 

@@ -4,7 +4,16 @@
 #include "atomic_file.h"
 #include "mha.h"
 
+#ifdef MHA_HAVE_CAIRO
 #include <cairo.h>
+#endif
+
+/* The cairo the program was linked with, or why there is none. */
+#ifdef MHA_HAVE_CAIRO
+#define CAIRO_VERSION_TEXT cairo_version_string()
+#else
+#define CAIRO_VERSION_TEXT "none (built without cairo: SVG only)"
+#endif
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +59,7 @@ int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t 
         "experiment", "15-multi-head", "tool", "mha heatmap", "date", date, "seed", (json_int_t)m->seed,
         "command", m->command,
         "versions", "mhalab", MHA_VERSION_STRING, "mha_abi", (json_int_t)MHA_ABI_VERSION, "compiler", compiler(),
-        "cairo", cairo_version_string(), "xxhash", xxh, "jansson", JANSSON_VERSION,
+        "cairo", CAIRO_VERSION_TEXT, "xxhash", xxh, "jansson", JANSSON_VERSION,
         "config", "d_model", (json_int_t)m->d_model, "n_heads", (json_int_t)m->heads, "T", (json_int_t)m->T,
         "input_snippet", m->text, "tokens", tokens, "impl", m->impl, "causal", m->causal,
         "embedding", "whitespace tokens; row t = d_model draws of mha_rng_uniform() in [-1, 1) from "

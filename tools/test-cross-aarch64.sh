@@ -2,10 +2,27 @@
 # Configure, build and test the whole project for AArch64 with Debian's
 # cross compiler, running every test under qemu-user (cross/aarch64-linux-gnu.ini).
 # Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-# (and libgomp1-arm64-cross for OpenMP; without it, OpenMP is disabled).
+# (and libgomp1-arm64-cross for OpenMP; without it, OpenMP is disabled),
+# plus libjansson-dev:arm64 and libxxhash-dev:arm64, installed below.
 # Usage: tools/test-cross-aarch64.sh [build-dir]     exits nonzero on failure.
 set -eu
 cd "$(dirname "$0")/.."
+# The AArch64 libraries the project links (Debian multiarch): arm64 must be
+# a foreign architecture of dpkg first.
+arm64_dev="libjansson-dev:arm64 libxxhash-dev:arm64"
+missing=""
+for p in $arm64_dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "cross: missing$missing; run as root: dpkg --add-architecture arm64 && apt-get update && apt-get install$missing" >&2
+        exit 1
+    fi
+    dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 dir=${1:-build-aarch64}
 openmp=auto
 [ -e /usr/aarch64-linux-gnu/lib/libgomp.so.1 ] || openmp=disabled
