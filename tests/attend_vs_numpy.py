@@ -10,6 +10,7 @@ Also checks that bad files get errors naming the file. Usage:
     attend_vs_numpy.py PATH/TO/mha
 """
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -49,7 +50,9 @@ def reference(q, k, v, mask, causal, scale):
 
 
 def run(mha, args, expect_ok=True):
-    r = subprocess.run([mha, "attend"] + args, capture_output=True, text=True)
+    # Under a cross build meson sets MESON_EXE_WRAPPER (e.g. qemu-aarch64 -L ...).
+    wrapper = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
+    r = subprocess.run(wrapper + [mha, "attend"] + args, capture_output=True, text=True)
     if expect_ok and r.returncode != 0:
         raise SystemExit(f"mha attend failed: {r.stderr}")
     return r

@@ -40,6 +40,18 @@ static inline double max_of(double a, double b)
     return b > a ? b : a;
 }
 
+/*
+ * The command prefix that runs a program of this build: under a cross
+ * build meson sets MESON_EXE_WRAPPER (for example "qemu-aarch64 -L ..."),
+ * natively it is empty. Tests that start `mha` through the shell use it.
+ */
+#include <stdlib.h>
+static inline const char *exe_wrapper(void)
+{
+    const char *w = getenv("MESON_EXE_WRAPPER");
+    return w ? w : "";
+}
+
 static inline int check_summary(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);

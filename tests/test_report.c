@@ -29,7 +29,7 @@ static const char *mha, *data, *scratch;
 static int run(const char *args)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' report %s > '%s/out.txt' 2>&1", mha, args, scratch);
+    snprintf(cmd, sizeof cmd, "%s '%s' report %s > '%s/out.txt' 2>&1", exe_wrapper(), mha, args, scratch);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

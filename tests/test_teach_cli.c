@@ -28,7 +28,7 @@ static char out[1 << 16];
 static int run(const char *args)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", outdir, mha, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", outdir, exe_wrapper(), mha, args);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
