@@ -9,6 +9,7 @@ usage: check_broken.py MHA BROKEN_DIR
 import fnmatch
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,9 @@ REFUSE = {
 failures = 0
 
 
+# Under a cross build meson sets MESON_EXE_WRAPPER (e.g. qemu-aarch64 -L ...).
+WRAPPER = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
+
 def fail(msg):
     global failures
     failures += 1
@@ -56,7 +60,7 @@ def main():
     for kind, (must_fail, reason, allowed, must_pass) in EXPECT.items():
         with tempfile.TemporaryDirectory() as tmp:
             js = os.path.join(tmp, "r.json")
-            p = subprocess.run([mha, "check", "--port", module(d, kind), "--level", "baseline", "--json", js],
+            p = subprocess.run(WRAPPER + [mha, "check", "--port", module(d, kind), "--level", "baseline", "--json", js],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if p.returncode != 1:
                 fail("%s: mha check exited %d, expected 1\n%s" % (kind, p.returncode, p.stdout[-3000:]))
