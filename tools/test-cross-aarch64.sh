@@ -2,7 +2,6 @@
 # Configure, build and test the whole project for AArch64 with Debian's
 # cross compiler, running every test under qemu-user (cross/aarch64-linux-gnu.ini).
 # Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-# (and libgomp1-arm64-cross for OpenMP; without it, OpenMP is disabled),
 # plus libjansson-dev:arm64 and libxxhash-dev:arm64, installed below.
 # Usage: tools/test-cross-aarch64.sh [build-dir]     exits nonzero on failure.
 set -eu
@@ -24,14 +23,13 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 dir=${1:-build-aarch64}
-openmp=auto
-[ -e /usr/aarch64-linux-gnu/lib/libgomp.so.1 ] || openmp=disabled
+# OpenMP is off in this build: under Debian 12's qemu-user (7.2) even a
+# 5-line `#pragma omp parallel for num_threads(2)` program never finishes
+# (libgomp's thread start-up). Threading is tested by the native builds.
+openmp=disabled
 if [ ! -d "$dir" ]; then
     meson setup "$dir" --cross-file cross/aarch64-linux-gnu.ini -Dwerror=true -Dopenmp=$openmp
 fi
 ninja -C "$dir"
-# OpenMP threads that spin while they wait cost emulated instructions by the
-# billion under qemu (test_naive: minutes instead of seconds): let them sleep.
-export OMP_WAIT_POLICY=passive
 # The exhaustive exp test takes minutes under emulation: scale the timeouts.
 meson test -C "$dir" --print-errorlogs --timeout-multiplier 4
