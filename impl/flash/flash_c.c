@@ -12,6 +12,14 @@
 #define FLASH_DR 8
 #define FLASH_NAME flash_c
 
+/* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < NR */
+static inline void flash_pack_strip(const float *const *rows, int nk, int64_t dh, float *k)
+{
+    for (int j = 0; j < FLASH_NR; j++)
+        for (int64_t d = 0; d < dh; d++)
+            k[d * FLASH_NR + j] = j < nk ? rows[j][d] : 0.0f;
+}
+
 /* s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR) */
 static inline void flash_qk_tile(const float *q, int64_t dh, const float *k, float scale,
                                  float *s, int64_t lds)

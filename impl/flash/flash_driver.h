@@ -1,10 +1,11 @@
 /*
  * The flash driver: tiling, masking, online softmax bookkeeping, decode
  * splits and threads, shared by every flash variant. A variant's .c file
- * defines its register tile and four kernels, then includes this file:
+ * defines its register tile and five kernels, then includes this file:
  *
  *   FLASH_MR, FLASH_NR, FLASH_DR   the register tile (rows, keys, head dims)
  *   FLASH_NAME                      the descriptor suffix (flash_c, flash_avx2, ...)
+ *   flash_pack_strip() k[d][0..NR) = K[key j][d] for NR keys (a transpose)
  *   flash_qk_tile()   s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR),  r < MR
  *   flash_pv_tile()   o[r][0..DR) = alpha[r] * o[r][0..DR) + sum_j p[r][j] * v[j][0..DR)
  *   flash_row_max()   max_j s[j] over a row of a multiple of NR scores
@@ -139,41 +140,41 @@ static int FLASH_FN(block_visible)(const flash_ctx *c, int64_t k0, int64_t n)
     return 0;
 }
 
-/* Pack K[k0 .. k0+n) as [n/NR strips][Dh][NR], keys past n zero. */
+/* Pack K[k0 .. k0+n) as [n/NR strips][Dh][NR] (keys past n zero), one
+ * strip at a time by the variant's flash_pack_strip (a transpose). */
 static void FLASH_FN(pack_k)(flash_ctx *c, int64_t k0, int64_t n)
 {
     const mha_args *a = c->a;
-    const int64_t dh = a->shape.head_dim, bk_pad = (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
-    for (int64_t j = 0; j < bk_pad; j++) {
-        float *dst = c->k + (j / FLASH_NR) * dh * FLASH_NR + j % FLASH_NR;
-        if (j < n) {
-            const float *src = mha_row(a->k, a->k_strides, c->b, k0 + j, c->g);
-            for (int64_t d = 0; d < dh; d++)
-                dst[d * FLASH_NR] = src[d];
-        } else {
-            for (int64_t d = 0; d < dh; d++)
-                dst[d * FLASH_NR] = 0.0f;
-        }
+    const int64_t dh = a->shape.head_dim;
+    const float *rows[FLASH_NR];
+    for (int64_t j0 = 0; j0 < n; j0 += FLASH_NR) {
+        const int nk = n - j0 < FLASH_NR ? (int)(n - j0) : FLASH_NR;
+        for (int jj = 0; jj < nk; jj++)
+            rows[jj] = mha_row(a->k, a->k_strides, c->b, k0 + j0 + jj, c->g);
+        flash_pack_strip(rows, nk, dh, c->k + j0 * dh);
     }
 }
 
 /* Pack V[k0 .. k0+n) as [dhp/DR strips][n][DR], head dims past Dh zero.
- * Returns whether the block holds a NaN or an infinity. */
-static int FLASH_FN(pack_v)(flash_ctx *c, int64_t k0, int64_t n)
+ * With check set, returns whether the block holds a NaN or an infinity. */
+static int FLASH_FN(pack_v)(flash_ctx *c, int64_t k0, int64_t n, int check)
 {
     const mha_args *a = c->a;
-    const int64_t dh = a->shape.head_dim, dhp = c->p->dhp, ld = c->p->bk_pad;
+    const int64_t dh = a->shape.head_dim, ld = c->p->bk_pad;
     int bad = 0;
     for (int64_t j = 0; j < n; j++) {
         const float *src = mha_row(a->v, a->v_strides, c->b, k0 + j, c->g);
-        for (int64_t d0 = 0; d0 < dhp; d0 += FLASH_DR) {
+        int64_t d0 = 0;
+        for (; d0 + FLASH_DR <= dh; d0 += FLASH_DR)
+            memcpy(c->v + (d0 / FLASH_DR * ld + j) * FLASH_DR, src + d0, FLASH_DR * sizeof(float));
+        if (d0 < dh) {
             float *dst = c->v + (d0 / FLASH_DR * ld + j) * FLASH_DR;
-            for (int64_t dd = 0; dd < FLASH_DR; dd++) {
-                float x = d0 + dd < dh ? src[d0 + dd] : 0.0f;
-                bad |= !(x - x == 0.0f); /* NaN or +-inf */
-                dst[dd] = x;
-            }
+            for (int64_t dd = 0; dd < FLASH_DR; dd++)
+                dst[dd] = d0 + dd < dh ? src[d0 + dd] : 0.0f;
         }
+        if (check)
+            for (int64_t d = 0; d < dh; d++)
+                bad |= !(src[d] - src[d] == 0.0f); /* NaN or +-inf */
     }
     return bad;
 }
@@ -298,12 +299,13 @@ static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
             continue; /* every entry -inf: skip */
         const int mixed = a->mask || k0 + n > lim_min || n % FLASH_NR != 0;
         FLASH_FN(pack_k)(c, k0, n);
-        const int v_bad = FLASH_FN(pack_v)(c, k0, n);
+        const int hidden = a->mask || k0 + n > lim_min; /* some key hidden from some row */
+        const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
         FLASH_FN(scores)(c, n);
         if (mixed)
             FLASH_FN(apply_mask)(c, k0, n);
         FLASH_FN(softmax)(c, n);
-        if (v_bad && (a->mask || k0 + n > lim_min))
+        if (v_bad)
             FLASH_FN(accumulate_guarded)(c, k0, n);
         else
             FLASH_FN(accumulate)(c, n);
