@@ -374,7 +374,13 @@ static MHA_WORKSPACE_FN(FLASH_FN(workspace))
     (void)want_probs;
     mha_flash_plan p;
     mha_flash_plan_make(shape, &FLASH_FN(tile), &p);
-    return mha_flash_workspace_bytes(&p, threads);
+    return mha_flash_workspace_bytes(&p, threads) + 64; /* + 64: room to align a caller's buffer */
+}
+
+/* The workspace rounded up to 64 bytes (callers' buffers may be unaligned). */
+static float *FLASH_FN(aligned)(void *workspace)
+{
+    return (float *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
 }
 
 static inline int FLASH_FN(thread_id)(void)
@@ -422,7 +428,7 @@ static MHA_ATTENTION_FN(FLASH_FN(attention))
     const mha_args *a = args;
     mha_flash_plan p;
     mha_flash_plan_make(&a->shape, &FLASH_FN(tile), &p);
-    float *ws = workspace;
+    float *ws = FLASH_FN(aligned)(workspace);
     const int64_t items = a->shape.batch * a->shape.kv_heads * p.qblocks;
 
     if (p.nsplit == 1) {
