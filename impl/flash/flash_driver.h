@@ -179,22 +179,28 @@ static int FLASH_FN(pack_v)(flash_ctx *c, int64_t k0, int64_t n, int check)
     return bad;
 }
 
-/* S = scale * Q K^T for the block, one MR x NR register tile at a time. */
-static void FLASH_FN(scores)(flash_ctx *c, int64_t n)
+/* Keys of the block rounded up to the Q K^T tile width. */
+static inline int64_t FLASH_FN(cols)(int64_t n)
 {
-    const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad;
-    const int64_t rows = (c->nrows + FLASH_MR - 1) / FLASH_MR * FLASH_MR;
-    const int64_t cols = (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
-    for (int64_t r = 0; r < rows; r += FLASH_MR)
+    return (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
+}
+
+/* S[r0 .. r1) = scale * Q K^T over the block's first n keys, one MR x NR
+ * register tile at a time (r0 a multiple of MR; rows past r1 are padding). */
+static void FLASH_FN(scores)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
+{
+    const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
+    for (int64_t r = r0; r < r1; r += FLASH_MR)
         for (int64_t j = 0; j < cols; j += FLASH_NR)
             flash_qk_tile(c->q + r * dh, dh, c->k + j * dh, c->a->scale, c->s + r * ld + j, ld);
 }
 
-/* S[r][j] = -inf for hidden keys (causal, -inf mask, padding), else S + M. */
-static void FLASH_FN(apply_mask)(flash_ctx *c, int64_t k0, int64_t n)
+/* S[r][j] = -inf for hidden keys (causal, -inf mask, padding up to the
+ * tile width), else S + M;  rows r0 .. r1, keys 0 .. n of block k0. */
+static void FLASH_FN(apply_mask)(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n)
 {
-    const int64_t ld = c->p->bk_pad, cols = (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
-    for (int64_t r = 0; r < c->nrows; r++) {
+    const int64_t ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
+    for (int64_t r = r0; r < r1; r++) {
         float *s = c->s + r * ld;
         const float *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
         int64_t vis = c->lim[r] - k0 < n ? c->lim[r] - k0 : n;
@@ -217,11 +223,11 @@ static inline float FLASH_FN(max_nan)(float m_old, float mb)
     return m_old > mb ? m_old : mb;
 }
 
-/* Online softmax of the block: m, l, alpha updated, S replaced by P. */
-static void FLASH_FN(softmax)(flash_ctx *c, int64_t n)
+/* Online softmax of rows r0 .. r1 over n keys: m, l, alpha updated, S replaced by P. */
+static void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
-    const int64_t ld = c->p->bk_pad, cols = (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
-    for (int64_t r = 0; r < c->nrows; r++) {
+    const int64_t ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
+    for (int64_t r = r0; r < r1; r++) {
         float *s = c->s + r * ld;
         const float m_old = c->m[r];
         /* m_new = max(m_old, rowmax(s)) */
@@ -246,27 +252,25 @@ static void FLASH_FN(softmax)(flash_ctx *c, int64_t n)
     }
 }
 
-/* O = alpha O + P V, one MR x DR register tile at a time. */
-static void FLASH_FN(accumulate)(flash_ctx *c, int64_t n)
+/* O[r0 .. r0+MR) = alpha O + P V over the block's first n keys, one MR x DR
+ * register tile at a time; the rescale is skipped when every alpha is 1. */
+static void FLASH_FN(accumulate)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
     const mha_flash_plan *p = c->p;
-    const int64_t rows = (c->nrows + FLASH_MR - 1) / FLASH_MR * FLASH_MR;
-    for (int64_t r = 0; r < rows; r += FLASH_MR) {
-        int rescale = 0;
-        for (int64_t rr = r; rr < r + FLASH_MR && rr < c->nrows; rr++)
-            rescale |= c->alpha[rr] != 1.0f;
-        for (int64_t d = 0; d < p->dhp; d += FLASH_DR)
-            flash_pv_tile(c->s + r * p->bk_pad, p->bk_pad, c->v + d * p->bk_pad, n,
-                          c->alpha + r, rescale, c->o + r * p->dhp + d, p->dhp);
-    }
+    int rescale = 0;
+    for (int64_t r = r0; r < r1; r++)
+        rescale |= c->alpha[r] != 1.0f;
+    for (int64_t d = 0; d < p->dhp; d += FLASH_DR)
+        flash_pv_tile(c->s + r0 * p->bk_pad, p->bk_pad, c->v + d * p->bk_pad, n,
+                      c->alpha + r0, rescale, c->o + r0 * p->dhp + d, p->dhp);
 }
 
 /* P V when V holds NaN or inf and some keys are hidden: hidden keys are
  * skipped (p = 0 must not meet 0 * inf), so they stay never-read. */
-static void FLASH_FN(accumulate_guarded)(flash_ctx *c, int64_t k0, int64_t n)
+static void FLASH_FN(accumulate_guarded)(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n)
 {
     const mha_flash_plan *p = c->p;
-    for (int64_t r = 0; r < c->nrows; r++) {
+    for (int64_t r = r0; r < r1; r++) {
         float *o = c->o + r * p->dhp;
         const float *s = c->s + r * p->bk_pad, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
         for (int64_t d = 0; d < p->dhp; d++)
@@ -287,28 +291,36 @@ static int64_t FLASH_FN(key_end)(const flash_ctx *c, int64_t ke)
     return lim < ke ? lim : ke;
 }
 
-/* Stream key blocks [ks, ke) through the current query block. */
+/* Stream key blocks [ks, ke) through the current query block. Per block,
+ * K and V are packed once; then each tile of MR rows runs Q K^T, mask,
+ * softmax and P V while its scores are still in L1, over the keys its
+ * rows can see (tiles wholly above the causal diagonal do nothing). */
 static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
 {
     const mha_args *a = c->a;
     const int64_t bk = c->p->bk, kend = FLASH_FN(key_end)(c, ke);
-    const int64_t lim_min = c->lim[0];
     for (int64_t k0 = ks; k0 < kend; k0 += bk) {
         const int64_t n = kend - k0 < bk ? kend - k0 : bk;
         if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
             continue; /* every entry -inf: skip */
-        const int mixed = a->mask || k0 + n > lim_min || n % FLASH_NR != 0;
+        const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
         FLASH_FN(pack_k)(c, k0, n);
-        const int hidden = a->mask || k0 + n > lim_min; /* some key hidden from some row */
         const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
-        FLASH_FN(scores)(c, n);
-        if (mixed)
-            FLASH_FN(apply_mask)(c, k0, n);
-        FLASH_FN(softmax)(c, n);
-        if (v_bad)
-            FLASH_FN(accumulate_guarded)(c, k0, n);
-        else
-            FLASH_FN(accumulate)(c, n);
+        for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
+            const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
+            /* keys this tile sees: nt = min(n, lim(last row) - k0) */
+            const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
+            if (nt <= 0)
+                continue;
+            FLASH_FN(scores)(c, r0, r0 + FLASH_MR, nt);
+            if (a->mask || k0 + nt > c->lim[r0] || nt % FLASH_NR != 0)
+                FLASH_FN(apply_mask)(c, r0, r1, k0, nt);
+            FLASH_FN(softmax)(c, r0, r1, nt);
+            if (v_bad)
+                FLASH_FN(accumulate_guarded)(c, r0, r1, k0, nt);
+            else
+                FLASH_FN(accumulate)(c, r0, r1, nt);
+        }
     }
 }
 
@@ -352,8 +364,8 @@ static void FLASH_FN(write_probs)(flash_ctx *c, const float *m, const float *l)
         if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
             continue;
         FLASH_FN(pack_k)(c, k0, n);
-        FLASH_FN(scores)(c, n);
-        FLASH_FN(apply_mask)(c, k0, n);
+        FLASH_FN(scores)(c, 0, c->nrows, n);
+        FLASH_FN(apply_mask)(c, 0, c->nrows, k0, n);
         for (int64_t r = 0; r < c->nrows; r++) {
             if (m[r] == -INFINITY)
                 continue;
@@ -361,7 +373,7 @@ static void FLASH_FN(write_probs)(flash_ctx *c, const float *m, const float *l)
             FLASH_FN(row_ih)(c, r, &i, &h);
             float *s = c->s + r * ld;
             float *dst = a->probs + ((c->b * sh->heads + h) * sh->q_len + i) * skv + k0;
-            flash_row_exp_sum(s, (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR, m[r]);
+            flash_row_exp_sum(s, FLASH_FN(cols)(n), m[r]);
             const float inv_l = 1.0f / l[r];
             for (int64_t j = 0; j < n; j++)
                 dst[j] = s[j] * inv_l;
