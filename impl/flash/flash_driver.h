@@ -291,6 +291,27 @@ static int64_t FLASH_FN(key_end)(const flash_ctx *c, int64_t ke)
     return lim < ke ? lim : ke;
 }
 
+/* Ask for the K and V rows of the next block [k0, k0 + bk) while this one
+ * is computed (rows are strided in memory; the prefetchers miss them). */
+static void FLASH_FN(prefetch)(const flash_ctx *c, int64_t k0, int64_t kend)
+{
+    const mha_args *a = c->a;
+    const int64_t dh = a->shape.head_dim, end = k0 + c->p->bk < kend ? k0 + c->p->bk : kend;
+    for (int64_t j = k0; j < end; j++) {
+        const char *kr = (const char *)mha_row(a->k, a->k_strides, c->b, j, c->g);
+        const char *vr = (const char *)mha_row(a->v, a->v_strides, c->b, j, c->g);
+        for (int64_t x = 0; x < dh * 4; x += 64) {
+#if defined(__GNUC__)
+            __builtin_prefetch(kr + x, 0, 2);
+            __builtin_prefetch(vr + x, 0, 2);
+#else
+            (void)kr;
+            (void)vr;
+#endif
+        }
+    }
+}
+
 /* Stream key blocks [ks, ke) through the current query block. Per block,
  * K and V are packed once; then each tile of MR rows runs Q K^T, mask,
  * softmax and P V while its scores are still in L1, over the keys its
@@ -306,6 +327,7 @@ static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
         const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
         FLASH_FN(pack_k)(c, k0, n);
         const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
+        FLASH_FN(prefetch)(c, k0 + n, kend);
         for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
             const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
             /* keys this tile sees: nt = min(n, lim(last row) - k0) */

@@ -4,15 +4,19 @@
  * Block-size rule (documented in docs/flash.md), with L2 the per-core L2
  * size read at run time:
  *   dhp = Dh rounded up to the P V tile width
- *   bk  = (L2 / 2) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
- *         block (bk x dhp) together fill at most half of L2; rounded down
- *         to the Q K^T tile width, clamped to [tile width, 256]
- *   bq  = (L2 / 4) / (4 * (Dh + dhp + bk))   the packed Q block, the
- *         unnormalised output block and the score block fill at most a
- *         quarter of L2; rounded down to the row tile, clamped to
- *         [row tile, 128]
- * The microkernels then work on one Q row tile (mr x Dh) and one K strip
- * (Dh x nr) or V strip (bk x dr) at a time, which fit in L1 for Dh <= 256.
+ *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
+ *         block (bk x dhp) together fill at most a quarter of L2; rounded
+ *         down to the Q K^T tile width, clamped to [tile width, 512]
+ *   bq  = (L2 / 4) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
+ *         the unnormalised output block (bq x dhp) fill another quarter;
+ *         rounded down to the row tile, clamped to [row tile, 512]
+ * The rest of L2 holds the next K and V rows (prefetched) and the output.
+ * Inside a block, one row tile at a time runs Q K^T, softmax and P V, so
+ * L1 holds the tile's scores (mr x bk), its Q rows (mr x Dh) and the K
+ * strip (Dh x nr) or V strip (bk x dr) being used: under 32 KiB for
+ * Dh <= 128 with the AVX2 tile. Large bq amortises packing K and V (done
+ * once per query block); causal cost does not grow with the blocks
+ * because row tiles above the diagonal are skipped inside a block.
  * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
  * included) replace the rule so the benchmark can sweep block sizes.
  *
@@ -108,10 +112,10 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     size_t l1d, l2;
     mha_flash_cache_sizes(&l1d, &l2);
     const int64_t dhp = round_up(dh, tile->dr);
-    int64_t k = (int64_t)(l2 / 2) / (4 * (dh + dhp));
-    k = clamp64(k / tile->nr * tile->nr, tile->nr, 256);
-    int64_t q = (int64_t)(l2 / 4) / (4 * (dh + dhp + k));
-    q = clamp64(q / tile->mr * tile->mr, tile->mr, 128);
+    int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
+    k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
+    int64_t q = (int64_t)(l2 / 4) / (4 * (dh + dhp));
+    q = clamp64(q / tile->mr * tile->mr, tile->mr, 512);
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
