@@ -27,8 +27,6 @@
 #define MHA_FLASH_SPLIT_MIN_KEYS 512
 /* ... and there are at most this many splits per (batch, kv head). */
 #define MHA_FLASH_MAX_SPLITS 16
-/* Items (batch, kv head) whose split partials are held at once. */
-#define MHA_FLASH_SPLIT_CHUNK 8
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {
@@ -48,12 +46,15 @@ typedef struct mha_flash_plan {
     int64_t qblocks;    /* ceil(rows / bq) */
     int64_t nsplit;     /* key splits per query block (1 unless decoding) */
     int64_t split_len;  /* keys per split (a multiple of bk) */
-    int64_t chunk;      /* query blocks whose split partials are held at once */
     int64_t slot_rows;  /* rows of one partial slot: min(bq, rows) */
-    /* Per-thread workspace, offsets in floats from the thread's base. */
-    size_t off_q, off_k, off_v, off_s, off_o, off_m, off_l, off_alpha, off_lim, off_mrow;
-    size_t thread_floats;   /* floats per thread, a multiple of 16 */
-    size_t partial_floats;  /* floats of the split partials (0 unless decoding) */
+    int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
+    /* Per-thread workspace: scratch (packed K, V, scores), then nstates
+     * states (Q block, O, m, l, ...). Offsets in floats. */
+    size_t off_k, off_v, off_s;                                      /* from the thread's base */
+    size_t off_q, off_o, off_m, off_l, off_alpha, off_lim, off_mrow; /* from a state's base */
+    size_t scratch_floats, state_floats; /* multiples of 16 */
+    size_t thread_floats;   /* scratch_floats + nstates * state_floats */
+    size_t partial_floats;  /* split partials of one batch, [Hkv][MAX_SPLITS][slot] (0 unless decoding) */
 } mha_flash_plan;
 
 /*

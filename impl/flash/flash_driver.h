@@ -67,20 +67,22 @@ typedef struct flash_ctx {
     int64_t b, g, r0, nrows; /* current query block: batch, kv head, first row, row count */
 } flash_ctx;
 
-static void FLASH_FN(ctx_init)(flash_ctx *c, const mha_args *a, const mha_flash_plan *p, float *base)
+static void FLASH_FN(ctx_init)(flash_ctx *c, const mha_args *a, const mha_flash_plan *p, float *base,
+                               int64_t state)
 {
+    float *st = base + p->scratch_floats + (size_t)state * p->state_floats;
     c->a = a;
     c->p = p;
-    c->q = base + p->off_q;
     c->k = base + p->off_k;
     c->v = base + p->off_v;
     c->s = base + p->off_s;
-    c->o = base + p->off_o;
-    c->m = base + p->off_m;
-    c->l = base + p->off_l;
-    c->alpha = base + p->off_alpha;
-    c->lim = (int64_t *)(void *)(base + p->off_lim);
-    c->mrow = (const float **)(void *)(base + p->off_mrow);
+    c->q = st + p->off_q;
+    c->o = st + p->off_o;
+    c->m = st + p->off_m;
+    c->l = st + p->off_l;
+    c->alpha = st + p->off_alpha;
+    c->lim = (int64_t *)(void *)(st + p->off_lim);
+    c->mrow = (const float **)(void *)(st + p->off_mrow);
 }
 
 /* Row r of the current block: query position i and query head h. */
@@ -185,14 +187,15 @@ static inline int64_t FLASH_FN(cols)(int64_t n)
     return (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
 }
 
-/* S[r0 .. r1) = scale * Q K^T over the block's first n keys, one MR x NR
- * register tile at a time (r0 a multiple of MR; rows past r1 are padding). */
+/* S = scale * Q K^T for rows r0 .. r1 (one row tile; row r is S row
+ * r - r0) over the block's first n keys, one MR x NR register tile at a
+ * time (r0 a multiple of MR; rows past r1 are padding). */
 static void FLASH_FN(scores)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
     const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
     for (int64_t r = r0; r < r1; r += FLASH_MR)
         for (int64_t j = 0; j < cols; j += FLASH_NR)
-            flash_qk_tile(c->q + r * dh, dh, c->k + j * dh, c->a->scale, c->s + r * ld + j, ld);
+            flash_qk_tile(c->q + r * dh, dh, c->k + j * dh, c->a->scale, c->s + (r - r0) * ld + j, ld);
 }
 
 /* S[r][j] = -inf for hidden keys (causal, -inf mask, padding up to the
@@ -201,7 +204,7 @@ static void FLASH_FN(apply_mask)(flash_ctx *c, int64_t r0, int64_t r1, int64_t k
 {
     const int64_t ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
     for (int64_t r = r0; r < r1; r++) {
-        float *s = c->s + r * ld;
+        float *s = c->s + (r - r0) * ld;
         const float *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
         int64_t vis = c->lim[r] - k0 < n ? c->lim[r] - k0 : n;
         if (vis < 0)
@@ -228,7 +231,7 @@ static void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
     const int64_t ld = c->p->bk_pad, cols = FLASH_FN(cols)(n);
     for (int64_t r = r0; r < r1; r++) {
-        float *s = c->s + r * ld;
+        float *s = c->s + (r - r0) * ld;
         const float m_old = c->m[r];
         /* m_new = max(m_old, rowmax(s)) */
         float m_new = FLASH_FN(max_nan)(m_old, flash_row_max(s, cols));
@@ -261,7 +264,7 @@ static void FLASH_FN(accumulate)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n
     for (int64_t r = r0; r < r1; r++)
         rescale |= c->alpha[r] != 1.0f;
     for (int64_t d = 0; d < p->dhp; d += FLASH_DR)
-        flash_pv_tile(c->s + r0 * p->bk_pad, p->bk_pad, c->v + d * p->bk_pad, n,
+        flash_pv_tile(c->s, p->bk_pad, c->v + d * p->bk_pad, n,
                       c->alpha + r0, rescale, c->o + r0 * p->dhp + d, p->dhp);
 }
 
@@ -272,7 +275,7 @@ static void FLASH_FN(accumulate_guarded)(flash_ctx *c, int64_t r0, int64_t r1, i
     const mha_flash_plan *p = c->p;
     for (int64_t r = r0; r < r1; r++) {
         float *o = c->o + r * p->dhp;
-        const float *s = c->s + r * p->bk_pad, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
+        const float *s = c->s + (r - r0) * p->bk_pad, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
         for (int64_t d = 0; d < p->dhp; d++)
             o[d] *= c->alpha[r];
         for (int64_t j = 0; j < n; j++) {
@@ -312,38 +315,43 @@ static void FLASH_FN(prefetch)(const flash_ctx *c, int64_t k0, int64_t kend)
     }
 }
 
-/* Stream key blocks [ks, ke) through the current query block. Per block,
- * K and V are packed once; then each tile of MR rows runs Q K^T, mask,
- * softmax and P V while its scores are still in L1, over the keys its
- * rows can see (tiles wholly above the causal diagonal do nothing). */
-static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
+/* Key block [k0, k0 + n) through the current query block: K and V are
+ * packed once; then each tile of MR rows runs Q K^T, mask, softmax and
+ * P V while its scores are still in L1, over the keys its rows can see
+ * (tiles wholly above the causal diagonal do nothing). The rows of the
+ * block after it, up to kend, are prefetched. */
+static void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n, int64_t kend)
 {
     const mha_args *a = c->a;
-    const int64_t bk = c->p->bk, kend = FLASH_FN(key_end)(c, ke);
-    for (int64_t k0 = ks; k0 < kend; k0 += bk) {
-        const int64_t n = kend - k0 < bk ? kend - k0 : bk;
-        if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
-            continue; /* every entry -inf: skip */
-        const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
-        FLASH_FN(pack_k)(c, k0, n);
-        const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
-        FLASH_FN(prefetch)(c, k0 + n, kend);
-        for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
-            const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
-            /* keys this tile sees: nt = min(n, lim(last row) - k0) */
-            const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
-            if (nt <= 0)
-                continue;
-            FLASH_FN(scores)(c, r0, r0 + FLASH_MR, nt);
-            if (a->mask || k0 + nt > c->lim[r0] || nt % FLASH_NR != 0)
-                FLASH_FN(apply_mask)(c, r0, r1, k0, nt);
-            FLASH_FN(softmax)(c, r0, r1, nt);
-            if (v_bad)
-                FLASH_FN(accumulate_guarded)(c, r0, r1, k0, nt);
-            else
-                FLASH_FN(accumulate)(c, r0, r1, nt);
-        }
+    if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
+        return; /* every entry -inf: skip */
+    const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
+    FLASH_FN(pack_k)(c, k0, n);
+    const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
+    FLASH_FN(prefetch)(c, k0 + n, kend);
+    for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
+        const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
+        /* keys this tile sees: nt = min(n, lim(last row) - k0) */
+        const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
+        if (nt <= 0)
+            continue;
+        FLASH_FN(scores)(c, r0, r0 + FLASH_MR, nt);
+        if (a->mask || k0 + nt > c->lim[r0] || nt % FLASH_NR != 0)
+            FLASH_FN(apply_mask)(c, r0, r1, k0, nt);
+        FLASH_FN(softmax)(c, r0, r1, nt);
+        if (v_bad)
+            FLASH_FN(accumulate_guarded)(c, r0, r1, k0, nt);
+        else
+            FLASH_FN(accumulate)(c, r0, r1, nt);
     }
+}
+
+/* Stream key blocks [ks, ke) through the current query block. */
+static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
+{
+    const int64_t bk = c->p->bk, kend = FLASH_FN(key_end)(c, ke);
+    for (int64_t k0 = ks; k0 < kend; k0 += bk)
+        FLASH_FN(run_block)(c, k0, kend - k0 < bk ? kend - k0 : bk, kend);
 }
 
 /* out = O / l for the block's rows (zeros for rows that saw no key). */
@@ -386,19 +394,23 @@ static void FLASH_FN(write_probs)(flash_ctx *c, const float *m, const float *l)
         if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
             continue;
         FLASH_FN(pack_k)(c, k0, n);
-        FLASH_FN(scores)(c, 0, c->nrows, n);
-        FLASH_FN(apply_mask)(c, 0, c->nrows, k0, n);
-        for (int64_t r = 0; r < c->nrows; r++) {
-            if (m[r] == -INFINITY)
-                continue;
-            int64_t i, h;
-            FLASH_FN(row_ih)(c, r, &i, &h);
-            float *s = c->s + r * ld;
-            float *dst = a->probs + ((c->b * sh->heads + h) * sh->q_len + i) * skv + k0;
-            flash_row_exp_sum(s, FLASH_FN(cols)(n), m[r]);
-            const float inv_l = 1.0f / l[r];
-            for (int64_t j = 0; j < n; j++)
-                dst[j] = s[j] * inv_l;
+        for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
+            const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
+            FLASH_FN(scores)(c, r0, r0 + FLASH_MR, n);
+            FLASH_FN(apply_mask)(c, r0, r1, k0, n);
+            for (int64_t r = r0; r < r1; r++) {
+                if (m[r] == -INFINITY)
+                    continue;
+                int64_t i, h;
+                FLASH_FN(row_ih)(c, r, &i, &h);
+                float *s = c->s + (r - r0) * ld;
+                float *dst = a->probs + ((c->b * sh->heads + h) * sh->q_len + i) * skv + k0;
+                /* p = exp(s - m) / l */
+                flash_row_exp_sum(s, FLASH_FN(cols)(n), m[r]);
+                const float inv_l = 1.0f / l[r];
+                for (int64_t j = 0; j < n; j++)
+                    dst[j] = s[j] * inv_l;
+            }
         }
     }
 }
@@ -457,22 +469,69 @@ static void FLASH_FN(merge)(flash_ctx *c, const float *slots)
     FLASH_FN(store)(c, c->o, p->dhp, c->m, c->l);
 }
 
+/* Point c at query block qb of (b, g) without loading it (state already loaded). */
+static void FLASH_FN(bind)(flash_ctx *c, int64_t b, int64_t g, int64_t qb)
+{
+    c->b = b;
+    c->g = g;
+    c->r0 = qb * c->p->bq;
+    c->nrows = c->p->rows - c->r0 < c->p->bq ? c->p->rows - c->r0 : c->p->bq;
+}
+
+/*
+ * Decode task: keys [ks, ke) of batch b for every kv head. The kv heads
+ * take turns block by block (one state each), so the K and V rows of one
+ * token, adjacent in the (B, S, Hkv, Dh) layout, are read together.
+ * Each head's (O, m, l) goes to its partial slot.
+ */
+static void FLASH_FN(decode_task)(const mha_args *a, const mha_flash_plan *p, float *base,
+                                  int64_t b, int64_t sp, float *partials)
+{
+    const int64_t hkv = a->shape.kv_heads, bk = p->bk;
+    const size_t slot = (size_t)(p->slot_rows * (p->dhp + 2));
+    const int64_t ks = sp * p->split_len;
+    const int64_t ke = ks + p->split_len < a->shape.kv_len ? ks + p->split_len : a->shape.kv_len;
+    flash_ctx c;
+    for (int64_t g = 0; g < hkv; g++) {
+        FLASH_FN(ctx_init)(&c, a, p, base, g);
+        FLASH_FN(load_block)(&c, b, g, 0);
+        FLASH_FN(reset_state)(&c);
+    }
+    const int64_t kend = FLASH_FN(key_end)(&c, ke); /* the same for every head */
+    for (int64_t k0 = ks; k0 < kend; k0 += bk) {
+        const int64_t n = kend - k0 < bk ? kend - k0 : bk;
+        for (int64_t g = 0; g < hkv; g++) {
+            FLASH_FN(ctx_init)(&c, a, p, base, g);
+            FLASH_FN(bind)(&c, b, g, 0);
+            FLASH_FN(run_block)(&c, k0, n, kend);
+        }
+    }
+    for (int64_t g = 0; g < hkv; g++) {
+        FLASH_FN(ctx_init)(&c, a, p, base, g);
+        FLASH_FN(bind)(&c, b, g, 0);
+        float *dst = partials + (size_t)(g * MHA_FLASH_MAX_SPLITS + sp) * slot;
+        memcpy(dst, c.o, (size_t)(c.nrows * p->dhp) * sizeof(float));
+        memcpy(dst + p->slot_rows * p->dhp, c.m, (size_t)c.nrows * sizeof(float));
+        memcpy(dst + p->slot_rows * p->dhp + p->slot_rows, c.l, (size_t)c.nrows * sizeof(float));
+    }
+}
+
 static MHA_ATTENTION_FN(FLASH_FN(attention))
 {
     const mha_args *a = args;
     mha_flash_plan p;
     mha_flash_plan_make(&a->shape, &FLASH_FN(tile), &p);
     float *ws = FLASH_FN(aligned)(workspace);
-    const int64_t items = a->shape.batch * a->shape.kv_heads * p.qblocks;
 
     if (p.nsplit == 1) {
         /* One task per query block; the last blocks (most keys under causal) first. */
+        const int64_t items = a->shape.batch * a->shape.kv_heads * p.qblocks;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
 #endif
         for (int64_t it = 0; it < items; it++) {
             flash_ctx c;
-            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats);
+            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, 0);
             const int64_t qb = p.qblocks - 1 - it % p.qblocks, bg = it / p.qblocks;
             FLASH_FN(load_block)(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, qb);
             FLASH_FN(reset_state)(&c);
@@ -484,37 +543,23 @@ static MHA_ATTENTION_FN(FLASH_FN(attention))
         return;
     }
 
-    /* Decode: (query block, split) tasks, then one merge per query block. */
+    /* Decode, one batch at a time: a task per split, then a merge per kv head. */
     float *partials = ws + (size_t)a->threads * p.thread_floats;
     const size_t slot = (size_t)(p.slot_rows * (p.dhp + 2));
-    for (int64_t c0 = 0; c0 < items; c0 += p.chunk) {
-        const int64_t nc = items - c0 < p.chunk ? items - c0 : p.chunk;
+    for (int64_t b = 0; b < a->shape.batch; b++) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
 #endif
-        for (int64_t t = 0; t < nc * p.nsplit; t++) {
-            flash_ctx c;
-            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats);
-            const int64_t ic = t / p.nsplit, sp = t % p.nsplit, bg = c0 + ic;
-            FLASH_FN(load_block)(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, 0);
-            FLASH_FN(reset_state)(&c);
-            const int64_t ks = sp * p.split_len;
-            const int64_t ke = ks + p.split_len < a->shape.kv_len ? ks + p.split_len : a->shape.kv_len;
-            FLASH_FN(run_keys)(&c, ks, ke);
-            float *dst = partials + (size_t)(ic * MHA_FLASH_MAX_SPLITS + sp) * slot;
-            memcpy(dst, c.o, (size_t)(c.nrows * p.dhp) * sizeof(float));
-            memcpy(dst + p.slot_rows * p.dhp, c.m, (size_t)c.nrows * sizeof(float));
-            memcpy(dst + p.slot_rows * p.dhp + p.slot_rows, c.l, (size_t)c.nrows * sizeof(float));
-        }
+        for (int64_t sp = 0; sp < p.nsplit; sp++)
+            FLASH_FN(decode_task)(a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, b, sp, partials);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
 #endif
-        for (int64_t ic = 0; ic < nc; ic++) {
+        for (int64_t g = 0; g < a->shape.kv_heads; g++) {
             flash_ctx c;
-            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats);
-            const int64_t bg = c0 + ic;
-            FLASH_FN(load_block)(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, 0);
-            FLASH_FN(merge)(&c, partials + (size_t)(ic * MHA_FLASH_MAX_SPLITS) * slot);
+            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, 0);
+            FLASH_FN(load_block)(&c, b, g, 0);
+            FLASH_FN(merge)(&c, partials + (size_t)(g * MHA_FLASH_MAX_SPLITS) * slot);
             if (a->probs)
                 FLASH_FN(write_probs)(&c, c.m, c.l);
         }

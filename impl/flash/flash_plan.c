@@ -146,19 +146,20 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         p->split_len = round_up(len, p->bk);
         p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
     }
-    p->chunk = MHA_FLASH_SPLIT_CHUNK;
     p->slot_rows = p->bq;
+    p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
     if (p->nsplit > 1)
-        p->partial_floats = (size_t)round_up((int64_t)p->chunk * MHA_FLASH_MAX_SPLITS *
-                                             p->slot_rows * (p->dhp + 2), 16);
+        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->slot_rows * (p->dhp + 2), 16);
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
 #define MHA_FLASH_TAKE(field, n) (p->field = off, off += (size_t)round_up((int64_t)(n), 16))
-    MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
     MHA_FLASH_TAKE(off_k, p->bk_pad * dh);          /* K block, [bk_pad/nr][Dh][nr] */
     MHA_FLASH_TAKE(off_v, p->bk_pad * p->dhp);      /* V block, [dhp/dr][bk_pad][dr] */
-    MHA_FLASH_TAKE(off_s, p->bq_pad * p->bk_pad);   /* scores, then p, [bq_pad][bk_pad] */
+    MHA_FLASH_TAKE(off_s, tile->mr * p->bk_pad);    /* scores, then p, of one row tile [mr][bk_pad] */
+    p->scratch_floats = off;
+    off = 0;
+    MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
     MHA_FLASH_TAKE(off_o, p->bq_pad * p->dhp);      /* unnormalised output, [bq_pad][dhp] */
     MHA_FLASH_TAKE(off_m, p->bq_pad);               /* running max */
     MHA_FLASH_TAKE(off_l, p->bq_pad);               /* running sum */
@@ -166,7 +167,8 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     MHA_FLASH_TAKE(off_lim, p->bq_pad * 2);         /* causal limit per row (int64) */
     MHA_FLASH_TAKE(off_mrow, p->bq_pad * 2);        /* mask row pointer per row */
 #undef MHA_FLASH_TAKE
-    p->thread_floats = off;
+    p->state_floats = off;
+    p->thread_floats = p->scratch_floats + (size_t)p->nstates * p->state_floats;
 }
 
 size_t mha_flash_workspace_bytes(const mha_flash_plan *p, int threads)
