@@ -142,6 +142,25 @@ static int FLASH_FN(block_visible)(const flash_ctx *c, int64_t k0, int64_t n)
     return 0;
 }
 
+/*
+ * Prefetch one K or V row (Dh floats). Packing reads rows that are
+ * H*Dh*4 bytes apart; with a power-of-two stride such as 4 KiB they all
+ * fall in the same few cache sets and pages, so neither a whole block
+ * ahead (it would evict itself) nor the hardware prefetchers (they stop at
+ * page boundaries) help: the packing loops ask for the rows one strip
+ * ahead instead.
+ */
+static inline void FLASH_FN(prefetch_row)(const float *row, int64_t dh)
+{
+#if defined(__GNUC__)
+    for (int64_t x = 0; x < dh; x += 16)
+        __builtin_prefetch(row + x, 0, 3);
+#else
+    (void)row;
+    (void)dh;
+#endif
+}
+
 /* Pack K[k0 .. k0+n) as [n/NR strips][Dh][NR] (keys past n zero), one
  * strip at a time by the variant's flash_pack_strip (a transpose). */
 static void FLASH_FN(pack_k)(flash_ctx *c, int64_t k0, int64_t n)
@@ -153,6 +172,8 @@ static void FLASH_FN(pack_k)(flash_ctx *c, int64_t k0, int64_t n)
         const int nk = n - j0 < FLASH_NR ? (int)(n - j0) : FLASH_NR;
         for (int jj = 0; jj < nk; jj++)
             rows[jj] = mha_row(a->k, a->k_strides, c->b, k0 + j0 + jj, c->g);
+        for (int64_t j = j0 + FLASH_NR; j < j0 + 2 * FLASH_NR && j < n; j++)
+            FLASH_FN(prefetch_row)(mha_row(a->k, a->k_strides, c->b, k0 + j, c->g), dh);
         flash_pack_strip(rows, nk, dh, c->k + j0 * dh);
     }
 }
@@ -166,6 +187,8 @@ static int FLASH_FN(pack_v)(flash_ctx *c, int64_t k0, int64_t n, int check)
     int bad = 0;
     for (int64_t j = 0; j < n; j++) {
         const float *src = mha_row(a->v, a->v_strides, c->b, k0 + j, c->g);
+        if (j + 8 < n)
+            FLASH_FN(prefetch_row)(mha_row(a->v, a->v_strides, c->b, k0 + j + 8, c->g), dh);
         int64_t d0 = 0;
         for (; d0 + FLASH_DR <= dh; d0 += FLASH_DR)
             memcpy(c->v + (d0 / FLASH_DR * ld + j) * FLASH_DR, src + d0, FLASH_DR * sizeof(float));
@@ -294,33 +317,11 @@ static int64_t FLASH_FN(key_end)(const flash_ctx *c, int64_t ke)
     return lim < ke ? lim : ke;
 }
 
-/* Ask for the K and V rows of the next block [k0, k0 + bk) while this one
- * is computed (rows are strided in memory; the prefetchers miss them). */
-static void FLASH_FN(prefetch)(const flash_ctx *c, int64_t k0, int64_t kend)
-{
-    const mha_args *a = c->a;
-    const int64_t dh = a->shape.head_dim, end = k0 + c->p->bk < kend ? k0 + c->p->bk : kend;
-    for (int64_t j = k0; j < end; j++) {
-        const char *kr = (const char *)mha_row(a->k, a->k_strides, c->b, j, c->g);
-        const char *vr = (const char *)mha_row(a->v, a->v_strides, c->b, j, c->g);
-        for (int64_t x = 0; x < dh * 4; x += 64) {
-#if defined(__GNUC__)
-            __builtin_prefetch(kr + x, 0, 2);
-            __builtin_prefetch(vr + x, 0, 2);
-#else
-            (void)kr;
-            (void)vr;
-#endif
-        }
-    }
-}
-
 /* Key block [k0, k0 + n) through the current query block: K and V are
  * packed once; then each tile of MR rows runs Q K^T, mask, softmax and
  * P V while its scores are still in L1, over the keys its rows can see
- * (tiles wholly above the causal diagonal do nothing). The rows of the
- * block after it, up to kend, are prefetched. */
-static void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n, int64_t kend)
+ * (tiles wholly above the causal diagonal do nothing). */
+static void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n)
 {
     const mha_args *a = c->a;
     if (a->mask && !FLASH_FN(block_visible)(c, k0, n))
@@ -328,7 +329,6 @@ static void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n, int64_t ken
     const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
     FLASH_FN(pack_k)(c, k0, n);
     const int v_bad = FLASH_FN(pack_v)(c, k0, n, hidden);
-    FLASH_FN(prefetch)(c, k0 + n, kend);
     for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
         const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
         /* keys this tile sees: nt = min(n, lim(last row) - k0) */
@@ -351,7 +351,7 @@ static void FLASH_FN(run_keys)(flash_ctx *c, int64_t ks, int64_t ke)
 {
     const int64_t bk = c->p->bk, kend = FLASH_FN(key_end)(c, ke);
     for (int64_t k0 = ks; k0 < kend; k0 += bk)
-        FLASH_FN(run_block)(c, k0, kend - k0 < bk ? kend - k0 : bk, kend);
+        FLASH_FN(run_block)(c, k0, kend - k0 < bk ? kend - k0 : bk);
 }
 
 /* out = O / l for the block's rows (zeros for rows that saw no key). */
@@ -503,7 +503,7 @@ static void FLASH_FN(decode_task)(const mha_args *a, const mha_flash_plan *p, fl
         for (int64_t g = 0; g < hkv; g++) {
             FLASH_FN(ctx_init)(&c, a, p, base, g);
             FLASH_FN(bind)(&c, b, g, 0);
-            FLASH_FN(run_block)(&c, k0, n, kend);
+            FLASH_FN(run_block)(&c, k0, n);
         }
     }
     for (int64_t g = 0; g < hkv; g++) {
