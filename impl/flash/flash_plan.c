@@ -7,10 +7,10 @@
  *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
  *         block (bk x dhp) together fill at most a quarter of L2; rounded
  *         down to the Q K^T tile width, clamped to [tile width, 512]
- *   bq  = (L2 / 4) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
- *         the unnormalised output block (bq x dhp) fill another quarter;
- *         rounded down to the row tile, clamped to [row tile, 512]
- * The rest of L2 holds the next K and V rows (prefetched) and the output.
+ *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
+ *         the unnormalised output block (bq x dhp) fill at most half;
+ *         rounded down to the row tile, clamped to [row tile, 256]
+ * The last quarter holds the K and V rows being packed and the output.
  * Inside a block, one row tile at a time runs Q K^T, softmax and P V, so
  * L1 holds the tile's scores (mr x bk), its Q rows (mr x Dh) and the K
  * strip (Dh x nr) or V strip (bk x dr) being used: under 32 KiB for
@@ -114,8 +114,8 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
-    int64_t q = (int64_t)(l2 / 4) / (4 * (dh + dhp));
-    q = clamp64(q / tile->mr * tile->mr, tile->mr, 512);
+    int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
+    q = clamp64(q / tile->mr * tile->mr, tile->mr, 256);
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
