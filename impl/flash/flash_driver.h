@@ -93,7 +93,7 @@ static inline void FLASH_FN(row_ih)(const flash_ctx *c, int64_t r, int64_t *i, i
     *h = c->g * c->p->group + rr % c->p->group;
 }
 
-/* Load query block qb of (b, g): pack Q, causal limits, mask rows; reset m, l, O. */
+/* Load query block qb of (b, g): pack Q, causal limit and mask row of each row. */
 static void FLASH_FN(load_block)(flash_ctx *c, int64_t b, int64_t g, int64_t qb)
 {
     const mha_args *a = c->a;
@@ -118,6 +118,7 @@ static void FLASH_FN(load_block)(flash_ctx *c, int64_t b, int64_t g, int64_t qb)
     }
 }
 
+/* m = -inf, l = 0, alpha = 1, O = 0 for every row. */
 static void FLASH_FN(reset_state)(flash_ctx *c)
 {
     const mha_flash_plan *p = c->p;
