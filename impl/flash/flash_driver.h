@@ -260,15 +260,18 @@ static void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
         /* m_new = max(m_old, rowmax(s)) */
         float m_new = FLASH_FN(max_nan)(m_old, flash_row_max(s, cols));
         if (m_new == -INFINITY) {
-            /* nothing visible yet, unless a NaN score hid from the max */
+            /* nothing visible yet, unless a NaN score hid from the max
+             * (a flag, not m_new itself: gcc 12 -O3 for aarch64 kept
+             * m_new == -inf after the loop set it to NaN) */
+            int has_nan = 0;
             for (int64_t j = 0; j < cols; j++)
-                if (isnan(s[j]))
-                    m_new = NAN;
-            if (m_new == -INFINITY) {
+                has_nan |= isnan(s[j]) != 0;
+            if (!has_nan) {
                 memset(s, 0, (size_t)cols * sizeof *s);
                 c->alpha[r] = 1.0f;
                 continue;
             }
+            m_new = NAN;
         }
         /* alpha = exp(m_old - m_new), exactly 1 when the max did not grow */
         const float alpha = m_new == m_old ? 1.0f : expf(m_old - m_new);
