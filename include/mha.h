@@ -21,8 +21,12 @@
  *   a stride of 0 broadcasts that axis. -INFINITY entries are allowed.
  * - Optional causal flag, aligned bottom-right: query i sees key j only if
  *   j <= i + (Skv - Sq), which is what decoding against a KV cache needs.
- * - A row whose keys are all masked gives O = 0 and P = 0, never NaN.
- *   A NaN in Q, K or V propagates to the outputs it reaches.
+ * - Keys hidden by the mask (causal, or an entry of -INFINITY) are never
+ *   read. A row whose keys are all hidden gives O = 0 and P = 0, never NaN.
+ * - NaN propagates: a NaN score (from Q, or from K of a visible key) makes
+ *   the row's normaliser NaN, so its whole probability row (hidden keys
+ *   included) and its output are NaN; a NaN in V of a visible key makes
+ *   the output NaN.
  *   Inputs of magnitude 1e4 do not overflow: softmax subtracts the row max.
  * - Optional probabilities P, written contiguous [B][H][Sq][Skv].
  * - threads == 0 means all cores. An implementation that declares
@@ -128,6 +132,12 @@ typedef struct mha_args {
     void *workspace;              /**< optional caller buffer, NULL lets the library allocate */
     size_t workspace_bytes;       /**< size of that buffer */
 } mha_args;
+
+/**
+ * Arguments for Q, K, V and O in the seed layout (B, S, heads*Dh): zeroed,
+ * then the shape, the four pointers and their mha_strides_bshd() strides.
+ */
+mha_args mha_args_bshd(mha_shape shape, const float *q, const float *k, const float *v, float *out);
 
 /* ------------------------------------------------------------------ */
 /** @name CPU features                                                 */

@@ -9,6 +9,12 @@
 
 MHA_CMD_FN(cmd_list);
 MHA_CMD_FN(cmd_attend);
+MHA_CMD_FN(cmd_check);
+MHA_CMD_FN(cmd_vectors);
+MHA_CMD_FN(cmd_example);
+MHA_CMD_FN(cmd_explain);
+MHA_CMD_FN(cmd_heatmap);
+MHA_CMD_FN(cmd_report);
 
 /* Exit statuses of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };

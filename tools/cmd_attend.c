@@ -99,12 +99,7 @@ static int run(input *in, const char *impl_name, int causal, float scale, int th
     if (Hv != Hkv) return shape_error(v, "kv heads", Hv, Hkv, "those of --k");
     if (Dv != Dh) return shape_error(v, "head_dim", Dv, Dh, "head_dim of --q");
 
-    mha_args a;
-    memset(&a, 0, sizeof a);
-    a.shape = (mha_shape){B, H, Hkv, Sq, Skv, Dh};
-    a.q = q->f32; a.q_strides = mha_strides_bshd(Sq, H, Dh);
-    a.k = k->f32; a.k_strides = mha_strides_bshd(Skv, Hkv, Dh);
-    a.v = v->f32; a.v_strides = mha_strides_bshd(Skv, Hkv, Dh);
+    mha_args a = mha_args_bshd((mha_shape){B, H, Hkv, Sq, Skv, Dh}, q->f32, k->f32, v->f32, NULL);
     a.causal = causal;
     a.scale = scale;
     a.threads = threads;
@@ -143,7 +138,7 @@ static int run(input *in, const char *impl_name, int causal, float scale, int th
         fprintf(stderr, "mha attend: out of memory for the outputs\n");
         goto done;
     }
-    a.out = out; a.out_strides = mha_strides_bshd(Sq, H, Dh);
+    a.out = out;
     a.probs = probs;
     mha_status st = mha_attention(impl, &a);
     if (st != MHA_OK) {

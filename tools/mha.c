@@ -12,6 +12,12 @@ static const struct subcommand {
 } subcommands[] = {
     {"list", cmd_list, "every implementation, its ISA, whether it runs here and why not"},
     {"attend", cmd_attend, "run one implementation on .npy arrays"},
+    {"check", cmd_check, "conformance suite: every case and property on every implementation"},
+    {"vectors", cmd_vectors, "generate or verify the golden vectors of the conformance suite"},
+    {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
+    {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
+    {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
+    {"report", cmd_report, "benchmark JSON to Markdown tables, CSV, SVG plots (README: Benchmarks and reports)"},
 };
 
 static void usage(FILE *f)

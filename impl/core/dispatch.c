@@ -1,6 +1,8 @@
 /* Layout helpers and the validated entry point that dispatches to an implementation. */
 #include "internal.h"
 
+#include <string.h>
+
 mha_strides mha_strides_bshd(int64_t seq_len, int64_t heads, int64_t head_dim)
 {
     mha_strides s = {seq_len * heads * head_dim, heads * head_dim, head_dim};
@@ -11,6 +13,18 @@ mha_strides mha_strides_bhsd(int64_t seq_len, int64_t heads, int64_t head_dim)
 {
     mha_strides s = {heads * seq_len * head_dim, head_dim, seq_len * head_dim};
     return s;
+}
+
+mha_args mha_args_bshd(mha_shape shape, const float *q, const float *k, const float *v, float *out)
+{
+    mha_args a;
+    memset(&a, 0, sizeof a);
+    a.shape = shape;
+    a.q = q; a.q_strides = mha_strides_bshd(shape.q_len, shape.heads, shape.head_dim);
+    a.k = k; a.k_strides = mha_strides_bshd(shape.kv_len, shape.kv_heads, shape.head_dim);
+    a.v = v; a.v_strides = a.k_strides;
+    a.out = out; a.out_strides = mha_strides_bshd(shape.q_len, shape.heads, shape.head_dim);
+    return a;
 }
 
 size_t mha_workspace_size(const mha_impl *impl, const mha_args *args)

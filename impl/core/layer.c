@@ -69,14 +69,9 @@ mha_status mha_layer_forward(const mha_impl *impl, const mha_layer *layer, const
                         (unsigned long long)(2 * q_elems + 2 * kv_elems));
     float *q = block, *k = q + q_elems, *v = k + kv_elems, *ctx = v + kv_elems;
 
-    mha_args at;
-    memset(&at, 0, sizeof at);
-    at.shape = (mha_shape){B, H, Hkv, S, S, Dh};
-    at.q = q; at.q_strides = mha_strides_bshd(S, H, Dh);
-    at.k = k; at.k_strides = mha_strides_bshd(S, Hkv, Dh);
-    at.v = v; at.v_strides = mha_strides_bshd(S, Hkv, Dh);
-    at.out = ctx; at.out_strides = mha_strides_bshd(S, H, Dh);
-    at.mask = args->mask; at.mask_strides = args->mask_strides;
+    mha_args at = mha_args_bshd((mha_shape){B, H, Hkv, S, S, Dh}, q, k, v, ctx);
+    at.mask = args->mask;
+    at.mask_strides = args->mask_strides;
     at.causal = args->causal;
     at.probs = args->probs;
     at.threads = args->threads;
@@ -128,13 +123,7 @@ mha_status mha_multi_head_attention(int64_t seq_len, int64_t d_model, int64_t n_
                         "d_model = %lld is not a multiple of n_heads = %lld (expected n_heads to divide d_model)",
                         (long long)d_model, (long long)n_heads);
     const int64_t dh = d_model / n_heads;
-    mha_args a;
-    memset(&a, 0, sizeof a);
-    a.shape = (mha_shape){1, n_heads, n_heads, seq_len, seq_len, dh};
-    a.q = q; a.q_strides = mha_strides_bshd(seq_len, n_heads, dh);
-    a.k = k; a.k_strides = a.q_strides;
-    a.v = v; a.v_strides = a.q_strides;
-    a.out = out; a.out_strides = a.q_strides;
+    mha_args a = mha_args_bshd((mha_shape){1, n_heads, n_heads, seq_len, seq_len, dh}, q, k, v, out);
     a.threads = 1;
     return mha_attention(mha_impl_find("naive"), &a);
 }

@@ -11,9 +11,10 @@
  *       bench/vexp/fit_exp.py; approximation error 1.9e-9 before and 1.7e-8
  *       after rounding the coefficients to fp32)
  *   exp(x) = p(r) * 2^n
- * Fast path: 2^n is built from n's bits; valid for |n| <= 126. Lanes with
- * |n| > 126 (results that underflow into subnormals or zero, or overflow)
- * take a rare path: x clamped to [-110, 100] (keeps n finite and small),
+ * Fast path: n is added to p's exponent bits; valid while the result is
+ * normal, which holds for |x| <= 86. Lanes with |x| > 86 (results near or
+ * beyond the subnormal and overflow thresholds), +-inf and NaN take a rare
+ * path: x clamped to [-110, 100] (keeps n finite and small),
  * 2^n applied in two exact steps 2^(n>>1) * 2^(n - (n>>1)), so the one
  * rounding happens in the last multiply and subnormal results are
  * correctly scaled.
@@ -35,12 +36,13 @@
 
 #include "vexp_consts.h"
 
-/* Rare path: lanes whose result is subnormal, zero or infinite. */
+/* Rare path: lanes with |x| > 86 (results subnormal, zero or infinite), +-inf, NaN. */
 static inline __m256 mha_vexp_avx2_wide(__m256 x)
 {
-    /* x = clamp(x, -110, 100): n stays in [-159, 145] */
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(MHA_VEXP_X_MIN)),
-                      _mm256_set1_ps(MHA_VEXP_X_MAX));
+    /* x = clamp(x, -110, 100): n stays in [-159, 145]; max and min return
+     * their second operand (x) for NaN, so NaN stays NaN */
+    x = _mm256_max_ps(_mm256_set1_ps(MHA_VEXP_X_MIN), x);
+    x = _mm256_min_ps(_mm256_set1_ps(MHA_VEXP_X_MAX), x);
     /* n = round(x / ln2);  r = x - n*ln2 */
     const __m256 shifter = _mm256_set1_ps(MHA_VEXP_SHIFTER);
     __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(MHA_VEXP_LOG2E), shifter), shifter);
@@ -82,15 +84,17 @@ static inline __m256 mha_vexp_avx2(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C2));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    /* 2^n = bits((n + 127) << 23); (t << 23) keeps n's low 9 bits there */
+    /* y = p * 2^n by adding n to p's exponent field: (t << 23) is n << 23.
+     * Exact and equal to the product while the result is normal, which
+     * holds for |x| <= 86 (|n| <= 124, p in [0.70, 1.42]). */
     __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
-    __m256 s = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_set1_epi32(0x3f800000)));
-    __m256 y = _mm256_mul_ps(p, s);
-    /* |n| > 126 (false for NaN, whose p is already NaN): redo those lanes */
-    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    __m256 wide = _mm256_cmp_ps(_mm256_and_ps(n, abs_mask), _mm256_set1_ps(126.0f), _CMP_GT_OQ);
-    if (__builtin_expect(_mm256_movemask_ps(wide) != 0, 0))
-        y = _mm256_blendv_ps(y, mha_vexp_avx2_wide(x), wide);
+    __m256 y = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+    /* |x| > 86, +-inf or NaN: redo those lanes. Tested on the bits, |x|
+     * as an integer, off the floating-point pipes. */
+    __m256i ax = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7fffffff));
+    __m256i wide = _mm256_cmpgt_epi32(ax, _mm256_set1_epi32(MHA_VEXP_FAST_MAX_BITS));
+    if (__builtin_expect(_mm256_movemask_ps(_mm256_castsi256_ps(wide)) != 0, 0))
+        y = _mm256_blendv_ps(y, mha_vexp_avx2_wide(x), _mm256_castsi256_ps(wide));
     return y;
 }
 

@@ -13,6 +13,8 @@
 #define MHA_VEXP_LN2_LO -2.12194440e-4f
 /* 1.5 * 2^23: x + SHIFTER rounds x to an integer held in the low mantissa bits */
 #define MHA_VEXP_SHIFTER 0x1.8p23f
+/* Bits of 86.0f: |x| <= 86 gives |n| <= 124, so p * 2^n is a normal float */
+#define MHA_VEXP_FAST_MAX_BITS 0x42ac0000
 /* Clamp of the rare path: exp(-110) rounds to 0, exp(100) to +inf */
 #define MHA_VEXP_X_MIN -110.0f
 #define MHA_VEXP_X_MAX 100.0f

@@ -4,8 +4,8 @@
  * Same method, constants and operation order as vexp_avx2.h (see there and
  * vexp_consts.h): n = round(x / ln2) by the 1.5*2^23 shifter, r = x -
  * n*LN2_HI - n*LN2_LO, p = p(r) (degree 6, fused multiply-adds),
- * exp(x) = p * 2^n with 2^n built from n's bits when |n| <= 126; lanes with
- * |n| > 126 take the rare path (x clamped to [-110, 100], 2^n applied in
+ * exp(x) = p * 2^n by adding n to p's exponent bits when |x| <= 86;
+ * lanes with |x| > 86 take the rare path (x clamped to [-110, 100], 2^n applied in
  * two exact steps). Both give the same bits as the AVX2 version.
  *
  * Special values: exp(-inf) = 0, x < -103.97 gives 0 (never NaN),
@@ -33,10 +33,10 @@ static inline float32x4_t mha_vexp_neon_poly(float32x4_t r)
     return vfmaq_f32(vdupq_n_f32(1.0f), p, r);
 }
 
-/* Rare path: lanes whose result is subnormal, zero or infinite. */
+/* Rare path: lanes with |x| > 86 (results subnormal, zero or infinite), +-inf, NaN. */
 static inline float32x4_t mha_vexp_neon_wide(float32x4_t x)
 {
-    /* x = clamp(x, -110, 100): n stays in [-159, 145] */
+    /* x = clamp(x, -110, 100): n stays in [-159, 145] (NaN stays NaN) */
     x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(MHA_VEXP_X_MIN)), vdupq_n_f32(MHA_VEXP_X_MAX));
     /* n = round(x / ln2);  r = x - n*ln2 */
     const float32x4_t shifter = vdupq_n_f32(MHA_VEXP_SHIFTER);
@@ -64,12 +64,15 @@ static inline float32x4_t mha_vexp_neon(float32x4_t x)
     float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(MHA_VEXP_LN2_HI));
     r = vfmsq_f32(r, n, vdupq_n_f32(MHA_VEXP_LN2_LO));
     float32x4_t p = mha_vexp_neon_poly(r);
-    /* 2^n = bits((n + 127) << 23); (t << 23) keeps n's low 9 bits there */
+    /* y = p * 2^n by adding n to p's exponent field: (t << 23) is n << 23.
+     * Exact and equal to the product while the result is normal, which
+     * holds for |x| <= 86 (|n| <= 124, p in [0.70, 1.42]). */
     int32x4_t e = vshlq_n_s32(vreinterpretq_s32_f32(t), 23);
-    float32x4_t s = vreinterpretq_f32_s32(vaddq_s32(e, vdupq_n_s32(0x3f800000)));
-    float32x4_t y = vmulq_f32(p, s);
-    /* |n| > 126 (false for NaN, whose p is already NaN): redo those lanes */
-    uint32x4_t wide = vcagtq_f32(n, vdupq_n_f32(126.0f));
+    float32x4_t y = vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), e));
+    /* |x| > 86, +-inf or NaN (whose payload could turn the exponent sum
+     * into a number): redo those lanes. Tested on the bits, |x| as an integer. */
+    uint32x4_t ax = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x7fffffff));
+    uint32x4_t wide = vcgtq_u32(ax, vdupq_n_u32(MHA_VEXP_FAST_MAX_BITS));
     if (__builtin_expect(vmaxvq_u32(wide) != 0, 0))
         y = vbslq_f32(wide, mha_vexp_neon_wide(x), y);
     return y;

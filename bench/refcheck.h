@@ -1,0 +1,61 @@
+/*
+ * Inputs of one benchmark shape and the check that keeps a broken kernel
+ * from being timed. Q, K, V are uniform in [-1, 1) from the portable PRNG,
+ * in the seed layout (B, S, H*Dh). The float64 reference (mha_reference)
+ * is computed once per shape: for every query row when the shape is small,
+ * otherwise for 8 sampled rows (first, last, and spread between) of every
+ * batch and head, each as a one-row problem over exactly the keys that row
+ * sees, so a large shape costs milliseconds to check.
+ */
+#ifndef MHA_BENCH_REFCHECK_H
+#define MHA_BENCH_REFCHECK_H
+
+#include "grid.h"
+#include "mha.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bench_inputs {
+    bench_point point;
+    mha_args args;        /* q, k, v, strides, causal, threads; out and workspace left to the caller */
+    float *q, *k, *v;
+    size_t q_elems, kv_elems;   /* out has q_elems too */
+    int rows;             /* number of reference rows */
+    int64_t *row_index;   /* their query positions */
+    double *ref;          /* [B][rows][H][Dh] */
+    double tolerance;     /* see bench_tolerance() */
+    float *scratch_out;   /* [H][Dh], passed as out to the reference calls (which write doubles) */
+} bench_inputs;
+
+/* Make inputs and reference for p; 0 on success, else a message in err. */
+int bench_inputs_make(const bench_point *p, bench_inputs *in, char *err, size_t err_size);
+void bench_inputs_free(bench_inputs *in);
+
+/*
+ * Absolute error bound for fp32 attention with |q|, |k|, |v| <= max|V| = 1
+ * and scale 1/sqrt(Dh), u = 2^-24 (unit roundoff), any summation order:
+ *   each score s_j = scale * <q, k_j> is off by at most Dh * u * scale * Dh
+ *     = u * Dh^1.5 (a dot product of length Dh, terms of size <= 1);
+ *   a score error d changes each p_j by a factor within e^(+-2d), so O moves
+ *     by at most 2d * max|V|;
+ *   exp, the sum l of Skv terms and the weighted sum of Skv rows add
+ *     (Skv + a few) * u relative, doubled for tiled kernels that rescale.
+ *   tol = max|V| * u * (2 * Dh^1.5 + 2 * Skv + 16)
+ * A wrong scale, a missing key or a wrong kv head gives errors above 1e-2,
+ * far over this bound (at most 6.6e-4 on the default grid: Dh 128, Skv 4096).
+ */
+double bench_tolerance(int64_t kv_len, int64_t head_dim);
+
+/* 0 if out (B, Sq, H*Dh) matches the reference within the tolerance;
+ * else 1 with the worst element, its error and the bound in msg. */
+int bench_check_output(const bench_inputs *in, const float *out, char *msg, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * Deliberately wrong implementations, each loadable as a port, that the
+ * conformance suite must reject for the right reason (see
+ * conformance/selftest/check_broken.py). One source: the naive algorithm,
+ * with exactly one bug chosen by BROKEN_KIND at compile time.
+ *
+ *   1 wrong_scale      ignores args->scale, always uses 1/sqrt(Dh)
+ *   2 no_max           does not subtract the row max before exp
+ *   3 off_by_one_tail  drops the last key when Skv is not a multiple of 8
+ *   4 wrong_gqa        query head h reads kv head h % Hkv instead of h / (H / Hkv)
+ *   5 ignore_mask      ignores the additive mask (the causal flag still works)
+ *   6 write_past       writes one element past the end of the output view
+ *   7 bad_abi          descriptor claims ABI version 999
+ *   8 no_symbol        does not export mha_port_impl
+ *   9 crash            executes an illegal instruction on the shape of seqlen_s17
+ *  10 scribble_input   scales Q in place by 1 + 2^-20 after reading it
+ *  11 ws_overrun       writes one float past the workspace it asked for
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#ifndef BROKEN_KIND
+#error "BROKEN_KIND must be defined (1..11)"
+#endif
+
+#define WRONG_SCALE (BROKEN_KIND == 1)
+#define NO_MAX (BROKEN_KIND == 2)
+#define OFF_BY_ONE_TAIL (BROKEN_KIND == 3)
+#define WRONG_GQA (BROKEN_KIND == 4)
+#define IGNORE_MASK (BROKEN_KIND == 5)
+#define WRITE_PAST (BROKEN_KIND == 6)
+
+static MHA_WORKSPACE_FN(broken_workspace)
+{
+    (void)threads;
+    (void)want_probs;
+    return (size_t)shape->kv_len * sizeof(float);
+}
+
+static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim;
+    const int64_t g = WRONG_GQA ? h % sh->kv_heads : h / mha_group_size(sh);
+    const int64_t skv = OFF_BY_ONE_TAIL && sh->kv_len % 8 ? sh->kv_len - 1 : sh->kv_len;
+    const float scale = WRONG_SCALE ? 1.0f / sqrtf((float)dh) : a->scale;
+    const float *q = mha_row(a->q, a->q_strides, b, i, h);
+    const float *mask = IGNORE_MASK ? NULL : mha_mask_row(a, b, h, i);
+    const int64_t visible = mha_causal_limit(a, i);
+    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * sh->kv_len : NULL;
+
+    float m = -INFINITY;
+    int any_nan = 0;
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        if (j >= skv || j >= visible || (mask && mask[j] == -INFINITY)) {
+            s[j] = -INFINITY;
+            continue;
+        }
+        const float *k = mha_row(a->k, a->k_strides, b, j, g);
+        float dot = 0.0f;
+        for (int64_t d = 0; d < dh; d++)
+            dot += q[d] * k[d];
+        s[j] = scale * dot + (mask ? mask[j] : 0.0f);
+        any_nan |= isnan(s[j]);
+        if (s[j] > m)
+            m = s[j];
+    }
+    if (any_nan)
+        m = NAN;
+    memset(o, 0, (size_t)dh * sizeof *o);
+    if (m == -INFINITY) {
+        if (p)
+            memset(p, 0, (size_t)sh->kv_len * sizeof *p);
+        return;
+    }
+    const float shift = NO_MAX ? 0.0f : m;
+    float l = 0.0f;
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - shift);
+        l += s[j];
+    }
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        const float pj = s[j] / l;
+        if (p)
+            p[j] = pj;
+        if (j >= skv || j >= visible || (mask && mask[j] == -INFINITY))
+            continue;
+        const float *v = mha_row(a->v, a->v_strides, b, j, g);
+        for (int64_t d = 0; d < dh; d++)
+            o[d] += pj * v[d];
+    }
+}
+
+static MHA_ATTENTION_FN(broken_attention)
+{
+    const mha_shape *sh = &args->shape;
+#if BROKEN_KIND == 9
+    /* SIGILL, as code compiled for an ISA the CPU lacks would raise (not SIGSEGV: ASan would catch that) */
+    if (sh->heads == 1 && sh->q_len == 17 && sh->kv_len == 17 && sh->head_dim == 16)
+        __builtin_trap();
+#endif
+    for (int64_t b = 0; b < sh->batch; b++)
+        for (int64_t h = 0; h < sh->heads; h++)
+            for (int64_t i = 0; i < sh->q_len; i++)
+                attend_row(args, b, h, i, workspace);
+#if BROKEN_KIND == 10
+    float *q = (float *)args->q; /* casting away const: the bug */
+    q[0] *= 1.0f + 0x1p-20f;
+#endif
+#if BROKEN_KIND == 11
+    ((float *)workspace)[sh->kv_len] = 0.0f;
+#endif
+#if WRITE_PAST
+    /* the element after the last one of the view */
+    float *last = mha_row_mut(args->out, args->out_strides, sh->batch - 1, sh->q_len - 1, sh->heads - 1);
+    last[sh->head_dim] = 0.0f;
+#endif
+}
+
+static const mha_impl broken_impl = {
+    .abi_version = BROKEN_KIND == 7 ? 999 : MHA_ABI_VERSION,
+    .name = "broken_" BROKEN_NAME,
+    .algorithm = "naive",
+    .isa = "c",
+    .summary = "deliberately wrong: " BROKEN_NAME,
+    .cpu_features = 0,
+    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC,
+    .priority = -1,
+    .workspace = broken_workspace,
+    .attention = broken_attention,
+    .matmul = NULL,
+};
+
+#if BROKEN_KIND == 8
+const mha_impl *mha_port_impl_misspelled(void);
+const mha_impl *mha_port_impl_misspelled(void)
+#else
+const mha_impl *mha_port_impl(void);
+const mha_impl *mha_port_impl(void)
+#endif
+{
+    return &broken_impl;
+}

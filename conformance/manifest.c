@@ -1,0 +1,371 @@
+/* Reading and writing vectors/MANIFEST; the grammar is in vectors/README.md. */
+#include "manifest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- formatting ---- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n) * 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+char *manifest_format(const manifest *m, size_t *len)
+{
+    sbuf b = {malloc(4096), 0, 4096, 0};
+    if (!b.p)
+        return NULL;
+    put(&b, "mhalab-vectors version=%d\n", m->version);
+    put(&b, "tolerance factor=%.17g floor=%.17g\n", m->factor, m->floor);
+    for (size_t i = 0; i < m->count; i++) {
+        const manifest_case *mc = &m->cases[i];
+        const conf_case *c = &mc->c;
+        const mha_shape *s = &c->shape;
+        put(&b, "case id=%s group=%s B=%lld H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld layout=%s mask=%s flags=%s "
+                "scale=%.9g seed=%llu recipe=%s max_abs_v=%.17g err_out=%.17g err_probs=%.17g\n",
+            c->id, c->group, (long long)s->batch, (long long)s->heads, (long long)s->kv_heads,
+            (long long)s->q_len, (long long)s->kv_len, (long long)s->head_dim, case_layout_name(c->layout),
+            case_mask_name(c->mask), c->causal ? "causal" : "-", (double)c->scale, (unsigned long long)c->seed,
+            c->recipe, mc->max_abs_v, mc->err_out, mc->err_probs);
+        for (int f = 0; f < mc->nfiles; f++) {
+            const manifest_file *mf = &mc->files[f];
+            put(&b, "file role=%s name=%s dtype=%s shape=", mf->role, mf->name, mf->dtype);
+            for (int d = 0; d < mf->ndim; d++)
+                put(&b, "%s%lld", d ? "," : "", (long long)mf->shape[d]);
+            put(&b, " xxh3=%s\n", mf->xxh3);
+        }
+    }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* ---- parsing ---- */
+
+#define FAIL(...) do { fail(err, err_size, lineno, __VA_ARGS__); goto bad; } while (0)
+
+static void fail(char *err, size_t err_size, int lineno, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail(char *err, size_t err_size, int lineno, const char *fmt, ...)
+{
+    int n = snprintf(err, err_size, "line %d: ", lineno);
+    if (n < 0 || (size_t)n >= err_size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static int parse_i64(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || errno || x < min || x > max)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_f64(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || errno == ERANGE || !isfinite(x))
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t size, const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n >= size)
+        return -1;
+    for (size_t i = 0; i < n; i++) /* names are [A-Za-z0-9_.-] */
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+              v[i] == '_' || v[i] == '.' || v[i] == '-'))
+            return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+static int parse_case_field(manifest_case *mc, const char *k, const char *v, unsigned *seen)
+{
+    static const char *const keys[] = {"id", "group", "B", "H", "Hkv", "Sq", "Skv", "Dh", "layout", "mask",
+                                       "flags", "scale", "seed", "recipe", "max_abs_v", "err_out", "err_probs"};
+    conf_case *c = &mc->c;
+    int64_t *dims[] = {&c->shape.batch, &c->shape.heads, &c->shape.kv_heads,
+                       &c->shape.q_len, &c->shape.kv_len, &c->shape.head_dim};
+    for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(k, keys[i]) != 0)
+            continue;
+        if (*seen & (1u << i))
+            return -1;
+        *seen |= 1u << i;
+        switch (i) {
+        case 0: return copy_str(c->id, sizeof c->id, v);
+        case 1: return copy_str(c->group, sizeof c->group, v);
+        case 2: case 3: case 4: case 5: case 6: case 7:
+            return parse_i64(v, 1, INT64_C(1) << 31, dims[i - 2]);
+        case 8:
+            if (strcmp(v, "bshd") == 0) c->layout = CASE_LAYOUT_BSHD;
+            else if (strcmp(v, "bhsd") == 0) c->layout = CASE_LAYOUT_BHSD;
+            else return -1;
+            return 0;
+        case 9: return case_mask_parse(v, &c->mask);
+        case 10:
+            if (strcmp(v, "causal") == 0) c->causal = 1;
+            else if (strcmp(v, "-") == 0) c->causal = 0;
+            else return -1;
+            return 0;
+        case 11: {
+            double x;
+            if (parse_f64(v, &x))
+                return -1;
+            c->scale = (float)x;
+            return isfinite(c->scale) ? 0 : -1;
+        }
+        case 12: {
+            char *end;
+            errno = 0;
+            if (*v < '0' || *v > '9')
+                return -1;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (*end != '\0' || errno)
+                return -1;
+            c->seed = x;
+            return 0;
+        }
+        case 13: return copy_str(c->recipe, sizeof c->recipe, v);
+        case 14: return parse_f64(v, &mc->max_abs_v);
+        case 15: return parse_f64(v, &mc->err_out);
+        case 16: return parse_f64(v, &mc->err_probs);
+        }
+    }
+    return -1;
+}
+
+static int parse_file_field(manifest_file *f, const char *k, const char *v, unsigned *seen)
+{
+    static const char *const keys[] = {"role", "name", "dtype", "shape", "xxh3"};
+    for (unsigned i = 0; i < 5; i++) {
+        if (strcmp(k, keys[i]) != 0)
+            continue;
+        if (*seen & (1u << i))
+            return -1;
+        *seen |= 1u << i;
+        switch (i) {
+        case 0:
+            if (strcmp(v, "q") && strcmp(v, "k") && strcmp(v, "v") && strcmp(v, "mask") && strcmp(v, "out") &&
+                strcmp(v, "probs"))
+                return -1;
+            return copy_str(f->role, sizeof f->role, v);
+        case 1: return copy_str(f->name, sizeof f->name, v);
+        case 2:
+            if (strcmp(v, "f32") && strcmp(v, "f64"))
+                return -1;
+            return copy_str(f->dtype, sizeof f->dtype, v);
+        case 3: {
+            f->ndim = 0;
+            char buf[128];
+            if (strlen(v) >= sizeof buf)
+                return -1;
+            strcpy(buf, v);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (f->ndim == 4 || parse_i64(t, 1, INT64_C(1) << 31, &f->shape[f->ndim]))
+                    return -1;
+                f->ndim++;
+            }
+            return f->ndim ? 0 : -1;
+        }
+        case 4:
+            if (strlen(v) != 32 || strspn(v, "0123456789abcdef") != 32)
+                return -1;
+            return copy_str(f->xxh3, sizeof f->xxh3, v);
+        }
+    }
+    return -1;
+}
+
+int manifest_parse(const char *text, size_t len, manifest *m, char *err, size_t err_size)
+{
+    memset(m, 0, sizeof *m);
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    size_t cap = 0;
+    int lineno = 0, have_tol = 0;
+    if (memchr(text, '\0', len)) {
+        snprintf(err, err_size, "NUL byte at offset %zu: a manifest is text",
+                 (size_t)((const char *)memchr(text, '\0', len) - text));
+        goto bad;
+    }
+    char *line = buf;
+    while (line && *line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        char *save = NULL, *tok = strtok_r(line, " ", &save);
+        if (!tok || tok[0] == '#')
+            goto next;
+        if (lineno == 1 || m->version == 0) {
+            int64_t v;
+            char *val = strtok_r(NULL, " ", &save);
+            if (lineno != 1 || strcmp(tok, "mhalab-vectors") != 0 || !val || strncmp(val, "version=", 8) != 0 ||
+                parse_i64(val + 8, 1, 1000000, &v))
+                FAIL("expected the first line 'mhalab-vectors version=%d'", MANIFEST_VERSION);
+            if (v != MANIFEST_VERSION)
+                FAIL("schema version %lld, this program reads version %d", (long long)v, MANIFEST_VERSION);
+            m->version = (int)v;
+            if (strtok_r(NULL, " ", &save))
+                FAIL("unexpected field after the version");
+            goto next;
+        }
+        if (strcmp(tok, "tolerance") == 0) {
+            unsigned seen = 0;
+            for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
+                char *eq = strchr(kv, '=');
+                if (!eq)
+                    FAIL("field '%.40s' is not key=value", kv);
+                *eq = '\0';
+                double *dst = strcmp(kv, "factor") == 0 ? &m->factor : strcmp(kv, "floor") == 0 ? &m->floor : NULL;
+                unsigned bit = dst == &m->factor ? 1u : 2u;
+                if (!dst || (seen & bit) || parse_f64(eq + 1, dst) || *dst < 0)
+                    FAIL("tolerance field '%.40s=%.40s': expected factor=X floor=Y, non-negative", kv, eq + 1);
+                seen |= bit;
+            }
+            if (seen != 3)
+                FAIL("tolerance needs factor= and floor=");
+            have_tol = 1;
+        } else if (strcmp(tok, "case") == 0) {
+            if (m->count == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                manifest_case *p = realloc(m->cases, ncap * sizeof *p);
+                if (!p)
+                    FAIL("out of memory");
+                m->cases = p;
+                cap = ncap;
+            }
+            manifest_case *mc = &m->cases[m->count];
+            memset(mc, 0, sizeof *mc);
+            unsigned seen = 0;
+            for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
+                char *eq = strchr(kv, '=');
+                if (!eq)
+                    FAIL("field '%.40s' is not key=value", kv);
+                *eq = '\0';
+                if (parse_case_field(mc, kv, eq + 1, &seen))
+                    FAIL("case field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+            }
+            if (seen != (1u << 17) - 1)
+                FAIL("case record lacks fields (needs all of id group B H Hkv Sq Skv Dh layout mask flags scale "
+                     "seed recipe max_abs_v err_out err_probs)");
+            if (mc->c.shape.heads % mc->c.shape.kv_heads != 0)
+                FAIL("case %s: H = %lld is not a multiple of Hkv = %lld", mc->c.id, (long long)mc->c.shape.heads,
+                     (long long)mc->c.shape.kv_heads);
+            for (size_t i = 0; i < m->count; i++)
+                if (strcmp(m->cases[i].c.id, mc->c.id) == 0)
+                    FAIL("case id %s appears twice", mc->c.id);
+            m->count++;
+        } else if (strcmp(tok, "file") == 0) {
+            if (m->count == 0)
+                FAIL("file record before any case record");
+            manifest_case *mc = &m->cases[m->count - 1];
+            if (mc->nfiles == MANIFEST_MAX_FILES)
+                FAIL("case %s has more than %d files", mc->c.id, MANIFEST_MAX_FILES);
+            manifest_file *f = &mc->files[mc->nfiles];
+            memset(f, 0, sizeof *f);
+            unsigned seen = 0;
+            for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
+                char *eq = strchr(kv, '=');
+                if (!eq)
+                    FAIL("field '%.40s' is not key=value", kv);
+                *eq = '\0';
+                if (parse_file_field(f, kv, eq + 1, &seen))
+                    FAIL("file field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+            }
+            if (seen != 31)
+                FAIL("file record needs role name dtype shape xxh3");
+            if (manifest_file_role(mc, f->role))
+                FAIL("case %s lists role %s twice", mc->c.id, f->role);
+            mc->nfiles++;
+        } else {
+            FAIL("unknown record type '%.40s' (expected case, file or tolerance)", tok);
+        }
+    next:
+        line = nl ? nl + 1 : NULL;
+    }
+    if (m->version == 0) {
+        snprintf(err, err_size, "empty manifest: expected 'mhalab-vectors version=%d'", MANIFEST_VERSION);
+        goto bad;
+    }
+    if (!have_tol) {
+        snprintf(err, err_size, "no 'tolerance factor=X floor=Y' record");
+        goto bad;
+    }
+    free(buf);
+    return 0;
+bad:
+    free(buf);
+    manifest_free(m);
+    return -1;
+}
+
+void manifest_free(manifest *m)
+{
+    free(m->cases);
+    memset(m, 0, sizeof *m);
+}
+
+const manifest_file *manifest_file_role(const manifest_case *mc, const char *role)
+{
+    for (int i = 0; i < mc->nfiles; i++)
+        if (strcmp(mc->files[i].role, role) == 0)
+            return &mc->files[i];
+    return NULL;
+}

@@ -1,0 +1,128 @@
+/*
+ * Unit tests of the suite's own pieces: the manifest reader's refusals,
+ * format/parse round trip, ulp distances, NaN handling of the comparison,
+ * the tolerance formula and the --case globs.
+ */
+#include "conformance/manifest.h"
+#include "conformance/runner.h"
+#include "conformance/tolerance.h"
+#include "tests/check.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *good =
+    "mhalab-vectors version=1\n"
+    "# a comment\n"
+    "tolerance factor=8 floor=8\n"
+    "case id=t1 group=tiny B=1 H=2 Hkv=1 Sq=2 Skv=3 Dh=4 layout=bhsd mask=neg_inf flags=causal scale=0.5 "
+    "seed=42 recipe=ints max_abs_v=2 err_out=1.5e-07 err_probs=0\n"
+    "file role=q name=t1.q.npy dtype=f32 shape=1,2,2,4 xxh3=0123456789abcdef0123456789abcdef\n";
+
+/* good with `from` replaced by `to`, parsed; returns the parse status and leaves the message in err. */
+static int parse_edited(const char *from, const char *to, char *err, size_t n)
+{
+    char buf[2048];
+    const char *at = strstr(good, from);
+    if (!at)
+        return 99;
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+    manifest m;
+    int rc = manifest_parse(buf, strlen(buf), &m, err, n);
+    if (rc == 0)
+        manifest_free(&m);
+    return rc;
+}
+
+static void test_manifest(void)
+{
+    manifest m;
+    char err[256] = "";
+    CHECK(manifest_parse(good, strlen(good), &m, err, sizeof err) == 0, "good manifest refused: %s", err);
+    CHECK(m.count == 1 && m.cases[0].c.shape.heads == 2 && m.cases[0].c.causal && m.cases[0].c.layout == CASE_LAYOUT_BHSD &&
+              m.cases[0].c.mask == MASK_NEG_INF && m.cases[0].c.seed == 42 && m.cases[0].nfiles == 1,
+          "good manifest parsed wrong");
+    size_t len;
+    char *text = manifest_format(&m, &len);
+    manifest again;
+    CHECK(text && manifest_parse(text, len, &again, err, sizeof err) == 0, "formatted manifest refused: %s", err);
+    size_t len2;
+    char *text2 = manifest_format(&again, &len2);
+    CHECK(text2 && len == len2 && memcmp(text, text2, len) == 0, "format(parse(format(m))) != format(m)");
+    free(text);
+    free(text2);
+    manifest_free(&again);
+    manifest_free(&m);
+
+    static const struct { const char *from, *to, *says; } bad[] = {
+        {"version=1", "version=2", "schema version 2"},
+        {"tolerance factor=8 floor=8\n", "", "no 'tolerance"},
+        {"seed=42", "seed=42 colour=red", "colour"},
+        {"Hkv=1", "Hkv=3", "not a multiple"},
+        {"xxh3=0123456789abcdef0123456789abcdef", "xxh3=0123", "xxh3"},
+        {"layout=bhsd", "layout=sideways", "layout"},
+        {"mask=neg_inf", "mask=bogus", "mask"},
+        {"name=t1.q.npy", "name=../../etc/passwd", "name"},
+        {"Sq=2", "Sq=0", "Sq"},
+        {"Sq=2", "Sq=2 Sq=3", "Sq"},
+        {"role=q", "role=w", "role"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        int rc = parse_edited(bad[i].from, bad[i].to, err, sizeof err);
+        CHECK(rc == -1 && strstr(err, bad[i].says), "'%s' -> '%s': rc %d, message '%s', expected one naming '%s'",
+              bad[i].from, bad[i].to, rc, err, bad[i].says);
+    }
+    char twice[2048];
+    snprintf(twice, sizeof twice, "%s%s", good, strstr(good, "case id="));
+    CHECK(manifest_parse(twice, strlen(twice), &m, err, sizeof err) == -1 && strstr(err, "twice"),
+          "a repeated case id was not refused: %s", err);
+    CHECK(manifest_parse("file role=q\n", 12, &m, err, sizeof err) == -1, "a manifest without a header was accepted");
+}
+
+static void test_ulps_and_compare(void)
+{
+    CHECK(ulp_distance(1.0f, nextafterf(1.0f, 2.0f)) == 1, "1 ulp above 1");
+    CHECK(ulp_distance(-0.0f, 0.0f) == 0, "-0 and +0 are 0 ulps apart");
+    CHECK(ulp_distance(-FLT_TRUE_MIN, FLT_TRUE_MIN) == 2, "across zero: -min to +min is 2 ulps, got %lld",
+          (long long)ulp_distance(-FLT_TRUE_MIN, FLT_TRUE_MIN));
+    CHECK(ulp_distance(2.0f, 1.0f) == 1 << 23, "1 to 2 is 2^23 ulps");
+
+    const float got[4] = {1.0f, NAN, 3.0f, 4.5f};
+    const double want[4] = {1.0, NAN, 3.0, 4.0};
+    err_stats st;
+    compare_values(got, NULL, want, 4, &st);
+    CHECK(st.nan_mismatch == 0 && st.max_abs == 0.5 && st.worst == 3 && fabs(st.max_rel - 0.125) < 1e-15,
+          "compare: NaN where NaN is expected is a match, worst is index 3");
+    const float got2[3] = {1.0f, 2.0f, NAN};
+    const double want2[3] = {1.0, NAN, 3.0};
+    compare_values(got2, NULL, want2, 3, &st);
+    CHECK(st.nan_mismatch == 2 && st.worst == 1 && isinf(st.max_abs), "compare: NaN mismatches both ways, first at 1");
+    const float got3[1] = {INFINITY};
+    const double want3[1] = {1e30};
+    compare_values(got3, NULL, want3, 1, &st);
+    CHECK(st.nan_mismatch == 1, "compare: inf where the reference is finite is a mismatch");
+
+    CHECK(tolerance_of(8, 8, 1e-7, 2.0) == 8 * 1e-7 + 16 * (double)FLT_EPSILON, "tolerance formula");
+    CHECK(tolerance_of(8, 8, 0, 0) == 0, "zero V, exact naive: zero tolerance");
+    CHECK(error_units(3e-7, 1e-7) > 2.99 && error_units(0, 0) == 0 && isinf(error_units(1e-9, 0)), "units");
+}
+
+static void test_patterns(void)
+{
+    CHECK(pattern_match(NULL, "x") && pattern_match("", "x"), "no pattern matches all");
+    CHECK(pattern_match("seqlen_*", "seqlen_s17") && !pattern_match("seqlen_*", "headdim_d7"), "one glob");
+    CHECK(pattern_match("tiny_*,prop_*", "prop_gqa_repeat") && !pattern_match("tiny_*,prop_*", "mask_neg_inf"),
+          "comma-separated globs");
+    CHECK(props_matching("prop_*") == 6 && props_matching("seqlen_*") == 0, "property ids match");
+}
+
+int main(void)
+{
+    test_manifest();
+    test_ulps_and_compare();
+    test_patterns();
+    return check_summary();
+}

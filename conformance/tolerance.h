@@ -1,0 +1,35 @@
+/*
+ * Comparing an fp32 output with the float64 reference, and the derived
+ * tolerance: tol = factor * err_fp32 + floor * magnitude * FLT_EPSILON,
+ * where err_fp32 is the max abs error of the plain fp32 algorithm (naive)
+ * on the same case and magnitude is max|V| for outputs, 1 for
+ * probabilities. See the README section "Conformance" for why.
+ */
+#ifndef MHA_CONF_TOLERANCE_H
+#define MHA_CONF_TOLERANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct err_stats {
+    double max_abs;      /* over elements where both are finite or both NaN */
+    double max_rel;      /* |got - want| / |want| over |want| > 0 */
+    int64_t ulps;        /* distance in fp32 ulps at the worst index */
+    size_t worst;        /* flat index of max_abs (or of the first NaN mismatch) */
+    double got, want;    /* values at worst */
+    size_t nan_mismatch; /* elements where exactly one of got, want is NaN, or got is inf and want is not */
+} err_stats;
+
+/* Compare n elements. got may be float or double (exactly one non-NULL). */
+void compare_values(const float *got32, const double *got64, const double *want, size_t n, err_stats *st);
+
+/* factor * err_fp32 + floor * magnitude * FLT_EPSILON */
+double tolerance_of(double factor, double floor, double err_fp32, double magnitude);
+
+/* err / err_fp32, or 0 if both are 0, or INFINITY if only err_fp32 is 0. */
+double error_units(double err, double err_fp32);
+
+/* ulps between two floats (ordered integer distance). */
+int64_t ulp_distance(float a, float b);
+
+#endif

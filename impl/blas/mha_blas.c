@@ -1,0 +1,180 @@
+/*
+ * blas: the reshape-then-GEMM algorithm of `gemm` with both products done
+ * by CBLAS (OpenBLAS): what most users would write by hand. The strided
+ * views go to cblas_sgemm as they are (the leading dimension is the seq
+ * stride, so BLAS's own packing does the reshape); the query heads of a
+ * GQA group pass the same K and V pointers, nothing is copied per head.
+ *
+ * Threads: the (batch, head, row chunk) items of `gemm` (gemm_head.h) go
+ * to args->threads OpenMP threads, each calling cblas_sgemm with OpenBLAS
+ * set to one thread for the duration of the call (OpenBLAS's advice for
+ * callers that thread themselves; the setting is restored afterwards).
+ * A first version ran OpenBLAS's own thread pool for the products next to
+ * OpenMP threads for the softmax: its 2-thread runs were 3x slower than
+ * 1-thread ones on the (loaded) 2-core test machine, and OpenBLAS's bits
+ * change with its own thread count (tests/test_sgemm.c caught it). One
+ * thread per product gives the same bits for any args->threads.
+ * openblas_set_num_threads() is process-wide: two caller threads running
+ * `blas` at once race on that setting (the results stay right; only
+ * OpenBLAS's threading of other calls is affected).
+ * Dimensions and strides are passed as BLAS ints (32-bit in Debian's
+ * build). Input views whose rows overlap go through plain loops instead
+ * (see blas_can()).
+ */
+#include "../gemm/gemm_head.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct head_ctx {
+    const mha_args *a;
+    int64_t b, h, g;
+} head_ctx;
+
+/*
+ * BLAS wants a leading dimension of at least the row length, but input
+ * views here may have overlapping rows (a seq stride below Dh, e.g. 0 to
+ * broadcast one row). With a single row the leading dimension is never
+ * used and any legal value will do; with more rows such a view cannot go
+ * to BLAS and the product is done by the plain loops below.
+ */
+static int blas_can(int64_t ld, int64_t rows, int64_t cols)
+{
+    return rows <= 1 || ld >= cols;
+}
+
+static blasint blas_ld(int64_t ld, int64_t rows, int64_t cols)
+{
+    if (rows <= 1 && ld < cols)
+        return (blasint)(cols > 1 ? cols : 1);
+    return (blasint)ld;
+}
+
+/* s = scale * Q[b, i0:i0+rows, h, :] K[b, 0:keys, g, :]^T */
+static void head_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds)
+{
+    const head_ctx *c = ctx;
+    const mha_args *a = c->a;
+    const int64_t dh = a->shape.head_dim, ldq = a->q_strides.seq, ldk = a->k_strides.seq;
+    const float *q = mha_row(a->q, a->q_strides, c->b, i0, c->h);
+    const float *k = mha_row(a->k, a->k_strides, c->b, 0, c->g);
+    if (blas_can(ldq, rows, dh) && blas_can(ldk, keys, dh)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)keys, (blasint)dh, a->scale,
+                    q, blas_ld(ldq, rows, dh), k, blas_ld(ldk, keys, dh), 0.0f, s, (blasint)lds);
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < keys; j++) {
+            float dot = 0.0f;
+            for (int64_t d = 0; d < dh; d++)
+                dot += q[r * ldq + d] * k[j * ldk + d];
+            s[r * lds + j] = a->scale * dot;
+        }
+}
+
+/* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V[b, 0:keys, g, :] */
+static void head_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp)
+{
+    const head_ctx *c = ctx;
+    const mha_args *a = c->a;
+    const int64_t dh = a->shape.head_dim, ldv = a->v_strides.seq, ldo = a->out_strides.seq;
+    const float *v = mha_row(a->v, a->v_strides, c->b, 0, c->g);
+    float *o = mha_row_mut(a->out, a->out_strides, c->b, i0, c->h);
+    /* the output's rows never overlap (validated), so only V can stop BLAS */
+    if (keys > 0 && blas_can(ldv, keys, dh)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)dh, (blasint)keys, 1.0f,
+                    p, (blasint)ldp, v, blas_ld(ldv, keys, dh), 0.0f, o, blas_ld(ldo, rows, dh));
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) { /* keys == 0: every key of these rows hidden, O = 0 */
+        memset(o + r * ldo, 0, (size_t)dh * sizeof *o);
+        for (int64_t j = 0; j < keys; j++)
+            for (int64_t d = 0; d < dh; d++)
+                o[r * ldo + d] += p[r * ldp + j] * v[j * ldv + d];
+    }
+}
+
+/* Per thread: the chunk_rows x Skv scores of its item, unless they are computed in args->probs. */
+static MHA_WORKSPACE_FN(blas_workspace)
+{
+    if (want_probs)
+        return 0;
+    const mha_gemm_split w = mha_gemm_split_work(shape, threads);
+    size_t n;
+    if (__builtin_mul_overflow((size_t)w.chunk_rows, (size_t)shape->kv_len, &n) ||
+        __builtin_mul_overflow(n, (size_t)w.threads, &n) || n > SIZE_MAX / sizeof(float))
+        return SIZE_MAX;
+    return n * sizeof(float);
+}
+
+static MHA_ATTENTION_FN(blas_attention)
+{
+    const mha_shape *sh = &args->shape;
+    const mha_gemm_split w = mha_gemm_split_work(sh, args->threads);
+    const int64_t items = sh->batch * sh->heads * w.chunks;
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(w.threads) schedule(dynamic, 1)
+#endif
+    for (int64_t it = 0; it < items; it++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        const int64_t bh = it / w.chunks, chunk = it % w.chunks;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads;
+        const int64_t r0 = chunk * w.chunk_rows;
+        const int64_t r1 = r0 + w.chunk_rows < sh->q_len ? r0 + w.chunk_rows : sh->q_len;
+        head_ctx c = {args, b, h, h / mha_group_size(sh)};
+        const mha_gemm_products prod = {head_scores, head_values, &c};
+        float *s = args->probs ? args->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
+                               : (float *)workspace + (size_t)t * (size_t)(w.chunk_rows * sh->kv_len);
+        mha_gemm_head_rows(args, b, h, r0, r1, s, &prod);
+    }
+    openblas_set_num_threads(saved);
+}
+
+/*
+ * C = A B: threads take blocks of rows of C (multiples of 64 rows), each
+ * one cblas_sgemm with OpenBLAS at one thread, as in the attention.
+ */
+static MHA_MATMUL_FN(blas_matmul)
+{
+    if (threads < 1)
+        threads = 1;
+    int64_t rows = (m + threads - 1) / threads;
+    rows = (rows + 63) / 64 * 64;
+    const int64_t blocks = (m + rows - 1) / rows;
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        const int64_t i0 = blk * rows, mr = m - i0 < rows ? m - i0 : rows;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mr, (blasint)n, (blasint)k, 1.0f,
+                    a + i0 * lda, (blasint)lda, b, (blasint)ldb, 0.0f, c + i0 * ldc, (blasint)ldc);
+    }
+    openblas_set_num_threads(saved);
+}
+
+const mha_impl mha_impl_blas = {
+    .abi_version = MHA_ABI_VERSION,
+    .name = "blas",
+    .algorithm = "gemm",
+    .isa = "blas",
+    .summary = "reshape-then-GEMM with both products by OpenBLAS's cblas_sgemm",
+    .cpu_features = 0,
+    /* one OpenBLAS thread per product: the same bits for any thread count
+     * (checked by tests/test_gemm_attention.c and tests/test_sgemm.c) */
+    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
+    .priority = 50,
+    .workspace = blas_workspace,
+    .attention = blas_attention,
+    .matmul = blas_matmul,
+};

@@ -1,0 +1,39 @@
+/*
+ * gemm_avx2: the `gemm` algorithm on the same SGEMM source compiled with
+ * -mavx2 -mfma (sgemm_avx2.c). Only the products change; the driver and
+ * the softmax are the baseline ones (mha_gemm.c, gemm_head.c).
+ */
+#include "gemm_driver.h"
+
+#include "internal.h"
+
+static MHA_WORKSPACE_FN(gemm_avx2_workspace)
+{
+    return mha_gemm_workspace_with(shape, threads, want_probs, &mha_sgemm_ops_avx2);
+}
+
+static MHA_ATTENTION_FN(gemm_avx2_attention)
+{
+    mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_avx2);
+}
+
+/* C = A B on the avx2 SGEMM; the portable loops if its buffers cannot be allocated. */
+static MHA_MATMUL_FN(gemm_avx2_matmul)
+{
+    if (mha_sgemm_ops_avx2.gemm(MHA_NO_TRANS, MHA_NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, threads))
+        mha_matmul_portable(m, n, k, a, lda, b, ldb, c, ldc, threads);
+}
+
+const mha_impl mha_impl_gemm_avx2 = {
+    .abi_version = MHA_ABI_VERSION,
+    .name = "gemm_avx2",
+    .algorithm = "gemm",
+    .isa = "avx2",
+    .summary = "gemm with its SGEMM's plain C compiled for AVX2+FMA",
+    .cpu_features = MHA_CPU_AVX2 | MHA_CPU_FMA,
+    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
+    .priority = 35,
+    .workspace = gemm_avx2_workspace,
+    .attention = gemm_avx2_attention,
+    .matmul = gemm_avx2_matmul,
+};

@@ -1,0 +1,172 @@
+/*
+ * gemm: attention as the textbook writes it with matrix products, on the
+ * project's own SGEMM (sgemm.h):
+ *
+ *   reshape  K, V (B, Skv, Hkv, Dh) -> per (b, kv head g): K_g^T and V_g,
+ *            copied once into the SGEMM's packed panel order, which is
+ *            head-major. The H / Hkv query heads of a group all read the
+ *            same panels (GQA/MQA share, never copy per head). Q is read
+ *            in place: the SGEMM packs each block of Q rows as it goes,
+ *            which is the head-major copy of Q, one block at a time.
+ *   scores   S = scale * Q_h K_g^T          Sq x Skv per head (SGEMM)
+ *   softmax  S += M, hidden keys -inf, P = softmax_rows(S)  (gemm_head.c)
+ *   values   O_h = P V_g                    written straight into the
+ *            strided output: merging the heads is the output's strides.
+ *
+ * Memory is the point of this implementation: the Sq x Skv score matrix
+ * of a head is materialised, once per thread (when probabilities are
+ * requested it is computed in place in args->probs instead).
+ *
+ * Threads: OpenMP over (batch, head, row chunk) items; a head is cut into
+ * row chunks (multiples of MHA_GEMM_ROW_BLOCK rows) only when there are
+ * fewer heads than threads. Each item is
+ * computed by one thread with the same operations in the same order
+ * whatever the thread count, so the bits do not depend on it.
+ */
+#include "gemm_driver.h"
+#include "gemm_head.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Workspace sub-buffers are padded to 16 floats (64 bytes). */
+static size_t pad16(size_t floats)
+{
+    return (floats + 15) / 16 * 16;
+}
+
+typedef struct plan {
+    mha_gemm_split w;      /* items and threads */
+    size_t kpack, vpack;   /* floats of one kv head's K^T and V panels */
+    size_t per_thread;     /* floats: the SGEMM's A block, then the scores */
+    size_t total;          /* floats, or SIZE_MAX if that overflows */
+} plan;
+
+static plan make_plan(const mha_shape *s, int threads, int want_probs, const mha_sgemm_ops *ops)
+{
+    plan p;
+    p.w = mha_gemm_split_work(s, threads);
+    p.kpack = pad16(ops->packed_b_floats(s->head_dim, s->kv_len));
+    p.vpack = pad16(ops->packed_b_floats(s->kv_len, s->head_dim));
+
+    size_t scores = 0, panels, threads_part;
+    p.total = SIZE_MAX;
+    if (!want_probs && __builtin_mul_overflow((size_t)p.w.chunk_rows, (size_t)s->kv_len, &scores))
+        return p;
+    p.per_thread = pad16(ops->work_floats) + (want_probs ? 0 : pad16(scores));
+    if (__builtin_mul_overflow((size_t)(s->batch * s->kv_heads), p.kpack + p.vpack, &panels) ||
+        __builtin_mul_overflow((size_t)p.w.threads, p.per_thread, &threads_part) ||
+        __builtin_add_overflow(panels, threads_part, &p.total) || p.total > SIZE_MAX / sizeof(float))
+        p.total = SIZE_MAX;
+    return p;
+}
+
+size_t mha_gemm_workspace_with(const mha_shape *shape, int threads, int want_probs, const mha_sgemm_ops *ops)
+{
+    plan p = make_plan(shape, threads, want_probs, ops);
+    return p.total == SIZE_MAX ? SIZE_MAX : p.total * sizeof(float);
+}
+
+/* What the two products of one item need. */
+typedef struct item_ctx {
+    const mha_args *a;
+    const mha_sgemm_ops *ops;
+    int64_t b, h;
+    mha_packed_b kt, v; /* panels of kv head h / (H / Hkv) */
+    float *work;        /* this thread's A block */
+} item_ctx;
+
+/* s = scale * Q[b, i0:i0+rows, h, :] K_g^T[:, 0:keys] */
+static void item_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds)
+{
+    const item_ctx *c = ctx;
+    const mha_args *a = c->a;
+    c->ops->gemm_packed(MHA_NO_TRANS, rows, keys, a->shape.head_dim, a->scale,
+                        mha_row(a->q, a->q_strides, c->b, i0, c->h), a->q_strides.seq,
+                        &c->kt, 0.0f, s, lds, c->work);
+}
+
+/* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V_g[0:keys, :] */
+static void item_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp)
+{
+    const item_ctx *c = ctx;
+    const mha_args *a = c->a;
+    c->ops->gemm_packed(MHA_NO_TRANS, rows, a->shape.head_dim, keys, 1.0f, p, ldp, &c->v, 0.0f,
+                        mha_row_mut(a->out, a->out_strides, c->b, i0, c->h), a->out_strides.seq, c->work);
+}
+
+void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm_ops *ops)
+{
+    const mha_shape *sh = &a->shape;
+    const plan p = make_plan(sh, a->threads, a->probs != NULL, ops);
+    const int64_t kv_slices = sh->batch * sh->kv_heads;
+    float *panels = workspace;
+    float *scratch = panels + (size_t)kv_slices * (p.kpack + p.vpack);
+
+    /* reshape: K_g^T and V_g of every (b, g) into packed panels */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(p.w.threads) schedule(static)
+#endif
+    for (int64_t t = 0; t < 2 * kv_slices; t++) {
+        const int64_t bg = t / 2, b = bg / sh->kv_heads, g = bg % sh->kv_heads;
+        float *dst = panels + (size_t)bg * (p.kpack + p.vpack);
+        if (t % 2 == 0) /* op(B) = K^T: Dh x Skv */
+            ops->pack_b(MHA_TRANS, sh->head_dim, sh->kv_len, mha_row(a->k, a->k_strides, b, 0, g),
+                        a->k_strides.seq, dst);
+        else /* op(B) = V: Skv x Dh */
+            ops->pack_b(MHA_NO_TRANS, sh->kv_len, sh->head_dim, mha_row(a->v, a->v_strides, b, 0, g),
+                        a->v_strides.seq, dst + p.kpack);
+    }
+
+    const int64_t items = sh->batch * sh->heads * p.w.chunks;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(p.w.threads) schedule(dynamic, 1)
+#endif
+    for (int64_t it = 0; it < items; it++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        const int64_t bh = it / p.w.chunks, chunk = it % p.w.chunks;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads, g = h / mha_group_size(sh);
+        const int64_t r0 = chunk * p.w.chunk_rows;
+        const int64_t r1 = r0 + p.w.chunk_rows < sh->q_len ? r0 + p.w.chunk_rows : sh->q_len;
+        const float *kv = panels + (size_t)(b * sh->kv_heads + g) * (p.kpack + p.vpack);
+        float *mine = scratch + (size_t)t * p.per_thread;
+        item_ctx c = {
+            .a = a, .ops = ops, .b = b, .h = h,
+            .kt = {kv, sh->head_dim, sh->kv_len},
+            .v = {kv + p.kpack, sh->kv_len, sh->head_dim},
+            .work = mine,
+        };
+        float *s = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
+                            : mine + pad16(ops->work_floats);
+        const mha_gemm_products prod = {item_scores, item_values, &c};
+        mha_gemm_head_rows(a, b, h, r0, r1, s, &prod);
+    }
+}
+
+static MHA_WORKSPACE_FN(gemm_c_workspace)
+{
+    return mha_gemm_workspace_with(shape, threads, want_probs, &mha_sgemm_ops_c);
+}
+
+static MHA_ATTENTION_FN(gemm_c_attention)
+{
+    mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_c);
+}
+
+const mha_impl mha_impl_gemm = {
+    .abi_version = MHA_ABI_VERSION,
+    .name = "gemm",
+    .algorithm = "gemm",
+    .isa = "c",
+    .summary = "reshape to head-major, full Sq x Skv scores by the own blocked SGEMM, softmax, P V",
+    .cpu_features = 0,
+    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
+    .priority = 30,
+    .workspace = gemm_c_workspace,
+    .attention = gemm_c_attention,
+    .matmul = mha_matmul_gemm_c,
+};

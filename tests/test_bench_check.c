@@ -1,0 +1,69 @@
+/*
+ * The benchmark's output check (bench/refcheck.h) must let a correct kernel
+ * through and stop a broken one before it is timed: naive passes; a single
+ * element moved by 10x the bound, a wrong scale and a dropped causal mask
+ * fail, on a small shape (full reference) and a large one (sampled rows).
+ */
+#include "check.h"
+#include "mha.h"
+#include "refcheck.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs naive on the inputs (optionally with a wrong scale or no causal mask). */
+static float *run_naive(const bench_inputs *in, float scale, int causal)
+{
+    float *out = calloc(in->q_elems, sizeof *out);
+    mha_args a = in->args;
+    a.out = out;
+    a.scale = scale;
+    a.causal = causal;
+    mha_status st = mha_attention(mha_impl_find("naive"), &a);
+    CHECK(st == MHA_OK, "naive failed: %s", mha_last_error());
+    return out;
+}
+
+static void shape(const bench_point *p, int expect_rows)
+{
+    bench_inputs in;
+    char msg[320];
+    CHECK(bench_inputs_make(p, &in, msg, sizeof msg) == 0, "inputs: %s", msg);
+    CHECK(in.rows == expect_rows, "reference rows %d, expected %d", in.rows, expect_rows);
+    CHECK(in.row_index[0] == 0 && in.row_index[in.rows - 1] == p->q_len - 1, "first and last rows are checked");
+
+    float *out = run_naive(&in, 0.0f, p->causal);
+    CHECK(bench_check_output(&in, out, msg, sizeof msg) == 0, "naive rejected: %s", msg);
+
+    /* one element of the last checked row moved by 10x the bound */
+    size_t e = ((size_t)in.row_index[in.rows - 1] * (size_t)p->heads + 1) * (size_t)p->head_dim + 3;
+    out[e] += (float)(10 * in.tolerance);
+    CHECK(bench_check_output(&in, out, msg, sizeof msg) == 1 && strstr(msg, "wrong output"),
+          "a moved element passed: %s", msg);
+    free(out);
+
+    out = run_naive(&in, 1.1f / sqrtf((float)p->head_dim), p->causal);
+    CHECK(bench_check_output(&in, out, msg, sizeof msg) == 1, "a wrong scale passed: %s", msg);
+    free(out);
+
+    if (p->causal) {
+        out = run_naive(&in, 0.0f, 0);
+        CHECK(bench_check_output(&in, out, msg, sizeof msg) == 1, "a dropped causal mask passed: %s", msg);
+        free(out);
+    }
+    bench_inputs_free(&in);
+}
+
+int main(void)
+{
+    /* the bound at the default grid's largest point: u * (2 * 128^1.5 + 2 * 4096 + 16) */
+    double t = bench_tolerance(4096, 128), want = ldexp(1.0, -24) * (2.0 * 128.0 * sqrt(128.0) + 8192.0 + 16.0);
+    CHECK(fabs(t - want) < 1e-12 && t < 7e-4, "tolerance %g, expected %g", t, want);
+
+    bench_point small = {1, 4, 2, 37, 91, 40, 1, 1, "odd"};
+    shape(&small, 37);
+    bench_point large = {1, 8, 8, 512, 512, 64, 1, 2, "causal"};
+    shape(&large, 8);
+    return check_summary();
+}

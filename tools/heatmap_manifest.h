@@ -1,0 +1,29 @@
+/* The reproducibility record of a heatmap run (seed 001, Block E), as JSON. */
+#ifndef MHA_HEATMAP_MANIFEST_H
+#define MHA_HEATMAP_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef struct hm_manifest {
+    const char *command;       /* the command line that made it */
+    uint64_t seed;
+    int64_t d_model, heads, T;
+    const char *text;
+    const char *const *tokens;
+    const char *impl;
+    int causal;
+    const char *image;         /* output picture path */
+    double single_head_max_diff;
+    double single_head_tolerance;
+    double min_head_diff;      /* smallest mean |P_a - P_b| over head pairs */
+    int pair_a, pair_b;
+    double vmax;               /* colour scale top */
+    double threshold;
+} hm_manifest;
+
+/* Writes path through a temporary file. Returns 0, or -1 with err set. */
+int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * `mha report`: benchmark JSON (Google Benchmark's format, from mha-bench
+ * or a peer script) in, Markdown tables, CSV, SVG plots and a manifest out.
+ * This header is the data model shared by the report's files (prefix rep_;
+ * `mha check` owns the report_ prefix).
+ */
+#ifndef MHA_REPORT_H
+#define MHA_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define REPORT_MAX_MACHINES 16
+#define REPORT_MAX_SERIES 64
+
+/* One benchmark entry: an implementation on one grid point of one machine. */
+typedef struct rep_run {
+    char impl[64];
+    char kind[16];          /* "attn" (attention only) or "layer" (full layer, peers) */
+    int64_t batch, heads, kv_heads, q_len, kv_len, head_dim;
+    int causal, threads;
+    int machine;            /* index into rep_data.machines */
+    int series;             /* index into rep_data.series */
+    double seconds;         /* per call: the minimum over repetitions of real_time */
+    double workspace;       /* bytes; < 0 when the entry has none */
+    char error[256];        /* empty when timed; "skipped: ..." or the failure */
+} rep_run;
+
+typedef struct rep_machine {
+    char label[128];        /* host_name from the JSON context, else the file name */
+    char cpu_model[128];
+    int cores;
+    double peak_gflops_1, peak_gflops_all, read_gbs;   /* 0 when no probe ran */
+    json_t *context;        /* the contexts of its files, merged */
+} rep_machine;
+
+/* A column of the tables and a line of the plots: implementation @ machine. */
+typedef struct rep_series {
+    char impl[64];
+    int machine;
+    char label[200];        /* "flash_avx2" or "flash_avx2 @ host" when several machines */
+} rep_series;
+
+/* Accuracy of one implementation from a conformance run (--check FILE). */
+typedef struct rep_accuracy {
+    char impl[64];
+    double max_error_units; /* worst max-abs-error / the plain fp32 algorithm's, over the cases */
+    int cases, failed;
+    char worst_case[128];
+} rep_accuracy;
+
+typedef struct rep_data {
+    rep_run *runs;
+    int n_runs, cap_runs;
+    rep_machine machines[REPORT_MAX_MACHINES];
+    int n_machines;
+    rep_series series[REPORT_MAX_SERIES];
+    int n_series;
+    rep_accuracy *accuracy;
+    int n_accuracy;
+    const char *check_file;
+    const char **files;
+    int n_files;
+} rep_data;
+
+/* Parse one benchmark JSON file into d; on error a "file:line:column: what" message in err. */
+int rep_load(rep_data *d, const char *path, char *err, size_t err_size);
+/* Parse a conformance summary (schema in the README, "Benchmarks and reports"). */
+int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size);
+/* After loading: assign series, sort runs. */
+void rep_finish(rep_data *d);
+void rep_free(rep_data *d);
+
+/* Derived numbers of a timed run. */
+double rep_flops(const rep_run *r);
+double rep_gflops(const rep_run *r);
+double rep_gbs(const rep_run *r);
+double rep_peak_pct(const rep_data *d, const rep_run *r);   /* < 0 when unknown */
+/* The naive run of the same machine and point, or NULL. */
+const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r);
+/* Same grid point (all dimensions, causal, threads)? */
+int rep_same_point(const rep_run *a, const rep_run *b);
+/* "S=1024 Dh=64 MHA causal T2" style label of a point. */
+void rep_point_label(const rep_run *r, char *buf, size_t size);
+/* "1.5 KiB" */
+void rep_bytes_text(double bytes, char *buf, size_t size);
+
+/* Writers; each returns 0 or -1 with errno set. */
+int rep_write_markdown(const rep_data *d, FILE *f);
+int rep_write_csv(const rep_data *d, FILE *f);
+int rep_write_teaching(const rep_data *d, FILE *f);
+/* Plots into dir; appends the file names written to names (n_names updated). */
+int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
+/* manifest.json */
+int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names, int force);
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone of a fresh Debian 12 machine:
+#   1. install missing Debian packages (tools/install-deps.sh)
+#   2. release build with -Wall -Wextra -Werror, meson test
+#   3. the same with -fsanitize=address,undefined, meson test
+# Later stages (cross builds under qemu, fuzzing) are appended below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+stage() { printf '\n== %s (%ds)\n' "$*" $(( $(date +%s) - start )); }
+
+stage "dependencies"
+tools/install-deps.sh
+
+stage "release build, -Werror"
+meson setup build/test-release --wipe -Dwerror=true -Dbuildtype=release >/dev/null 2>&1 ||
+  meson setup build/test-release -Dwerror=true -Dbuildtype=release
+ninja -C build/test-release
+meson test -C build/test-release --print-errorlogs
+
+stage "sanitizers: address, undefined"
+meson setup build/test-asan --wipe -Dwerror=true -Dbuildtype=debugoptimized \
+  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null 2>&1 ||
+  meson setup build/test-asan -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build/test-asan
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build/test-asan --print-errorlogs
+
+stage "conformance: installed port example, fuzzing"
+tools/test-conformance.sh
+
+stage "all tests passed"
