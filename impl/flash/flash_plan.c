@@ -1,0 +1,177 @@
+/*
+ * The flash plan: block sizes, decode splits, workspace layout.
+ *
+ * Block-size rule (documented in docs/flash.md), with L2 the per-core L2
+ * size read at run time:
+ *   dhp = Dh rounded up to the P V tile width
+ *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
+ *         block (bk x dhp) together fill at most a quarter of L2; rounded
+ *         down to the Q K^T tile width, clamped to [tile width, 512]
+ *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
+ *         the unnormalised output block (bq x dhp) fill at most half;
+ *         rounded down to the row tile, clamped to [row tile, 256]
+ * The last quarter holds the K and V rows being packed and the output.
+ * Inside a block, one row tile at a time runs Q K^T, softmax and P V, so
+ * L1 holds the tile's scores (mr x bk), its Q rows (mr x Dh) and the K
+ * strip (Dh x nr) or V strip (bk x dr) being used: under 32 KiB for
+ * Dh <= 128 with the AVX2 tile. Large bq amortises packing K and V (done
+ * once per query block); causal cost does not grow with the blocks
+ * because row tiles above the diagonal are skipped inside a block.
+ * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
+ * included) replace the rule so the benchmark can sweep block sizes.
+ *
+ * Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
+ * fit in one query block and Skv >= 2 * MHA_FLASH_SPLIT_MIN_KEYS, the keys
+ * are cut into splits of max(MHA_FLASH_SPLIT_MIN_KEYS, ceil(Skv / 16))
+ * keys rounded up to a multiple of bk. The cut depends on the shape and
+ * the block size only, never on the thread count.
+ */
+#include "flash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int64_t round_up(int64_t x, int64_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+static int64_t clamp64(int64_t x, int64_t lo, int64_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* "32K" / "512K" / "1M" from sysfs, in bytes; 0 when unreadable. */
+static size_t sysfs_cache_size(int level, const char *type)
+{
+    for (int idx = 0; idx < 8; idx++) {
+        char path[96], buf[32];
+        int lv = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            break;
+        if (fscanf(f, "%d", &lv) != 1)
+            lv = 0;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", idx);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        int ok = fgets(buf, sizeof buf, f) != NULL;
+        fclose(f);
+        if (!ok || lv != level || strncmp(buf, type, strlen(type)) != 0)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", idx);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        unsigned long n = 0;
+        char unit = 0;
+        int got = fscanf(f, "%lu%c", &n, &unit);
+        fclose(f);
+        if (got < 1)
+            continue;
+        return n * (unit == 'K' ? 1024ul : unit == 'M' ? 1048576ul : 1ul);
+    }
+    return 0;
+}
+
+void mha_flash_cache_sizes(size_t *l1d, size_t *l2)
+{
+    long a = -1, b = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    a = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    b = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    *l1d = a > 0 ? (size_t)a : sysfs_cache_size(1, "Data");
+    *l2 = b > 0 ? (size_t)b : sysfs_cache_size(2, "Unified");
+    if (*l1d < 4096)
+        *l1d = 32 * 1024;
+    if (*l2 < 65536)
+        *l2 = 512 * 1024;
+}
+
+/* A positive integer from the environment, or 0. */
+static int64_t env_block(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end != '\0' || v <= 0)
+        return 0;
+    return v > 65536 ? 65536 : (int64_t)v;
+}
+
+void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
+{
+    size_t l1d, l2;
+    mha_flash_cache_sizes(&l1d, &l2);
+    const int64_t dhp = round_up(dh, tile->dr);
+    int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
+    k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
+    int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
+    q = clamp64(q / tile->mr * tile->mr, tile->mr, 256);
+    int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
+    *bq = eq ? eq : q;
+    *bk = ek ? ek : k;
+}
+
+void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_flash_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    const int64_t dh = s->head_dim;
+    p->group = s->heads / s->kv_heads;
+    p->rows = p->group * s->q_len;
+    mha_flash_block_sizes(dh, tile, &p->bq, &p->bk);
+    if (p->bq > p->rows)
+        p->bq = p->rows;
+    if (p->bk > s->kv_len)
+        p->bk = s->kv_len;
+    p->bq_pad = round_up(p->bq, tile->mr);
+    p->bk_pad = round_up(p->bk, tile->nr);
+    p->dhp = round_up(dh, tile->dr);
+    p->qblocks = (p->rows + p->bq - 1) / p->bq;
+
+    p->nsplit = 1;
+    p->split_len = s->kv_len;
+    if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
+        int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
+        if (len < MHA_FLASH_SPLIT_MIN_KEYS)
+            len = MHA_FLASH_SPLIT_MIN_KEYS;
+        p->split_len = round_up(len, p->bk);
+        p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
+    }
+    p->slot_rows = p->bq;
+    p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
+    if (p->nsplit > 1)
+        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->slot_rows * (p->dhp + 2), 16);
+
+    /* Per-thread layout; every piece starts on a 64-byte boundary. */
+    size_t off = 0;
+#define MHA_FLASH_TAKE(field, n) (p->field = off, off += (size_t)round_up((int64_t)(n), 16))
+    MHA_FLASH_TAKE(off_k, p->bk_pad * dh);          /* K block, [bk_pad/nr][Dh][nr] */
+    MHA_FLASH_TAKE(off_v, p->bk_pad * p->dhp);      /* V block, [dhp/dr][bk_pad][dr] */
+    MHA_FLASH_TAKE(off_s, tile->mr * p->bk_pad);    /* scores, then p, of one row tile [mr][bk_pad] */
+    p->scratch_floats = off;
+    off = 0;
+    MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
+    MHA_FLASH_TAKE(off_o, p->bq_pad * p->dhp);      /* unnormalised output, [bq_pad][dhp] */
+    MHA_FLASH_TAKE(off_m, p->bq_pad);               /* running max */
+    MHA_FLASH_TAKE(off_l, p->bq_pad);               /* running sum */
+    MHA_FLASH_TAKE(off_alpha, p->bq_pad);           /* rescale factor of this block */
+    MHA_FLASH_TAKE(off_lim, p->bq_pad * 2);         /* causal limit per row (int64) */
+    MHA_FLASH_TAKE(off_mrow, p->bq_pad * 2);        /* mask row pointer per row */
+#undef MHA_FLASH_TAKE
+    p->state_floats = off;
+    p->thread_floats = p->scratch_floats + (size_t)p->nstates * p->state_floats;
+}
+
+size_t mha_flash_workspace_bytes(const mha_flash_plan *p, int threads)
+{
+    return ((size_t)threads * p->thread_floats + p->partial_floats) * sizeof(float);
+}
