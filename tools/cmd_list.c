@@ -46,13 +46,13 @@ MHA_CMD_FN(cmd_list)
     if (mha_cpu_features() != mha_cpu_detected())
         printf(" (usable after mask: %s)", mha_cpu_feature_names(mha_cpu_features(), feats, sizeof feats));
     printf("\nbest here: %s\n\n", mha_impl_best()->name);
-    printf("%-16s %-8s %-26s %-28s %s\n", "name", "isa", "runs here", "capabilities", "summary");
+    printf("%-14s %-7s %-30s %-29s %s\n", "name", "isa", "runs here", "capabilities", "summary");
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
         int ok = mha_impl_runnable(impl, why, sizeof why);
         char runs[200];
         snprintf(runs, sizeof runs, "%s%s", ok ? "yes" : "no: ", ok ? "" : why);
-        printf("%-16s %-8s %-26s %-28s %s\n", impl->name, impl->isa, runs,
+        printf("%-14s %-7s %-30s %-29s %s\n", impl->name, impl->isa, runs,
                caps_text(impl->caps, caps, sizeof caps), impl->summary);
     }
     return EXIT_OK;

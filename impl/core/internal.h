@@ -14,6 +14,14 @@
 #define MHA_PRINTF(f, a)
 #endif
 
+/*
+ * What the avx512 static library's compile flags (-mavx512f -mavx512bw
+ * -mavx512dq -mavx512vl -mavx2 -mfma, meson.build) let the compiler use
+ * anywhere in those files: every implementation built there requires all of it.
+ */
+#define MHA_CPU_AVX512_BUILD \
+    (MHA_CPU_AVX512F | MHA_CPU_AVX512BW | MHA_CPU_AVX512DQ | MHA_CPU_AVX512VL | MHA_CPU_AVX2 | MHA_CPU_FMA)
+
 /* Records the message returned by mha_last_error() and returns status. */
 mha_status mha_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);
 

@@ -365,8 +365,7 @@ const mha_impl mha_impl_simd_avx512 = {
     .algorithm = "simd",
     .isa = "avx512",
     .summary = "naive's row algorithm with AVX-512F intrinsics: 16 lanes, masked tails, vectorized exp",
-    .cpu_features = MHA_CPU_AVX512F | MHA_CPU_AVX512BW | MHA_CPU_AVX512DQ | MHA_CPU_AVX512VL |
-                    MHA_CPU_AVX2 | MHA_CPU_FMA,
+    .cpu_features = MHA_CPU_AVX512_BUILD,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 45,
     .workspace = simd_avx512_workspace,
