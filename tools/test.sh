@@ -3,7 +3,9 @@
 #   1. install missing Debian packages (tools/install-deps.sh)
 #   2. release build with -Wall -Wextra -Werror, meson test
 #   3. the same with -fsanitize=address,undefined, meson test
-# Later stages (cross builds under qemu, fuzzing) are appended below.
+#   4. conformance extras: the example port built against an installed
+#      mhalab through pkg-config and validated, libFuzzer runs
+#   5. the AArch64 cross build with every test under qemu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -27,5 +29,8 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build/test-asan -
 
 stage "conformance: installed port example, fuzzing"
 tools/test-conformance.sh
+
+stage "AArch64: cross build, every test under qemu"
+tools/test-cross-aarch64.sh build/test-aarch64
 
 stage "all tests passed"
