@@ -34,3 +34,7 @@ stage "AArch64: cross build, every test under qemu"
 tools/test-cross-aarch64.sh build/test-aarch64
 
 stage "all tests passed"
+# One closing line over every meson test run above (native, sanitizers, AArch64).
+count() { cat build/test-release/meson-logs/testlog.json build/test-asan/meson-logs/testlog.json \
+  build/test-aarch64/meson-logs/testlog.json | grep -c "\"result\": \"$1\"" || true; }
+printf 'mhalab: %d passed, %d failed, %d skipped\n' "$(count OK)" "$(count FAIL)" "$(count SKIP)"
