@@ -22,7 +22,7 @@
 static void help(void)
 {
     printf("usage: mha check [--impl NAME|all] [--port LIB.so] [--case PATTERN] [--level NAME]\n"
-           "                 [--json FILE] [--vectors DIR] [--verbose]\n\n"
+           "                 [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
            "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
            "fly) and every property check on each implementation, under each CPU-feature level\n"
            "this machine supports. Each implementation and level runs in a forked child: a\n"
@@ -35,13 +35,15 @@ static void help(void)
            "  --json FILE      also write every result as JSON\n"
            "  --vectors DIR    golden vectors (default %s,\n"
            "                   or %s when that does not exist)\n"
-           "  --verbose        also print passing cases\n",
+           "  --verbose        also print passing cases\n"
+           "  --no-large       skip the large shapes computed on the fly (minutes under an emulator)\n",
            MHA_PORT_SYMBOL, MHA_VECTORS_DIR, MHA_VECTORS_INSTALL_DIR);
 }
 
 typedef struct options {
     const char *impl, *port, *pattern, *level, *json, *vectors;
     int verbose;
+    int no_large; /* skip the large shapes computed on the fly */
 } options;
 
 static const char *signal_name(int sig)
@@ -241,7 +243,7 @@ static int run_all(const options *o)
     int problems = 0;
     size_t ncases = 0;
     double factor = TOL_FACTOR, floor = TOL_FLOOR;
-    case_data *cases = load_cases(o, dir, use[top], &ncases, &problems, &factor, &floor);
+    case_data *cases = load_cases(o, dir, use[top] && !o->no_large, &ncases, &problems, &factor, &floor);
     if (!problems && ncases == 0 && props_matching(o->pattern) == 0) {
         fprintf(stderr, "mha check: --case %s: no case or property id matches (ids are in %s/MANIFEST, "
                 "large_* and prop_* ids in the README section Conformance)\n", o->pattern, dir);
@@ -309,6 +311,10 @@ MHA_CMD_FN(cmd_check)
         }
         if (strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-large") == 0) {
+            o.no_large = 1;
             continue;
         }
         const char **dst = strcmp(a, "--impl") == 0      ? &o.impl
