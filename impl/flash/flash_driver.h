@@ -496,6 +496,7 @@ static void FLASH_FN(decode_task)(const mha_args *a, const mha_flash_plan *p, fl
     const int64_t ks = sp * p->split_len;
     const int64_t ke = ks + p->split_len < a->shape.kv_len ? ks + p->split_len : a->shape.kv_len;
     flash_ctx c;
+    memset(&c, 0, sizeof c); /* hkv >= 1 (validated), but the compiler cannot know */
     for (int64_t g = 0; g < hkv; g++) {
         FLASH_FN(ctx_init)(&c, a, p, base, g);
         FLASH_FN(load_block)(&c, b, g, 0);
