@@ -21,13 +21,14 @@
 
 static void help(void)
 {
-    printf("usage: mha check [--impl NAME|all] [--port LIB.so] [--case PATTERN] [--level NAME]\n"
+    printf("usage: mha check [--impl NAMES|all] [--port LIB.so] [--case PATTERN] [--level NAME]\n"
            "                 [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
            "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
            "fly) and every property check on each implementation, under each CPU-feature level\n"
            "this machine supports. Each implementation and level runs in a forked child: a\n"
            "crash fails that one and the run goes on. Exit 0 only when everything passes.\n\n"
-           "  --impl NAME      one built-in implementation, or 'all' (default; see 'mha list')\n"
+           "  --impl NAMES     built-in implementations: comma-separated names or globs\n"
+           "                   (e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')\n"
            "  --port LIB.so    check an out-of-tree implementation exporting %s()\n"
            "  --case PATTERN   only cases and properties whose id matches one of these\n"
            "                   comma-separated globs (e.g. 'seqlen_*,prop_*')\n"
@@ -205,7 +206,7 @@ static int run_all(const options *o)
     } else {
         for (size_t i = 0; i < mha_impl_count() && nimpl < 64; i++) {
             const mha_impl *impl = mha_impl_get(i);
-            if (!o->impl || strcmp(o->impl, "all") == 0 || strcmp(o->impl, impl->name) == 0)
+            if (!o->impl || strcmp(o->impl, "all") == 0 || pattern_match(o->impl, impl->name))
                 impls[nimpl++] = impl;
         }
         if (!nimpl) {
