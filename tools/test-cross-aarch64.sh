@@ -37,4 +37,10 @@ export MHA_VEXP_BLOCK_STRIDE=${MHA_VEXP_BLOCK_STRIDE:-16}
 # test_flash runs a third of its grid and two block overrides (MHA_TEST_QUICK).
 export MHA_TEST_QUICK=1
 # Emulation is slow: scale the timeouts.
-meson test -C "$dir" --print-errorlogs --timeout-multiplier 4
+# The conformance suite itself is left out here: under qemu its check of the
+# stored vectors alone took over 8 minutes for the two NEON implementations
+# (measured), too long for CI. It runs natively in the release and sanitizer
+# builds; simd_neon and flash_neon are checked under qemu by their own tests
+# against the float64 reference. Run it by hand with
+#   meson test -C "$dir" --suite conformance --timeout-multiplier 20
+meson test -C "$dir" --print-errorlogs --timeout-multiplier 4 --no-suite conformance
