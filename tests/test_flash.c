@@ -15,6 +15,8 @@
  * bit-identical (the variants declare MHA_CAP_DETERMINISTIC); the 2-thread
  * run uses a caller workspace of exactly the reported size, misaligned. Variants the
  * CPU cannot run are skipped with the reason ("CPU lacks avx512f").
+ *
+ * Usage: test_flash [name ...]   only the flash variants named (default: all)
  */
 #include "mha.h"
 
@@ -286,13 +288,31 @@ static void run_cases(const mha_impl *const *impls, int nimpl, int full, int lon
             check_case(&special[x], impls, nimpl);
 }
 
-int main(void)
+/* Is name among argv[1..argc-1]? (no names: every variant) */
+static int named(const char *name, int argc, char **argv)
+{
+    if (argc <= 1)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     const mha_impl *impls[8];
     int nimpl = 0;
+    for (int i = 1; i < argc; i++) {
+        const mha_impl *impl = mha_impl_find(argv[i]);
+        if (!impl || strcmp(impl->algorithm, "flash") != 0) {
+            printf("test_flash: '%s' is not a flash implementation of this build (see `mha list`)\n", argv[i]);
+            return 2;
+        }
+    }
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
-        if (strcmp(impl->algorithm, "flash") != 0)
+        if (strcmp(impl->algorithm, "flash") != 0 || !named(impl->name, argc, argv))
             continue;
         char why[128];
         if (!mha_impl_runnable(impl, why, sizeof why)) {
@@ -306,7 +326,7 @@ int main(void)
         impls[nimpl++] = impl;
     }
     if (nimpl == 0) {
-        printf("no flash implementation compiled\n");
+        printf(argc > 1 ? "no runnable flash implementation of those names\n" : "no flash implementation compiled\n");
         return 1;
     }
 

@@ -3,9 +3,11 @@
 #   1. install missing Debian packages (tools/install-deps.sh)
 #   2. release build with -Wall -Wextra -Werror, meson test
 #   3. the same with -fsanitize=address,undefined, meson test
-#   4. conformance extras: the example port built against an installed
+#   4. the AVX-512 kernels through SIMDe with sanitizers, on CPUs without
+#      AVX-512 (tools/test-avx512-simde.sh)
+#   5. conformance extras: the example port built against an installed
 #      mhalab through pkg-config and validated, libFuzzer runs
-#   5. the AArch64 cross build with every test under qemu
+#   6. the AArch64 cross build with every test under qemu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -30,6 +32,9 @@ ninja -C build/test-asan
 MHA_TEST_QUICK=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build/test-asan --print-errorlogs
 
+stage "AVX-512 kernels through SIMDe (for CPUs without AVX-512), sanitizers"
+tools/test-avx512-simde.sh build/test-avx512-simde
+
 stage "conformance: installed port example, fuzzing"
 tools/test-conformance.sh
 
@@ -37,7 +42,9 @@ stage "AArch64: cross build, every test under qemu"
 tools/test-cross-aarch64.sh build/test-aarch64
 
 stage "all tests passed"
-# One closing line over every meson test run above (native, sanitizers, AArch64).
+# One closing line over every meson test run above (native, sanitizers,
+# AVX-512 through SIMDe, AArch64).
 count() { cat build/test-release/meson-logs/testlog.json build/test-asan/meson-logs/testlog.json \
-  build/test-aarch64/meson-logs/testlog.json | grep -c "\"result\": \"$1\"" || true; }
+  build/test-aarch64/meson-logs/testlog.json $(ls build/test-avx512-simde/meson-logs/testlog.json 2>/dev/null) |
+  grep -c "\"result\": \"$1\"" || true; }
 printf 'mhalab: %d passed, %d failed, %d skipped\n' "$(count OK)" "$(count FAIL)" "$(count SKIP)"

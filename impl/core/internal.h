@@ -18,9 +18,15 @@
  * What the avx512 static library's compile flags (-mavx512f -mavx512bw
  * -mavx512dq -mavx512vl -mavx2 -mfma, meson.build) let the compiler use
  * anywhere in those files: every implementation built there requires all of it.
+ * In a test build with -Davx512_emulation=true those files are compiled with
+ * -mavx2 -mfma and SIMDe (impl/vec/avx512_intrinsics.h): that is all they need.
  */
+#ifdef MHA_AVX512_EMULATION
+#define MHA_CPU_AVX512_BUILD (MHA_CPU_AVX2 | MHA_CPU_FMA)
+#else
 #define MHA_CPU_AVX512_BUILD \
     (MHA_CPU_AVX512F | MHA_CPU_AVX512BW | MHA_CPU_AVX512DQ | MHA_CPU_AVX512VL | MHA_CPU_AVX2 | MHA_CPU_FMA)
+#endif
 
 /* Records the message returned by mha_last_error() and returns status. */
 mha_status mha_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);

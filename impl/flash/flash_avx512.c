@@ -11,7 +11,7 @@
  * Not run on the development machine (Zen 3 lacks AVX-512): compiled
  * warning-free, its tests skip with "CPU lacks avx512f".
  */
-#include <immintrin.h>
+#include "../vec/avx512_intrinsics.h"
 #include <math.h>
 #include <stdint.h>
 
@@ -177,7 +177,7 @@ const mha_impl mha_impl_flash_avx512 = {
     .abi_version = MHA_ABI_VERSION,
     .name = "flash_avx512",
     .algorithm = "flash",
-    .isa = "avx512",
+    .isa = MHA_AVX512_ISA,
     .summary = "tiled online softmax (FlashAttention-2), AVX-512F 6x32 microkernels; O(tile) memory, split-KV decode",
     .cpu_features = MHA_CPU_AVX512_BUILD,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,

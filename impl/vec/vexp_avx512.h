@@ -20,7 +20,7 @@
 #ifndef MHA_VEXP_AVX512_H
 #define MHA_VEXP_AVX512_H
 
-#include <immintrin.h>
+#include "avx512_intrinsics.h"
 
 #include "vexp_consts.h"
 

@@ -18,6 +18,7 @@
  * lanes. Exit 77 (meson: SKIP) when the CPU lacks the ISA.
  */
 #include "mha.h"
+#include "impl/core/internal.h"
 #include "impl/vec/vexp_consts.h"
 #include "vexp_blocks.h"
 
@@ -38,7 +39,7 @@
 #elif defined(VEXP_ISA_AVX512)
 #define VEXP_FN mha_test_vexp_avx512
 #define VEXP_NAME "avx512"
-#define VEXP_NEED (MHA_CPU_AVX512F | MHA_CPU_AVX512BW | MHA_CPU_AVX512DQ | MHA_CPU_AVX512VL | MHA_CPU_AVX2 | MHA_CPU_FMA)
+#define VEXP_NEED MHA_CPU_AVX512_BUILD
 #elif defined(VEXP_ISA_NEON)
 #define VEXP_FN mha_test_vexp_neon
 #define VEXP_NAME "neon"
