@@ -3,17 +3,21 @@
  *   1. flash_avx2 vs naive and vs the FMA peak (measured here) at S = 1024,
  *      Dh 64 and 128, H = 8, 1 thread, non-causal
  *   2. causal vs non-causal at S = 2048
- *   3. 2 threads vs 1 at S = 1024 and 2048
+ *   3. 2 threads vs 1 at S = 1024 and 2048, Dh 64 and 128
  *   4. workspace at S = 16384 vs S = 1024
  *   5. decode (Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, 2 threads and
- *      1 thread): K and V bytes read per second vs a plain read loop
- * 1-thread runs and the FMA peak are timed in thread CPU time, 2-thread
- * runs in wall time (so their ratio needs a quiet machine; the load
- * average is printed).
- * Every measurement is repeated REPS times in round-robin order and the
- * best (minimum) time is kept: the machine is shared and noisy.
- * Usage: flash_bench [reps] [impl] [sweep]   (defaults 5, flash_avx2)
- *   sweep: only the 1-thread flash runs of item 1 (for MHA_FLASH_BQ / _BK sweeps)
+ *      1 thread): K and V bytes read per second vs a plain read loop with
+ *      the same number of threads (2-thread decode vs 2-thread loop,
+ *      1-thread decode vs 1-thread loop)
+ * Everything is timed in wall time. Every measurement is repeated REPS
+ * times in round-robin order (the 1- and 2-thread runs of a shape one
+ * after the other) and the best (minimum) time is kept: on a shared, noisy
+ * machine the minimum is the best estimate of the unloaded time. The load
+ * average is printed; a 2-thread run still needs both cores free at once.
+ * Usage: flash_bench [reps] [impl] [mode]   (defaults 5, flash_avx2, all)
+ *   sweep:   only the 1-thread flash runs of item 1 (for MHA_FLASH_BQ / _BK sweeps)
+ *   threads: only item 3
+ *   decode:  only item 5
  * FLOPs of attention: 4 * B * H * Sq * Skv * Dh, halved for causal.
  */
 #include "mha.h"
@@ -42,14 +46,6 @@ static double now(void)
     return clock_s(CLOCK_MONOTONIC);
 }
 
-/* CPU time of the calling thread: a 1-thread run (OpenMP runs a team of
- * one on the caller) is not charged for the time other processes hold the
- * core, which on this shared 2-core machine matters more than anything. */
-static double now_cpu(void)
-{
-    return clock_s(CLOCK_THREAD_CPUTIME_ID);
-}
-
 typedef struct run {
     const char *label;
     const mha_impl *impl;
@@ -59,7 +55,8 @@ typedef struct run {
     void *ws;
     size_t ws_bytes;
     double best, flops, bytes;
-    double best_cpu; /* multi-thread runs: process CPU time of the best run */
+    double best_cpu; /* process CPU time of the fastest run */
+    int group;       /* the item it belongs to (1, 3 or 5) */
 } run;
 
 static void setup(run *r)
@@ -105,47 +102,35 @@ static void time_once(run *r)
     }
     a.workspace = r->ws;
     a.workspace_bytes = r->ws_bytes;
-    double (*clk)(void) = r->threads == 1 ? now_cpu : now;
-    double t0 = clk(), p0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double t0 = now(), p0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
     mha_status st = mha_attention(r->impl, &a);
-    double t = clk() - t0, pc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - p0;
-    if (pc < r->best_cpu)
-        r->best_cpu = pc;
+    double t = now() - t0, pc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - p0;
     if (st != MHA_OK) {
         fprintf(stderr, "%s: %s\n", r->label, mha_last_error());
         exit(1);
     }
-    if (t < r->best)
+    if (t < r->best) {
         r->best = t;
+        r->best_cpu = pc;
+    }
 }
 
 static double peak_best = 0.0;
 static void time_peak(void)
 {
     const int64_t iters = 20 * 1000 * 1000;
-    double t0 = now_cpu();
+    double t0 = now();
     volatile float sink = fma_peak_avx2(iters);
     (void)sink;
-    double gf = (double)iters * FMA_PEAK_FLOPS_PER_ITER / (now_cpu() - t0) / 1e9;
+    double gf = (double)iters * FMA_PEAK_FLOPS_PER_ITER / (now() - t0) / 1e9;
     if (gf > peak_best)
         peak_best = gf;
 }
 
-/* Read bandwidth: sum a 256 MiB buffer with `threads` threads. */
-static double bw_best = 0.0, bw1_best = 0.0;
+/* Read bandwidth: sum a 256 MiB buffer with `threads` threads (1 or 2), wall time. */
+static double bw_best[3];
 static float *bw_buf;
 static const size_t bw_n = (size_t)64 << 20;
-/* 1 thread, in thread CPU time. */
-static void time_bw1(void)
-{
-    double t0 = now_cpu();
-    volatile float sink = read_sum_avx2(bw_buf, bw_n);
-    (void)sink;
-    double gbs = (double)bw_n * 4.0 / (now_cpu() - t0) / 1e9;
-    if (gbs > bw1_best)
-        bw1_best = gbs;
-}
-
 static void time_bw(int threads)
 {
     double t0 = now();
@@ -164,8 +149,18 @@ static void time_bw(int threads)
     volatile float sink = total;
     (void)sink;
     double gbs = (double)bw_n * 4.0 / t / 1e9;
-    if (gbs > bw_best)
-        bw_best = gbs;
+    if (gbs > bw_best[threads])
+        bw_best[threads] = gbs;
+}
+
+/* The run labelled `label` (every label below exists). */
+static run *find(run *runs, int n, const char *label)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(runs[i].label, label) == 0)
+            return &runs[i];
+    fprintf(stderr, "no run %s\n", label);
+    exit(1);
 }
 
 int main(int argc, char **argv)
@@ -177,72 +172,118 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s is not available here\n", name);
         return 1;
     }
+    /* groups: 1 = items 1, 2 (1 thread), 3 = thread scaling, 5 = decode */
     run runs[] = {
-        {"flash S1024 Dh64 1t", fl, 8, 8, 1024, 1024, 64, 0, 1, .q = NULL},
-        {"naive S1024 Dh64 1t", nv, 8, 8, 1024, 1024, 64, 0, 1, .q = NULL},
-        {"flash S1024 Dh128 1t", fl, 8, 8, 1024, 1024, 128, 0, 1, .q = NULL},
-        {"naive S1024 Dh128 1t", nv, 8, 8, 1024, 1024, 128, 0, 1, .q = NULL},
-        {"flash S2048 Dh64 1t", fl, 8, 8, 2048, 2048, 64, 0, 1, .q = NULL},
-        {"flash S2048 Dh64 1t causal", fl, 8, 8, 2048, 2048, 64, 1, 1, .q = NULL},
-        {"flash S1024 Dh64 2t", fl, 8, 8, 1024, 1024, 64, 0, 2, .q = NULL},
-        {"flash S2048 Dh64 2t", fl, 8, 8, 2048, 2048, 64, 0, 2, .q = NULL},
-        {"flash decode Skv32768 H32/8 Dh128 2t", fl, 32, 8, 1, 32768, 128, 0, 2, .q = NULL},
-        {"flash decode Skv32768 H32/8 Dh128 1t", fl, 32, 8, 1, 32768, 128, 0, 1, .q = NULL},
+        {"flash S1024 Dh64 1t", fl, 8, 8, 1024, 1024, 64, 0, 1, .group = 3},
+        {"flash S1024 Dh64 2t", fl, 8, 8, 1024, 1024, 64, 0, 2, .group = 3},
+        {"naive S1024 Dh64 1t", nv, 8, 8, 1024, 1024, 64, 0, 1, .group = 1},
+        {"flash S1024 Dh128 1t", fl, 8, 8, 1024, 1024, 128, 0, 1, .group = 3},
+        {"flash S1024 Dh128 2t", fl, 8, 8, 1024, 1024, 128, 0, 2, .group = 3},
+        {"naive S1024 Dh128 1t", nv, 8, 8, 1024, 1024, 128, 0, 1, .group = 1},
+        {"flash S2048 Dh64 1t", fl, 8, 8, 2048, 2048, 64, 0, 1, .group = 3},
+        {"flash S2048 Dh64 2t", fl, 8, 8, 2048, 2048, 64, 0, 2, .group = 3},
+        {"flash S2048 Dh64 1t causal", fl, 8, 8, 2048, 2048, 64, 1, 1, .group = 1},
+        {"flash S2048 Dh128 1t", fl, 8, 8, 2048, 2048, 128, 0, 1, .group = 3},
+        {"flash S2048 Dh128 2t", fl, 8, 8, 2048, 2048, 128, 0, 2, .group = 3},
+        {"flash decode Skv32768 H32/8 Dh128 1t", fl, 32, 8, 1, 32768, 128, 0, 1, .group = 5},
+        {"flash decode Skv32768 H32/8 Dh128 2t", fl, 32, 8, 1, 32768, 128, 0, 2, .group = 5},
     };
     const int nr = (int)(sizeof runs / sizeof *runs);
+    const char *mode = argc > 3 ? argv[3] : "all";
+    const int all = strcmp(mode, "all") == 0, sweep = strcmp(mode, "sweep") == 0;
+    const int only = strcmp(mode, "threads") == 0 ? 3 : strcmp(mode, "decode") == 0 ? 5 : 0;
+    if (!all && !sweep && !only) {
+        fprintf(stderr, "mode: all, sweep, threads or decode\n");
+        return 1;
+    }
     for (int i = 0; i < nr; i++)
         setup(&runs[i]);
-    bw_buf = malloc(bw_n * 4);
-    for (size_t i = 0; i < bw_n; i++)
-        bw_buf[i] = 1.0f;
+    run *f64 = find(runs, nr, "flash S1024 Dh64 1t"), *f128 = find(runs, nr, "flash S1024 Dh128 1t");
 
-    if (argc > 3 && strcmp(argv[3], "sweep") == 0) {
+    if (sweep) {
         for (int rep = 0; rep < reps; rep++) {
             time_peak();
-            time_once(&runs[0]);
-            time_once(&runs[2]);
+            time_once(f64);
+            time_once(f128);
         }
         printf("BQ=%s BK=%s  Dh64 %.1f%%  Dh128 %.1f%% of peak %.1f GFLOP/s\n",
                getenv("MHA_FLASH_BQ") ? getenv("MHA_FLASH_BQ") : "rule",
                getenv("MHA_FLASH_BK") ? getenv("MHA_FLASH_BK") : "rule",
-               100.0 * runs[0].flops / runs[0].best / 1e9 / peak_best,
-               100.0 * runs[2].flops / runs[2].best / 1e9 / peak_best, peak_best);
+               100.0 * f64->flops / f64->best / 1e9 / peak_best,
+               100.0 * f128->flops / f128->best / 1e9 / peak_best, peak_best);
         return 0;
     }
+    const int want_bw = all || only == 5;
+    if (want_bw) {
+        bw_buf = malloc(bw_n * 4);
+        for (size_t i = 0; i < bw_n; i++)
+            bw_buf[i] = 1.0f;
+    }
     for (int rep = 0; rep < reps; rep++) {
-        time_peak();
-        time_bw(2);
-        time_bw1();
+        if (all)
+            time_peak();
+        if (want_bw) {
+            time_bw(1);
+            time_bw(2);
+        }
         for (int i = 0; i < nr; i++)
-            time_once(&runs[i]);
+            if (all || runs[i].group == only)
+                time_once(&runs[i]);
     }
 
     double load[1] = {0};
     if (getloadavg(load, 1) == 1)
         printf("load average at the end: %.2f (2 cores)\n", load[0]);
-    printf("FMA peak (1 core, AVX2): %.1f GFLOP/s;  read bandwidth: %.1f GB/s (2 threads), %.1f GB/s (1 thread);  "
-           "%d reps, best of each\n", peak_best, bw_best, bw1_best, reps);
-    for (int i = 0; i < nr; i++)
-        printf("  %-40s %9.3f ms  %7.1f GFLOP/s  %5.1f%% of peak  workspace %zu B\n", runs[i].label,
-               runs[i].best * 1e3, runs[i].flops / runs[i].best / 1e9,
-               100.0 * runs[i].flops / runs[i].best / 1e9 / (peak_best * (runs[i].threads)), runs[i].ws_bytes);
+    printf("wall time, %d reps, best of each;", reps);
+    if (all)
+        printf("  FMA peak (1 core, AVX2): %.1f GFLOP/s;", peak_best);
+    if (want_bw)
+        printf("  read loop: %.1f GB/s (1 thread), %.1f GB/s (2 threads)", bw_best[1], bw_best[2]);
+    printf("\n");
+    for (int i = 0; i < nr; i++) {
+        const run *r = &runs[i];
+        if (!all && r->group != only)
+            continue;
+        printf("  %-40s %9.3f ms  %7.1f GFLOP/s", r->label, r->best * 1e3, r->flops / r->best / 1e9);
+        if (all)
+            printf("  %5.1f%% of peak", 100.0 * r->flops / r->best / 1e9 / (peak_best * r->threads));
+        printf("  workspace %zu B\n", r->ws_bytes);
+    }
     printf("ratios:\n");
-    printf("  flash/naive speedup S1024 Dh64:  %.2fx\n", runs[1].best / runs[0].best);
-    printf("  flash/naive speedup S1024 Dh128: %.2fx\n", runs[3].best / runs[2].best);
-    printf("  flash %% of FMA peak S1024 Dh64:  %.1f%%  (target >= 70%%)\n",
-           100.0 * runs[0].flops / runs[0].best / 1e9 / peak_best);
-    printf("  flash %% of FMA peak S1024 Dh128: %.1f%%  (target >= 70%%)\n",
-           100.0 * runs[2].flops / runs[2].best / 1e9 / peak_best);
-    printf("  causal speedup S2048:            %.2fx  (target >= 1.7x)\n", runs[4].best / runs[5].best);
-    printf("  2 threads vs 1 S1024:            %.2fx  (target >= 1.8x)\n", runs[0].best / runs[6].best);
-    printf("  2 threads vs 1 S2048:            %.2fx  (target >= 1.8x)\n", runs[4].best / runs[7].best);
-    printf("  2 threads vs 1, from CPU time:   S1024 %.2fx, S2048 %.2fx  (1-thread CPU time / (2-thread process\n"
-           "                                   CPU time / 2): the speedup on an idle machine if both threads stay busy)\n",
-           runs[0].best / (runs[6].best_cpu / 2), runs[4].best / (runs[7].best_cpu / 2));
-    printf("  decode K+V read rate:            %.1f GB/s = %.0f%% of the read loop (target >= 60%%)\n",
-           runs[8].bytes / runs[8].best / 1e9, 100.0 * runs[8].bytes / runs[8].best / 1e9 / bw_best);
-    printf("  decode K+V read rate, 1 thread:  %.1f GB/s = %.0f%% of the 1-thread read loop (CPU time)\n",
-           runs[9].bytes / runs[9].best / 1e9, 100.0 * runs[9].bytes / runs[9].best / 1e9 / bw1_best);
+    if (all) {
+        const run *n64 = find(runs, nr, "naive S1024 Dh64 1t"), *n128 = find(runs, nr, "naive S1024 Dh128 1t");
+        const run *nc = find(runs, nr, "flash S2048 Dh64 1t"), *ca = find(runs, nr, "flash S2048 Dh64 1t causal");
+        printf("  flash/naive speedup S1024 Dh64:  %.2fx\n", n64->best / f64->best);
+        printf("  flash/naive speedup S1024 Dh128: %.2fx\n", n128->best / f128->best);
+        printf("  flash %% of FMA peak S1024 Dh64:  %.1f%%  (target >= 70%%)\n",
+               100.0 * f64->flops / f64->best / 1e9 / peak_best);
+        printf("  flash %% of FMA peak S1024 Dh128: %.1f%%  (target >= 70%%)\n",
+               100.0 * f128->flops / f128->best / 1e9 / peak_best);
+        printf("  causal speedup S2048:            %.2fx  (target >= 1.7x)\n", nc->best / ca->best);
+    }
+    if (all || only == 3) {
+        static const char *const shapes[] = {"S1024 Dh64", "S1024 Dh128", "S2048 Dh64", "S2048 Dh128"};
+        for (int x = 0; x < 4; x++) {
+            char l1[64], l2[64];
+            snprintf(l1, sizeof l1, "flash %s 1t", shapes[x]);
+            snprintf(l2, sizeof l2, "flash %s 2t", shapes[x]);
+            const run *r1 = find(runs, nr, l1), *r2 = find(runs, nr, l2);
+            /* the CPU-time figure: (1-thread time) / (2-thread process CPU time / 2), the
+             * speedup if both threads stay busy, whatever holds the cores */
+            printf("  2 threads vs 1 %-12s      %.2fx wall  (target >= 1.8x);  %.2fx from CPU time\n", shapes[x],
+                   r1->best / r2->best, r1->best_cpu / (r2->best_cpu / 2));
+        }
+    }
+    if (want_bw) {
+        const run *d1 = find(runs, nr, "flash decode Skv32768 H32/8 Dh128 1t");
+        const run *d2 = find(runs, nr, "flash decode Skv32768 H32/8 Dh128 2t");
+        printf("  decode K+V read rate, 2 threads: %.1f GB/s = %.0f%% of the 2-thread read loop (target >= 60%%)\n",
+               d2->bytes / d2->best / 1e9, 100.0 * d2->bytes / d2->best / 1e9 / bw_best[2]);
+        printf("  decode K+V read rate, 1 thread:  %.1f GB/s = %.0f%% of the 1-thread read loop\n",
+               d1->bytes / d1->best / 1e9, 100.0 * d1->bytes / d1->best / 1e9 / bw_best[1]);
+    }
+    if (!all)
+        return 0;
 
     mha_args a;
     memset(&a, 0, sizeof a);

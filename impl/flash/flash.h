@@ -27,6 +27,11 @@
 #define MHA_FLASH_SPLIT_MIN_KEYS 512
 /* ... and there are at most this many splits per (batch, kv head). */
 #define MHA_FLASH_MAX_SPLITS 16
+/* Streamed decode: when a split decode has at most this many rows per
+ * (batch, kv head), K and V rows are read in place (no packing) ... */
+#define MHA_FLASH_STREAM_ROWS 8
+/* ... in key blocks of this many keys (MHA_FLASH_BK overrides it). */
+#define MHA_FLASH_STREAM_BK 32
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {
@@ -48,10 +53,12 @@ typedef struct mha_flash_plan {
     int64_t split_len;  /* keys per split (a multiple of bk) */
     int64_t slot_rows;  /* rows of one partial slot: min(bq, rows) */
     int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
+    int stream;         /* streamed decode: K and V read in place, no packed blocks */
     /* Per-thread workspace: scratch (packed K, V, scores), then nstates
      * states (Q block, O, m, l, ...). Offsets in floats. */
     size_t off_k, off_v, off_s;                                      /* from the thread's base */
-    size_t off_q, off_o, off_m, off_l, off_alpha, off_lim, off_mrow; /* from a state's base */
+    size_t off_q, off_o, off_m, off_l, off_alpha, off_lim, off_mrow, off_flag; /* from a state's base */
+    size_t s_stride; /* streamed decode: scores of state g at off_s + g * s_stride (else 0, shared) */
     size_t scratch_floats, state_floats; /* multiples of 16 */
     size_t thread_floats;   /* scratch_floats + nstates * state_floats */
     size_t partial_floats;  /* split partials of one batch, [Hkv][MAX_SPLITS][slot] (0 unless decoding) */

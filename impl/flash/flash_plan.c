@@ -25,6 +25,13 @@
  * are cut into splits of max(MHA_FLASH_SPLIT_MIN_KEYS, ceil(Skv / 16))
  * keys rounded up to a multiple of bk. The cut depends on the shape and
  * the block size only, never on the thread count.
+ *
+ * Streamed decode: when such a split decode has at most
+ * MHA_FLASH_STREAM_ROWS rows per (batch, kv head) (Sq = 1 and G <= 8, the
+ * usual decoding step), Q K^T and P V are matrix-vector products with
+ * nothing to reuse a packed block for: the kernels read K and V rows in
+ * place, in key blocks of MHA_FLASH_STREAM_BK keys, and the workspace
+ * holds no K or V block.
  */
 #include "flash.h"
 
@@ -140,6 +147,15 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     p->nsplit = 1;
     p->split_len = s->kv_len;
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
+        if (p->rows <= MHA_FLASH_STREAM_ROWS) {
+            /* streamed decode: small key blocks, as they are read in place */
+            const int64_t ek = env_block("MHA_FLASH_BK");
+            p->stream = 1;
+            p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
+            if (p->bk > s->kv_len)
+                p->bk = s->kv_len;
+            p->bk_pad = round_up(p->bk, tile->nr);
+        }
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
         if (len < MHA_FLASH_SPLIT_MIN_KEYS)
             len = MHA_FLASH_SPLIT_MIN_KEYS;
@@ -154,9 +170,13 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
 #define MHA_FLASH_TAKE(field, n) (p->field = off, off += (size_t)round_up((int64_t)(n), 16))
-    MHA_FLASH_TAKE(off_k, p->bk_pad * dh);          /* K block, [bk_pad/nr][Dh][nr] */
-    MHA_FLASH_TAKE(off_v, p->bk_pad * p->dhp);      /* V block, [dhp/dr][bk_pad][dr] */
-    MHA_FLASH_TAKE(off_s, tile->mr * p->bk_pad);    /* scores, then p, of one row tile [mr][bk_pad] */
+    const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
+    const int64_t srows = p->stream && p->rows > tile->mr ? p->rows : tile->mr;
+    MHA_FLASH_TAKE(off_k, packed * dh);             /* K block, [bk_pad/nr][Dh][nr] */
+    MHA_FLASH_TAKE(off_v, packed * p->dhp);         /* V block, [dhp/dr][bk_pad][dr] */
+    p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
+    /* scores, then p, of one row tile [mr][bk_pad]; streamed: of every row, one per kv head */
+    MHA_FLASH_TAKE(off_s, p->stream ? p->s_stride * (size_t)p->nstates : (size_t)(srows * p->bk_pad));
     p->scratch_floats = off;
     off = 0;
     MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
@@ -166,6 +186,7 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     MHA_FLASH_TAKE(off_alpha, p->bq_pad);           /* rescale factor of this block */
     MHA_FLASH_TAKE(off_lim, p->bq_pad * 2);         /* causal limit per row (int64) */
     MHA_FLASH_TAKE(off_mrow, p->bq_pad * 2);        /* mask row pointer per row */
+    MHA_FLASH_TAKE(off_flag, 4);                    /* streamed decode: block flags (int) */
 #undef MHA_FLASH_TAKE
     p->state_floats = off;
     p->thread_floats = p->scratch_floats + (size_t)p->nstates * p->state_floats;

@@ -1,0 +1,136 @@
+/*
+ * flash_ab: the decode target of flash_bench for two or more builds of
+ * libmha in one interleaved run (before / after a change), next to the
+ * 1- and 2-thread read loops. Each library is dlopen'ed on its own
+ * (RTLD_LOCAL | RTLD_DEEPBIND), so pass copies or different build trees:
+ *   build/bench/flash/flash_ab REPS IMPL LIB...   e.g.
+ *   build/bench/flash/flash_ab 10 flash_avx2 /tmp/base/build/libmha.so.0 build/libmha.so.0
+ * Shape: Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, seed layout.
+ * Wall time, best of REPS, every library and thread count in turn.
+ */
+#include "mha.h"
+#include "fma_peak.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define MAX_LIBS 8
+
+typedef const mha_impl *(*find_fn)(const char *);
+typedef mha_status (*attention_fn)(const mha_impl *, const mha_args *);
+typedef mha_strides (*strides_fn)(int64_t, int64_t, int64_t);
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* GB/s of a `threads`-thread sum over n floats */
+static double read_loop(const float *buf, size_t n, int threads)
+{
+    double t0 = now();
+    float total = 0.0f;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    {
+        size_t part = n / (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        total += read_sum_avx2(buf + t * part, part);
+    }
+#else
+    (void)threads;
+    total = read_sum_avx2(buf, n);
+#endif
+    volatile float sink = total;
+    (void)sink;
+    return (double)n * 4.0 / (now() - t0) / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4 || argc - 3 > MAX_LIBS) {
+        fprintf(stderr, "usage: flash_ab REPS IMPL LIB... (at most %d libraries)\n", MAX_LIBS);
+        return 1;
+    }
+    const int reps = atoi(argv[1]), nlib = argc - 3;
+    const char *impl = argv[2];
+    const int64_t h = 32, hkv = 8, skv = 32768, dh = 128;
+    const size_t nq = (size_t)(h * dh), nk = (size_t)(skv * hkv * dh);
+    float *q = malloc(nq * 4), *o = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4);
+    for (size_t i = 0; i < nq; i++)
+        q[i] = (float)(i * 7919 % 1000) / 1000.0f - 0.5f;
+    for (size_t i = 0; i < nk; i++) {
+        k[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
+        v[i] = (float)(i * 7907 % 997) / 997.0f - 0.5f;
+    }
+    find_fn find[MAX_LIBS];
+    attention_fn attend[MAX_LIBS];
+    strides_fn bshd[MAX_LIBS];
+    for (int l = 0; l < nlib; l++) {
+        void *so = dlopen(argv[3 + l], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+        if (!so) {
+            fprintf(stderr, "%s\n", dlerror());
+            return 1;
+        }
+        find[l] = (find_fn)(uintptr_t)dlsym(so, "mha_impl_find");
+        attend[l] = (attention_fn)(uintptr_t)dlsym(so, "mha_attention");
+        bshd[l] = (strides_fn)(uintptr_t)dlsym(so, "mha_strides_bshd");
+        if (!find[l] || !attend[l] || !bshd[l] || !find[l](impl)) {
+            fprintf(stderr, "%s: no mha_impl_find / mha_attention / %s\n", argv[3 + l], impl);
+            return 1;
+        }
+    }
+    const size_t bn = (size_t)64 << 20;
+    float *buf = malloc(bn * 4);
+    for (size_t i = 0; i < bn; i++)
+        buf[i] = 1.0f;
+    double best[MAX_LIBS][3], bw[3] = {0, 0, 0};
+    for (int l = 0; l < nlib; l++)
+        best[l][1] = best[l][2] = 1e30;
+    for (int rep = 0; rep < reps; rep++)
+        for (int th = 1; th <= 2; th++) {
+            double g = read_loop(buf, bn, th);
+            if (g > bw[th])
+                bw[th] = g;
+            for (int l = 0; l < nlib; l++) {
+                mha_args a;
+                memset(&a, 0, sizeof a);
+                a.shape = (mha_shape){1, h, hkv, 1, skv, dh};
+                a.q = q;
+                a.k = k;
+                a.v = v;
+                a.out = o;
+                a.q_strides = a.out_strides = bshd[l](1, h, dh);
+                a.k_strides = a.v_strides = bshd[l](skv, hkv, dh);
+                a.threads = th;
+                double t0 = now();
+                if (attend[l](find[l](impl), &a) != MHA_OK) {
+                    fprintf(stderr, "%s failed\n", argv[3 + l]);
+                    return 1;
+                }
+                double t = now() - t0;
+                if (t < best[l][th])
+                    best[l][th] = t;
+            }
+        }
+    double load[1] = {0};
+    if (getloadavg(load, 1) == 1)
+        printf("load average at the end: %.2f\n", load[0]);
+    printf("read loop: %.1f GB/s (1 thread), %.1f GB/s (2 threads); wall time, best of %d\n", bw[1], bw[2], reps);
+    for (int l = 0; l < nlib; l++)
+        for (int th = 1; th <= 2; th++) {
+            const double gbs = 2.0 * (double)nk * 4.0 / best[l][th] / 1e9;
+            printf("  lib %d, %d thread%s: %8.3f ms  K+V %5.1f GB/s = %3.0f%% of the %d-thread read loop"
+                   "  (%.2fx lib 0)  %s\n", l, th, th == 1 ? " " : "s", best[l][th] * 1e3, gbs,
+                   100.0 * gbs / bw[th], th, best[0][th] / best[l][th], argv[3 + l]);
+        }
+    return 0;
+}
