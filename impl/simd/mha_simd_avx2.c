@@ -1,9 +1,12 @@
 /*
- * simd_avx2: the row algorithm of simd_driver.h (naive's, impl/naive/
- * mha_naive.c) with AVX2+FMA intrinsics, 8 fp32 lanes. Compiled with
- * -mavx2 -mfma; registered only where compiled, run only on CPUs with AVX2
- * and FMA. Tails by masked loads and stores (vmaskmovps). P V accumulates
- * 64 columns at a time; the matmul works in 4 x 16 blocks.
+ * simd_avx2: the naive row algorithm (impl/naive/mha_naive.c) with AVX2+FMA
+ * intrinsics, 8 fp32 lanes. Compiled with -mavx2 -mfma; registered only
+ * where compiled, run only on CPUs with AVX2 and FMA.
+ *
+ * The row algorithm, the threads, the K/V packing and the matmul loop are
+ * simd_driver.h; this file holds the kernels it calls. Tails by masked
+ * loads and stores (vmaskmovps). P V accumulates 64 columns at a time; the
+ * matmul works in 4 x 16 blocks.
  *
  * simd_avx512 and simd_neon define the same kernels, in the same order.
  */
