@@ -3,52 +3,27 @@
  * intrinsics, 8 fp32 lanes. Compiled with -mavx2 -mfma; registered only
  * where compiled, run only on CPUs with AVX2 and FMA.
  *
- * For every batch b, query head h and query position i (one row):
- *   keys   = { j < causal limit : M[b,h,i,j] != -inf }   visible keys, in order
- *   s[j]   = scale * <Q[b,i,h,:], K[b,j,g,:]> + M[b,h,i,j]   8 keys at a time
- *   m      = max_j s[j]                     (NaN if any score is NaN)
- *   e[j]   = exp(s[j] - m),  l = sum_j e[j]  vectorized exp (impl/vec)
- *   p[j]   = e[j] * (1 / l)
- *   O[b,i,h,:] = sum_{j in keys} p[j] * V[b,j,g,:]     64 columns at a time
- * Hidden keys are never read: s[j] = -inf, so e[j] = p[j] = 0. A row with
- * no visible key gives O = 0 and P = 0.
+ * The row algorithm, the threads, the K/V packing and the matmul loop are
+ * simd_driver.h; this file holds the kernels it calls. Tails by masked
+ * loads and stores (vmaskmovps). P V accumulates 64 columns at a time; the
+ * matmul works in 4 x 16 blocks.
  *
- * simd_avx512 and simd_neon have the same structure, function by function.
+ * simd_avx512 and simd_neon define the same kernels, in the same order.
  */
 #include "../core/internal.h"
 #include "../vec/vexp_avx2.h"
 
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 enum {
     LANES = 8,  /* floats per __m256 */
-    KEYS = 8,   /* keys whose scores are computed together */
-    PAD = 16,   /* the score row is padded to a multiple of PAD with -inf */
     COLS = 64,  /* output columns accumulated in registers (8 vectors) */
 };
 
-static int64_t padded(int64_t n)
-{
-    return (n + PAD - 1) / PAD * PAD;
-}
-
-/* Per thread: padded(Skv) scores, padded(Skv) int32 key indices, then
- * room for one (b, kv head)'s K and V rows packed contiguous (see kv_rows). */
-static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
-{
-    return (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t)) +
-           2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
-}
-
-static MHA_WORKSPACE_FN(simd_avx2_workspace)
-{
-    (void)want_probs;
-    return (size_t)threads * thread_bytes(shape->kv_len, shape->head_dim);
-}
+#define SIMD_NAME simd_avx2
+#define SIMD_KEYS 8 /* keys whose scores are computed together */
+#define SIMD_MR 4   /* matmul block: rows */
+#define SIMD_NR 16  /* matmul block: columns (2 vectors) */
 
 /* Lanes 0 .. n-1 set (n clamped to [0, 8]): the mask of a tail of n floats. */
 static __m256i tail_mask(int64_t n)
@@ -58,7 +33,7 @@ static __m256i tail_mask(int64_t n)
 }
 
 /* r[u] = sum of the 8 lanes of a[u], u = 0..7 */
-static __m256 sum_lanes8(const __m256 a[KEYS])
+static __m256 sum_lanes8(const __m256 a[SIMD_KEYS])
 {
     /* pairwise sums of neighbours, then of pairs: u0 = [a0 a1 a2 a3 | a0 a1 a2 a3] halves */
     __m256 t0 = _mm256_hadd_ps(a[0], a[1]);
@@ -90,67 +65,81 @@ static float hsum(__m256 v)
 }
 
 /* dot[u] = <q, k[u]> for 8 keys, over dh floats; one accumulator per key. */
-static __m256 dot8(const float *q, const float *const k[KEYS], int64_t dh)
+static __m256 dot8(const float *q, const float *const k[SIMD_KEYS], int64_t dh)
 {
-    __m256 acc[KEYS];
-    for (int u = 0; u < KEYS; u++)
+    __m256 acc[SIMD_KEYS];
+    for (int u = 0; u < SIMD_KEYS; u++)
         acc[u] = _mm256_setzero_ps();
     int64_t d = 0;
     /* acc[u] += q[d:d+8] * k[u][d:d+8] */
     for (; d + LANES <= dh; d += LANES) {
         const __m256 qv = _mm256_loadu_ps(q + d);
-        for (int u = 0; u < KEYS; u++)
+        for (int u = 0; u < SIMD_KEYS; u++)
             acc[u] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k[u] + d), acc[u]);
     }
     /* the same on the last dh % 8 floats; masked lanes are not read */
     if (d < dh) {
         const __m256i m = tail_mask(dh - d);
         const __m256 qv = _mm256_maskload_ps(q + d, m);
-        for (int u = 0; u < KEYS; u++)
+        for (int u = 0; u < SIMD_KEYS; u++)
             acc[u] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k[u] + d, m), acc[u]);
     }
     return sum_lanes8(acc);
 }
 
-/* Rows j of K and V of one (b, kv head): k + j * k_step, v + j * v_step. */
-typedef struct kv_view {
-    const float *k, *v;
-    int64_t k_step, v_step;
-} kv_view;
-
-/*
- * The K and V rows of (b, g). In the seed layout (B, S, H*Dh) one head's
- * rows are H*Dh floats apart, so they use 1/H of the cache sets and are
- * re-read from memory for every query row; when at least 16 query rows
- * will read them, they are copied contiguous into pack once (per thread,
- * kept while consecutive rows share (b, g)). Copying reads hidden keys
- * too, but nothing computed from them is used.
- */
-static kv_view kv_rows(const mha_args *a, int64_t b, int64_t g, float *pack, int64_t *packed)
+/* dots[u] = scale * <q, k[u]>, u = 0..7 */
+static void simd_dot_keys(const float *q, const float *const k[SIMD_KEYS], int64_t dh, float scale,
+                          float dots[SIMD_KEYS])
 {
-    const mha_shape *sh = &a->shape;
-    const int64_t dh = sh->head_dim, skv = sh->kv_len;
-    kv_view kv = {mha_row(a->k, a->k_strides, b, 0, g), mha_row(a->v, a->v_strides, b, 0, g),
-                  a->k_strides.seq, a->v_strides.seq};
-    if ((kv.k_step == dh && kv.v_step == dh) || sh->q_len * mha_group_size(sh) < 16)
-        return kv;
-    const int64_t bg = b * sh->kv_heads + g;
-    if (*packed != bg) {
-        for (int64_t j = 0; j < skv; j++) {
-            memcpy(pack + j * dh, kv.k + j * kv.k_step, (size_t)dh * sizeof(float));
-            memcpy(pack + (skv + j) * dh, kv.v + j * kv.v_step, (size_t)dh * sizeof(float));
-        }
-        *packed = bg;
-    }
-    kv_view packed_kv = {pack, pack + skv * dh, dh, dh};
-    return packed_kv;
+    _mm256_storeu_ps(dots, _mm256_mul_ps(_mm256_set1_ps(scale), dot8(q, k, dh)));
 }
 
-/* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys */
-static void weighted_sum(const mha_args *a, const kv_view *kv, const float *p,
-                         const int32_t *key, int64_t n, float *o)
+/* s[j] = -inf, j < n */
+static void simd_row_clear(float *s, int64_t n)
 {
-    const int64_t dh = a->shape.head_dim;
+    const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
+    for (int64_t j = 0; j < n; j += LANES)
+        _mm256_storeu_ps(s + j, neg_inf);
+}
+
+/* max_j s[j], j < n; NaN if any s[j] is NaN */
+static float simd_row_max(const float *s, int64_t n)
+{
+    __m256 mv = _mm256_set1_ps(-INFINITY), nan = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n; j += LANES) {
+        const __m256 sv = _mm256_loadu_ps(s + j);
+        mv = _mm256_max_ps(mv, sv);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(sv, sv, _CMP_UNORD_Q));
+    }
+    return _mm256_movemask_ps(nan) ? NAN : hmax(mv);
+}
+
+/* s[j] = exp(s[j] - m), j < n;  returns sum_j s[j] */
+static float simd_row_exp_sum(float *s, int64_t n, float m)
+{
+    const __m256 mb = _mm256_set1_ps(m);
+    __m256 lv = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n; j += LANES) {
+        const __m256 e = mha_vexp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), mb));
+        _mm256_storeu_ps(s + j, e);
+        lv = _mm256_add_ps(lv, e);
+    }
+    return hsum(lv);
+}
+
+/* s[j] = s[j] * c, j < n */
+static void simd_row_scale(float *s, int64_t n, float c)
+{
+    const __m256 cv = _mm256_set1_ps(c);
+    for (int64_t j = 0; j < n; j += LANES)
+        _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), cv));
+}
+
+/* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys;
+ * row j of V is v + j * v_step */
+static void simd_weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0,
+                              int64_t v_step, int64_t dh, float *o)
+{
     int64_t c = 0;
     /* 64 columns in 8 accumulators: acc[u] += p_j * v_j[c+8u : c+8u+8] */
     for (; c + COLS <= dh; c += COLS) {
@@ -158,7 +147,7 @@ static void weighted_sum(const mha_args *a, const kv_view *kv, const float *p,
         for (int u = 0; u < COLS / LANES; u++)
             acc[u] = _mm256_setzero_ps();
         for (int64_t t = 0; t < n; t++) {
-            const float *v = kv->v + key[t] * kv->v_step + c;
+            const float *v = v0 + key[t] * v_step + c;
             const __m256 pj = _mm256_set1_ps(p[key[t]]);
             for (int u = 0; u < COLS / LANES; u++)
                 acc[u] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + u * LANES), acc[u]);
@@ -176,7 +165,7 @@ static void weighted_sum(const mha_args *a, const kv_view *kv, const float *p,
             m[u] = tail_mask(dh - c - u * LANES);
         }
         for (int64_t t = 0; t < n; t++) {
-            const float *v = kv->v + key[t] * kv->v_step + c;
+            const float *v = v0 + key[t] * v_step + c;
             const __m256 pj = _mm256_set1_ps(p[key[t]]);
             for (int u = 0; u < vecs; u++)
                 acc[u] = _mm256_fmadd_ps(pj, _mm256_maskload_ps(v + u * LANES, m[u]), acc[u]);
@@ -186,138 +175,28 @@ static void weighted_sum(const mha_args *a, const kv_view *kv, const float *p,
     }
 }
 
-/* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. s and key: thread workspace. */
-static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t h, int64_t i,
-                       float *s, int32_t *key)
-{
-    const mha_shape *sh = &a->shape;
-    const int64_t dh = sh->head_dim, skv = sh->kv_len;
-    const int64_t spad = padded(skv);
-    const float *q = mha_row(a->q, a->q_strides, b, i, h);
-    const float *mask = mha_mask_row(a, b, h, i);
-    const int64_t visible = mha_causal_limit(a, i);
-    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
-    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * skv : NULL;
-
-    /* s[j] = -inf for all j (padding included); key[] = visible keys in order */
-    const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
-    for (int64_t j = 0; j < spad; j += LANES)
-        _mm256_storeu_ps(s + j, neg_inf);
-    int64_t n = 0;
-    for (int64_t j = 0; j < visible; j++)
-        if (!mask || mask[j] != -INFINITY)
-            key[n++] = (int32_t)j;
-
-    /* s[key[t+u]] = scale * <q, k_{key[t+u]}> + mask[key[t+u]], u = 0..7.
-     * A last group of fewer than 8 keys repeats its last key (result unused). */
-    const __m256 scale = _mm256_set1_ps(a->scale);
-    for (int64_t t = 0; t < n; t += KEYS) {
-        const float *k[KEYS];
-        for (int u = 0; u < KEYS; u++) {
-            const int64_t tu = t + u < n ? t + u : n - 1;
-            k[u] = kv->k + key[tu] * kv->k_step;
-        }
-        float dots[KEYS];
-        _mm256_storeu_ps(dots, _mm256_mul_ps(scale, dot8(q, k, dh)));
-        for (int u = 0; u < KEYS && t + u < n; u++) {
-            const int32_t j = key[t + u];
-            s[j] = dots[u] + (mask ? mask[j] : 0.0f);
-        }
-    }
-
-    /* m = max_j s[j]; a NaN score makes m NaN, so it reaches every output */
-    __m256 mv = neg_inf, nan = _mm256_setzero_ps();
-    for (int64_t j = 0; j < spad; j += LANES) {
-        const __m256 sv = _mm256_loadu_ps(s + j);
-        mv = _mm256_max_ps(mv, sv);
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(sv, sv, _CMP_UNORD_Q));
-    }
-    const float m = _mm256_movemask_ps(nan) ? NAN : hmax(mv);
-
-    /* No visible key (or every score -inf): the row is zeros, never 0/0. */
-    if (m == -INFINITY) {
-        memset(o, 0, (size_t)dh * sizeof *o);
-        if (p)
-            memset(p, 0, (size_t)skv * sizeof *p);
-        return;
-    }
-
-    /* e[j] = exp(s[j] - m);  l = sum_j e[j]   (hidden keys and padding: exp(-inf) = 0) */
-    const __m256 mb = _mm256_set1_ps(m);
-    __m256 lv = _mm256_setzero_ps();
-    for (int64_t j = 0; j < spad; j += LANES) {
-        const __m256 e = mha_vexp_avx2(_mm256_sub_ps(_mm256_loadu_ps(s + j), mb));
-        _mm256_storeu_ps(s + j, e);
-        lv = _mm256_add_ps(lv, e);
-    }
-
-    /* p[j] = e[j] * (1 / l) */
-    const __m256 inv_l = _mm256_set1_ps(1.0f / hsum(lv));
-    for (int64_t j = 0; j < spad; j += LANES)
-        _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv_l));
-    if (p)
-        memcpy(p, s, (size_t)skv * sizeof *p);
-
-    /* o = sum_{j visible} p[j] * v_j */
-    weighted_sum(a, kv, s, key, n, o);
-}
-
-static MHA_ATTENTION_FN(simd_avx2_attention)
-{
-    const mha_shape *sh = &args->shape;
-    const int64_t rows = sh->batch * sh->heads * sh->q_len;
-    const size_t per_thread = thread_bytes(sh->kv_len, sh->head_dim);
-    /* Each row is computed by one thread in a fixed order: the result does
-     * not depend on the thread count. */
-#ifdef _OPENMP
-#pragma omp parallel num_threads(args->threads)
-#endif
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        char *ws = (char *)workspace + (size_t)t * per_thread;
-        float *s = (float *)ws;
-        int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
-        float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
-        int64_t packed = -1; /* (b, kv head) held in pack */
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int64_t r = 0; r < rows; r++) {
-            const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-            const int64_t b = bh / sh->heads, h = bh % sh->heads;
-            const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
-            attend_row(args, &kv, b, h, i, s, key);
-        }
-    }
-}
-
 /*
  * C[i0:i0+rows][j0:j0+16] = A[i0:i0+rows][:] * B[:][j0:j0+16], rows <= 4,
  * columns beyond n masked off. Each C element is one FMA chain over p in
  * ascending order, so every block shape gives the same bits.
  */
-enum { MR = 4, NR = 16 };
-
-static void matmul_block(int64_t rows, int64_t cols, int64_t k, const float *a, int64_t lda,
-                         const float *b, int64_t ldb, float *c, int64_t ldc)
+static void simd_matmul_block(int64_t rows, int64_t cols, int64_t k, const float *a, int64_t lda,
+                              const float *b, int64_t ldb, float *c, int64_t ldc)
 {
-    __m256 acc[MR][2];
-    for (int r = 0; r < MR; r++)
+    __m256 acc[SIMD_MR][2];
+    for (int r = 0; r < SIMD_MR; r++)
         acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    if (rows == MR && cols == NR) {
+    if (rows == SIMD_MR && cols == SIMD_NR) {
         /* acc[r] += A[r][p] * B[p][0:16] */
         for (int64_t p = 0; p < k; p++) {
             const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + LANES);
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < SIMD_MR; r++) {
                 const __m256 ar = _mm256_set1_ps(a[r * lda + p]);
                 acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
                 acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
             }
         }
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < SIMD_MR; r++) {
             _mm256_storeu_ps(c + r * ldc, acc[r][0]);
             _mm256_storeu_ps(c + r * ldc + LANES, acc[r][1]);
         }
@@ -340,22 +219,7 @@ static void matmul_block(int64_t rows, int64_t cols, int64_t k, const float *a, 
     }
 }
 
-/* C = A * B in blocks of 4 rows x 16 columns; threads split the row blocks. */
-static MHA_MATMUL_FN(simd_avx2_matmul)
-{
-    const int64_t row_blocks = (m + MR - 1) / MR;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) if (m * n * k > 32768)
-#else
-    (void)threads;
-#endif
-    for (int64_t ib = 0; ib < row_blocks; ib++) {
-        const int64_t i = ib * MR, rows = m - i < MR ? m - i : MR;
-        for (int64_t j = 0; j < n; j += NR)
-            matmul_block(rows, n - j < NR ? n - j : NR, k, a + i * lda, lda, b + j, ldb,
-                         c + i * ldc + j, ldc);
-    }
-}
+#include "simd_driver.h"
 
 const mha_impl mha_impl_simd_avx2 = {
     .abi_version = MHA_ABI_VERSION,

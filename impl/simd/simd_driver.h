@@ -1,0 +1,219 @@
+/*
+ * The simd driver: the row algorithm of naive (impl/naive/mha_naive.c)
+ * around one ISA's intrinsic kernels, shared by simd_avx2, simd_avx512 and
+ * simd_neon. A variant's .c file defines its kernels, then includes this
+ * file, then its descriptor:
+ *
+ *   SIMD_NAME            the descriptor suffix (simd_avx2, ...): this file
+ *                        defines SIMD_NAME_workspace, _attention, _matmul
+ *   SIMD_KEYS            keys per simd_dot_keys call (8 on every ISA)
+ *   SIMD_MR, SIMD_NR     the matmul block (rows, columns)
+ *   simd_row_clear()     s[j] = -inf,  j < n
+ *   simd_dot_keys()      dots[u] = scale * <q, k[u]> over dh floats,  u < SIMD_KEYS
+ *   simd_row_max()       max_j s[j],  j < n; NaN if any s[j] is NaN
+ *   simd_row_exp_sum()   s[j] = exp(s[j] - m) in place,  returns sum_j s[j]
+ *   simd_row_scale()     s[j] = s[j] * c
+ *   simd_weighted_sum()  o[0:dh] = sum_t p[key[t]] * v[key[t] * v_step + 0:dh],  t < n
+ *   simd_matmul_block()  C[0:rows][0:cols] = A[0:rows][:] * B[:][0:cols],
+ *                        rows <= SIMD_MR, cols <= SIMD_NR
+ * The row kernels get n a multiple of PAD (16), so whole vectors of 4, 8
+ * or 16 lanes.
+ *
+ * For every batch b, query head h and query position i (one row):
+ *   keys   = { j < causal limit : M[b,h,i,j] != -inf }   visible keys, in order
+ *   s[j]   = scale * <Q[b,i,h,:], K[b,j,g,:]> + M[b,h,i,j]   SIMD_KEYS keys at a time
+ *   m      = max_j s[j]                     (NaN if any score is NaN)
+ *   e[j]   = exp(s[j] - m),  l = sum_j e[j]  vectorized exp (impl/vec)
+ *   p[j]   = e[j] * (1 / l)
+ *   O[b,i,h,:] = sum_{j in keys} p[j] * V[b,j,g,:]
+ * Hidden keys are never read: s[j] = -inf, so e[j] = p[j] = 0. A row with
+ * no visible key gives O = 0 and P = 0.
+ *
+ * Threads split the rows; each row is computed by one thread in a fixed
+ * order, so the result does not depend on the thread count.
+ */
+#include "../core/internal.h"
+
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define SIMD_CAT2(a, b) a##b
+#define SIMD_CAT(a, b) SIMD_CAT2(a, b)
+#define SIMD_FN(x) SIMD_CAT(SIMD_NAME, _##x)
+
+enum {
+    PAD = 16, /* the score row is padded to a multiple of PAD with -inf */
+};
+
+static int64_t padded(int64_t n)
+{
+    return (n + PAD - 1) / PAD * PAD;
+}
+
+/* Per thread: padded(Skv) scores, padded(Skv) int32 key indices, then
+ * room for one (b, kv head)'s K and V rows packed contiguous (see kv_rows). */
+static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
+{
+    return (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t)) +
+           2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
+}
+
+static MHA_WORKSPACE_FN(SIMD_FN(workspace))
+{
+    (void)want_probs;
+    return (size_t)threads * thread_bytes(shape->kv_len, shape->head_dim);
+}
+
+/* Rows j of K and V of one (b, kv head): k + j * k_step, v + j * v_step. */
+typedef struct kv_view {
+    const float *k, *v;
+    int64_t k_step, v_step;
+} kv_view;
+
+/*
+ * The K and V rows of (b, g). In the seed layout (B, S, H*Dh) one head's
+ * rows are H*Dh floats apart, so they use 1/H of the cache sets and are
+ * re-read from memory for every query row; when at least 16 query rows
+ * will read them, they are copied contiguous into pack once (per thread,
+ * kept while consecutive rows share (b, g)). Copying reads hidden keys
+ * too, but nothing computed from them is used.
+ */
+static kv_view kv_rows(const mha_args *a, int64_t b, int64_t g, float *pack, int64_t *packed)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim, skv = sh->kv_len;
+    kv_view kv = {mha_row(a->k, a->k_strides, b, 0, g), mha_row(a->v, a->v_strides, b, 0, g),
+                  a->k_strides.seq, a->v_strides.seq};
+    if ((kv.k_step == dh && kv.v_step == dh) || sh->q_len * mha_group_size(sh) < 16)
+        return kv;
+    const int64_t bg = b * sh->kv_heads + g;
+    if (*packed != bg) {
+        for (int64_t j = 0; j < skv; j++) {
+            memcpy(pack + j * dh, kv.k + j * kv.k_step, (size_t)dh * sizeof(float));
+            memcpy(pack + (skv + j) * dh, kv.v + j * kv.v_step, (size_t)dh * sizeof(float));
+        }
+        *packed = bg;
+    }
+    kv_view packed_kv = {pack, pack + skv * dh, dh, dh};
+    return packed_kv;
+}
+
+/* key[0..n) = the keys row i sees, in order: j < causal limit and mask[j] != -inf. Returns n. */
+static int64_t visible_keys(const mha_args *a, const float *mask, int64_t i, int32_t *key)
+{
+    const int64_t visible = mha_causal_limit(a, i);
+    int64_t n = 0;
+    for (int64_t j = 0; j < visible; j++)
+        if (!mask || mask[j] != -INFINITY)
+            key[n++] = (int32_t)j;
+    return n;
+}
+
+/* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. s and key: thread workspace. */
+static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t h, int64_t i,
+                       float *s, int32_t *key)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim, skv = sh->kv_len;
+    const int64_t spad = padded(skv);
+    const float *q = mha_row(a->q, a->q_strides, b, i, h);
+    const float *mask = mha_mask_row(a, b, h, i);
+    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * skv : NULL;
+
+    /* s[j] = -inf for all j (padding included); key[] = visible keys in order */
+    simd_row_clear(s, spad);
+    const int64_t n = visible_keys(a, mask, i, key);
+
+    /* s[key[t+u]] = scale * <q, k_{key[t+u]}> + mask[key[t+u]], u < SIMD_KEYS.
+     * A last group of fewer keys repeats its last key (result unused). */
+    for (int64_t t = 0; t < n; t += SIMD_KEYS) {
+        const float *k[SIMD_KEYS];
+        for (int u = 0; u < SIMD_KEYS; u++) {
+            const int64_t tu = t + u < n ? t + u : n - 1;
+            k[u] = kv->k + key[tu] * kv->k_step;
+        }
+        float dots[SIMD_KEYS];
+        simd_dot_keys(q, k, dh, a->scale, dots);
+        for (int u = 0; u < SIMD_KEYS && t + u < n; u++) {
+            const int32_t j = key[t + u];
+            s[j] = dots[u] + (mask ? mask[j] : 0.0f);
+        }
+    }
+
+    /* m = max_j s[j]; a NaN score makes m NaN, so it reaches every output */
+    const float m = simd_row_max(s, spad);
+
+    /* No visible key (or every score -inf): the row is zeros, never 0/0. */
+    if (m == -INFINITY) {
+        memset(o, 0, (size_t)dh * sizeof *o);
+        if (p)
+            memset(p, 0, (size_t)skv * sizeof *p);
+        return;
+    }
+
+    /* e[j] = exp(s[j] - m);  l = sum_j e[j]   (hidden keys and padding: exp(-inf) = 0) */
+    const float l = simd_row_exp_sum(s, spad, m);
+
+    /* p[j] = e[j] * (1 / l) */
+    simd_row_scale(s, spad, 1.0f / l);
+    if (p)
+        memcpy(p, s, (size_t)skv * sizeof *p);
+
+    /* o = sum_{j visible} p[j] * v_j */
+    simd_weighted_sum(s, key, n, kv->v, kv->v_step, dh, o);
+}
+
+static MHA_ATTENTION_FN(SIMD_FN(attention))
+{
+    const mha_shape *sh = &args->shape;
+    const int64_t rows = sh->batch * sh->heads * sh->q_len;
+    const size_t per_thread = thread_bytes(sh->kv_len, sh->head_dim);
+    /* Each row is computed by one thread in a fixed order: the result does
+     * not depend on the thread count. */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(args->threads)
+#endif
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        char *ws = (char *)workspace + (size_t)t * per_thread;
+        float *s = (float *)ws;
+        int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
+        float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
+        int64_t packed = -1; /* (b, kv head) held in pack */
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int64_t r = 0; r < rows; r++) {
+            const int64_t i = r % sh->q_len, bh = r / sh->q_len;
+            const int64_t b = bh / sh->heads, h = bh % sh->heads;
+            const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
+            attend_row(args, &kv, b, h, i, s, key);
+        }
+    }
+}
+
+/* C = A * B in blocks of SIMD_MR rows x SIMD_NR columns; threads split the
+ * row blocks. Every C element is one chain over k in the kernel, so the
+ * blocking and the thread count do not change bits. */
+static MHA_MATMUL_FN(SIMD_FN(matmul))
+{
+    const int64_t row_blocks = (m + SIMD_MR - 1) / SIMD_MR;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) if (m * n * k > 32768)
+#else
+    (void)threads;
+#endif
+    for (int64_t ib = 0; ib < row_blocks; ib++) {
+        const int64_t i = ib * SIMD_MR, rows = m - i < SIMD_MR ? m - i : SIMD_MR;
+        for (int64_t j = 0; j < n; j += SIMD_NR)
+            simd_matmul_block(rows, n - j < SIMD_NR ? n - j : SIMD_NR, k, a + i * lda, lda, b + j, ldb,
+                              c + i * ldc + j, ldc);
+    }
+}
