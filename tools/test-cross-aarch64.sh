@@ -23,10 +23,10 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 dir=${1:-build-aarch64}
-# OpenMP is off in this build: threading is tested by the native builds, and
-# under emulation it would only add minutes. (Its former reason, "even a
-# 5-line OpenMP program never finishes under qemu", was the mixed glibc that
-# cross/aarch64-linux-gnu.ini now avoids: a plain fork() hung the same way.)
+# OpenMP is off in this build: threading is tested by the native builds.
+# (Its former reason, "even a 5-line OpenMP program never finishes under
+# qemu", was the mixed glibc that cross/aarch64-linux-gnu.ini now avoids: a
+# plain fork() hung the same way. An OpenMP build under qemu is not timed yet.)
 openmp=disabled
 if [ ! -d "$dir" ]; then
     meson setup "$dir" --cross-file cross/aarch64-linux-gnu.ini -Dwerror=true -Dopenmp=$openmp
