@@ -71,6 +71,86 @@ static conf_case spec(const char *id, int64_t H, int64_t Hkv, int64_t Sq, int64_
     return c;
 }
 
+/* The inputs of every property; each property function takes its own. */
+enum { SPEC_SINGLE_HEAD, SPEC_GQA, SPEC_CAUSAL, SPEC_ROWS_MASK, SPEC_ROWS_CAUSAL, SPEC_PROBS_SUM, SPEC_PERMUTE,
+       SPEC_COUNT };
+
+static conf_case prop_spec(int which)
+{
+    conf_case c;
+    switch (which) {
+    case SPEC_SINGLE_HEAD: return spec("prop_single_head", 4, 4, 33, 33, 16);
+    case SPEC_GQA: return spec("prop_gqa_repeat", 8, 2, 17, 40, 16);
+    case SPEC_CAUSAL:
+        c = spec("prop_causal_mask", 2, 2, 33, 65, 16);
+        c.causal = 1;
+        return c;
+    case SPEC_ROWS_MASK:
+        c = spec("prop_masked_rows_zero", 2, 2, 33, 33, 16);
+        c.mask = MASK_FULL_ROWS;
+        return c;
+    case SPEC_ROWS_CAUSAL:
+        c = spec("prop_masked_rows_zero", 2, 1, 40, 17, 8);
+        c.causal = 1; /* Sq > Skv: rows i < Sq - Skv see no key */
+        return c;
+    case SPEC_PROBS_SUM:
+        c = spec("prop_probs_sum", 2, 2, 33, 65, 16);
+        c.mask = MASK_NEG_INF;
+        return c;
+    default: return spec("prop_permute_kv", 2, 2, 17, 65, 16);
+    }
+}
+
+/*
+ * Inputs, float64 reference and err_fp32 of each property case, computed once
+ * by props_prepare() (before `mha check` forks one child per implementation
+ * and level) instead of again in every child.
+ */
+static case_data prepared[SPEC_COUNT];
+static int have_prepared[SPEC_COUNT];
+
+static float *dup_floats(const float *src, size_t n, int *ok)
+{
+    if (!src)
+        return NULL;
+    float *d = malloc(n * sizeof *d);
+    if (d)
+        memcpy(d, src, n * sizeof *d);
+    else
+        *ok = 0;
+    return d;
+}
+
+/* case_compute(), or a copy of what props_prepare() computed for the same case. */
+static int prop_compute(const conf_case *c, case_data *d, char *err, size_t err_size)
+{
+    for (int k = 0; k < SPEC_COUNT; k++) {
+        const case_data *m = &prepared[k];
+        if (!have_prepared[k] || memcmp(&m->c, c, sizeof *c) != 0)
+            continue;
+        const mha_shape *s = &c->shape;
+        const size_t nm = m->in.mask ? (size_t)(m->in.mask_b * m->in.mask_h * s->q_len * s->kv_len) : 0;
+        int ok = 1;
+        *d = *m;
+        d->in.q = dup_floats(m->in.q, case_q_count(s), &ok);
+        d->in.k = dup_floats(m->in.k, case_kv_count(s), &ok);
+        d->in.v = dup_floats(m->in.v, case_kv_count(s), &ok);
+        d->in.mask = dup_floats(m->in.mask, nm, &ok);
+        d->ref_out = malloc(case_out_count(s) * sizeof(double));
+        d->ref_probs = m->ref_probs ? malloc(case_probs_count(s) * sizeof(double)) : NULL;
+        if (!ok || !d->ref_out || (m->ref_probs && !d->ref_probs)) {
+            case_data_free(d);
+            snprintf(err, err_size, "%s: out of memory", c->id);
+            return -1;
+        }
+        memcpy(d->ref_out, m->ref_out, case_out_count(s) * sizeof(double));
+        if (m->ref_probs)
+            memcpy(d->ref_probs, m->ref_probs, case_probs_count(s) * sizeof(double));
+        return 0;
+    }
+    return case_compute(c, d, err, err_size);
+}
+
 /* Runs impl (bshd, all threads). 0, or -1 after recording the failure. */
 static int call(prop *p, const case_data *d, float *out, float *probs)
 {
@@ -140,13 +220,13 @@ static int prop_single_head(const mha_impl *impl, const run_opts *o)
 {
     prop p;
     prop_begin(&p, impl, o, "prop_single_head");
-    conf_case c = spec("prop_single_head", 4, 4, 33, 33, 16);
+    conf_case c = prop_spec(SPEC_SINGLE_HEAD);
     const int64_t S = 33, H = 4, Dh = 16;
     case_data d, e;
     char err[256];
     bufs b = {0};
     memset(&e, 0, sizeof e);
-    if (case_compute(&c, &d, err, sizeof err)) {
+    if (prop_compute(&c, &d, err, sizeof err)) {
         prop_fail(&p, "%s", err);
         return prop_end(&p);
     }
@@ -183,12 +263,12 @@ static int prop_gqa_repeat(const mha_impl *impl, const run_opts *o)
 {
     prop p;
     prop_begin(&p, impl, o, "prop_gqa_repeat");
-    conf_case c = spec("prop_gqa_repeat", 8, 2, 17, 40, 16);
+    conf_case c = prop_spec(SPEC_GQA);
     const int64_t H = 8, Hkv = 2, Skv = 40, Dh = 16, G = H / Hkv;
     case_data d, e;
     char err[256];
     bufs b = {0};
-    if (case_compute(&c, &d, err, sizeof err)) {
+    if (prop_compute(&c, &d, err, sizeof err)) {
         prop_fail(&p, "%s", err);
         return prop_end(&p);
     }
@@ -219,13 +299,12 @@ static int prop_causal_mask(const mha_impl *impl, const run_opts *o)
 {
     prop p;
     prop_begin(&p, impl, o, "prop_causal_mask");
-    conf_case c = spec("prop_causal_mask", 2, 2, 33, 65, 16);
-    c.causal = 1;
+    conf_case c = prop_spec(SPEC_CAUSAL);
     const int64_t Sq = 33, Skv = 65;
     case_data d, e;
     char err[256];
     bufs b = {0};
-    if (case_compute(&c, &d, err, sizeof err)) {
+    if (prop_compute(&c, &d, err, sizeof err)) {
         prop_fail(&p, "%s", err);
         return prop_end(&p);
     }
@@ -258,16 +337,14 @@ static int prop_masked_rows_zero(const mha_impl *impl, const run_opts *o)
 {
     prop p;
     prop_begin(&p, impl, o, "prop_masked_rows_zero");
-    conf_case cs[2] = {spec("prop_masked_rows_zero", 2, 2, 33, 33, 16), spec("prop_masked_rows_zero", 2, 1, 40, 17, 8)};
-    cs[0].mask = MASK_FULL_ROWS;
-    cs[1].causal = 1; /* Sq > Skv: rows i < Sq - Skv see no key */
+    conf_case cs[2] = {prop_spec(SPEC_ROWS_MASK), prop_spec(SPEC_ROWS_CAUSAL)};
     for (int t = 0; t < 2 && !p.failed; t++) {
         const conf_case *c = &cs[t];
         const mha_shape *s = &c->shape;
         case_data d;
         char err[256];
         bufs b = {0};
-        if (case_compute(c, &d, err, sizeof err)) {
+        if (prop_compute(c, &d, err, sizeof err)) {
             prop_fail(&p, "%s", err);
             break;
         }
@@ -321,13 +398,12 @@ static int prop_probs_sum(const mha_impl *impl, const run_opts *o)
     prop_begin(&p, impl, o, "prop_probs_sum");
     if (!(impl->caps & MHA_CAP_PROBS))
         return prop_end(&p); /* nothing to check: the implementation writes no probabilities */
-    conf_case c = spec("prop_probs_sum", 2, 2, 33, 65, 16);
-    c.mask = MASK_NEG_INF;
+    conf_case c = prop_spec(SPEC_PROBS_SUM);
     const mha_shape *s = &c.shape;
     case_data d;
     char err[256];
     bufs b = {0};
-    if (case_compute(&c, &d, err, sizeof err)) {
+    if (prop_compute(&c, &d, err, sizeof err)) {
         prop_fail(&p, "%s", err);
         return prop_end(&p);
     }
@@ -358,13 +434,13 @@ static int prop_permute(const mha_impl *impl, const run_opts *o)
 {
     prop p;
     prop_begin(&p, impl, o, "prop_permute_kv");
-    conf_case c = spec("prop_permute_kv", 2, 2, 17, 65, 16);
+    conf_case c = prop_spec(SPEC_PERMUTE);
     const int64_t Skv = 65, Hkv = 2, Dh = 16, H = 2, Sq = 17;
     case_data d, e;
     char err[256];
     bufs b = {0};
     int64_t perm[65];
-    if (case_compute(&c, &d, err, sizeof err)) {
+    if (prop_compute(&c, &d, err, sizeof err)) {
         prop_fail(&p, "%s", err);
         return prop_end(&p);
     }
@@ -421,6 +497,27 @@ size_t props_matching(const char *patterns)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         n += pattern_match(patterns, ids[i]) != 0;
     return n;
+}
+
+void props_prepare(const char *patterns)
+{
+    char err[256];
+    for (int k = 0; k < SPEC_COUNT; k++) {
+        const conf_case c = prop_spec(k);
+        if (have_prepared[k] || !pattern_match(patterns, c.id))
+            continue;
+        /* on failure nothing is kept: the property computes it again and reports the error */
+        have_prepared[k] = case_compute(&c, &prepared[k], err, sizeof err) == 0;
+    }
+}
+
+void props_release(void)
+{
+    for (int k = 0; k < SPEC_COUNT; k++)
+        if (have_prepared[k]) {
+            case_data_free(&prepared[k]);
+            have_prepared[k] = 0;
+        }
 }
 
 int props_run(const mha_impl *impl, const run_opts *o)

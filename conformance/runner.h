@@ -57,5 +57,14 @@ void runner_report(const run_opts *o, const run_result *r);
 /* Property checks (props.c); returns the number of failures. */
 int props_run(const mha_impl *impl, const run_opts *o);
 
+/*
+ * Computes the inputs, reference and err_fp32 of the property cases whose id
+ * matches patterns once, for every later props_run() (and forked child) to
+ * copy; props_release() frees them. Optional: props_run() computes what is
+ * missing itself.
+ */
+void props_prepare(const char *patterns);
+void props_release(void);
+
 /* How many property ids match the --case patterns. */
 size_t props_matching(const char *patterns);

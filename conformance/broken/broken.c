@@ -98,8 +98,13 @@ static MHA_ATTENTION_FN(broken_attention)
     const mha_shape *sh = &args->shape;
 #if BROKEN_KIND == 9
     /* SIGILL, as code compiled for an ISA the CPU lacks would raise (not SIGSEGV: ASan would catch that) */
-    if (sh->heads == 1 && sh->q_len == 17 && sh->kv_len == 17 && sh->head_dim == 16)
-        __builtin_trap();
+    if (sh->heads == 1 && sh->q_len == 17 && sh->kv_len == 17 && sh->head_dim == 16) {
+#if defined(__aarch64__)
+        __asm__ volatile("udf #0"); /* __builtin_trap() is brk here: SIGTRAP, not SIGILL */
+#else
+        __builtin_trap(); /* ud2 on x86-64 */
+#endif
+    }
 #endif
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)

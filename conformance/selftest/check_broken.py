@@ -89,7 +89,7 @@ def main():
         print("ok   %-16s rejected: %d failing cases, e.g. %s: %s" %
               (kind, len(failed), must_fail[0], failed.get(must_fail[0], "?")))
     for kind, text in REFUSE.items():
-        p = subprocess.run([mha, "check", "--port", module(d, kind)], stdout=subprocess.PIPE,
+        p = subprocess.run(WRAPPER + [mha, "check", "--port", module(d, kind)], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if p.returncode == 0 or text not in p.stdout:
             fail("%s: expected a refusal containing '%s', got exit %d:\n%s" % (kind, text, p.returncode, p.stdout))
@@ -98,7 +98,7 @@ def main():
     # a crash fails that implementation at that level, names the signal and the case, and the run goes on
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, "r.json")
-        p = subprocess.run([mha, "check", "--port", module(d, "crash"), "--case", "tiny_*,seqlen_s1*", "--json", js],
+        p = subprocess.run(WRAPPER + [mha, "check", "--port", module(d, "crash"), "--case", "tiny_*,seqlen_s1*", "--json", js],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         with open(js) as f:
             runs = json.load(f)["runs"]
