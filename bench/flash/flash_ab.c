@@ -10,6 +10,7 @@
  */
 #include "mha.h"
 #include "fma_peak.h"
+#include "../bench_args.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -56,11 +57,16 @@ static double read_loop(const float *buf, size_t n, int threads)
 
 int main(int argc, char **argv)
 {
+    static const char usage[] =
+        "usage: flash_ab REPS IMPL LIB...   (1 to 8 libmha builds, e.g. old/build/libmha.so.0 build/libmha.so.0)\n"
+        "  the decode target (Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n";
+    bench_help(argc, argv, usage);
     if (argc < 4 || argc - 3 > MAX_LIBS) {
-        fprintf(stderr, "usage: flash_ab REPS IMPL LIB... (at most %d libraries)\n", MAX_LIBS);
-        return 1;
+        fprintf(stderr, "flash_ab: expected REPS, IMPL and 1 to %d libraries, got %d arguments\n%s", MAX_LIBS,
+                argc - 1, usage);
+        return 2;
     }
-    const int reps = atoi(argv[1]), nlib = argc - 3;
+    const int reps = bench_int_arg(argc, argv, 1, 0, 1, "REPS", usage), nlib = argc - 3;
     const char *impl = argv[2];
     const int64_t h = 32, hkv = 8, skv = 32768, dh = 128;
     const size_t nq = (size_t)(h * dh), nk = (size_t)(skv * hkv * dh);

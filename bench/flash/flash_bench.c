@@ -22,6 +22,7 @@
  */
 #include "mha.h"
 #include "fma_peak.h"
+#include "../bench_args.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -165,7 +166,12 @@ static run *find(run *runs, int n, const char *label)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    static const char usage[] =
+        "usage: flash_bench [reps] [impl] [mode]     defaults: 5 flash_avx2 all\n"
+        "  the flash targets as ratios in one interleaved run (wall time, best of reps)\n"
+        "  mode: all | sweep (1-thread runs, for MHA_FLASH_BQ/_BK) | threads | decode\n";
+    bench_help(argc, argv, usage);
+    const int reps = bench_int_arg(argc, argv, 1, 5, 1, "reps", usage);
     const char *name = argc > 2 ? argv[2] : "flash_avx2";
     const mha_impl *fl = mha_impl_find(name), *nv = mha_impl_find("naive");
     if (!fl || !mha_impl_runnable(fl, NULL, 0)) {
@@ -193,7 +199,7 @@ int main(int argc, char **argv)
     const int all = strcmp(mode, "all") == 0, sweep = strcmp(mode, "sweep") == 0;
     const int only = strcmp(mode, "threads") == 0 ? 3 : strcmp(mode, "decode") == 0 ? 5 : 0;
     if (!all && !sweep && !only) {
-        fprintf(stderr, "mode: all, sweep, threads or decode\n");
+        fprintf(stderr, "flash_bench: mode must be all, sweep, threads or decode, got '%s'\n", mode);
         return 1;
     }
     for (int i = 0; i < nr; i++)

@@ -12,6 +12,7 @@
  */
 #include "mha.h"
 #include "sgemm.h"
+#include "../bench_args.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -35,13 +36,13 @@ typedef struct contender {
 
 int main(int argc, char **argv)
 {
-    const int n = argc > 1 ? atoi(argv[1]) : 1024;
-    const int rounds = argc > 2 ? atoi(argv[2]) : 7;
-    const int threads = argc > 3 ? atoi(argv[3]) : 1;
-    if (n < 1 || rounds < 1 || threads < 1) {
-        fprintf(stderr, "usage: sgemm_bench [n >= 1] [rounds >= 1] [threads >= 1]\n");
-        return 2;
-    }
+    static const char usage[] =
+        "usage: sgemm_bench [n] [rounds] [threads]     defaults: 1024 7 1\n"
+        "  the own SGEMM vs OpenBLAS on n x n x n, interleaved, best round of each\n";
+    bench_help(argc, argv, usage);
+    const int n = bench_int_arg(argc, argv, 1, 1024, 1, "n", usage);
+    const int rounds = bench_int_arg(argc, argv, 2, 7, 1, "rounds", usage);
+    const int threads = bench_int_arg(argc, argv, 3, 1, 1, "threads", usage);
     const size_t nn = (size_t)n * (size_t)n;
     float *a = malloc(nn * sizeof(float)), *b = malloc(nn * sizeof(float));
     mha_rng rng;

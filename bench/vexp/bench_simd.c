@@ -8,6 +8,7 @@
  */
 #include "mha.h"
 #include "vexp_kernels.h"
+#include "../bench_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,11 @@ static void bench_attention(const char *name, int head_major, int reps)
 
 int main(int argc, char **argv)
 {
-    const int reps = argc > 1 ? atoi(argv[1]) : 5;
+    static const char usage[] =
+        "usage: bench_simd [reps]     default 5\n"
+        "  vectorized exp throughput per ISA and simd_* vs naive (1 thread), min of reps interleaved\n";
+    bench_help(argc, argv, usage);
+    const int reps = bench_int_arg(argc, argv, 1, 5, 1, "reps", usage);
     if (emulated()) {
         fprintf(stderr, "bench_simd: refusing to run under emulation (qemu-user): timings would be "
                         "meaningless; run it on a real aarch64 machine\n");
