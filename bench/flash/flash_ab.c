@@ -35,26 +35,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* GB/s of a `threads`-thread sum over n floats */
-static double read_loop(const float *buf, size_t n, int threads)
-{
-    double t0 = now();
-    float total = 0.0f;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-        size_t part = n / (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-        total += read_sum_avx2(buf + t * part, part);
-    }
-#else
-    (void)threads;
-    total = read_sum_avx2(buf, n);
-#endif
-    volatile float sink = total;
-    (void)sink;
-    return (double)n * 4.0 / (now() - t0) / 1e9;
-}
-
 int main(int argc, char **argv)
 {
     static const char usage[] =
@@ -103,7 +83,7 @@ int main(int argc, char **argv)
         best[l][1] = best[l][2] = 1e30;
     for (int rep = 0; rep < reps; rep++)
         for (int th = 1; th <= 2; th++) {
-            double g = read_loop(buf, bn, th);
+            double g = read_loop_gbs(buf, bn, th);
             if (g > bw[th])
                 bw[th] = g;
             for (int l = 0; l < nlib; l++) {

@@ -134,22 +134,7 @@ static float *bw_buf;
 static const size_t bw_n = (size_t)64 << 20;
 static void time_bw(int threads)
 {
-    double t0 = now();
-    float total = 0.0f;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-        size_t part = bw_n / (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-        total += read_sum_avx2(bw_buf + t * part, part);
-    }
-#else
-    (void)threads;
-    total = read_sum_avx2(bw_buf, bw_n);
-#endif
-    double t = now() - t0;
-    volatile float sink = total;
-    (void)sink;
-    double gbs = (double)bw_n * 4.0 / t / 1e9;
+    double gbs = read_loop_gbs(bw_buf, bw_n, threads);
     if (gbs > bw_best[threads])
         bw_best[threads] = gbs;
 }

@@ -172,20 +172,6 @@ static inline float flash_row_exp_sum(float *s, int64_t n, float m)
     return _mm512_reduce_add_ps(_mm512_add_ps(l0, l1));
 }
 
-/* streamed decode: the AVX2 matrix-vector kernels (flash_stream_avx2.h) */
-#define FLASH_STREAM_KERNELS
-static inline void flash_qk_rows(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk,
-                                 int nk, int64_t dh, float scale, float *s, int64_t lds)
-{
-    flash_qk_rows_avx2(q, ldq, nr, k, ldk, nk, dh, scale, s, lds);
-}
-
-static inline void flash_pv_rows(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n,
-                                 int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    flash_pv_rows_avx2(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo);
-}
-
 #include "flash_driver.h"
 
 const mha_impl mha_impl_flash_avx512 = {

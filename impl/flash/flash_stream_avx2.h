@@ -176,4 +176,18 @@ __attribute__((noinline)) static void flash_pv_rows_avx2(const float *p, int64_t
     }
 }
 
+/* The streamed-decode kernels flash_driver.h calls (instead of its portable C ones). */
+#define FLASH_STREAM_KERNELS
+static inline void flash_qk_rows(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk,
+                                 int nk, int64_t dh, float scale, float *s, int64_t lds)
+{
+    flash_qk_rows_avx2(q, ldq, nr, k, ldk, nk, dh, scale, s, lds);
+}
+
+static inline void flash_pv_rows(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n,
+                                 int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    flash_pv_rows_avx2(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo);
+}
+
 #endif
