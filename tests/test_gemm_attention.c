@@ -33,18 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond, ...)                                      \
-    do {                                                      \
-        if (cond) {                                           \
-            passed++;                                         \
-        } else {                                              \
-            failed++;                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);       \
-            printf(__VA_ARGS__);                              \
-            printf("\n");                                     \
-        }                                                     \
-    } while (0)
+#include "check.h"
 
 static const double u = 1.0 / 16777216.0;
 
@@ -368,6 +357,5 @@ int main(void)
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
             run_case(impl, &cases[c]);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }

@@ -27,18 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond, ...)                                      \
-    do {                                                      \
-        if (cond) {                                           \
-            passed++;                                         \
-        } else {                                              \
-            failed++;                                         \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);       \
-            printf(__VA_ARGS__);                              \
-            printf("\n");                                     \
-        }                                                     \
-    } while (0)
+#include "check.h"
 
 static const double u = 1.0 / 16777216.0; /* 2^-24 */
 
@@ -243,6 +232,5 @@ int main(void)
     test_matmul("gemm");
     test_matmul("gemm_avx2");
     test_matmul("blas");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }

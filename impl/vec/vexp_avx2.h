@@ -36,6 +36,19 @@
 
 #include "vexp_consts.h"
 
+/* p = 1 + r + c2 r^2 + ... + c6 r^6 (Horner), |r| <= ln2/2: exp(r) */
+static inline __m256 mha_vexp_avx2_poly(__m256 r)
+{
+    __m256 p = _mm256_set1_ps(MHA_VEXP_C6);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C5));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    return p;
+}
+
 /* Rare path: lanes with |x| > 86 (results subnormal, zero or infinite), +-inf, NaN. */
 static inline __m256 mha_vexp_avx2_wide(__m256 x)
 {
@@ -48,14 +61,7 @@ static inline __m256 mha_vexp_avx2_wide(__m256 x)
     __m256 n = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(MHA_VEXP_LOG2E), shifter), shifter);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MHA_VEXP_LN2_HI), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MHA_VEXP_LN2_LO), r);
-    /* p = p(r) (Horner) */
-    __m256 p = _mm256_set1_ps(MHA_VEXP_C6);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C5));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256 p = mha_vexp_avx2_poly(r);
     /* p * 2^n1 * 2^n2 with n1 = n >> 1, n2 = n - n1, both in [-80, 73] */
     __m256i ni = _mm256_cvtps_epi32(n); /* exact: n is an integer */
     __m256i n1 = _mm256_srai_epi32(ni, 1);
@@ -76,14 +82,7 @@ static inline __m256 mha_vexp_avx2(__m256 x)
     /* r = x - n*ln2 (Cody-Waite, two steps) */
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MHA_VEXP_LN2_HI), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MHA_VEXP_LN2_LO), r);
-    /* p = 1 + r + c2 r^2 + ... + c6 r^6 (Horner) */
-    __m256 p = _mm256_set1_ps(MHA_VEXP_C6);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C5));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MHA_VEXP_C2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256 p = mha_vexp_avx2_poly(r);
     /* y = p * 2^n by adding n to p's exponent field: (t << 23) is n << 23.
      * Exact and equal to the product while the result is normal, which
      * holds for |x| <= 86 (|n| <= 124, p in [0.70, 1.42]). */
