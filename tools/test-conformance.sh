@@ -18,7 +18,15 @@ meson setup build/test-install --wipe -Dprefix="$tmp/prefix" -Dlibdir=lib -Dbuil
 ninja -C build/test-install >/dev/null
 meson install -C build/test-install --quiet
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-export LD_LIBRARY_PATH="$tmp/prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# What a port's build sees: -lmha and the include folder, no OpenBLAS, no
+# OpenMP, nothing twice.
+flags=$(pkg-config --cflags --libs mha)
+echo "pkg-config --cflags --libs mha: $flags"
+case "$flags" in *openblas* | *openmp*) echo "mha.pc leaks a private dependency: $flags" >&2; exit 1 ;; esac
+dups=$(tr ' ' '\n' <<<"$flags" | sed '/^$/d' | sort | uniq -d)
+[ -z "$dups" ] || { echo "mha.pc repeats flags: $dups" >&2; exit 1; }
+# The installed mha finds the installed libmha through its RUNPATH.
+unset LD_LIBRARY_PATH
 meson setup "$tmp/port-build" conformance/port-example >/dev/null
 ninja -C "$tmp/port-build"
 "$tmp/prefix/bin/mha" vectors verify --dir "$tmp/prefix/share/mhalab/vectors"
