@@ -40,6 +40,7 @@
 #ifndef MHA_H
 #define MHA_H
 
+#include "mha_version.h" /* MHA_VERSION_STRING, from meson.build */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,8 +51,6 @@ extern "C" {
 /** Bumped whenever mha_impl or a function signature changes. */
 #define MHA_ABI_VERSION 1
 
-/** Library version, also printed by `mha --version`. */
-#define MHA_VERSION_STRING "0.1.0"
 
 /* ------------------------------------------------------------------ */
 /** @name Status codes                                                 */
@@ -161,7 +160,13 @@ uint32_t mha_cpu_detected(void);
 /** mha_cpu_detected() & the current mask: what implementations may use. */
 uint32_t mha_cpu_features(void);
 
-/** Lower the usable features (tests force fallbacks with this). MHA_CPU_ALL restores. */
+/**
+ * Lower the usable features for the whole process (tests force fallbacks
+ * with this). MHA_CPU_ALL restores. The initial mask comes from the
+ * environment variable MHA_CPU_LEVEL (a name from mha_cpu_levels()), read
+ * once per process together with the detection; an unknown name is ignored
+ * (the library prints nothing; the `mha` program warns).
+ */
 void mha_cpu_set_mask(uint32_t mask);
 
 /** Space-separated feature names of a bit set ("avx2 fma"), into buf. */
@@ -245,6 +250,13 @@ const mha_impl *mha_impl_best(void);
  * not NULL, writes the reason ("CPU lacks avx512f") into why.
  */
 int mha_impl_runnable(const mha_impl *impl, char *why, size_t why_size);
+
+/**
+ * Whether impl could run with the given features (intersected with what the
+ * CPU has), without touching the process-wide mask: "would naive_avx2 run at
+ * the baseline level?" Same return value and why as mha_impl_runnable().
+ */
+int mha_impl_runnable_with(const mha_impl *impl, uint32_t features, char *why, size_t why_size);
 
 /* ------------------------------------------------------------------ */
 /** @name Attention                                                    */

@@ -120,6 +120,20 @@ int main(void)
     expect("CPU features", good_args(), &needs_avx2, MHA_ERR_CPU_FEATURES, "cannot run here");
     mha_cpu_set_mask(MHA_CPU_ALL);
 
+    /* mha_impl_runnable_with asks about a feature set without touching the mask. */
+    char why[128];
+    const uint32_t mask_before = mha_cpu_features();
+    CHECK(mha_impl_runnable_with(naive, 0, why, sizeof why) == 1 && why[0] == '\0', "naive needs nothing: %s", why);
+    mha_impl avx2_only = *naive;
+    avx2_only.cpu_features = MHA_CPU_AVX2;
+    CHECK(mha_impl_runnable_with(&avx2_only, 0, why, sizeof why) == 0 && strstr(why, "avx2"),
+          "needs avx2 at features 0: %s", why);
+    CHECK(mha_impl_runnable_with(&needs_avx2, MHA_CPU_ALL, why, sizeof why) == 0 && strstr(why, "CPU lacks"),
+          "no CPU has both AVX2 and NEON: %s", why);
+    CHECK(mha_impl_runnable_with(&old_abi, MHA_CPU_ALL, why, sizeof why) == 0 && strstr(why, "ABI"),
+          "ABI mismatch: %s", why);
+    CHECK(mha_cpu_features() == mask_before, "runnable_with left the mask alone");
+
     /* Caller workspace too small. */
     float ws[2];
     a = good_args(); a.workspace = ws; a.workspace_bytes = sizeof ws;

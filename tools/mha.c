@@ -3,6 +3,7 @@
 #include "mha.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct subcommand {
@@ -28,8 +29,26 @@ static void usage(FILE *f)
     fprintf(f, "\n'mha <command> --help' describes each command.\n");
 }
 
+/* The library ignores an unknown MHA_CPU_LEVEL without a word; say so here. */
+static void warn_unknown_cpu_level(void)
+{
+    const char *env = getenv("MHA_CPU_LEVEL");
+    if (!env || !*env)
+        return;
+    const char *const *names;
+    const int n = mha_cpu_levels(&names, NULL);
+    for (int i = 0; i < n; i++)
+        if (strcmp(env, names[i]) == 0)
+            return;
+    fprintf(stderr, "mha: MHA_CPU_LEVEL=%s is not a level of this architecture (expected one of:", env);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s", names[i]);
+    fprintf(stderr, "); using all detected features\n");
+}
+
 int main(int argc, char **argv)
 {
+    warn_unknown_cpu_level();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,30 +89,28 @@ static const uint32_t level_masks[] = {MHA_CPU_ALL};
 enum { LEVEL_COUNT = sizeof level_names / sizeof level_names[0] };
 
 static uint32_t detected;
+/* Read and written with atomics: mha_cpu_set_mask() may race with callers. */
 static uint32_t mask = MHA_CPU_ALL;
-static int initialised;
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Runs once per process (pthread_once): cpuid/getauxval, then the
+ * MHA_CPU_LEVEL environment variable. An unknown level name is ignored
+ * (the library prints nothing); the `mha` program reports it.
+ */
+static void detect_now(void)
+{
+    detected = detect();
+    const char *env = getenv("MHA_CPU_LEVEL");
+    if (env && *env)
+        for (int i = 0; i < LEVEL_COUNT; i++)
+            if (strcmp(env, level_names[i]) == 0)
+                __atomic_store_n(&mask, level_masks[i], __ATOMIC_RELAXED);
+}
 
 static void init_once(void)
 {
-    if (initialised)
-        return;
-    detected = detect();
-    const char *env = getenv("MHA_CPU_LEVEL");
-    if (env && *env) {
-        int found = 0;
-        for (int i = 0; i < LEVEL_COUNT; i++)
-            if (strcmp(env, level_names[i]) == 0) {
-                mask = level_masks[i];
-                found = 1;
-            }
-        if (!found) {
-            fprintf(stderr, "mhalab: MHA_CPU_LEVEL=%s is not a level of this architecture (expected one of:", env);
-            for (int i = 0; i < LEVEL_COUNT; i++)
-                fprintf(stderr, " %s", level_names[i]);
-            fprintf(stderr, "); using all detected features\n");
-        }
-    }
-    initialised = 1;
+    pthread_once(&detect_once, detect_now);
 }
 
 uint32_t mha_cpu_detected(void)
@@ -123,13 +122,13 @@ uint32_t mha_cpu_detected(void)
 uint32_t mha_cpu_features(void)
 {
     init_once();
-    return detected & mask;
+    return detected & __atomic_load_n(&mask, __ATOMIC_RELAXED);
 }
 
 void mha_cpu_set_mask(uint32_t new_mask)
 {
     init_once();
-    mask = new_mask;
+    __atomic_store_n(&mask, new_mask, __ATOMIC_RELAXED);
 }
 
 int mha_cpu_levels(const char *const **names, const uint32_t **masks)

@@ -36,7 +36,7 @@ const mha_impl *mha_impl_find(const char *name)
     return NULL;
 }
 
-int mha_impl_runnable(const mha_impl *impl, char *why, size_t why_size)
+int mha_impl_runnable_with(const mha_impl *impl, uint32_t features, char *why, size_t why_size)
 {
     char missing_names[128];
     if (!impl) {
@@ -48,15 +48,21 @@ int mha_impl_runnable(const mha_impl *impl, char *why, size_t why_size)
                           impl->abi_version, MHA_ABI_VERSION);
         return 0;
     }
-    uint32_t missing = impl->cpu_features & ~mha_cpu_features();
+    const uint32_t usable = features & mha_cpu_detected();
+    const uint32_t missing = impl->cpu_features & ~usable;
     if (missing) {
-        uint32_t lacking = missing & ~mha_cpu_detected();
+        const uint32_t lacking = missing & ~mha_cpu_detected();
         mha_cpu_feature_names(lacking ? lacking : missing, missing_names, sizeof missing_names);
         if (why) snprintf(why, why_size, "%s %s", lacking ? "CPU lacks" : "masked off:", missing_names);
         return 0;
     }
     if (why && why_size) why[0] = '\0';
     return 1;
+}
+
+int mha_impl_runnable(const mha_impl *impl, char *why, size_t why_size)
+{
+    return mha_impl_runnable_with(impl, mha_cpu_features(), why, why_size);
 }
 
 const mha_impl *mha_impl_best(void)
