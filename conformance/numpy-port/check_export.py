@@ -75,7 +75,7 @@ def main():
         if failures:
             sys.exit("FAIL: the NumPy port fails exported cases:\n  " + "\n  ".join(failures))
         print(f"ok: the NumPy port passes all {len(index['cases'])} exported cases {kinds}")
-        for bug in mha_numpy_port.BUGS:
+        for bug in ("no_max", "wrong_scale"):  # thread_order changes bits, not accuracy: only `mha check` sees it
             caught = run_cases(folder, index, bug)
             if not caught:
                 sys.exit(f"FAIL: planted bug {bug} passes every exported case")

@@ -10,8 +10,11 @@ the protocol part (main, serve, handshake) stays, attention() is yours.
 Only the standard library and NumPy.
 
 --bug NAME plants a known bug so that a test can prove the check catches it:
-  no_max       softmax without subtracting the row maximum (overflows)
-  wrong_scale  ignores the request's scale and always uses 1/sqrt(Dh)
+  no_max        softmax without subtracting the row maximum (overflows)
+  wrong_scale   ignores the request's scale and always uses 1/sqrt(Dh)
+  thread_order  with more than one thread, sums P V in reverse key order: as
+                accurate, but not the same bits, though it declares itself
+                deterministic
 """
 import argparse
 import concurrent.futures
@@ -22,7 +25,7 @@ import sys
 import numpy as np
 
 PROTOCOL = 1
-BUGS = ("no_max", "wrong_scale")
+BUGS = ("no_max", "wrong_scale", "thread_order")
 
 
 def attention_head(q, k, v, mask, scale, causal, bug):
@@ -51,6 +54,8 @@ def attention_head(q, k, v, mask, scale, causal, bug):
     weights = np.where(visible, probs, np.float32(0))
     # the same for V: hidden keys' values are not read, visible non-finite ones are
     bad = ~np.isfinite(v)
+    if bug == "thread_order":
+        weights, v, bad, visible = weights[:, ::-1], v[::-1], bad[::-1], visible[:, ::-1]
     out = weights @ np.where(bad, np.float32(0), v)
     if bad.any():
         for i, d in zip(*np.nonzero(visible.astype(np.float32) @ bad.astype(np.float32))):
@@ -64,6 +69,8 @@ def attention(q, k, v, mask, scale, causal, want_probs, threads, bug):
     or None. Every (b, h) slice is computed the same way whatever the thread
     count, so the results are the same bits for every `threads`."""
     batch, sq, heads, dh = q.shape
+    if bug == "thread_order" and threads == 1:
+        bug = None
     group = heads // k.shape[2]
     out = np.empty((batch, sq, heads, dh), dtype=np.float32)
     probs = np.empty((batch, heads, sq, k.shape[1]), dtype=np.float32) if want_probs else None
