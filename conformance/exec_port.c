@@ -1,10 +1,12 @@
 /* A port as a separate process: see exec_port.h and vectors/PROTOCOL.md. */
+#define _GNU_SOURCE /* pipe2 */
 #include "exec_port.h"
 
 #include "exec_port_files.h"
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -312,12 +314,12 @@ void exec_port_close(void)
 /* Starts the shell with the two pipes. 0, or -1 with why. */
 static int start(const char *command, char *why, size_t why_size)
 {
-    int in[2], out[2];
-    if (pipe(in)) {
+    int in[2], out[2]; /* close-on-exec: no other program mha starts holds the port's pipes open */
+    if (pipe2(in, O_CLOEXEC)) {
         snprintf(why, why_size, "pipe: %s", strerror(errno));
         return -1;
     }
-    if (pipe(out)) {
+    if (pipe2(out, O_CLOEXEC)) {
         snprintf(why, why_size, "pipe: %s", strerror(errno));
         close(in[0]);
         close(in[1]);
@@ -332,7 +334,7 @@ static int start(const char *command, char *why, size_t why_size)
         return -1;
     }
     if (pid == 0) {
-        dup2(in[0], 0);
+        dup2(in[0], 0); /* dup2 clears close-on-exec on 0 and 1 */
         dup2(out[1], 1);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
         signal(SIGPIPE, SIG_DFL);
