@@ -6,7 +6,8 @@
 It speaks the exec protocol of vectors/PROTOCOL.md: one JSON object per
 line on stdin (requests) and stdout (replies), tensors as .npy files in the
 folder the request names. Read it as a template for a port in any language:
-the protocol part (main, serve, handshake) stays, attention() is yours.
+the protocol part (serve, handle, main) stays, attention() is yours; from
+Python, import this file and pass your function to serve().
 Only the standard library and NumPy.
 
 --bug NAME plants a known bug so that a test can prove the check catches it:
@@ -93,7 +94,7 @@ def attention(q, k, v, mask, scale, causal, want_probs, threads, bug):
     return out, probs
 
 
-def handle(request, bug):
+def handle(request, compute):
     """One attention request: read the inputs, compute, write the outputs."""
     folder = request["dir"]
 
@@ -109,15 +110,16 @@ def handle(request, bug):
     if q.shape != expect["q"] or k.shape != expect["k"] or v.shape != expect["k"]:
         raise ValueError(f"q, k, v shapes {q.shape}, {k.shape}, {v.shape} do not match {s}")
     mask = load(request["mask"]) if request["mask"] is not None else None
-    out, probs = attention(q, k, v, mask, np.float32(request["scale"]), request["causal"],
-                           request["probs"] is not None, request["threads"], bug)
+    out, probs = compute(q, k, v, mask, np.float32(request["scale"]), request["causal"],
+                         request["probs"] is not None, request["threads"])
     np.save(os.path.join(folder, request["out"]), out)
     if probs is not None:
         np.save(os.path.join(folder, request["probs"]), probs)
 
 
-def serve(requests, replies, bug):
-    """The protocol loop: a handshake, then one reply line per request line, until EOF."""
+def serve(requests, replies, compute, name, summary, capabilities):
+    """The protocol loop: a handshake, then one reply line per request line, until EOF.
+    compute(q, k, v, mask, scale, causal, want_probs, threads) returns (out, probs)."""
     def send(obj):
         replies.write(json.dumps(obj) + "\n")
         replies.flush()
@@ -129,9 +131,7 @@ def serve(requests, replies, bug):
     if hello.get("protocol") != PROTOCOL:
         send({"error": f"protocol {hello.get('protocol')!r} is not supported: this port speaks {PROTOCOL}"})
         return 2
-    summary = f"NumPy {np.__version__}, float32" + (f", planted bug {bug}" if bug else "")
-    send({"protocol": PROTOCOL, "name": "numpy", "summary": summary,
-          "capabilities": {"probs": True, "deterministic": True, "threads": True}})
+    send({"protocol": PROTOCOL, "name": name, "summary": summary, "capabilities": capabilities})
     # a GPU port would initialise its device here, after the handshake (see vectors/PROTOCOL.md)
     for line in requests:
         request = json.loads(line)
@@ -139,7 +139,7 @@ def serve(requests, replies, bug):
         try:
             if request.get("op") != "attention":
                 raise ValueError(f"unknown op {request.get('op')!r}")
-            handle(request, bug)
+            handle(request, compute)
         except Exception as e:  # reported to the harness, which fails the case with this text
             reply = {"id": request.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"}
         send(reply)
@@ -154,7 +154,9 @@ def main():
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    return serve(sys.stdin, replies, args.bug)
+    summary = f"NumPy {np.__version__}, float32" + (f", planted bug {args.bug}" if args.bug else "")
+    return serve(sys.stdin, replies, lambda *call: attention(*call, args.bug), "numpy", summary,
+                 {"probs": True, "deterministic": True, "threads": True})
 
 
 if __name__ == "__main__":
