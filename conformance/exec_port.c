@@ -1,4 +1,4 @@
-/* A port as a separate process: see exec_port.h and vectors/PROTOCOL.md. */
+/* A port as a separate process: see exec_port.h and docs/porting-protocol.md. */
 #define _GNU_SOURCE /* pipe2 */
 #include "exec_port.h"
 
@@ -189,7 +189,7 @@ static int read_hello(char *why, size_t why_size)
     if (json_is_string(error)) {
         snprintf(why, why_size, "it refused the handshake: %s", json_string_value(error));
     } else if (!json_is_integer(version) || json_integer_value(version) != EXEC_PROTOCOL_VERSION) {
-        snprintf(why, why_size, "its handshake reply has \"protocol\": %s; expected %d (vectors/PROTOCOL.md)",
+        snprintf(why, why_size, "its handshake reply has \"protocol\": %s; expected %d (docs/porting-protocol.md)",
                  json_is_integer(version) ? "another version" : "no integer", EXEC_PROTOCOL_VERSION);
     } else if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) >= sizeof port.name ||
                strspn(json_string_value(name), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=

@@ -2,7 +2,7 @@
  * A port in any language, run as a separate process: `mha check --exec
  * COMMAND`. The protocol (one JSON object per line on the port's stdin and
  * stdout, tensors as .npy files in a private temporary folder) is specified
- * in vectors/PROTOCOL.md; EXEC_PROTOCOL_VERSION is its version.
+ * in docs/porting-protocol.md; EXEC_PROTOCOL_VERSION is its version.
  */
 #ifndef MHA_CONF_EXEC_PORT_H
 #define MHA_CONF_EXEC_PORT_H

@@ -33,7 +33,7 @@ static void help(void)
            "                   (e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')\n"
            "  --port LIB.so    check an out-of-tree implementation exporting %s()\n"
            "  --exec COMMAND   check a port in any language: /bin/sh -c COMMAND answers\n"
-           "                   requests on stdin/stdout (protocol: vectors/PROTOCOL.md)\n"
+           "                   requests on stdin/stdout (protocol: docs/porting-protocol.md)\n"
            "  --case PATTERN   only cases and properties whose id matches one of these\n"
            "                   comma-separated globs (e.g. 'seqlen_*,prop_*')\n"
            "  --level NAME     only this CPU-feature level (baseline, avx2, ...)\n"

@@ -2,7 +2,7 @@
  * mha vectors export DIR: every case (stored, large and the inputs of every
  * property check) with its inputs, float64 references and absolute
  * tolerances, plus DIR/index.json, so that a port can check itself inside
- * its own test runner. The format is in vectors/PROTOCOL.md.
+ * its own test runner. The format is in docs/porting-protocol.md.
  */
 #ifndef MHA_VECTORS_EXPORT_H
 #define MHA_VECTORS_EXPORT_H

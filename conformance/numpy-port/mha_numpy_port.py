@@ -3,7 +3,7 @@
 
     mha check --exec 'python3 conformance/numpy-port/mha_numpy_port.py'
 
-It speaks the exec protocol of vectors/PROTOCOL.md: one JSON object per
+It speaks the exec protocol of docs/porting-protocol.md: one JSON object per
 line on stdin (requests) and stdout (replies), tensors as .npy files in the
 folder the request names. Read it as a template for a port in any language:
 the protocol part (serve, handle, main) stays, attention() is yours; from
@@ -132,7 +132,7 @@ def serve(requests, replies, compute, name, summary, capabilities):
         send({"error": f"protocol {hello.get('protocol')!r} is not supported: this port speaks {PROTOCOL}"})
         return 2
     send({"protocol": PROTOCOL, "name": name, "summary": summary, "capabilities": capabilities})
-    # a GPU port would initialise its device here, after the handshake (see vectors/PROTOCOL.md)
+    # a GPU port would initialise its device here, after the handshake (see docs/porting-protocol.md)
     for line in requests:
         request = json.loads(line)
         reply = {"id": request.get("id"), "ok": True}
