@@ -23,8 +23,7 @@
 static void help(void)
 {
     printf("usage: mha check [--impl NAMES|all] [--port LIB.so] [--exec COMMAND] [--case PATTERN]\n"
-           "                 [--level NAME]"
-           "                 [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
+           "                 [--level NAME] [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
            "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
            "fly) and every property check on each implementation, under each CPU-feature level\n"
            "this machine supports. Each implementation and level runs in a forked child: a\n"
