@@ -18,7 +18,7 @@
  * stdin and stdout as the protocol pipes (its stderr is ours) in this
  * process's process group, and does the handshake. Returns a descriptor
  * whose attention function sends one request per call (static storage: one
- * port per process), or NULL with a message in err. SIGPIPE is ignored from
+ * port per process; calls must not overlap), or NULL with a message in err. SIGPIPE is ignored from
  * then on: a port that dies shows as a write error, never kills the caller.
  * A failed call returns MHA_ERR_IMPL_FAILED from mha_attention() with
  * mha_last_error() naming the reason; after a protocol error (EOF, a line
