@@ -72,6 +72,7 @@ typedef enum mha_status {
     MHA_ERR_OUT_OF_MEMORY,     /**< the library could not allocate workspace */
     MHA_ERR_ABI_MISMATCH,      /**< descriptor built against another MHA_ABI_VERSION */
     MHA_ERR_BAD_DESCRIPTOR,    /**< descriptor lacks a name or attention function */
+    MHA_ERR_IMPL_FAILED,       /**< the implementation could not compute (e.g. an out-of-process port failed) */
     MHA_STATUS_COUNT
 } mha_status;
 

@@ -6,6 +6,7 @@
  */
 #include "check_report.h"
 #include "cli.h"
+#include "conformance/exec_port.h"
 #include "conformance/port.h"
 #include "conformance/runner.h"
 #include "mha.h"
@@ -21,8 +22,8 @@
 
 static void help(void)
 {
-    printf("usage: mha check [--impl NAMES|all] [--port LIB.so] [--case PATTERN] [--level NAME]\n"
-           "                 [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
+    printf("usage: mha check [--impl NAMES|all] [--port LIB.so] [--exec COMMAND] [--case PATTERN]\n"
+           "                 [--level NAME] [--json FILE] [--vectors DIR] [--verbose] [--no-large]\n\n"
            "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
            "fly) and every property check on each implementation, under each CPU-feature level\n"
            "this machine supports. Each implementation and level runs in a forked child: a\n"
@@ -30,6 +31,8 @@ static void help(void)
            "  --impl NAMES     built-in implementations: comma-separated names or globs\n"
            "                   (e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')\n"
            "  --port LIB.so    check an out-of-tree implementation exporting %s()\n"
+           "  --exec COMMAND   check a port in any language: /bin/sh -c COMMAND answers\n"
+           "                   requests on stdin/stdout (protocol: docs/porting-protocol.md)\n"
            "  --case PATTERN   only cases and properties whose id matches one of these\n"
            "                   comma-separated globs (e.g. 'seqlen_*,prop_*')\n"
            "  --level NAME     only this CPU-feature level (baseline, avx2, ...)\n"
@@ -43,7 +46,7 @@ static void help(void)
 }
 
 typedef struct options {
-    const char *impl, *port, *pattern, *level, *json, *vectors;
+    const char *impl, *port, *exec, *pattern, *level, *json, *vectors;
     int verbose;
     int no_large; /* skip the large shapes computed on the fly */
 } options;
@@ -59,6 +62,17 @@ static const char *signal_name(int sig)
     case SIGALRM: return "SIGALRM (timed out after 600 s)";
     default: return strsignal(sig);
     }
+}
+
+/* s in single quotes for a shell ('\\'' for each quote inside). */
+static const char *shell_quote(const char *s, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[o++] = '\'';
+    for (; *s && o + 6 < size; s++)
+        o += (size_t)snprintf(buf + o, size - o, *s == '\'' ? "'\\''" : "%c", *s);
+    snprintf(buf + o, size - o, "'");
+    return buf;
 }
 
 /* Loads the stored cases that match; problems are printed and counted. */
@@ -203,9 +217,9 @@ static int run_all(const options *o)
     /* implementations: the port, or the registry */
     const mha_impl *impls[64];
     size_t nimpl = 0;
-    if (o->port) {
+    if (o->port || o->exec) {
         char err[1024];
-        impls[0] = port_load(o->port, err, sizeof err);
+        impls[0] = o->port ? port_load(o->port, err, sizeof err) : exec_port_load(o->exec, err, sizeof err);
         if (!impls[0]) {
             fprintf(stderr, "mha check: %s\n", err);
             return EXIT_FAILED;
@@ -272,10 +286,11 @@ static int run_all(const options *o)
             impl_run *run = report_add(&rep, impls[i]->name, lnames[l]);
             if (!run)
                 break;
-            char rerun[4096];
-            snprintf(rerun, sizeof rerun, "mha check %s %s --level %s%s%s", o->port ? "--port" : "--impl",
-                     o->port ? o->port : impls[i]->name, lnames[l], o->vectors ? " --vectors " : "",
-                     o->vectors ? o->vectors : "");
+            char rerun[4096], quoted[2048];
+            snprintf(rerun, sizeof rerun, "mha check %s %s --level %s%s%s",
+                     o->port ? "--port" : o->exec ? "--exec" : "--impl",
+                     o->port ? o->port : o->exec ? shell_quote(o->exec, quoted, sizeof quoted) : impls[i]->name,
+                     lnames[l], o->vectors ? " --vectors " : "", o->vectors ? o->vectors : "");
             run_opts ro = {run->label, rerun, factor, floor, l == top, 1, o->pattern, -1, o->verbose};
             char why[256];
             mha_cpu_set_mask(lmasks[l]);
@@ -330,6 +345,7 @@ MHA_CMD_FN(cmd_check)
         }
         const char **dst = strcmp(a, "--impl") == 0      ? &o.impl
                            : strcmp(a, "--port") == 0    ? &o.port
+                           : strcmp(a, "--exec") == 0    ? &o.exec
                            : strcmp(a, "--case") == 0    ? &o.pattern
                            : strcmp(a, "--level") == 0   ? &o.level
                            : strcmp(a, "--json") == 0    ? &o.json
@@ -341,7 +357,7 @@ MHA_CMD_FN(cmd_check)
             return cli_usage_error("check", "%s needs a value", a);
         *dst = argv[++i];
     }
-    if (o.impl && o.port)
-        return cli_usage_error("check", "--impl and --port exclude each other");
+    if (!!o.impl + !!o.port + !!o.exec > 1)
+        return cli_usage_error("check", "--impl, --port and --exec exclude each other");
     return run_all(&o);
 }

@@ -1,8 +1,9 @@
-/* mha vectors generate|verify: the golden vectors of the conformance suite. */
+/* mha vectors generate|verify|export: the golden vectors of the conformance suite. */
 #include "cli.h"
 #include "conformance/hashing.h"
 #include "conformance/vectors.h"
 #include "mha.h"
+#include "vectors_export.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,16 +14,24 @@
 static void help(void)
 {
     printf("usage: mha vectors generate [--dir DIR] [--force]\n"
-           "       mha vectors verify [--dir DIR]\n\n"
+           "       mha vectors verify [--dir DIR]\n"
+           "       mha vectors export OUT [--vectors DIR] [--force]\n\n"
            "generate  recreates every stored case from its seed and recipe: the .npy files,\n"
            "          MANIFEST and MANIFEST.xxh3. Refuses to overwrite an existing MANIFEST\n"
            "          without --force. The output is byte-identical on every run.\n"
            "verify    checks MANIFEST against MANIFEST.xxh3, every file against its XXH3-128 in\n"
            "          the manifest (missing, corrupted), and every record and hash against what\n"
-           "          the generator makes now (stale). Names every bad file; exit 1 if any.\n\n"
+           "          the generator makes now (stale). Names every bad file; exit 1 if any.\n"
+           "export    writes every case a port is checked on (the stored ones from DIR, the large\n"
+           "          ones and the property checks' inputs computed now) into the folder OUT with\n"
+           "          float64 references, absolute tolerances and OUT/index.json, for a port's\n"
+           "          own test runner (format: docs/porting-protocol.md). OUT must be new or\n"
+           "          empty unless --force. About 5 s of CPU, most of it the large references.\n\n"
            "  --dir DIR   vectors directory (default %s)\n"
-           "  --force     generate: overwrite existing vectors\n",
-           MHA_VECTORS_DIR);
+           "  --force     generate: overwrite existing vectors; export: write into a non-empty OUT\n"
+           "  --vectors DIR  export: the stored vectors (default %s,\n"
+           "                 or %s when that does not exist)\n",
+           MHA_VECTORS_DIR, MHA_VECTORS_DIR, MHA_VECTORS_INSTALL_DIR);
 }
 
 static int mkdirs(const char *dir)
@@ -187,7 +196,7 @@ static int verify(const char *dir)
 
 MHA_CMD_FN(cmd_vectors)
 {
-    const char *dir = MHA_VECTORS_DIR, *action = NULL;
+    const char *dir = MHA_VECTORS_DIR, *action = NULL, *out = NULL, *vectors = NULL;
     int force = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -200,13 +209,33 @@ MHA_CMD_FN(cmd_vectors)
             if (++i >= argc)
                 return cli_usage_error("vectors", "--dir needs a directory");
             dir = argv[i];
-        } else if (!action && (strcmp(argv[i], "generate") == 0 || strcmp(argv[i], "verify") == 0))
+        } else if (strcmp(argv[i], "--vectors") == 0) {
+            if (++i >= argc)
+                return cli_usage_error("vectors", "--vectors needs a directory");
+            vectors = argv[i];
+        } else if (!action && (strcmp(argv[i], "generate") == 0 || strcmp(argv[i], "verify") == 0 ||
+                               strcmp(argv[i], "export") == 0))
             action = argv[i];
+        else if (action && strcmp(action, "export") == 0 && !out && argv[i][0] != '-')
+            out = argv[i];
         else
             return cli_usage_error("vectors", "unknown argument '%s'", argv[i]);
     }
     if (!action)
-        return cli_usage_error("vectors", "expected 'generate' or 'verify'");
+        return cli_usage_error("vectors", "expected 'generate', 'verify' or 'export'");
+    if (strcmp(action, "export") == 0) {
+        if (!out)
+            return cli_usage_error("vectors", "export needs the folder to write, e.g. 'mha vectors export out/'");
+        struct stat st;
+        char path[4096];
+        if (!vectors) /* like mha check: the source tree's vectors, else the installed ones */
+            vectors = stat(path_join(path, sizeof path, MHA_VECTORS_DIR, "MANIFEST"), &st) == 0
+                          ? MHA_VECTORS_DIR
+                          : MHA_VECTORS_INSTALL_DIR;
+        return vectors_export(vectors, out, force) ? EXIT_FAILED : EXIT_OK;
+    }
+    if (vectors)
+        return cli_usage_error("vectors", "--vectors only applies to export (generate and verify take --dir)");
     if (strcmp(action, "generate") == 0)
         return generate(dir, force);
     if (force)

@@ -54,7 +54,8 @@ mha_status mha_attention(const mha_impl *impl, const mha_args *args)
     }
     resolved.workspace = workspace;
     resolved.workspace_bytes = workspace ? (args->workspace ? args->workspace_bytes : need) : 0;
+    mha_impl_failure_take(); /* nothing left over from an earlier call */
     impl->attention(&resolved, workspace);
     mha_free(owned);
-    return MHA_OK;
+    return mha_impl_failure_take();
 }

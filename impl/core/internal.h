@@ -31,6 +31,17 @@
 /* Records the message returned by mha_last_error() and returns status. */
 mha_status mha_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);
 
+/*
+ * For an attention function that cannot compute (its signature returns
+ * nothing): records status and the message for mha_last_error(); the
+ * attention function must then leave out and probs untouched and return.
+ * mha_attention() returns that status. Call from the calling thread only.
+ */
+void mha_impl_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);
+
+/* The status recorded by mha_impl_fail() since the last call (MHA_OK if none); clears it. */
+mha_status mha_impl_failure_take(void);
+
 /* Threads to use for a request of n (0 = all cores). */
 int mha_resolve_threads(int requested);
 

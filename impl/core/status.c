@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 static _Thread_local char last_error[512];
+/* Set by mha_impl_fail() during an attention call, returned by mha_attention(). */
+static _Thread_local mha_status impl_failure;
 
 const char *mha_status_str(mha_status status)
 {
@@ -24,6 +26,7 @@ const char *mha_status_str(mha_status status)
     case MHA_ERR_OUT_OF_MEMORY: return "out of memory";
     case MHA_ERR_ABI_MISMATCH: return "implementation ABI version mismatch";
     case MHA_ERR_BAD_DESCRIPTOR: return "implementation descriptor incomplete";
+    case MHA_ERR_IMPL_FAILED: return "implementation reported a failure";
     case MHA_STATUS_COUNT: break;
     }
     return "unknown status";
@@ -41,4 +44,20 @@ mha_status mha_fail(mha_status status, const char *fmt, ...)
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     return status;
+}
+
+void mha_impl_fail(mha_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    impl_failure = status;
+}
+
+mha_status mha_impl_failure_take(void)
+{
+    mha_status st = impl_failure;
+    impl_failure = MHA_OK;
+    return st;
 }
