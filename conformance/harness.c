@@ -128,7 +128,7 @@ static int probe_port(const harness_options *o, report *rep, child_descriptor *d
         return CHECK_CANNOT_JUDGE;
     }
     if (run->status != RUN_PASS) {
-        printf("CRASH %s  %s\n      rerun: %s\n", run->label, run->note, run->rerun);
+        printf("%s %s  %s\n      rerun: %s\n", run_status_name(run->status), run->label, run->note, run->rerun);
         return CHECK_FAILED;
     }
     rep->count--; /* loading is not a result when it works */
@@ -169,6 +169,10 @@ static void run_one(const harness_options *o, const impl_source *src, const char
     }
     if (run->status == RUN_CRASH || run->status == RUN_TIMEOUT)
         printf("%s %s  %s\n      rerun: %s\n", run_status_name(run->status), run->label, run->note, run->rerun);
+    for (size_t j = 0; j < run->count; j++) /* what the parent saw besides the cases: stdout, processes */
+        if (strncmp(run->results[j].id, "port_", 5) == 0)
+            printf("FAIL  %s  %s\n      %s\n      rerun: %s\n", run->label, run->results[j].id,
+                   run->results[j].reason, run->rerun);
     printf("   %s: %s, %zu passed, %zu failed%s%s\n", run->label, run_status_name(run->status), run->passed,
            run->failed, run->note[0] ? "; " : "", run->note);
 }
