@@ -136,7 +136,8 @@ static int probe_port(const harness_options *o, report *rep, child_descriptor *d
     return CHECK_PASSED;
 }
 
-static void run_one(const harness_options *o, const impl_source *src, const char *name, int level, int top,
+/* One implementation at one level; returns 1 when the child could not load it (the check cannot judge). */
+static int run_one(const harness_options *o, const impl_source *src, const char *name, int level, int top,
                     const case_data *cases, size_t ncases, double factor, double floor, report *rep)
 {
     const char *const *names;
@@ -146,7 +147,7 @@ static void run_one(const harness_options *o, const impl_source *src, const char
     memset(&desc, 0, sizeof desc);
     impl_run *run = report_add(rep, name, names[level]);
     if (!run)
-        return;
+        return 1;
     snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, src->kind == IMPL_PORT ? "--port" : "--impl");
     shell_arg_append(run->rerun, sizeof run->rerun, src->what);
     snprintf(run->rerun + strlen(run->rerun), sizeof run->rerun - strlen(run->rerun), " --level %s", names[level]);
@@ -159,13 +160,13 @@ static void run_one(const harness_options *o, const impl_source *src, const char
     };
     printf("== %s\n", run->label);
     if (harness_run_child(&job, o->timeout_s, run, &desc) == CHILD_LOAD_ERROR) {
-        run->status = RUN_CRASH; /* a built-in or a port that loaded in the probe: not expected */
-        printf("CRASH %s  %s\n", run->label, run->note);
-        return;
+        run->status = RUN_CRASH;
+        printf("mha check: cannot judge %s: %s\n", run->label, run->note);
+        return 1;
     }
     if (run->status == RUN_SKIP) {
         printf("   %s: skipped, %s\n", run->label, run->note);
-        return;
+        return 0;
     }
     if (run->status == RUN_CRASH || run->status == RUN_TIMEOUT)
         printf("%s %s  %s\n      rerun: %s\n", run_status_name(run->status), run->label, run->note, run->rerun);
@@ -175,6 +176,7 @@ static void run_one(const harness_options *o, const impl_source *src, const char
                    run->results[j].reason, run->rerun);
     printf("   %s: %s, %zu passed, %zu failed%s%s\n", run->label, run_status_name(run->status), run->passed,
            run->failed, run->note[0] ? "; " : "", run->note);
+    return 0;
 }
 
 int harness_check(const harness_options *o, report *rep)
@@ -239,13 +241,14 @@ int harness_check(const harness_options *o, report *rep)
         printf("mha check: %zu cases from %s, tolerance = %g x err_fp32 + %g x max|V| x eps, --timeout %u s\n",
                ncases, o->vectors, factor, floor, o->timeout_s);
         props_prepare(o->pattern); /* once here, not in every child */
+        int unjudged = 0;
         for (size_t i = 0; i < nsrc; i++)
             for (int l = 0; l < nlevels && l < 16; l++)
                 if (use[l])
-                    run_one(o, &srcs[i], o->port ? port_desc.name : srcs[i].what, l, top, cases, ncases, factor,
-                            floor, rep);
+                    unjudged += run_one(o, &srcs[i], o->port ? port_desc.name : srcs[i].what, l, top, cases, ncases,
+                                        factor, floor, rep);
         props_release();
-        verdict = report_failed(rep) ? CHECK_FAILED : CHECK_PASSED;
+        verdict = unjudged ? CHECK_CANNOT_JUDGE : report_failed(rep) ? CHECK_FAILED : CHECK_PASSED;
     }
     for (size_t i = 0; i < ncases; i++)
         case_data_free(&cases[i]);

@@ -12,7 +12,10 @@
 
 #include <stdint.h>
 
-/* Where the implementation under test comes from; loaded only in the child. */
+/*
+ * Where the implementation under test comes from; loaded only in the child,
+ * by load_implementation() in harness_child.c (one case per kind).
+ */
 typedef enum impl_kind {
     IMPL_BUILTIN, /* compiled into libmha; what = its name */
     IMPL_PORT,    /* a shared library exporting MHA_PORT_SYMBOL; what = its path */
