@@ -127,8 +127,10 @@ static int probe_port(const harness_options *o, report *rep, child_descriptor *d
         free(run->results);
         return CHECK_CANNOT_JUDGE;
     }
-    if (run->status != RUN_PASS) {
-        printf("%s %s  %s\n      rerun: %s\n", run_status_name(run->status), run->label, run->note, run->rerun);
+    if (run->status != RUN_PASS) { /* died, hung or printed while loading */
+        for (size_t j = 0; j < run->count; j++)
+            printf("%s %s  %s\n      rerun: %s\n", run_status_name(run->status), run->label,
+                   run->results[j].reason, run->rerun);
         return CHECK_FAILED;
     }
     rep->count--; /* loading is not a result when it works */
@@ -156,7 +158,8 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
         .mask = masks[level],
         .cases = cases,
         .ncases = ncases,
-        .ro = {run->label, run->rerun, factor, floor, level == top, 1, o->pattern, -1, o->verbose},
+        .ro = {.label = run->label, .rerun = run->rerun, .factor = factor, .floor = floor, .top_level = level == top,
+               .props = 1, .props_pattern = o->pattern, .fd = -1, .verbose = o->verbose},
     };
     printf("== %s\n", run->label);
     if (harness_run_child(&job, o->timeout_s, run, &desc) == CHILD_LOAD_ERROR) {

@@ -24,8 +24,10 @@ static volatile sig_atomic_t running_group;
 
 static void on_signal(int sig)
 {
-    if (running_group > 0)
+    if (running_group > 0) { /* the group, and the child itself should it have left the group */
         kill(-(pid_t)running_group, SIGKILL);
+        kill((pid_t)running_group, SIGKILL);
+    }
     static const char msg[] = "\nmha check: interrupted; the running child's process group was killed\n";
     ssize_t put = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)put;
@@ -323,8 +325,10 @@ int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, c
                     open_fd[map[k]] = drain(&in[map[k]], record[map[k]], &w, map[k] == 2);
     }
     /* the child first when it hung, then whatever it left in its group */
-    if (timed_out)
+    if (timed_out) {
         kill(-pid, SIGKILL);
+        kill(pid, SIGKILL); /* should it have left its group */
+    }
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
