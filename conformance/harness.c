@@ -111,16 +111,22 @@ static int pick_levels(const char *only, int use[16])
     return top;
 }
 
-/* The port's descriptor, learned in a child. CHECK_PASSED, or the verdict that ends the check. */
-static int probe_port(const harness_options *o, report *rep, child_descriptor *desc)
+/* The option of `mha check` that selects an implementation of this kind. */
+static const char *kind_option(impl_kind kind)
 {
-    child_job job = {.src = {IMPL_PORT, o->port}, .probe = 1, .ro.fd = -1};
-    const char *base = strrchr(o->port, '/') ? strrchr(o->port, '/') + 1 : o->port;
+    return kind == IMPL_PORT ? "--port" : "--impl";
+}
+
+/* An external implementation's descriptor, learned in a child. CHECK_PASSED, or the verdict that ends the check. */
+static int probe(const harness_options *o, const impl_source *src, report *rep, child_descriptor *desc)
+{
+    child_job job = {.src = *src, .probe = 1, .ro.fd = -1};
+    const char *base = strrchr(src->what, '/') ? strrchr(src->what, '/') + 1 : src->what;
     impl_run *run = report_add(rep, base, "load");
     if (!run)
         return CHECK_CANNOT_JUDGE;
-    snprintf(run->rerun, sizeof run->rerun, "%s --port", o->rerun);
-    shell_arg_append(run->rerun, sizeof run->rerun, o->port);
+    snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, kind_option(src->kind));
+    shell_arg_append(run->rerun, sizeof run->rerun, src->what);
     if (harness_run_child(&job, o->timeout_s, run, desc) == CHILD_LOAD_ERROR) {
         printf("mha check: cannot judge: %s\n", run->note);
         rep->count--; /* not a result: the check did not happen */
@@ -150,7 +156,7 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
     impl_run *run = report_add(rep, name, names[level]);
     if (!run)
         return 1;
-    snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, src->kind == IMPL_PORT ? "--port" : "--impl");
+    snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, kind_option(src->kind));
     shell_arg_append(run->rerun, sizeof run->rerun, src->what);
     snprintf(run->rerun + strlen(run->rerun), sizeof run->rerun - strlen(run->rerun), " --level %s", names[level]);
     child_job job = {
@@ -189,10 +195,10 @@ int harness_check(const harness_options *o, report *rep)
     size_t nsrc = 0;
     child_descriptor port_desc;
     if (o->port) {
-        const int verdict = probe_port(o, rep, &port_desc);
+        srcs[nsrc++] = (impl_source){IMPL_PORT, o->port};
+        const int verdict = probe(o, &srcs[0], rep, &port_desc);
         if (verdict != CHECK_PASSED)
             return verdict;
-        srcs[nsrc++] = (impl_source){IMPL_PORT, o->port};
     } else {
         for (size_t i = 0; i < mha_impl_count() && nsrc < 64; i++) {
             const mha_impl *impl = mha_impl_get(i);
