@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const mha_impl *port_load(const char *path, char *err, size_t err_size)
+mha_port_entry_fn *port_open(const char *path, char *err, size_t err_size)
 {
     char buf[4096];
     /* without a slash dlopen would search the library path, not the current directory */
@@ -24,6 +24,11 @@ const mha_impl *port_load(const char *path, char *err, size_t err_size)
     }
     mha_port_entry_fn *entry;
     memcpy(&entry, &sym, sizeof entry); /* object pointer to function pointer, as POSIX allows */
+    return entry; /* the library stays loaded for the life of the process */
+}
+
+const mha_impl *port_describe(const char *path, mha_port_entry_fn *entry, char *err, size_t err_size)
+{
     const mha_impl *impl = entry();
     if (!impl) {
         snprintf(err, err_size, "port %s: %s() returned NULL", path, MHA_PORT_SYMBOL);
@@ -40,5 +45,11 @@ const mha_impl *port_load(const char *path, char *err, size_t err_size)
         snprintf(err, err_size, "port %s: descriptor lacks %s", path, !impl->name ? "a name" : "an attention function");
         return NULL;
     }
-    return impl; /* the library stays loaded for the life of the process */
+    return impl;
+}
+
+const mha_impl *port_load(const char *path, char *err, size_t err_size)
+{
+    mha_port_entry_fn *entry = port_open(path, err, err_size);
+    return entry ? port_describe(path, entry, err, err_size) : NULL;
 }

@@ -7,9 +7,18 @@
 #include <stddef.h>
 
 /*
- * dlopen(path), look up MHA_PORT_SYMBOL, call it and check the descriptor
- * (ABI version, name, attention function). NULL with a message in err.
+ * dlopen(path) (this runs the port's constructors) and look up
+ * MHA_PORT_SYMBOL. NULL with a message in err.
  */
+mha_port_entry_fn *port_open(const char *path, char *err, size_t err_size);
+
+/*
+ * Call the port's entry point and check the descriptor it returns (ABI
+ * version, name, attention function). NULL with a message in err.
+ */
+const mha_impl *port_describe(const char *path, mha_port_entry_fn *entry, char *err, size_t err_size);
+
+/* port_open, then port_describe. */
 const mha_impl *port_load(const char *path, char *err, size_t err_size);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct run_result {
     long long ulps;     /* fp32 ulps at the worst element */
     char worst[96];     /* "out[b=0,i=3,h=1,d=7]" */
     char reason[256];   /* empty on pass */
+    char variant[96];   /* the call that failed (or the last run): layout, strides, threads */
 } run_result;
 
 typedef struct run_opts {

@@ -95,7 +95,8 @@ def main():
             fail("%s: expected a refusal containing '%s', got exit %d:\n%s" % (kind, text, p.returncode, p.stdout))
         else:
             print("ok   %-16s refused: %s" % (kind, p.stdout.strip()))
-    # a crash fails that implementation at that level, names the signal and the case, and the run goes on
+    # a crash fails that implementation at that level and names the signal and the case; a port that needs
+    # no CPU feature runs once, at the top level
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, "r.json")
         p = subprocess.run(WRAPPER + [mha, "check", "--port", module(d, "crash"), "--case", "tiny_*,seqlen_s1*", "--json", js],
@@ -103,14 +104,14 @@ def main():
         with open(js) as f:
             runs = json.load(f)["runs"]
     crashed = [r for r in runs if r["status"] == "crash"]
-    if p.returncode != 1 or len(runs) < 2 or len(crashed) != len(runs):
-        fail("crash: expected every level to crash and the run to go on:\n" + p.stdout[-3000:])
+    if p.returncode != 1 or len(runs) != 1 or len(crashed) != len(runs):
+        fail("crash: expected its one run to crash:\n" + p.stdout[-3000:])
     elif not all("SIGILL" in r["note"] and "seqlen_s17" in r["note"] for r in crashed):
         fail("crash: the note should name SIGILL and seqlen_s17: %s" % [r["note"] for r in crashed])
     elif not all(any(x["case"] == "tiny_1x1_d1" and x["pass"] for x in r["results"]) for r in runs):
         fail("crash: the cases before the crash should have passed")
     else:
-        print("ok   %-16s %s at every level, the run went on" % ("crash", crashed[0]["note"]))
+        print("ok   %-16s %s" % ("crash", crashed[0]["note"]))
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 

@@ -1,7 +1,6 @@
-/* The summary table and JSON of `mha check`. */
+/* The results and summary table of `mha check`. */
 #include "check_report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,15 +47,15 @@ void impl_run_add(impl_run *run, const run_result *res)
 
 const char *run_status_name(int status)
 {
-    static const char *const names[] = {"pass", "FAIL", "CRASH", "skipped"};
-    return status >= 0 && status < 4 ? names[status] : "?";
+    static const char *const names[] = {"pass", "FAIL", "CRASH", "TIMEOUT", "skipped"};
+    return status >= 0 && status < 5 ? names[status] : "?";
 }
 
 /* Groups in a fixed order; unknown ones are appended as met. */
 static size_t collect_groups(const report *r, char groups[][16], size_t max)
 {
     static const char *const order[] = {"tiny", "headdim", "seqlen", "batch", "heads", "gqa", "decode",
-                                        "mask", "logits", "softmax", "special", "scale", "large", "property"};
+                                        "mask", "logits", "softmax", "special", "scale", "large", "property", "process"};
     size_t n = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         for (size_t k = 0; k < r->count; k++) {
@@ -83,11 +82,17 @@ void report_print_table(const report *r, FILE *f)
 {
     char groups[32][16];
     const size_t ng = collect_groups(r, groups, 32);
-    fprintf(f, "\nsummary: pass/fail per case group, with the worst error in units of err_fp32\n");
-    fprintf(f, "(the plain fp32 algorithm's error on the same case; the limit is the tolerance factor)\n\n");
+    fprintf(f, "\nsummary: one row per implementation@level, one column per case group\n"
+               "  result   pass: every case passed; FAIL: a case failed; CRASH: the child died or exited early;\n"
+               "           TIMEOUT: no final result within --timeout; skipped: cannot run at that level\n"
+               "  ok X     every case of the group passed; X = the worst error among them in units of err_fp32,\n"
+               "           the plain fp32 algorithm's error on the same case (the limit is the tolerance factor)\n"
+               "  ok       every check passed; the group (property checks) has no error in those units\n"
+               "  FAIL n/N n of the group's N cases failed\n"
+               "  -        no case of the group ran\n\n");
     fprintf(f, "%-32s %-8s", "implementation", "result");
     for (size_t g = 0; g < ng; g++)
-        fprintf(f, " %-9.9s", groups[g]);
+        fprintf(f, " %-10.10s", groups[g]);
     fprintf(f, "\n");
     for (size_t k = 0; k < r->count; k++) {
         const impl_run *run = &r->runs[k];
@@ -104,19 +109,19 @@ void report_print_table(const report *r, FILE *f)
                 if (res->pass && res->units > worst && isfinite(res->units))
                     worst = res->units;
             }
-            char cell[32];
+            char cell[48];
             if (!n)
                 snprintf(cell, sizeof cell, "-");
             else if (bad)
-                snprintf(cell, sizeof cell, "FAIL %zu", bad);
+                snprintf(cell, sizeof cell, "FAIL %zu/%zu", bad, n);
             else if (worst < 0)
                 snprintf(cell, sizeof cell, "ok");
             else
                 snprintf(cell, sizeof cell, "ok %.2g", worst);
-            fprintf(f, " %-9s", cell);
+            fprintf(f, " %-10s", cell);
         }
         fprintf(f, "\n");
-        if (run->status == RUN_CRASH || run->status == RUN_SKIP)
+        if (run->status == RUN_CRASH || run->status == RUN_TIMEOUT || run->status == RUN_SKIP)
             fprintf(f, "%-32s   %s\n", "", run->note);
     }
     fprintf(f, "\n");
@@ -125,83 +130,18 @@ void report_print_table(const report *r, FILE *f)
 int report_failed(const report *r)
 {
     for (size_t k = 0; k < r->count; k++)
-        if (r->runs[k].status == RUN_FAIL || r->runs[k].status == RUN_CRASH)
+        if (r->runs[k].status != RUN_PASS && r->runs[k].status != RUN_SKIP)
             return 1;
     return 0;
 }
 
-/* JSON string body: ids and messages are printable ASCII, quotes and backslashes escaped. */
-static void json_str(FILE *f, const char *s)
+void report_totals(const report *r, size_t *passed, size_t *failed)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x) && x >= 0)
-        fprintf(f, "%.6g", x);
-    else
-        fprintf(f, "null");
-}
-
-int report_write_json(const report *r, const char *path, const char *vectors, int vector_problems)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "{\n  \"vectors\": ");
-    json_str(f, vectors);
-    fprintf(f, ",\n  \"vector_problems\": %d,\n  \"passed\": %s,\n  \"runs\": [", vector_problems,
-            !vector_problems && !report_failed(r) ? "true" : "false");
+    *passed = *failed = 0;
     for (size_t k = 0; k < r->count; k++) {
-        const impl_run *run = &r->runs[k];
-        fprintf(f, "%s\n    {\"implementation\": ", k ? "," : "");
-        json_str(f, run->name);
-        fprintf(f, ", \"level\": ");
-        json_str(f, run->level);
-        fprintf(f, ", \"status\": \"%s\", \"note\": ", run->status == RUN_PASS ? "pass"
-                                                        : run->status == RUN_FAIL ? "fail"
-                                                        : run->status == RUN_CRASH ? "crash" : "skipped");
-        json_str(f, run->note);
-        fprintf(f, ",\n     \"results\": [");
-        for (size_t j = 0; j < run->count; j++) {
-            const run_result *res = &run->results[j];
-            fprintf(f, "%s\n      {\"case\": ", j ? "," : "");
-            json_str(f, res->id);
-            fprintf(f, ", \"group\": ");
-            json_str(f, res->group);
-            fprintf(f, ", \"pass\": %s, \"units\": ", res->pass ? "true" : "false");
-            json_num(f, res->units);
-            fprintf(f, ", \"max_abs\": ");
-            json_num(f, res->max_abs);
-            fprintf(f, ", \"tolerance\": ");
-            json_num(f, res->tol);
-            fprintf(f, ", \"max_rel\": ");
-            json_num(f, res->max_rel);
-            fprintf(f, ", \"ulps\": %lld, \"worst\": ", res->ulps);
-            json_str(f, res->worst);
-            fprintf(f, ", \"reason\": ");
-            json_str(f, res->reason);
-            fprintf(f, "}");
-        }
-        fprintf(f, "]}");
+        *passed += r->runs[k].passed;
+        *failed += r->runs[k].failed;
     }
-    fprintf(f, "\n  ]\n}\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
 }
 
 void report_free(report *r)

@@ -1,0 +1,83 @@
+/*
+ * The harness's two sides of one child process: what the parent asks the
+ * child to do (a child_job), the records the child sends back over its
+ * control pipe, and the functions of each side (harness_proc.c runs in the
+ * parent, harness_child.c in the child).
+ */
+#ifndef MHA_CONF_HARNESS_PROC_H
+#define MHA_CONF_HARNESS_PROC_H
+
+#include "check_report.h"
+#include "runner.h"
+
+#include <stdint.h>
+
+/*
+ * Where the implementation under test comes from; loaded only in the child,
+ * by load_implementation() in harness_child.c (one case per kind).
+ */
+typedef enum impl_kind {
+    IMPL_BUILTIN, /* compiled into libmha; what = its name */
+    IMPL_PORT,    /* a shared library exporting MHA_PORT_SYMBOL; what = its path */
+    IMPL_EXEC,    /* a process speaking docs/porting-protocol.md; what = the /bin/sh command */
+} impl_kind;
+
+typedef struct impl_source {
+    impl_kind kind;
+    const char *what;
+} impl_source;
+
+typedef struct child_job {
+    impl_source src;
+    int probe;              /* 1: load, describe the implementation and stop */
+    uint32_t mask;          /* CPU-feature mask of the level */
+    const case_data *cases;
+    size_t ncases;
+    run_opts ro;            /* ro.fd is set in the child */
+} child_job;
+
+/* What the child found in the descriptor; the parent never loads a port itself. */
+typedef struct child_descriptor {
+    char name[64];
+    char summary[160];
+    uint32_t cpu_features, caps;
+} child_descriptor;
+
+/* Records on the control pipe, child to parent. */
+enum {
+    MSG_STAGE,      /* text: the stage id now running (load stages, see STAGE_*) */
+    MSG_DESCRIPTOR, /* desc */
+    MSG_LOAD_ERROR, /* text: the loader's message (no such file, no symbol, ABI) */
+    MSG_SKIP,       /* text: why the implementation cannot run at this level */
+    MSG_DONE,       /* failures: the final record; a child that ends without it failed */
+};
+
+/* Pseudo-case ids of the stages before the first case, as reported when a child dies in one. */
+#define STAGE_LOAD "port_load"   /* dlopen: the port's constructors */
+#define STAGE_ENTRY "port_entry" /* the call of mha_port_impl() */
+#define STAGE_SETUP "setup"      /* anything else before the first case */
+
+typedef struct child_msg {
+    int kind;
+    int failures;
+    child_descriptor desc;
+    char text[1024];
+} child_msg;
+
+/* Child side: loads, runs and reports; never returns. */
+void harness_child_main(const child_job *job, int results_fd, int control_fd, int capture_fd)
+    __attribute__((noreturn));
+
+enum { CHILD_JUDGED, CHILD_LOAD_ERROR };
+
+/*
+ * Parent side: runs job in a child (own process group) for at most
+ * timeout_s seconds; fills run (status, note, results) and *desc. Returns
+ * CHILD_JUDGED, or CHILD_LOAD_ERROR with the loader's message in run->note.
+ */
+int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, child_descriptor *desc);
+
+/* Installs the SIGINT/SIGTERM handler that kills the running child's group and exits 128 + signal. */
+void harness_handle_signals(void);
+
+#endif
