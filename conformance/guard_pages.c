@@ -195,9 +195,11 @@ int guard_watch(const guard_buf *g, const char *name, const run_result *r, const
         rec->started = 0;
         rec->pass = 0;
         rec->units = INFINITY;
-        snprintf(rec->reason, sizeof rec->reason, "%s %s of %s (a guard page %s it)", access[k],
+        char reason[sizeof rec->reason];
+        snprintf(reason, sizeof reason, "%s %s of %s (a guard page %s it)", access[k],
                  after ? "past the end" : "before the start", name, after ? "follows" : "precedes");
-        const int n = snprintf(w->text[k], sizeof w->text[k], "%s      %s\n%s", head, rec->reason, tail);
+        memcpy(rec->reason, reason, sizeof reason);
+        const int n = snprintf(w->text[k], sizeof w->text[k], "%s      %s\n%s", head, reason, tail);
         w->text_len[k] = n < 0 ? 0 : (size_t)n < sizeof w->text[k] ? (size_t)n : sizeof w->text[k] - 1;
     }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);

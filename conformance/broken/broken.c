@@ -20,13 +20,16 @@
  *  14 ignore_strides   ignores the stride values of Q, K, V and out: takes each for
  *                      dense bshd if its head stride is Dh, else dense bhsd
  *  15 out_in_q_layout  writes out through Q's strides instead of out's
+ *  16 odd_threads      declared deterministic, but an odd thread count above 1
+ *                      moves out[0, 0, 0, 0] by one ulp (as an uneven split of a
+ *                      sum would)
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..15)"
+#error "BROKEN_KIND must be defined (1..16)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -148,6 +151,11 @@ static MHA_ATTENTION_FN(broken_attention)
 #endif
 #if BROKEN_KIND == 11
     ((float *)workspace)[sh->kv_len] = 0.0f;
+#endif
+#if BROKEN_KIND == 16
+    float *first = mha_row_mut(args->out, args->out_strides, 0, 0, 0);
+    if (args->threads > 1 && args->threads % 2 == 1 && isfinite(first[0]) && first[0] != 0.0f)
+        first[0] = nextafterf(first[0], INFINITY);
 #endif
 #if WRITE_PAST
     /* the element after the last one of the view */

@@ -36,6 +36,9 @@ EXPECT = {
                        "out-of-bounds write: out was changed between its elements", ["*"], ["tiny_1x1_d1"]),
     "out_in_q_layout": (["heads_h4", "mask_broadcast", "batch_b3_h2_bhsd"], "out error",
                         ["*"], ["tiny_1x1_d1"]),
+    # 1 and 2 threads agree: only a fixed odd count (3) shows it; zero_v's out is all zeros, left alone
+    "odd_threads": (["tiny_1x1_d1", "seqlen_s17", "heads_h4"], "not deterministic: threads 1 and 3 differ",
+                    ["*"], ["zero_v", "prop_*"]),
 }
 # kind: (what every failing call's variant must show, the test); from the FAIL lines on stdout
 VARIANT = {
@@ -43,13 +46,15 @@ VARIANT = {
     "out_in_q_layout": ("out in another layout than q",
                         lambda v: "strides padded" in v or layouts(v)[0] != layouts(v)[1]),
 }
-# kind: (reason, where the FAIL line says the buffers were). A touch of a guard
-# page ends the child at once: the first case fails for that reason, no other runs.
+# kind: (reason as a regular expression, where the FAIL line says the buffers
+# were). A touch of a guard page ends the child at once: the first case fails
+# for that reason, no other runs. Where the signal context does not tell reads
+# from writes (qemu-user on AArch64 passes no ESR), the reason says "read or write".
 FAULT = {
-    "read_past_k": ("read past the end of k", "ends at guard pages"),
-    "read_before_q": ("read before the start of q", "starts after guard pages"),
-    "write_past": ("out-of-bounds write past the end of out", "ends at guard pages"),
-    "ws_overrun": ("out-of-bounds write past the end of workspace", "ends at guard pages"),
+    "read_past_k": (r"^read( or write)? past the end of k ", "ends at guard pages"),
+    "read_before_q": (r"^read( or write)? before the start of q ", "starts after guard pages"),
+    "write_past": (r"^(out-of-bounds write|read or write) past the end of out ", "ends at guard pages"),
+    "ws_overrun": (r"^(out-of-bounds write|read or write) past the end of workspace ", "ends at guard pages"),
 }
 # kind: text the refusal must contain
 REFUSE = {
@@ -110,7 +115,7 @@ def check_fault(mha, d, kind, reason, where):
     lines = fail_lines(out)
     if rc != 1:
         fail("%s: mha check exited %d, expected 1\n%s" % (kind, rc, out[-3000:]))
-    elif list(failed) != ["tiny_1x1_d1"] or reason not in failed["tiny_1x1_d1"]:
+    elif list(failed) != ["tiny_1x1_d1"] or not re.search(reason, failed["tiny_1x1_d1"]):
         fail("%s: expected only tiny_1x1_d1 to fail, for '%s'; failures: %s" % (kind, reason, failed))
     elif len(results) != 1:
         fail("%s: the fault should end the run, but %d results came back" % (kind, len(results)))
@@ -142,7 +147,7 @@ def main():
         for c, why in failed.items():
             if not any(fnmatch.fnmatch(c, g) for g in allowed):
                 fail("%s: case %s failed (%s) but the bug cannot explain it" % (kind, c, why))
-            if kind in ("scribble_input", "ignore_strides") and reason not in why:
+            if kind in ("scribble_input", "ignore_strides", "odd_threads") and reason not in why:
                 fail("%s: case %s failed for '%s', expected '%s'" % (kind, c, why, reason))
         for g in must_pass:
             hits = [c for c in results if fnmatch.fnmatch(c, g)]
