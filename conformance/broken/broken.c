@@ -23,13 +23,14 @@
  *  16 odd_threads      declared deterministic, but an odd thread count above 1
  *                      moves out[0, 0, 0, 0] by one ulp (as an uneven split of a
  *                      sum would)
+ *  17 mask_dense_rows  reads mask row i at i * Skv instead of i * the row stride
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..16)"
+#error "BROKEN_KIND must be defined (1..17)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -140,6 +141,9 @@ static MHA_ATTENTION_FN(broken_attention)
 #endif
 #if BROKEN_KIND == 15
     a.out_strides = a.q_strides;
+#endif
+#if BROKEN_KIND == 17
+    a.mask_strides.row = sh->kv_len;
 #endif
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)
