@@ -171,6 +171,12 @@ void guard_install(int fd)
     static char alt[64 * 1024];
     stack_t st = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
     sigaltstack(&st, NULL);
+    /*
+     * Under AddressSanitizer (allow_user_segv_handler, on by default) this
+     * replaces ASan's handler, which on_fault hands every other fault back
+     * to. Guard pages are plain mappings to ASan: an instrumented access to
+     * one passes ASan's shadow check and faults here.
+     */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
