@@ -374,11 +374,6 @@ mha_args case_args(const conf_case *c, const case_inputs *in)
     return a;
 }
 
-mha_strides case_strides(int layout, int64_t S, int64_t H, int64_t Dh)
-{
-    return layout == CASE_LAYOUT_BHSD ? mha_strides_bhsd(S, H, Dh) : mha_strides_bshd(S, H, Dh);
-}
-
 static void transpose(const float *src, float *dst, int64_t B, int64_t S, int64_t H, int64_t Dh, int forward)
 {
     for (int64_t b = 0; b < B; b++)

@@ -79,7 +79,4 @@ mha_args case_args(const conf_case *c, const case_inputs *in);
 void case_to_layout(const float *src, float *dst, int64_t B, int64_t S, int64_t H, int64_t Dh, int layout);
 void case_from_layout(const float *src, float *dst, int64_t B, int64_t S, int64_t H, int64_t Dh, int layout);
 
-/* Strides of a [B][S][H][Dh] view stored in layout order. */
-mha_strides case_strides(int layout, int64_t S, int64_t H, int64_t Dh);
-
 #endif

@@ -8,6 +8,7 @@
 #include "harness_proc.h"
 
 #include "exec_port.h"
+#include "guard_pages.h"
 #include "port.h"
 
 #include <signal.h>
@@ -171,6 +172,14 @@ void harness_child_main(const child_job *job, int results_fd, int ctl_fd, int ca
     }
     run_opts ro = job->ro;
     ro.fd = results_fd;
+    /* a guard-page fault reports its case, then ends the child with this record */
+    child_msg fault_done;
+    memset(&fault_done, 0, sizeof fault_done);
+    fault_done.kind = MSG_DONE;
+    fault_done.failures = 1;
+    snprintf(fault_done.text, sizeof fault_done.text,
+             "stopped at a guard-page fault: the cases after it did not run at this level");
+    guard_set_final(control_fd, &fault_done, sizeof fault_done);
     const int failures = run_impl(routed(impl), job->cases, job->ncases, &ro);
     finish(job, failures);
 }

@@ -91,7 +91,12 @@ static void take_msg(watch *w, const child_msg *m)
     case MSG_DESCRIPTOR: *w->desc = m->desc; break;
     case MSG_LOAD_ERROR: w->load_error = 1; snprintf(w->text, sizeof w->text, "%s", m->text); break;
     case MSG_SKIP: w->skipped = 1; snprintf(w->text, sizeof w->text, "%s", m->text); break;
-    case MSG_DONE: w->done = 1; w->failures = m->failures; break;
+    case MSG_DONE:
+        w->done = 1;
+        w->failures = m->failures;
+        if (m->text[0])
+            snprintf(w->text, sizeof w->text, "%s", m->text);
+        break;
     default: break;
     }
 }
@@ -218,6 +223,8 @@ static void judge_end(const watch *w, int status, int timed_out, int leftovers, 
         run->status = w->skipped ? RUN_SKIP : run->failed || w->failures ? RUN_FAIL : RUN_PASS;
         if (w->skipped)
             snprintf(run->note, sizeof run->note, "not runnable at level %s: %.400s", run->level, w->text);
+        else if (w->text[0]) /* the final record's own note (a guard-page fault that ended the run) */
+            snprintf(run->note, sizeof run->note, "%.400s", w->text);
     }
     if (w->stdout_bytes) {
         char head[256];

@@ -45,7 +45,11 @@ static void prop_fail(prop *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    printf("FAIL  %s  %s\n      %s\n      rerun: %s --case %s\n", p->o->label, p->r.id, msg, p->o->rerun, p->r.id);
+    if (p->r.variant[0])
+        printf("FAIL  %s  %s  (%s)\n", p->o->label, p->r.id, p->r.variant);
+    else
+        printf("FAIL  %s  %s\n", p->o->label, p->r.id);
+    printf("      %s\n      rerun: %s --case %s\n", msg, p->o->rerun, p->r.id);
     snprintf(p->r.reason, sizeof p->r.reason, "%s", msg);
     p->r.units = INFINITY;
 }
@@ -151,11 +155,16 @@ static int prop_compute(const conf_case *c, case_data *d, char *err, size_t err_
     return case_compute(c, d, err, err_size);
 }
 
-/* Runs impl (bshd, all threads). 0, or -1 after recording the failure. */
+/*
+ * Runs impl with padded strides (q, k, v bshd, out bhsd), 3 threads, every
+ * buffer right after a guard page. 0, or -1 after recording the failure.
+ */
 static int call(prop *p, const case_data *d, float *out, float *probs)
 {
+    static const call_variant v = {CASE_LAYOUT_BSHD, CASE_LAYOUT_BHSD, 1, 3, 1};
     char hash[33], why[512];
-    if (runner_call(p->impl, d, CASE_LAYOUT_BSHD, 0, out, probs, hash, why, sizeof why)) {
+    call_variant_describe(&v, p->r.variant, sizeof p->r.variant);
+    if (runner_call(p->impl, d, &v, p->o, &p->r, out, probs, hash, why, sizeof why)) {
         prop_fail(p, "%s", why);
         return -1;
     }

@@ -1,7 +1,7 @@
 /* Running one implementation on every case: see runner.h. */
 #include "runner.h"
 
-#include "hashing.h"
+#include "guard_pages.h"
 #include "tolerance.h"
 
 #include <fnmatch.h>
@@ -10,163 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Guard band: GUARD floats of a NaN bit pattern on each side of every output. */
-#define GUARD 17
-#define SENTINEL 0x7fa5a5a5u
-/* Guard bytes (0xa5) on each side of the caller-provided workspace. */
-#define WS_GUARD ((size_t)64)
-
-typedef struct guarded {
-    float *base, *p;
-    size_t n;
-} guarded;
-
-static int guarded_alloc(guarded *g, size_t n)
-{
-    g->n = n;
-    g->base = malloc((n + 2 * GUARD) * sizeof(float));
-    if (!g->base)
-        return -1;
-    const uint32_t s = SENTINEL;
-    for (size_t i = 0; i < n + 2 * GUARD; i++)
-        memcpy(&g->base[i], &s, 4);
-    g->p = g->base + GUARD; /* 68 bytes in: not 16- or 32-byte aligned */
-    return 0;
-}
-
-/* 0 if both bands are intact, else -1 with the first changed element named. */
-static int guarded_check(const guarded *g, const char *name, char *why, size_t why_size)
-{
-    for (size_t i = 0; i < 2 * GUARD; i++) {
-        const size_t at = i < GUARD ? GUARD - 1 - i : GUARD + g->n + (i - GUARD);
-        uint32_t bits;
-        memcpy(&bits, &g->base[at], 4);
-        if (bits != SENTINEL) {
-            if (at < GUARD)
-                snprintf(why, why_size, "out-of-bounds write: %s[-%zu] (before the buffer) was changed", name,
-                         GUARD - at);
-            else
-                snprintf(why, why_size, "out-of-bounds write: %s[%zu] (%zu past the last of %zu elements) was changed",
-                         name, at - GUARD, at - GUARD - g->n + 1, g->n);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* A copy of n floats at a 4-byte (not 16-byte) aligned address; free(*base) later. */
-static float *unaligned(size_t n, int shift, void **base)
-{
-    char *b = aligned_alloc(64, ((n + 16) * sizeof(float) + 63) / 64 * 64);
-    *base = b;
-    return b ? (float *)(b + 4 * shift) : NULL;
-}
-
-int runner_call(const mha_impl *impl, const case_data *d, int layout, int threads, float *out, float *probs,
-                char hash[33], char *why, size_t why_size)
-{
-    const mha_shape *s = &d->c.shape;
-    const int64_t B = s->batch, H = s->heads, Hkv = s->kv_heads, Sq = s->q_len, Skv = s->kv_len, Dh = s->head_dim;
-    const size_t nq = case_q_count(s), nkv = case_kv_count(s), np = case_probs_count(s);
-    const size_t nm = d->in.mask ? (size_t)(d->in.mask_b * d->in.mask_h * Sq * Skv) : 0;
-    void *bq, *bk, *bv, *bm = NULL;
-    float *q = unaligned(nq, 1, &bq), *k = unaligned(nkv, 3, &bk), *v = unaligned(nkv, 5, &bv);
-    float *m = nm ? unaligned(nm, 7, &bm) : NULL;
-    guarded go = {0}, gp = {0};
-    unsigned char *ws_base = NULL;
-    size_t ws_bytes = 0;
-    const int want_probs = probs && (impl->caps & MHA_CAP_PROBS);
-    int rc = -1;
-    if (!q || !k || !v || (nm && !m) || guarded_alloc(&go, nq) || (want_probs && guarded_alloc(&gp, np))) {
-        snprintf(why, why_size, "out of memory");
-        goto done;
-    }
-    case_to_layout(d->in.q, q, B, Sq, H, Dh, layout);
-    case_to_layout(d->in.k, k, B, Skv, Hkv, Dh, layout);
-    case_to_layout(d->in.v, v, B, Skv, Hkv, Dh, layout);
-    if (nm)
-        memcpy(m, d->in.mask, nm * sizeof *m);
-
-    case_inputs in = d->in;
-    in.mask = m;
-    mha_args a = case_args(&d->c, &in);
-    a.q = q;
-    a.k = k;
-    a.v = v;
-    a.q_strides = a.out_strides = case_strides(layout, Sq, H, Dh);
-    a.k_strides = a.v_strides = case_strides(layout, Skv, Hkv, Dh);
-    a.out = go.p;
-    a.probs = want_probs ? gp.p : NULL;
-    a.threads = threads;
-    /* the caller's workspace, exactly as large as the implementation asked, with guard bytes */
-    ws_bytes = mha_workspace_size(impl, &a);
-    if (ws_bytes) {
-        ws_base = malloc(ws_bytes + 2 * WS_GUARD);
-        if (!ws_base) {
-            snprintf(why, why_size, "out of memory for %zu bytes of workspace", ws_bytes);
-            goto done;
-        }
-        memset(ws_base, 0xa5, ws_bytes + 2 * WS_GUARD);
-        a.workspace = ws_base + WS_GUARD;
-        a.workspace_bytes = ws_bytes;
-    }
-    mha_status st = mha_attention(impl, &a);
-    if (st != MHA_OK) {
-        snprintf(why, why_size, "mha_attention returned '%s': %s", mha_status_str(st), mha_last_error());
-        goto done;
-    }
-    if (guarded_check(&go, "out", why, why_size) || (want_probs && guarded_check(&gp, "probs", why, why_size)))
-        goto done;
-    for (size_t i = 0; i < 2 * WS_GUARD && ws_base; i++) {
-        const size_t at = i < WS_GUARD ? i : WS_GUARD + ws_bytes + (i - WS_GUARD);
-        if (ws_base[at] != 0xa5) {
-            if (at < WS_GUARD)
-                snprintf(why, why_size, "out-of-bounds write: workspace byte -%zu (before the %zu bytes asked for)",
-                         WS_GUARD - at, ws_bytes);
-            else
-                snprintf(why, why_size, "out-of-bounds write: workspace byte %zu (the implementation asked for %zu)",
-                         at - WS_GUARD, ws_bytes);
-            goto done;
-        }
-    }
-    /* inputs are const: a kernel that scales Q in place corrupts the caller's data */
-    for (int t = 0; t < 4; t++) {
-        const float *now = t == 0 ? q : t == 1 ? k : t == 2 ? v : m;
-        size_t n = t == 0 ? nq : t < 3 ? nkv : nm;
-        if (!now || !n)
-            continue;
-        float *orig = malloc(n * sizeof *orig);
-        if (!orig)
-            continue;
-        if (t < 3)
-            case_to_layout(t == 0 ? d->in.q : t == 1 ? d->in.k : d->in.v, orig, B, t == 0 ? Sq : Skv,
-                           t == 0 ? H : Hkv, Dh, layout);
-        else
-            memcpy(orig, d->in.mask, n * sizeof *orig);
-        int changed = memcmp(orig, now, n * sizeof *orig) != 0;
-        free(orig);
-        if (changed) {
-            static const char *const names[4] = {"q", "k", "v", "mask"};
-            snprintf(why, why_size, "wrote into its input %s (inputs are const)", names[t]);
-            goto done;
-        }
-    }
-    hash_bytes(go.p, nq * sizeof(float), hash);
-    case_from_layout(go.p, out, B, Sq, H, Dh, layout);
-    if (want_probs)
-        memcpy(probs, gp.p, np * sizeof *probs);
-    rc = 0;
-done:
-    free(bq);
-    free(bk);
-    free(bv);
-    free(bm);
-    free(go.base);
-    free(gp.base);
-    free(ws_base);
-    return rc;
-}
 
 int pattern_match(const char *patterns, const char *id)
 {
@@ -277,6 +120,35 @@ static int judge(const run_opts *o, const case_data *d, const char *variant, int
     return -1;
 }
 
+/*
+ * The calls of one case, the first *same of them the stored layout with
+ * dense strides at the determinism thread counts (same placement, so their
+ * bits must agree); then q, k, v in the other layout with out in the
+ * stored one; then padded strides with out in the other layout. Buffers
+ * end at a guard page, except in the other-layout call, where they start
+ * right after one. Large cases: dense and padded at the machine's count.
+ */
+static int case_variants(const conf_case *c, call_variant v[5], int *same)
+{
+    const int stored = c->layout, other = stored == CASE_LAYOUT_BSHD ? CASE_LAYOUT_BHSD : CASE_LAYOUT_BSHD;
+    int n = 0;
+    if (c->large) {
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        const int all = cores > 0 ? (int)cores : 1;
+        v[n++] = (call_variant){stored, stored, 0, all, 0};
+        v[n++] = (call_variant){stored, other, 1, all, 0};
+        *same = 0;
+        return n;
+    }
+    int threads[3];
+    *same = runner_thread_counts(threads);
+    for (int i = 0; i < *same; i++)
+        v[n++] = (call_variant){stored, stored, 0, threads[i], 0};
+    v[n++] = (call_variant){other, stored, 0, 3, 1};
+    v[n++] = (call_variant){stored, other, 1, 3, 0};
+    return n;
+}
+
 static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
 {
     const conf_case *c = &d->c;
@@ -290,19 +162,17 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
     const size_t no = case_out_count(s), np = case_probs_count(s);
     const int probs_on = (impl->caps & MHA_CAP_PROBS) && d->ref_probs;
     float *out = malloc(no * sizeof *out), *probs = probs_on ? malloc(np * sizeof *probs) : NULL;
-    /* (layout, threads): stored layout with 1 thread and all cores, the other layout with all cores */
-    const int other = c->layout == CASE_LAYOUT_BSHD ? CASE_LAYOUT_BHSD : CASE_LAYOUT_BSHD;
-    const int variants[3][2] = {{c->layout, 1}, {c->layout, 0}, {other, 0}};
-    const int first = c->large ? 1 : 0, last = c->large ? 1 : 2;
-    char hash[3][33] = {{0}}, why[512], variant[64];
+    call_variant variants[5];
+    int same;
+    const int nv = case_variants(c, variants, &same);
+    char hash[5][33] = {{0}}, why[512];
     int ok = out && (!probs_on || probs);
     if (!ok)
         snprintf(r.reason, sizeof r.reason, "out of memory");
-    for (int vi = first; ok && vi <= last; vi++) {
-        snprintf(variant, sizeof variant, "layout %s, threads %s", case_layout_name(variants[vi][0]),
-                 variants[vi][1] ? "1" : "all");
-        if (runner_call(impl, d, variants[vi][0], variants[vi][1], out, probs, hash[vi], why, sizeof why)) {
-            print_fail_head(o, c, variant);
+    for (int vi = 0; ok && vi < nv; vi++) {
+        call_variant_describe(&variants[vi], r.variant, sizeof r.variant);
+        if (runner_call(impl, d, &variants[vi], o, &r, out, probs, hash[vi], why, sizeof why)) {
+            print_fail_head(o, c, r.variant);
             printf("      %s\n", why);
             print_rerun(o, c);
             snprintf(r.reason, sizeof r.reason, "%.250s", why);
@@ -310,18 +180,21 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
             ok = 0;
             break;
         }
-        if (judge(o, d, variant, 0, out, d->ref_out, no, d->err_out, d->max_abs_v, &r) ||
-            (probs_on && judge(o, d, variant, 1, probs, d->ref_probs, np, d->err_probs, 1.0, &r)))
+        if (judge(o, d, r.variant, 0, out, d->ref_out, no, d->err_out, d->max_abs_v, &r) ||
+            (probs_on && judge(o, d, r.variant, 1, probs, d->ref_probs, np, d->err_probs, 1.0, &r)))
             ok = 0;
     }
-    if (ok && !c->large && (impl->caps & MHA_CAP_DETERMINISTIC) && strcmp(hash[0], hash[1]) != 0) {
-        print_fail_head(o, c, "determinism");
-        printf("      declared deterministic, but threads 1 and all give different bits: XXH3-128 %s vs %s\n",
-               hash[0], hash[1]);
-        print_rerun(o, c);
-        snprintf(r.reason, sizeof r.reason, "not deterministic: threads 1 and all differ");
-        ok = 0;
-    }
+    for (int vi = 1; ok && vi < same && (impl->caps & MHA_CAP_DETERMINISTIC); vi++)
+        if (strcmp(hash[0], hash[vi]) != 0) {
+            snprintf(r.variant, sizeof r.variant, "layout %s, strides dense, out %s, threads 1 vs %d",
+                     case_layout_name(c->layout), case_layout_name(c->layout), variants[vi].threads);
+            print_fail_head(o, c, r.variant);
+            printf("      declared deterministic, but threads 1 and %d give different bits: XXH3-128 %s vs %s\n",
+                   variants[vi].threads, hash[0], hash[vi]);
+            print_rerun(o, c);
+            snprintf(r.reason, sizeof r.reason, "not deterministic: threads 1 and %d differ", variants[vi].threads);
+            ok = 0;
+        }
     r.pass = ok;
     if (ok && o->verbose)
         printf("ok    %s  %s  (%.3g units)\n", o->label, c->id, r.units);
@@ -334,6 +207,7 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
 int run_impl(const mha_impl *impl, const case_data *cases, size_t n, const run_opts *o)
 {
     int failures = 0;
+    guard_install(o->fd); /* a touch of a guard page fails the case with its own reason */
     for (size_t i = 0; i < n; i++) {
         if (cases[i].c.large && !o->top_level)
             continue;

@@ -1,8 +1,9 @@
 /*
- * Running one implementation on the cases and properties: guard bands,
- * unaligned inputs, both layouts, threads 1 and all, determinism, derived
- * tolerances. Results go to stdout (failures in detail) and, as fixed-size
- * records, to a pipe the parent reads (the runner lives in a forked child).
+ * Running one implementation on the cases and properties: guard pages and
+ * guard bands, both layouts, padded strides, out in another layout than q,
+ * fixed thread counts, determinism, derived tolerances. Results go to
+ * stdout (failures in detail) and, as fixed-size records, to a pipe the
+ * parent reads (the runner lives in a forked child).
  */
 #ifndef MHA_CONF_RUNNER_H
 #define MHA_CONF_RUNNER_H
@@ -40,17 +41,32 @@ int run_impl(const mha_impl *impl, const case_data *cases, size_t n, const run_o
 /* Comma-separated fnmatch globs; NULL or "" matches everything. */
 int pattern_match(const char *patterns, const char *id);
 
-#endif
+/* How the harness lays out one call's tensors. */
+typedef struct call_variant {
+    int layout;      /* CASE_LAYOUT_* of q, k and v */
+    int out_layout;  /* CASE_LAYOUT_* of out */
+    int padded;      /* gaps between rows, heads or tokens and batches, other ones per tensor; the mask too */
+    int threads;     /* >= 1 */
+    int guard_start; /* 0: every buffer ends at a guard page; 1: every buffer starts right after one */
+} call_variant;
+
+/* "layout bshd, strides padded, out bhsd, threads 3, ends at guard pages" */
+void call_variant_describe(const call_variant *v, char *buf, size_t size);
 
 /*
- * One call of impl on d's inputs in the given layout and thread count, with
- * unaligned inputs and guard bands around the outputs. out (logical
- * [B][Sq][H][Dh]) and probs (may be NULL) receive the results; hash gets the
- * XXH3-128 of the output bytes. Returns 0, or -1 with why (bad status or an
- * out-of-bounds write).
+ * One call of impl on d's inputs laid out as v says, every buffer (q, k, v,
+ * mask, out, probs, workspace) against a guard page (guard_pages.h) with
+ * NaN in all other bytes around and between its elements. out (logical
+ * [B][Sq][H][Dh]) and probs (may be NULL) receive the results; hash gets
+ * the XXH3-128 of out. Returns 0, or -1 with why (bad status, an
+ * out-of-bounds write, a changed input). A touch of a guard page ends the
+ * process after reporting who (id and group) as failed, under o's label.
  */
-int runner_call(const mha_impl *impl, const case_data *d, int layout, int threads, float *out, float *probs,
-                char hash[33], char *why, size_t why_size);
+int runner_call(const mha_impl *impl, const case_data *d, const call_variant *v, const run_opts *o,
+                const run_result *who, float *out, float *probs, char hash[33], char *why, size_t why_size);
+
+/* Thread counts of the determinism check: 1, 3 and the machine's count when larger; returns how many. */
+int runner_thread_counts(int counts[3]);
 
 /* Prints and records one result (fills nothing else). */
 void runner_report(const run_opts *o, const run_result *r);
@@ -69,3 +85,5 @@ void props_release(void);
 
 /* How many property ids match the --case patterns. */
 size_t props_matching(const char *patterns);
+
+#endif

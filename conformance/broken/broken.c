@@ -15,13 +15,22 @@
  *   9 crash            executes an illegal instruction on the shape of seqlen_s17
  *  10 scribble_input   scales Q in place by 1 + 2^-20 after reading it
  *  11 ws_overrun       writes one float past the workspace it asked for
+ *  12 read_past_k      reads the float after the last element of K (never uses it)
+ *  13 read_before_q    reads the float before the first element of Q (never uses it)
+ *  14 ignore_strides   ignores the stride values of Q, K, V and out: takes each for
+ *                      dense bshd if its head stride is Dh, else dense bhsd
+ *  15 out_in_q_layout  writes out through Q's strides instead of out's
+ *  16 odd_threads      declared deterministic, but an odd thread count above 1
+ *                      moves out[0, 0, 0, 0] by one ulp (as an uneven split of a
+ *                      sum would)
+ *  17 mask_dense_rows  reads mask row i at i * Skv instead of i * the row stride
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..11)"
+#error "BROKEN_KIND must be defined (1..17)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -93,6 +102,14 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
     }
 }
 
+#if BROKEN_KIND == 14
+/* The stride values unused: dense bshd when the head stride is Dh, else dense bhsd. */
+static mha_strides guess_dense(mha_strides given, int64_t S, int64_t H, int64_t Dh)
+{
+    return given.head == Dh ? mha_strides_bshd(S, H, Dh) : mha_strides_bhsd(S, H, Dh);
+}
+#endif
+
 static MHA_ATTENTION_FN(broken_attention)
 {
     const mha_shape *sh = &args->shape;
@@ -106,16 +123,43 @@ static MHA_ATTENTION_FN(broken_attention)
 #endif
     }
 #endif
+    mha_args a = *args;
+#if BROKEN_KIND == 12
+    const float *k_last = mha_row(a.k, a.k_strides, sh->batch - 1, sh->kv_len - 1, sh->kv_heads - 1);
+    volatile float past = k_last[sh->head_dim];
+    (void)past;
+#endif
+#if BROKEN_KIND == 13
+    volatile float before = a.q[-1];
+    (void)before;
+#endif
+#if BROKEN_KIND == 14
+    a.q_strides = guess_dense(a.q_strides, sh->q_len, sh->heads, sh->head_dim);
+    a.k_strides = guess_dense(a.k_strides, sh->kv_len, sh->kv_heads, sh->head_dim);
+    a.v_strides = guess_dense(a.v_strides, sh->kv_len, sh->kv_heads, sh->head_dim);
+    a.out_strides = guess_dense(a.out_strides, sh->q_len, sh->heads, sh->head_dim);
+#endif
+#if BROKEN_KIND == 15
+    a.out_strides = a.q_strides;
+#endif
+#if BROKEN_KIND == 17
+    a.mask_strides.row = sh->kv_len;
+#endif
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)
             for (int64_t i = 0; i < sh->q_len; i++)
-                attend_row(args, b, h, i, workspace);
+                attend_row(&a, b, h, i, workspace);
 #if BROKEN_KIND == 10
     float *q = (float *)args->q; /* casting away const: the bug */
     q[0] *= 1.0f + 0x1p-20f;
 #endif
 #if BROKEN_KIND == 11
     ((float *)workspace)[sh->kv_len] = 0.0f;
+#endif
+#if BROKEN_KIND == 16
+    float *first = mha_row_mut(args->out, args->out_strides, 0, 0, 0);
+    if (args->threads > 1 && args->threads % 2 == 1 && isfinite(first[0]) && first[0] != 0.0f)
+        first[0] = nextafterf(first[0], INFINITY);
 #endif
 #if WRITE_PAST
     /* the element after the last one of the view */

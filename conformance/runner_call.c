@@ -1,0 +1,223 @@
+/*
+ * One call of an implementation with every buffer against a guard page:
+ * see runner_call() in runner.h.
+ *
+ * Each buffer gets its own mapping (guard_pages.h). With guard_start = 0
+ * its last byte is followed by a PROT_NONE page, so reading one float past
+ * the end faults; with guard_start = 1 its first byte follows one, so
+ * reading one float before the start faults. All other bytes of the
+ * mapping, on the side away from the page and in the gaps of padded
+ * strides, hold a NaN pattern: a port that reads them gets NaN out, one
+ * that writes them is caught by the checks after the call (these are the
+ * guard bands for writes).
+ *
+ * Alignment: with guard_start = 1 every buffer starts on a page boundary;
+ * with guard_start = 0 it starts 4 x (its extent) bytes before one, which
+ * is 4-byte but not 16-byte aligned whenever the extent is not a multiple
+ * of 4 floats. Padded strides have odd row gaps (views.c), so the rows of
+ * q, k, v, out and the mask start at every 4-byte alignment in any padded
+ * call, whatever the base: kernels that assume aligned rows fail there.
+ */
+#include "guard_pages.h"
+#include "hashing.h"
+#include "runner.h"
+#include "views.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The NaN bit pattern around and between the elements of every float buffer. */
+#define SENTINEL 0x7fa5a5a5u
+/* Bytes (0xa5) around the workspace. */
+#define WS_FILL 0xa5a5a5a5u
+/* Readable NaN floats at least on the side of a buffer away from its guard page. */
+#define BAND_FLOATS 17
+
+void call_variant_describe(const call_variant *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "layout %s, strides %s, out %s, threads %d, %s guard pages", case_layout_name(v->layout),
+             v->padded ? "padded" : "dense", case_layout_name(v->out_layout), v->threads,
+             v->guard_start ? "starts after" : "ends at");
+}
+
+int runner_thread_counts(int counts[3])
+{
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    counts[0] = 1;
+    counts[1] = 3;
+    counts[2] = cores > 3 ? (int)cores : 0;
+    return cores > 3 ? 3 : 2;
+}
+
+/* "at byte 4 past its end", "at byte 8 before its start", "between its elements, at float 17". */
+static void where_changed(ptrdiff_t at, size_t bytes, char *buf, size_t size)
+{
+    if (at < 0)
+        snprintf(buf, size, "at byte %td before its start", -at);
+    else if ((size_t)at >= bytes)
+        snprintf(buf, size, "at byte %td past its end", at - (ptrdiff_t)bytes + 1);
+    else
+        snprintf(buf, size, "between its elements (in the gaps of its strides), at float %td", at / 4);
+}
+
+/* One strided float tensor of the call. */
+typedef struct placed {
+    const char *name;
+    tensor_view view;
+    const float *logical; /* inputs: what the view holds; NULL for out */
+    guard_buf g;
+} placed;
+
+enum { P_Q, P_K, P_V, P_MASK, P_OUT, P_COUNT };
+
+/* Inputs unchanged, inside the view and around it; 0 or -1 with why. */
+static int check_input(placed *t, float *scratch, char *why, size_t why_size)
+{
+    const size_t n = view_count(&t->view);
+    float *at_base = (float *)t->g.p;
+    view_gather(&t->view, at_base, scratch);
+    if (memcmp(scratch, t->logical, n * sizeof *scratch) != 0) {
+        snprintf(why, why_size, "wrote into its input %s (inputs are const)", t->name);
+        return -1;
+    }
+    view_fill(&t->view, at_base, SENTINEL);
+    ptrdiff_t at;
+    if (guard_find_changed(&t->g, SENTINEL, 0, 0, &at)) {
+        char where[96];
+        where_changed(at, view_extent(&t->view) * sizeof(float), where, sizeof where);
+        snprintf(why, why_size, "wrote into its input %s (inputs are const): changed %s", t->name, where);
+        return -1;
+    }
+    return 0;
+}
+
+/* A buffer written outside [p + from, p + to): 0, or -1 with why. */
+static int check_output(const guard_buf *g, const char *name, uint32_t fill, size_t from, size_t to, size_t bytes,
+                        char *why, size_t why_size)
+{
+    ptrdiff_t at;
+    if (!guard_find_changed(g, fill, from, to, &at))
+        return 0;
+    char where[96];
+    where_changed(at, bytes, where, sizeof where);
+    snprintf(why, why_size, "out-of-bounds write: %s was changed %s", name, where);
+    return -1;
+}
+
+int runner_call(const mha_impl *impl, const case_data *d, const call_variant *v, const run_opts *o,
+                const run_result *who, float *out, float *probs, char hash[33], char *why, size_t why_size)
+{
+    const mha_shape *s = &d->c.shape;
+    const int64_t B = s->batch, H = s->heads, Hkv = s->kv_heads, Sq = s->q_len, Skv = s->kv_len, Dh = s->head_dim;
+    const size_t np = case_probs_count(s);
+    const int want_probs = probs && (impl->caps & MHA_CAP_PROBS);
+    const guard_side side = v->guard_start ? GUARD_BEFORE_START : GUARD_AFTER_END;
+    const size_t band = BAND_FLOATS * sizeof(float);
+    placed t[P_COUNT] = {
+        [P_Q] = {"q", view_qkvo(VIEW_Q, v->layout, v->padded, B, Sq, H, Dh), d->in.q, {0}},
+        [P_K] = {"k", view_qkvo(VIEW_K, v->layout, v->padded, B, Skv, Hkv, Dh), d->in.k, {0}},
+        [P_V] = {"v", view_qkvo(VIEW_V, v->layout, v->padded, B, Skv, Hkv, Dh), d->in.v, {0}},
+        [P_MASK] = {"mask", view_mask(v->padded, d->in.mask_b, d->in.mask_h, Sq, Skv), d->in.mask, {0}},
+        [P_OUT] = {"out", view_qkvo(VIEW_OUT, v->out_layout, v->padded, B, Sq, H, Dh), NULL, {0}},
+    };
+    guard_buf gp = {0}, gw = {0};
+    float *scratch = NULL;
+    size_t ws_bytes = 0, most = 0;
+    int rc = -1;
+    for (int i = 0; i < P_COUNT; i++) {
+        if (i == P_MASK && !d->in.mask)
+            continue;
+        if (guard_map(&t[i].g, view_extent(&t[i].view) * sizeof(float), side, band, SENTINEL)) {
+            snprintf(why, why_size, "mapping %s with a guard page: %s", t[i].name, strerror(errno));
+            goto done;
+        }
+        if (t[i].logical)
+            view_scatter(&t[i].view, t[i].logical, (float *)t[i].g.p);
+        if (view_count(&t[i].view) > most)
+            most = view_count(&t[i].view);
+    }
+    if (want_probs && guard_map(&gp, np * sizeof(float), side, band, SENTINEL)) {
+        snprintf(why, why_size, "mapping probs with a guard page: %s", strerror(errno));
+        goto done;
+    }
+    scratch = malloc(most * sizeof *scratch);
+    if (!scratch) {
+        snprintf(why, why_size, "out of memory");
+        goto done;
+    }
+
+    case_inputs in = d->in;
+    in.mask = d->in.mask ? (float *)t[P_MASK].g.p : NULL;
+    mha_args a = case_args(&d->c, &in);
+    a.q = (const float *)t[P_Q].g.p;
+    a.k = (const float *)t[P_K].g.p;
+    a.v = (const float *)t[P_V].g.p;
+    a.out = (float *)t[P_OUT].g.p;
+    a.q_strides = view_strides(&t[P_Q].view);
+    a.k_strides = view_strides(&t[P_K].view);
+    a.v_strides = view_strides(&t[P_V].view);
+    a.out_strides = view_strides(&t[P_OUT].view);
+    if (d->in.mask)
+        a.mask_strides = view_mask_strides(&t[P_MASK].view);
+    a.probs = want_probs ? (float *)gp.p : NULL;
+    a.threads = v->threads;
+    /* the caller's workspace, exactly as large as the implementation asked */
+    ws_bytes = mha_workspace_size(impl, &a);
+    if (ws_bytes) {
+        if (guard_map(&gw, ws_bytes, side, 64, WS_FILL)) {
+            snprintf(why, why_size, "mapping %zu bytes of workspace with a guard page: %s", ws_bytes,
+                     strerror(errno));
+            goto done;
+        }
+        a.workspace = gw.p;
+        a.workspace_bytes = ws_bytes;
+    }
+
+    /* a touch of a guard page during the call is reported by the fault handler */
+    run_result rec = *who;
+    call_variant_describe(v, rec.variant, sizeof rec.variant);
+    char head[256], tail[1024];
+    snprintf(head, sizeof head, "FAIL  %s  %s  (%s)\n", o->label, who->id, rec.variant);
+    snprintf(tail, sizeof tail, "      rerun: %s --case %s\n", o->rerun, who->id);
+    for (int i = 0; i < P_COUNT; i++)
+        if (t[i].g.map)
+            guard_watch(&t[i].g, t[i].name, &rec, head, tail);
+    if (gp.map)
+        guard_watch(&gp, "probs", &rec, head, tail);
+    if (gw.map)
+        guard_watch(&gw, "workspace", &rec, head, tail);
+    fflush(stdout); /* the handler writes with write(2) and ends with _exit */
+    mha_status st = mha_attention(impl, &a);
+    guard_unwatch_all();
+    if (st != MHA_OK) {
+        snprintf(why, why_size, "mha_attention returned '%s': %s", mha_status_str(st), mha_last_error());
+        goto done;
+    }
+
+    placed *to = &t[P_OUT];
+    view_gather(&to->view, (const float *)to->g.p, out);
+    view_fill(&to->view, (float *)to->g.p, SENTINEL);
+    if (check_output(&to->g, "out", SENTINEL, 0, 0, view_extent(&to->view) * sizeof(float), why, why_size) ||
+        (want_probs && check_output(&gp, "probs", SENTINEL, 0, np * sizeof(float), np * sizeof(float), why,
+                                    why_size)) ||
+        (ws_bytes && check_output(&gw, "workspace", WS_FILL, 0, ws_bytes, ws_bytes, why, why_size)))
+        goto done;
+    /* inputs are const: a kernel that scales Q in place corrupts the caller's data */
+    for (int i = P_Q; i <= P_MASK; i++)
+        if (t[i].g.map && check_input(&t[i], scratch, why, why_size))
+            goto done;
+    hash_bytes(out, case_out_count(s) * sizeof(float), hash);
+    if (want_probs)
+        memcpy(probs, gp.p, np * sizeof *probs);
+    rc = 0;
+done:
+    for (int i = 0; i < P_COUNT; i++)
+        guard_unmap(&t[i].g);
+    guard_unmap(&gp);
+    guard_unmap(&gw);
+    free(scratch);
+    return rc;
+}
