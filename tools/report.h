@@ -75,6 +75,8 @@ typedef struct rep_data {
  * range and unknown time units are errors.
  */
 int rep_load(rep_data *d, const char *path, char *err, size_t err_size);
+/* rep_load on JSON already parsed (root is not freed); path names it in messages. */
+int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t err_size);
 /* Parse a conformance summary (schema in the README, "Benchmarks and reports"). */
 int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size);
 /* After loading: assign series, sort runs, keep the fastest of repeated runs. 0, or -1 (out of memory). */

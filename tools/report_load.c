@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *base_name(const char *path)
 {
@@ -17,8 +18,16 @@ static const char *base_name(const char *path)
 static json_t *load_json(const char *path, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
         snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, err_size, "%s: is a directory, expected a JSON file", path);
+        fclose(f);
         return NULL;
     }
     json_error_t e;
@@ -47,7 +56,7 @@ static int ctx_number(json_t *ctx, const char *key, double min, double max, doub
         x = NAN;
     if ((end && (end == json_string_value(v) || *end)) || !(x >= min && x <= max)) {
         char *text = json_dumps(v, JSON_ENCODE_ANY);
-        snprintf(err, err_size, "%s: context field \"%s\": %s is not a number from %g to %g", path, key,
+        snprintf(err, err_size, "%s: context field \"%s\": %s is not a number from %.10g to %.10g", path, key,
                  text ? text : "?", min, max);
         free(text);
         return -1;
@@ -241,16 +250,21 @@ int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
     json_t *root = load_json(path, err, err_size);
     if (!root)
         return -1;
+    int rc = rep_load_json(d, root, path, err, err_size);
+    json_decref(root);
+    return rc;
+}
+
+int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t err_size)
+{
     json_t *benchmarks = json_object_get(root, "benchmarks");
     if (!json_is_object(root) || !json_is_array(benchmarks)) {
         snprintf(err, err_size, "%s: expected Google Benchmark JSON: an object with a \"benchmarks\" array "
                                 "(mha-bench --benchmark_out=FILE --benchmark_out_format=json)", path);
-        json_decref(root);
         return -1;
     }
     int m = machine_for(d, json_object_get(root, "context"), path, err, err_size);
     if (m < 0) {
-        json_decref(root);
         return -1;
     }
     size_t i;
@@ -260,7 +274,6 @@ int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
         rep_run r;
         int rc = read_benchmark(b, path, &r, err, err_size);
         if (rc < 0) {
-            json_decref(root);
             return -1;
         }
         if (rc > 0) {
@@ -270,12 +283,10 @@ int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
         r.machine = m;
         if (add_run(d, &r) != 0) {
             snprintf(err, err_size, "%s: out of memory", path);
-            json_decref(root);
             return -1;
         }
         used++;
     }
-    json_decref(root);
     if (ignored)
         fprintf(stderr, "mha report: %s: ignored %d benchmark(s) whose names are not mhalab grid points\n", path,
                 ignored);
