@@ -139,13 +139,17 @@ int atomic_open(atomic_file *a, const char *path, char *err, size_t err_size)
         return 0;
     }
     int fd = -1;
+    signal_cleanup_hold(); /* no signal between creating the temporary and registering it */
     a->tmp = unique_sibling(a->target, "tmp", NULL, &fd, exists ? 0600 : 0666);
+    int e = errno;
+    if (a->tmp)
+        a->slot = signal_cleanup_add(a->tmp, 0);
+    signal_cleanup_release();
     if (!a->tmp) {
-        err_path(err, err_size, path, "cannot create a temporary file next to it: %s", strerror(errno));
+        err_path(err, err_size, path, "cannot create a temporary file next to it: %s", strerror(e));
         release_names(a);
         return -1;
     }
-    a->slot = signal_cleanup_add(a->tmp, 0);
     struct stat tst;
     a->mode = exists ? st.st_mode & 07777 : (fstat(fd, &tst) == 0 ? tst.st_mode & 07777 : 0644);
     a->f = fdopen(fd, "wb");

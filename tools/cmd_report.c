@@ -252,14 +252,16 @@ MHA_CMD_FN(cmd_report)
     /* a new folder is written beside its place and renamed; an existing one gets its files from inside it */
     char tmp[4200];
     snprintf(tmp, sizeof tmp, exists ? "%s/.mha-report-XXXXXX" : "%s.tmp-XXXXXX", dir);
-    if (!mkdtemp(tmp)) {
+    signal_cleanup_hold(); /* no signal between creating the folder and registering it */
+    int made = mkdtemp(tmp) != NULL, slot = made ? signal_cleanup_add(tmp, 1) : -1;
+    signal_cleanup_release();
+    if (!made) {
         fprintf(stderr, "mha report: cannot create a temporary folder %s: %s\n", tmp, strerror(errno));
         rep_free(&d);
         json_decref(old);
         free(inputs);
         return EXIT_FAILED;
     }
-    int slot = signal_cleanup_add(tmp, 1);
     char names[32][64];
     int n_names = 0, rc = 0;
     rc |= write_file(tmp, "README.md", &d, rep_write_markdown);

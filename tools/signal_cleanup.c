@@ -22,6 +22,7 @@ static struct {
 
 static struct sigaction previous[N_SIGNALS];
 static int installed, hold_depth;
+static volatile sig_atomic_t held, pending;
 static sigset_t held_mask, mask_before_hold;
 
 /* Unlinks the entries of a flat folder, then the folder; only async-signal-safe calls. */
@@ -49,8 +50,18 @@ static void remove_flat_folder(const char *path)
     }
 }
 
+/*
+ * Removes every registered path, then lets sig take its previous action.
+ * While the main thread holds signals back, a signal delivered to another
+ * thread (libraries start their own, and those do not block anything) is
+ * only noted; signal_cleanup_release acts on it.
+ */
 static void on_signal(int sig)
 {
+    if (held) {
+        pending = sig;
+        return;
+    }
     for (int s = 0; s < SIGNAL_CLEANUP_SLOTS; s++) {
         if (slots[s].kind == SLOT_FILE)
             unlink(slots[s].path);
@@ -61,7 +72,7 @@ static void on_signal(int sig)
     for (int i = 0; i < N_SIGNALS; i++)
         if (signals[i] == sig)
             sigaction(sig, &previous[i], NULL);
-    /* sig is blocked while this handler runs: it is delivered again, with its previous action, on return */
+    /* in the handler sig is blocked: it is delivered again, with its previous action, on return */
     raise(sig);
 }
 
@@ -84,17 +95,27 @@ static void install(void)
 void signal_cleanup_hold(void)
 {
     if (hold_depth++ == 0) {
+        if (!installed)
+            install();
         sigemptyset(&held_mask);
         for (int i = 0; i < N_SIGNALS; i++)
             sigaddset(&held_mask, signals[i]);
         sigprocmask(SIG_BLOCK, &held_mask, &mask_before_hold);
+        held = 1;
     }
 }
 
 void signal_cleanup_release(void)
 {
-    if (hold_depth > 0 && --hold_depth == 0)
+    if (hold_depth > 0 && --hold_depth == 0) {
+        held = 0;
         sigprocmask(SIG_SETMASK, &mask_before_hold, NULL);
+        int sig = pending;
+        if (sig) { /* arrived in another thread while held */
+            pending = 0;
+            on_signal(sig);
+        }
+    }
 }
 
 int signal_cleanup_add(const char *path, int is_folder)
@@ -102,8 +123,6 @@ int signal_cleanup_add(const char *path, int is_folder)
     if (strlen(path) >= PATH_MAX)
         return -1;
     signal_cleanup_hold();
-    if (!installed)
-        install();
     int slot = -1;
     for (int s = 0; s < SIGNAL_CLEANUP_SLOTS && slot < 0; s++)
         if (slots[s].kind == SLOT_FREE) {

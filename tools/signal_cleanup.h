@@ -3,8 +3,8 @@
  * is removed when SIGINT, SIGTERM or SIGHUP arrives (a folder: its files,
  * then the folder; it must hold no sub-folders); the signal then takes its
  * previous action (by default the process ends with that signal). A signal
- * the process ignored stays ignored. Not thread-safe: call from the main
- * thread.
+ * the process ignored stays ignored. Call from one thread (the main one);
+ * a signal that other threads receive is handled too.
  */
 #ifndef MHA_SIGNAL_CLEANUP_H
 #define MHA_SIGNAL_CLEANUP_H
