@@ -177,6 +177,16 @@ check "--force on a symlinked folder works" [ "$rc" = 0 ]
 check "... leaves no .old-* or temporary folder" no_temporaries
 check "... and none inside" no_temporaries rep
 check "... and the link stays a link" [ -L replink ]
+run report "$data"/sample.json -o unlisted
+sed -i '/"README.md",/d' unlisted/manifest.json
+echo "my notes" >unlisted/README.md
+run report "$data"/sample.json -o unlisted --force
+check "a new file that would replace an unlisted one: refused" says "does not list it"
+check "... the unlisted file kept" [ "$(cat unlisted/README.md)" = "my notes" ]
+check "... and no temporary folder left inside" no_temporaries unlisted
+mkdir empty
+run report "$data"/sample.json -o empty --force
+check "--force on an empty folder writes the report" [ -f empty/README.md ]
 mkdir forged && echo victim >victim && printf '{"tool": "mha report", "files": ["../victim"]}' >forged/manifest.json
 run report "$data"/sample.json -o forged --force
 check "a manifest listing ../victim: refused" says "not a file name"

@@ -6,6 +6,7 @@
 #include "report.h"
 #include "signal_cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -51,6 +52,18 @@ static int write_file(const char *dir, const char *name, const rep_data *d, int 
     return rc;
 }
 
+static int folder_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int empty = d != NULL;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    if (d)
+        closedir(d);
+    return empty;
+}
+
 /* The files an earlier `mha report` wrote into dir, from its manifest.json: a JSON array of names, or NULL. */
 static json_t *own_files(const char *dir, char *err, size_t err_size)
 {
@@ -58,6 +71,8 @@ static json_t *own_files(const char *dir, char *err, size_t err_size)
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_error_t e;
     json_t *m = json_load_file(path, 0, &e), *files = json_object_get(m, "files");
+    if (!m && folder_is_empty(dir))
+        return json_array();
     const char *tool = json_string_value(json_object_get(m, "tool"));
     if (!m || !tool || strcmp(tool, "mha report") != 0 || !json_is_array(files)) {
         snprintf(err, err_size, "-o %s: not a folder written by mha report (%s); --force replaces only those: "
