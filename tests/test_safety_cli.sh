@@ -122,14 +122,18 @@ check "--scale 1e39 is out of float range" says "out of float range"
 echo "== vectors: unreadable, a device in place of a file"
 mkdir vec && cp "$src"/vectors/MANIFEST "$src"/vectors/MANIFEST.xxh3 vec/ && cp "$src"/vectors/*.npy vec/
 victim=$(ls vec/*.q.npy | head -1)
-if is_root && command -v setpriv >/dev/null; then
-  chmod 755 "$t" vec && chmod 644 vec/* && chmod 000 "$victim"
+chmod 755 "$t" vec && chmod 644 vec/* && chmod 000 "$victim"
+if ! is_root; then
+  M vectors verify --dir vec >out.txt 2>&1
+elif command -v setpriv >/dev/null; then # root reads anything: verify as nobody
   setpriv --reuid=65534 --regid=65534 --clear-groups ${MESON_EXE_WRAPPER:-} "$mha" vectors verify --dir vec >out.txt 2>&1
-  check "an unreadable file is UNREADABLE, not MISSING" says "UNREADABLE $victim: unreadable: Permission denied"
-  chmod 644 "$victim"
-else
-  skip "unreadable files: needs root and setpriv to run as another user"
 fi
+if ! is_root || command -v setpriv >/dev/null; then
+  check "an unreadable file is UNREADABLE, not MISSING" says "UNREADABLE $victim: unreadable: Permission denied"
+else
+  skip "unreadable files: root reads every file and setpriv (to run as another user) is missing"
+fi
+chmod 644 "$victim"
 if is_root; then
   rm "$victim" && mknod "$victim" c 1 5
   start=$(date +%s%N)
@@ -139,7 +143,7 @@ if is_root; then
 fi
 
 echo "== interrupted writes leave nothing behind"
-if is_root; then
+if true; then
   mkfifo slow
   sleep 60 <slow & # a reader that never reads: the 1 MB --probs blocks
   reader=$!
@@ -223,7 +227,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 echo "   20,000 runs: $ms ms"
 check "20,000 runs reported" says "20000 runs"
 check "20,000 runs in under 20 s (quadratic took 117 s; ${ms} ms)" [ "$ms" -lt 20000 ]
-if is_root; then
+if true; then
   for try in 1 2 3; do
     rm -rf intr
     ${MESON_EXE_WRAPPER:-} "$mha" report big.json -o intr >/dev/null 2>&1 &
