@@ -226,7 +226,9 @@ run report big.json -o big
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "   20,000 runs: $ms ms"
 check "20,000 runs reported" says "20000 runs"
-check "20,000 runs in under 20 s (quadratic took 117 s; ${ms} ms)" [ "$ms" -lt 20000 ]
+limit=20000 # natively about 1 s; the quadratic reader took 117 s
+[ -n "${MESON_EXE_WRAPPER:-}" ] && limit=200000 # an emulator is about 10 times slower
+check "20,000 runs in under $limit ms (${ms} ms)" [ "$ms" -lt "$limit" ]
 if true; then
   for try in 1 2 3; do
     rm -rf intr
