@@ -125,6 +125,11 @@ static void devices(void)
     CHECK(mknod(at("null"), S_IFCHR | 0666, makedev(1, 3)) == 0, "mknod null: %s", strerror(errno));
     CHECK(write_text(at("null"), "data", err, sizeof err) == 0, "a /dev/null-like node is written: %s", err);
     CHECK(lstat(at("null"), &st) == 0 && S_ISCHR(st.st_mode), "the null node is still a character device");
+    symlink("null", at("null_link")); /* as /dev/stdout links to a terminal */
+    CHECK(write_text(at("null_link"), "data", err, sizeof err) == 0, "a link to a device is written: %s", err);
+    CHECK(lstat(at("null_link"), &st) == 0 && S_ISLNK(st.st_mode) && lstat(at("null"), &st) == 0 &&
+              S_ISCHR(st.st_mode),
+          "the link and the device stay");
     /* loop device numbers: refused from its stat alone, never opened */
     CHECK(mknod(at("block"), S_IFBLK | 0600, makedev(7, 200)) == 0, "mknod block: %s", strerror(errno));
     CHECK(write_text(at("block"), "data", err, sizeof err) != 0 && strstr(err, "block device"), "block: %s", err);

@@ -113,16 +113,16 @@ int atomic_open(atomic_file *a, const char *path, char *err, size_t err_size)
     memset(a, 0, sizeof *a);
     a->path = path;
     a->slot = -1;
-    a->target = path_resolve(path);
-    if (!a->target) {
-        err_path(err, err_size, path, "cannot write there: %s", strerror(errno));
-        return -1;
-    }
+    /* what the path names, links followed; a device or pipe is opened by the path as given (/dev/stdout) */
     struct stat st;
-    int exists = stat(a->target, &st) == 0;
+    int exists = stat(path, &st) == 0;
     if (!exists && errno != ENOENT) {
         err_path(err, err_size, path, "cannot inspect: %s", strerror(errno));
-        release_names(a);
+        return -1;
+    }
+    a->target = exists && !S_ISREG(st.st_mode) ? strdup(path) : path_resolve(path);
+    if (!a->target) {
+        err_path(err, err_size, path, "cannot write there: %s", strerror(errno));
         return -1;
     }
     const char *why = exists ? refusal(&st, a->target) : NULL;
