@@ -201,14 +201,14 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
                       size_t err_size)
 {
     unsigned char pre[12];
-    ssize_t got = read_up_to(fd, pre, 10);
-    if (got < 0)
+    ssize_t got = read_up_to(fd, pre, 10), more = 0;
+    if (got == 10 && (pre[6] == 2 || pre[6] == 3)) /* versions 2 and 3: a 4-byte header length */
+        more = read_up_to(fd, pre + 10, 2);
+    if (got < 0 || more < 0)
         FAIL("read error: %s", strerror(errno));
     size_t start, hlen;
-    if (parse_preamble(pre, (size_t)got, &start, &hlen, err, err_size))
+    if (parse_preamble(pre, (size_t)(got + more), &start, &hlen, err, err_size))
         return -1;
-    if (start == 12 && read_up_to(fd, pre + 10, 2) != 2)
-        FAIL("truncated .npy header");
     if (hlen > NPY_MAX_HEADER)
         FAIL("header length %zu is over %d bytes: not an array this program reads", hlen, NPY_MAX_HEADER);
     unsigned char *buf = malloc(start + hlen);
