@@ -158,6 +158,14 @@ if true; then
   check "SIGTERM during a write: exit by the signal (status $rc)" [ "$rc" = 143 ]
   check "SIGTERM during a write: no temporary left" no_temporaries
   check "SIGTERM during a write: nothing landed" [ ! -e int.npy ]
+  # a reader that takes 10 bytes and goes away: SIGPIPE while --out's temporary exists
+  (head -c 10 <slow >/dev/null &)
+  ${MESON_EXE_WRAPPER:-} "$mha" attend --q q.npy --k k.npy --v v.npy --out int.npy --probs slow >out.txt 2>&1
+  rc=$?
+  # (where SIGPIPE is ignored the write fails with EPIPE instead)
+  sigpipe_ended() { [ "$rc" = 141 ] || { [ "$rc" = 1 ] && says "Broken pipe"; }; }
+  check "SIGPIPE during a write: exit by the signal (status $rc)" sigpipe_ended
+  check "SIGPIPE during a write: no temporary left" no_temporaries
 fi
 
 echo "== mha report: --force replaces only its own files"

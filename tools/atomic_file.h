@@ -2,11 +2,11 @@
  * The one way the `mha` program and the conformance suite write a file.
  *
  * A regular file (or a path not yet taken) is written to a temporary with
- * a unique name (.NAME.XXXXXX) in the folder of the file and renamed into
- * place, so a reader never sees half a file and a failed or interrupted
- * run (SIGINT, SIGTERM, SIGHUP; see signal_cleanup.h) leaves the previous
- * file intact and no temporary behind. Write, flush, fsync and close
- * errors (a full disk) are reported.
+ * a unique name (.NAME.tmp-XXXXXX) in the folder of the file and renamed
+ * into place, so a reader never sees half a file and a failed or
+ * interrupted run (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE; see
+ * signal_cleanup.h) leaves the previous file intact and no temporary
+ * behind. Write, flush, fsync and close errors (a full disk) are reported.
  *  - A symlink is followed: the file it points to is replaced, in that
  *    file's folder; the link stays.
  *  - A replaced file keeps its permission bits; a new one gets 0666 less

@@ -1,4 +1,4 @@
-/* Removing registered temporaries on SIGINT, SIGTERM and SIGHUP; see signal_cleanup.h. */
+/* Removing registered temporaries on the signals that end a program; see signal_cleanup.h. */
 #define _GNU_SOURCE
 #include "signal_cleanup.h"
 
@@ -12,7 +12,7 @@
 
 enum { SLOT_FREE, SLOT_FILE, SLOT_FOLDER };
 
-static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
 #define N_SIGNALS ((int)(sizeof signals / sizeof signals[0]))
 
 static struct {
