@@ -7,13 +7,14 @@
 /* 32 hex digits and a NUL into hex[33]. */
 void hash_bytes(const void *data, size_t size, char hex[33]);
 
-/* Reads the whole file into *data (malloc'd). Returns 0 or -1 (errno set). */
-int read_file(const char *path, void **data, size_t *size);
+/*
+ * Reads a whole regular file into *data (malloc'd); anything else (a
+ * folder, a device, a fifo) is refused. Returns 0, or -1 with
+ * "PATH: missing: reason", "PATH: unreadable: reason" or "PATH: is ..." in err.
+ */
+int read_file(const char *path, void **data, size_t *size, char *err, size_t err_size);
 
-/* Hash of a file; 0, or -1 if it cannot be read. */
-int hash_file(const char *path, char hex[33]);
-
-/* Writes bytes to path through path.tmp and rename. 0 or -1 (errno set). */
-int write_file_atomic(const char *path, const void *data, size_t size);
+/* Hash of a file; 0, or -1 with err as read_file's. */
+int hash_file(const char *path, char hex[33], char *err, size_t err_size);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include "hashing.h"
 #include "plain_fma.h"
+#include "tools/atomic_file.h"
+#include "tools/err_text.h"
 #include "tools/npy.h"
 
 #include <errno.h>
@@ -131,10 +133,7 @@ static int emit(manifest_case *mc, const char *role, npy_dtype dt, int ndim, con
     int rc = 0;
     if (dir) {
         char path[4096];
-        if (write_file_atomic(path_join(path, sizeof path, dir, f->name), bytes, size)) {
-            snprintf(err, err_size, "%s: %s", path, strerror(errno));
-            rc = -1;
-        }
+        rc = atomic_write(path_join(path, sizeof path, dir, f->name), bytes, size, err, err_size);
     }
     free(bytes);
     return rc;
@@ -186,27 +185,25 @@ int vectors_load_manifest(const char *dir, manifest *m, char *err, size_t err_si
     size_t len, hlen;
     path_join(path, sizeof path, dir, "MANIFEST");
     path_join(hpath, sizeof hpath, dir, "MANIFEST.xxh3");
-    if (read_file(path, &text, &len)) {
-        snprintf(err, err_size, "%s: missing or unreadable (%s); generate with 'mha vectors generate'", path,
-                 strerror(errno));
+    char rerr[ERR_TEXT_SIZE];
+    if (read_file(path, &text, &len, rerr, sizeof rerr)) {
+        snprintf(err, err_size, "%s; generate with 'mha vectors generate'", rerr);
         return -1;
     }
     int rc = -1;
-    if (read_file(hpath, &htext, &hlen)) {
-        snprintf(err, err_size, "%s: missing or unreadable (%s)", hpath, strerror(errno));
+    if (read_file(hpath, &htext, &hlen, err, err_size))
         goto done;
-    }
     char hex[33];
     hash_bytes(text, len, hex);
     /* MANIFEST.xxh3 is "<32 hex>  MANIFEST\n" */
     if (hlen < 32 || memcmp(htext, hex, 32) != 0) {
-        snprintf(err, err_size, "%s: corrupted or edited: its XXH3-128 is %s, %s says %.32s", path, hex, hpath,
+        err_path(err, err_size, path, "corrupted or edited: its XXH3-128 is %s, %s says %.32s", hex, hpath,
                  hlen >= 32 ? (const char *)htext : "(too short)");
         goto done;
     }
     char perr[256];
     if (manifest_parse(text, len, m, perr, sizeof perr)) {
-        snprintf(err, err_size, "%s: %s", path, perr);
+        err_path(err, err_size, path, "%s", perr);
         goto done;
     }
     rc = 0;
@@ -228,27 +225,25 @@ static int load_file(const char *dir, const manifest_case *mc, const char *role,
     void *bytes;
     size_t size;
     path_join(path, sizeof path, dir, f->name);
-    if (read_file(path, &bytes, &size)) {
-        snprintf(err, err_size, "%s: missing (%s)", path, strerror(errno));
+    if (read_file(path, &bytes, &size, err, err_size))
         return -1;
-    }
     hash_bytes(bytes, size, hex);
     if (strcmp(hex, f->xxh3) != 0) {
-        snprintf(err, err_size, "%s: corrupted or stale: XXH3-128 %s, the manifest says %s", path, hex, f->xxh3);
+        err_path(err, err_size, path, "corrupted or stale: XXH3-128 %s, the manifest says %s", hex, f->xxh3);
         free(bytes);
         return -1;
     }
     int rc = npy_parse(bytes, size, arr, perr, sizeof perr);
     free(bytes);
     if (rc) {
-        snprintf(err, err_size, "%s: %s", path, perr);
+        err_path(err, err_size, path, "%s", perr);
         return -1;
     }
     int ok = arr->ndim == f->ndim && (int)arr->dtype == (strcmp(f->dtype, "f32") == 0 ? NPY_F32 : NPY_F64);
     for (int i = 0; ok && i < f->ndim; i++)
         ok = arr->shape[i] == f->shape[i];
     if (!ok) {
-        snprintf(err, err_size, "%s: dtype or shape differs from the manifest", path);
+        err_path(err, err_size, path, "dtype or shape differs from the manifest");
         npy_free(arr);
         return -1;
     }

@@ -108,6 +108,22 @@ int main(void)
     CHECK(npy_write(path, NPY_F32, 2, shape, f, err, sizeof err) == 0, "write: %s", err);
     CHECK(npy_read(path, &a, err, sizeof err) == 0 && memcmp(a.data, f, sizeof f) == 0, "read back: %s", err);
     npy_free(&a);
+
+    /* Version 2.0 (4-byte header length) read from a file; a negative dimension is called negative. */
+    unsigned char v2[256];
+    const char *h2 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n";
+    size_t h2l = strlen(h2);
+    memcpy(v2, "\x93NUMPY\x02\x00", 8);
+    v2[8] = (unsigned char)h2l, v2[9] = v2[10] = v2[11] = 0;
+    memcpy(v2 + 12, h2, h2l);
+    memcpy(v2 + 12 + h2l, two, sizeof two);
+    FILE *fv2 = fopen(path, "wb");
+    CHECK(fv2 && fwrite(v2, 1, 12 + h2l + sizeof two, fv2) == 12 + h2l + sizeof two && fclose(fv2) == 0, "write v2");
+    CHECK(npy_read(path, &a, err, sizeof err) == 0 && a.count == 2 && memcmp(a.data, two, sizeof two) == 0,
+          "version 2.0 file read: %s", err);
+    npy_free(&a);
+    n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }\n", two, sizeof two);
+    CHECK(parse_fails_with(buf, n, "negative entry"), "negative dimension");
     remove(path);
     return check_summary();
 }

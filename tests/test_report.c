@@ -2,7 +2,7 @@
  * `mha report` on the saved sample JSON under bench/testdata: the tables
  * hold the numbers computed by hand from the sample, malformed JSON and a
  * missing file get clear errors, an existing report folder is refused
- * without --force and replaced with it.
+ * without --force and its own files replaced with it.
  *
  * Hand computations (sample.json, point B 1, H 8, S 1024, Dh 64):
  *   FLOPs = 4 * 8 * 1024 * 1024 * 64 = 2147483648
@@ -116,8 +116,10 @@ int main(int argc, char **argv)
     struct stat st;
     CHECK(stat(path, &st) == 0, "the refused run must not touch the old report");
     snprintf(cmd, sizeof cmd, "'%s/sample.json' -o '%s' --force", data, rep);
-    CHECK(run(cmd) == 0, "--force must replace the folder");
-    CHECK(stat(path, &st) != 0, "--force replaced the folder (old sentinel gone)");
+    CHECK(run(cmd) == 0, "--force must replace the report");
+    CHECK(stat(path, &st) == 0, "--force keeps a file its manifest does not list (the sentinel)");
+    snprintf(path, sizeof path, "%s/README.md", rep);
+    CHECK(file_has(path, "No conformance summary given"), "--force replaced README.md (no --check this time)");
 
     /* malformed JSON: file, line, column */
     snprintf(cmd, sizeof cmd, "'%s/malformed.json' -o '%s/never'", data, scratch);

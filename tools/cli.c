@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,8 +44,18 @@ int cli_parse_float(const char *cmd, const char *opt, const char *text, float *o
     char *end;
     errno = 0;
     double v = text ? strtod(text, &end) : 0;
-    if (!text || *text == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+    if (!text || *text == '\0' || *end != '\0' || (errno != ERANGE && !isfinite(v))) {
         cli_usage_error(cmd, "%s %s: expected a finite number", opt, text ? text : "(missing)");
+        return 1;
+    }
+    if ((errno == ERANGE && fabs(v) > 1) || fabs(v) > FLT_MAX) {
+        cli_usage_error(cmd, "%s %s: out of float range (the largest float magnitude is %g)", opt, text,
+                        (double)FLT_MAX);
+        return 1;
+    }
+    if (errno == ERANGE) {
+        cli_usage_error(cmd, "%s %s: out of float range (too small: the smallest nonzero float magnitude is %g)", opt,
+                        text, (double)FLT_TRUE_MIN);
         return 1;
     }
     *out = (float)v;

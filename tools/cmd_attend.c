@@ -1,8 +1,12 @@
 /* mha attend: run one implementation on a user's .npy arrays. */
+#include "atomic_file.h"
 #include "cli.h"
+#include "err_text.h"
 #include "mha.h"
 #include "npy.h"
+#include "path_ident.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,9 @@ static void help(void)
            "  --threads N     threads (default 0: all cores)\n"
            "  --probs FILE    also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)\n\n"
            "Inputs are little-endian float32 or float64 .npy files (float64 is rounded to\n"
-           "float32); C order is read as is, Fortran order is converted to C order.\n");
+           "float32); C order is read as is, Fortran order is converted to C order.\n"
+           "--out and --probs land together or not at all; an output that is the same file\n"
+           "as an input or as the other output is refused (README: the mha program).\n");
 }
 
 typedef struct input {
@@ -33,7 +39,7 @@ typedef struct input {
 
 static int load(input *in)
 {
-    char err[512];
+    char err[ERR_TEXT_SIZE];
     if (npy_read(in->path, &in->arr, err, sizeof err)) {
         fprintf(stderr, "mha attend: %s %s\n", in->opt, err);
         return -1;
@@ -73,6 +79,54 @@ static int shape_error(const input *in, const char *what, long long got, long lo
 {
     fprintf(stderr, "mha attend: %s %s: %s is %lld, expected %lld (%s)\n", in->opt, in->path, what, got, want, from);
     return EXIT_FAILED;
+}
+
+/* Encodes one output and writes it into an open atomic file; 0, or -1 with err. */
+static int put_npy(atomic_file *a, int ndim, const int64_t *shape, const float *data, char *err, size_t err_size)
+{
+    void *bytes;
+    size_t size;
+    if (npy_encode(NPY_F32, ndim, shape, data, &bytes, &size)) {
+        err_path(err, err_size, a->path, "cannot encode (out of memory)");
+        return -1;
+    }
+    errno = 0;
+    int rc = fwrite(bytes, 1, size, a->f) == size ? 0 : -1;
+    if (rc)
+        err_path(err, err_size, a->path, "write failed: %s", strerror(errno ? errno : EIO));
+    free(bytes);
+    return rc;
+}
+
+/* --out and --probs (when given) land together or not at all. 0, or -1 after printing why. */
+static int write_outputs(const char *out_path, int out_nd, const int64_t *out_shape, const float *out,
+                         const char *probs_path, int probs_nd, const int64_t *probs_shape, const float *probs)
+{
+    const char *opts[2] = {"--out", "--probs"}, *paths[2] = {out_path, probs_path};
+    const int nds[2] = {out_nd, probs_nd};
+    const int64_t *shapes[2] = {out_shape, probs_shape};
+    const float *data[2] = {out, probs};
+    char err[ERR_TEXT_SIZE];
+    atomic_file files[2];
+    atomic_file *list[2] = {&files[0], &files[1]};
+    int n = probs_path ? 2 : 1, opened = 0, i;
+    for (i = 0; i < n; i++) {
+        if (atomic_open(list[i], paths[i], err, sizeof err))
+            break;
+        opened++;
+        if (put_npy(list[i], nds[i], shapes[i], data[i], err, sizeof err))
+            break;
+    }
+    if (i == n) {
+        if (atomic_commit_all(list, n, err, sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "mha attend: %s; no output written\n", err);
+        return -1;
+    }
+    for (int j = 0; j < opened; j++)
+        atomic_abort(list[j]);
+    fprintf(stderr, "mha attend: %s %s; no output written\n", opts[i], err);
+    return -1;
 }
 
 static int run(input *in, const char *impl_name, int causal, float scale, int threads, const char *out_path,
@@ -145,19 +199,10 @@ static int run(input *in, const char *impl_name, int causal, float scale, int th
         fprintf(stderr, "mha attend: %s: %s\n", mha_status_str(st), mha_last_error());
         goto done;
     }
-    char err[512];
-    if (npy_write(out_path, NPY_F32, q->arr.ndim, q->arr.shape, out, err, sizeof err)) {
-        fprintf(stderr, "mha attend: --out %s\n", err);
+    int64_t pshape[4] = {B, H, Sq, Skv};
+    int pnd = q->arr.ndim;
+    if (write_outputs(out_path, q->arr.ndim, q->arr.shape, out, probs_path, pnd, pshape + (4 - pnd), probs))
         goto done;
-    }
-    if (probs_path) {
-        int64_t pshape[4] = {B, H, Sq, Skv};
-        int pnd = q->arr.ndim;
-        if (npy_write(probs_path, NPY_F32, pnd, pshape + (4 - pnd), probs, err, sizeof err)) {
-            fprintf(stderr, "mha attend: --probs %s\n", err);
-            goto done;
-        }
-    }
     fprintf(stderr, "mha attend: %s: B=%lld H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld -> %s\n", impl->name,
             (long long)B, (long long)H, (long long)Hkv, (long long)Sq, (long long)Skv, (long long)Dh, out_path);
     rc = EXIT_OK;
@@ -165,6 +210,27 @@ done:
     free(out);
     free(probs);
     return rc;
+}
+
+/* An output that is an input or the other output would destroy data: refused before any work. */
+static int same_file_refused(const input *in, const char *out, const char *probs)
+{
+    const char *outs[2][2] = {{"--out", out}, {"--probs", probs}};
+    for (int o = 0; o < 2; o++) {
+        if (!outs[o][1])
+            continue;
+        for (int t = 0; t < 4; t++)
+            if (in[t].path && path_same_file(outs[o][1], in[t].path)) {
+                cli_usage_error("attend", "%s %s is the same file as %s %s: refusing to overwrite an input",
+                                outs[o][0], outs[o][1], in[t].opt, in[t].path);
+                return 1;
+            }
+    }
+    if (probs && path_same_file(out, probs)) {
+        cli_usage_error("attend", "--out %s and --probs %s are the same file: give each output its own", out, probs);
+        return 1;
+    }
+    return 0;
 }
 
 MHA_CMD_FN(cmd_attend)
@@ -217,6 +283,8 @@ MHA_CMD_FN(cmd_attend)
     if (!out)
         return cli_usage_error("attend", "--out is required");
 
+    if (same_file_refused(in, out, probs))
+        return EXIT_USAGE;
     int rc = EXIT_FAILED;
     for (int t = 0; t < 4; t++)
         if (in[t].path && load(&in[t]))

@@ -143,7 +143,8 @@ MHA_CMD_FN(cmd_check)
     }
     report_print_table(&rep, stdout);
     char port_hash[33] = "";
-    if (o.port && hash_file(o.port, port_hash))
+    char hash_err[512];
+    if (o.port && hash_file(o.port, port_hash, hash_err, sizeof hash_err))
         snprintf(port_hash, sizeof port_hash, "unreadable");
     report_meta meta = {
         .vectors = o.vectors,

@@ -1,8 +1,12 @@
 /* mha report: benchmark JSON files in, a report folder out (tables, CSV, plots, manifest). */
 #define _XOPEN_SOURCE 700
 #include "cli.h"
+#include "err_text.h"
+#include "path_ident.h"
 #include "report.h"
+#include "signal_cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -20,7 +24,8 @@ static void help(void)
            "side by side (one column per implementation and machine, keyed by the context's host_name).\n\n"
            "  -o, --output DIR   report folder; written through a temporary folder, then renamed\n"
            "  --check FILE       conformance summary for the accuracy table (format: README, Benchmarks and reports)\n"
-           "  --force            replace DIR if it exists (refused otherwise)\n");
+           "  --force            replace the report in DIR if it exists (refused otherwise): only the files\n"
+           "                     its manifest.json lists are replaced or removed, never an input\n");
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -47,11 +52,126 @@ static int write_file(const char *dir, const char *name, const rep_data *d, int 
     return rc;
 }
 
+static int folder_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int empty = d != NULL;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    if (d)
+        closedir(d);
+    return empty;
+}
+
+/* The files an earlier `mha report` wrote into dir, from its manifest.json: a JSON array of names, or NULL. */
+static json_t *own_files(const char *dir, char *err, size_t err_size)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_error_t e;
+    json_t *m = json_load_file(path, 0, &e), *files = json_object_get(m, "files");
+    if (!m && folder_is_empty(dir))
+        return json_array();
+    const char *tool = json_string_value(json_object_get(m, "tool"));
+    if (!m || !tool || strcmp(tool, "mha report") != 0 || !json_is_array(files)) {
+        snprintf(err, err_size, "-o %s: not a folder written by mha report (%s); --force replaces only those: "
+                 "choose another folder", dir, m ? "its manifest.json is not mha report's" : "no readable manifest.json");
+        json_decref(m);
+        return NULL;
+    }
+    size_t i;
+    json_t *name;
+    json_array_foreach(files, i, name) {
+        const char *n = json_string_value(name);
+        if (!n || !*n || strchr(n, '/') || strcmp(n, ".") == 0 || strcmp(n, "..") == 0) {
+            snprintf(err, err_size, "-o %s: manifest.json lists \"%s\", which is not a file name; not replacing "
+                     "the folder", dir, n ? n : "(not a string)");
+            json_decref(m);
+            return NULL;
+        }
+    }
+    json_incref(files);
+    json_decref(m);
+    return files;
+}
+
+static int listed(json_t *files, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(files, i, v)
+        if (strcmp(json_string_value(v), name) == 0)
+            return 1;
+    return 0;
+}
+
+/* An input that --force would remove or overwrite: refused before any work. */
+static int input_in_the_way(const char *dir, json_t *files, const char *const *inputs, int n_inputs, char *err,
+                            size_t err_size)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(files, i, v) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, json_string_value(v));
+        for (int k = 0; k < n_inputs; k++)
+            if (inputs[k] && path_same_file(inputs[k], path)) {
+                snprintf(err, err_size, "input %s is %s, which --force would remove; move it out of the folder "
+                         "or choose another folder", inputs[k], path);
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/*
+ * Moves the files of tmp (inside dir) into dir one by one, after checking
+ * that none would replace a file the old manifest does not list; then
+ * removes the old files the new report no longer has, and tmp.
+ */
+static int land_in_existing(const char *dir, const char *tmp, json_t *old, char names[][64], int n_names,
+                            char *err, size_t err_size)
+{
+    char from[8448], to[4200];
+    struct stat st;
+    for (int i = 0; i < n_names; i++) {
+        snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+        if (lstat(to, &st) == 0 && !listed(old, names[i])) {
+            snprintf(err, err_size, "%s exists and %s/manifest.json does not list it: refusing to replace a file "
+                     "mha report did not write", to, dir);
+            return -1;
+        }
+    }
+    signal_cleanup_hold();
+    int rc = 0;
+    for (int i = 0; i < n_names && rc == 0; i++) {
+        snprintf(from, sizeof from, "%s/%s", tmp, names[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+        if (rename(from, to) != 0) {
+            err_path(err, err_size, to, "cannot move the new file %s here: %s", names[i], strerror(errno));
+            rc = -1;
+        }
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(old, i, v) {
+        int still = 0;
+        for (int k = 0; k < n_names; k++)
+            still |= strcmp(names[k], json_string_value(v)) == 0;
+        snprintf(to, sizeof to, "%s/%s", dir, json_string_value(v));
+        if (rc == 0 && !still && lstat(to, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(to);
+    }
+    signal_cleanup_release();
+    return rc;
+}
+
 MHA_CMD_FN(cmd_report)
 {
     const char *out = NULL, *check = NULL;
     int force = 0;
-    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int n_inputs = 0;
     if (!inputs)
         return EXIT_FAILED;
@@ -103,32 +223,57 @@ MHA_CMD_FN(cmd_report)
         free(inputs);
         return EXIT_FAILED;
     }
+    char err[ERR_TEXT_SIZE];
+    json_t *old = NULL;
+    if (exists) {
+        inputs[n_inputs] = check; /* the --check file is an input too */
+        old = own_files(dir, err, sizeof err);
+        if (!old || input_in_the_way(dir, old, inputs, n_inputs + 1, err, sizeof err)) {
+            fprintf(stderr, "mha report: %s\n", err);
+            json_decref(old);
+            free(inputs);
+            return EXIT_FAILED;
+        }
+        inputs[n_inputs] = NULL;
+    }
 
     rep_data d;
     memset(&d, 0, sizeof d);
     d.files = inputs;
     d.n_files = n_inputs;
-    char err[1024];
     for (int i = 0; i < n_inputs; i++)
         if (rep_load(&d, inputs[i], err, sizeof err) != 0) {
             fprintf(stderr, "mha report: %s\n", err);
             rep_free(&d);
+            json_decref(old);
             free(inputs);
             return EXIT_FAILED;
         }
     if (check && rep_load_check(&d, check, err, sizeof err) != 0) {
         fprintf(stderr, "mha report: --check %s\n", err);
         rep_free(&d);
+        json_decref(old);
         free(inputs);
         return EXIT_FAILED;
     }
-    rep_finish(&d);
-
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dir);
-    if (!mkdtemp(tmp)) {
-        fprintf(stderr, "mha report: cannot create a temporary folder next to %s: %s\n", dir, strerror(errno));
+    if (rep_finish(&d) != 0) {
+        fprintf(stderr, "mha report: out of memory\n");
         rep_free(&d);
+        json_decref(old);
+        free(inputs);
+        return EXIT_FAILED;
+    }
+
+    /* a new folder is written beside its place and renamed; an existing one gets its files from inside it */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, exists ? "%s/.mha-report-XXXXXX" : "%s.tmp-XXXXXX", dir);
+    signal_cleanup_hold(); /* no signal between creating the folder and registering it */
+    int made = mkdtemp(tmp) != NULL, slot = made ? signal_cleanup_add(tmp, 1) : -1;
+    signal_cleanup_release();
+    if (!made) {
+        fprintf(stderr, "mha report: cannot create a temporary folder %s: %s\n", tmp, strerror(errno));
+        rep_free(&d);
+        json_decref(old);
         free(inputs);
         return EXIT_FAILED;
     }
@@ -149,22 +294,24 @@ MHA_CMD_FN(cmd_report)
         if (f && fclose(f) != 0)
             rc = -1;
     }
-    char old[4200] = "";
-    if (rc == 0 && exists) {
-        snprintf(old, sizeof old, "%s.old-XXXXXX", dir);
-        rc = mkdtemp(old) && rename(dir, old) == 0 ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, sizeof err, "writing %s failed: %s", tmp, strerror(errno));
+    else if (exists)
+        rc = land_in_existing(dir, tmp, old, names, n_names, err, sizeof err);
+    else if (rename(tmp, dir) != 0) {
+        snprintf(err, sizeof err, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+        rc = -1;
     }
-    if (rc == 0)
-        rc = rename(tmp, dir);
-    if (rc != 0) {
-        fprintf(stderr, "mha report: writing %s failed: %s\n", dir, strerror(errno));
+    if (rc != 0 || exists)
         remove_tree(tmp);
+    signal_cleanup_forget(slot);
+    json_decref(old);
+    if (rc != 0) {
+        fprintf(stderr, "mha report: %s\n", err);
         rep_free(&d);
         free(inputs);
         return EXIT_FAILED;
     }
-    if (old[0])
-        remove_tree(old);
     printf("mha report: %d implementation column(s), %d machine(s), %d runs -> %s/README.md\n", d.n_series,
            d.n_machines, d.n_runs, dir);
     rep_free(&d);

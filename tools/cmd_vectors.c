@@ -1,7 +1,9 @@
 /* mha vectors generate|verify|export: the golden vectors of the conformance suite. */
+#include "atomic_file.h"
 #include "cli.h"
 #include "conformance/hashing.h"
 #include "conformance/vectors.h"
+#include "err_text.h"
 #include "mha.h"
 #include "vectors_export.h"
 
@@ -58,11 +60,12 @@ static int write_manifest(const char *dir, const manifest *m)
     }
     hash_bytes(text, len, hex);
     int n = snprintf(line, sizeof line, "%s  MANIFEST\n", hex);
-    int rc = write_file_atomic(path_join(path, sizeof path, dir, "MANIFEST"), text, len);
+    char err[ERR_TEXT_SIZE];
+    int rc = atomic_write(path_join(path, sizeof path, dir, "MANIFEST"), text, len, err, sizeof err);
     if (!rc)
-        rc = write_file_atomic(path_join(path, sizeof path, dir, "MANIFEST.xxh3"), line, (size_t)n);
+        rc = atomic_write(path_join(path, sizeof path, dir, "MANIFEST.xxh3"), line, (size_t)n, err, sizeof err);
     if (rc)
-        fprintf(stderr, "mha vectors: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "mha vectors: %s\n", err);
     free(text);
     return rc;
 }
@@ -112,7 +115,7 @@ done:
 
 static int verify(const char *dir)
 {
-    char err[1024], path[4096], hex[33];
+    char err[1024], path[4096], hex[33], herr[ERR_TEXT_SIZE];
     manifest m;
     if (vectors_load_manifest(dir, &m, err, sizeof err)) {
         fprintf(stderr, "mha vectors verify: %s\n", err);
@@ -127,8 +130,13 @@ static int verify(const char *dir)
             path_join(path, sizeof path, dir, mf->name);
             struct stat st;
             files++;
-            if (stat(path, &st) != 0 || hash_file(path, hex) != 0) {
+            if (stat(path, &st) != 0) {
                 printf("MISSING    %s (case %s, %s)\n", path, mc->c.id, mf->role);
+                problems++;
+                continue;
+            }
+            if (hash_file(path, hex, herr, sizeof herr) != 0) {
+                printf("UNREADABLE %s (case %s, %s)\n", herr, mc->c.id, mf->role);
                 problems++;
                 continue;
             }

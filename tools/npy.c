@@ -1,10 +1,16 @@
 /* .npy reading and writing; see npy.h for what is accepted. */
 #include "npy.h"
 
+#include "atomic_file.h"
+#include "err_text.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FAIL(...) do { snprintf(err, err_size, __VA_ARGS__); return -1; } while (0)
 
@@ -78,6 +84,8 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
             FAIL("header 'shape' tuple is not closed");
         if (*s == ')')
             break;
+        if (*s == '-')
+            FAIL("header 'shape' has a negative entry");
         if (*s < '0' || *s > '9')
             FAIL("header 'shape' has a non-integer entry");
         uint64_t v = 0;
@@ -115,25 +123,34 @@ static void fortran_to_c(const npy_array *a, const char *src, char *dst)
     }
 }
 
+/* The magic and version: where the header starts and how long it is. 0, or -1 with err. */
+static int parse_preamble(const unsigned char *b, size_t size, size_t *start, size_t *hlen, char *err,
+                          size_t err_size)
+{
+    if (size < 10 || memcmp(b, magic, 6) != 0)
+        FAIL("not a .npy file (no \\x93NUMPY magic)");
+    unsigned major = b[6];
+    if (major == 1) {
+        *hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        *start = 10;
+    } else if (major == 2 || major == 3) {
+        if (size < 12)
+            FAIL("truncated .npy header");
+        *hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        *start = 12;
+    } else {
+        FAIL(".npy format version %u.%u: expected 1.x, 2.x or 3.x", major, b[7]);
+    }
+    return 0;
+}
+
 int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t err_size)
 {
     const unsigned char *b = bytes;
     memset(out, 0, sizeof *out);
-    if (size < 10 || memcmp(b, magic, 6) != 0)
-        FAIL("not a .npy file (no \\x93NUMPY magic)");
-    unsigned major = b[6];
     size_t hlen, start;
-    if (major == 1) {
-        hlen = (size_t)b[8] | (size_t)b[9] << 8;
-        start = 10;
-    } else if (major == 2 || major == 3) {
-        if (size < 12)
-            FAIL("truncated .npy header");
-        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-        start = 12;
-    } else {
-        FAIL(".npy format version %u.%u: expected 1.x, 2.x or 3.x", major, b[7]);
-    }
+    if (parse_preamble(b, size, &start, &hlen, err, err_size))
+        return -1;
     if (hlen > size - start)
         FAIL("header length %zu runs past the end of the file (%zu bytes)", hlen, size);
     int fortran = 0;
@@ -157,42 +174,131 @@ int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t 
     return 0;
 }
 
+/* Reads up to n bytes; returns how many were read (fewer only at the end of the file), or -1 with errno. */
+static ssize_t read_up_to(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/*
+ * Reads the image into a malloc'd buffer, never more than the header
+ * promises: the magic first, then the header (at most NPY_MAX_HEADER
+ * bytes), then exactly the data bytes its shape needs, checked against the
+ * size of a regular file before anything large is allocated.
+ */
+static int read_image(int fd, const struct stat *st, unsigned char **image, size_t *image_size, char *err,
+                      size_t err_size)
+{
+    unsigned char pre[12];
+    ssize_t got = read_up_to(fd, pre, 10), more = 0;
+    if (got == 10 && (pre[6] == 2 || pre[6] == 3)) /* versions 2 and 3: a 4-byte header length */
+        more = read_up_to(fd, pre + 10, 2);
+    if (got < 0 || more < 0)
+        FAIL("read error: %s", strerror(errno));
+    size_t start, hlen;
+    if (parse_preamble(pre, (size_t)(got + more), &start, &hlen, err, err_size))
+        return -1;
+    if (hlen > NPY_MAX_HEADER)
+        FAIL("header length %zu is over %d bytes: not an array this program reads", hlen, NPY_MAX_HEADER);
+    unsigned char *buf = malloc(start + hlen);
+    if (!buf)
+        FAIL("out of memory");
+    memcpy(buf, pre, start);
+    npy_array shape_only;
+    int fortran;
+    if (read_up_to(fd, buf + start, hlen) != (ssize_t)hlen) {
+        free(buf);
+        FAIL("header length %zu runs past the end of the file", hlen);
+    }
+    if (parse_header((const char *)buf + start, hlen, &shape_only, &fortran, err, err_size)) {
+        free(buf);
+        return -1;
+    }
+    size_t es = (size_t)shape_only.dtype, head = start + hlen;
+    uint64_t need = shape_only.count > (SIZE_MAX - head) / es ? UINT64_MAX : (uint64_t)shape_only.count * es;
+    char shp[96];
+    npy_shape_str(shape_only.ndim, shape_only.shape, shp, sizeof shp);
+    const char *type = shape_only.dtype == NPY_F32 ? "float32" : "float64";
+    if (S_ISREG(st->st_mode) && (uint64_t)st->st_size - head != need) {
+        free(buf);
+        FAIL("shape %s of %s needs %llu data bytes, file has %lld", shp, type, (unsigned long long)need,
+             (long long)st->st_size - (long long)head);
+    }
+    if (need > NPY_MAX_STREAM) {
+        free(buf);
+        FAIL("shape %s of %s needs %llu data bytes, more than the %llu read from a device or pipe", shp, type,
+             (unsigned long long)need, (unsigned long long)NPY_MAX_STREAM);
+    }
+    /* grows as data arrives, so that a header that lies about a pipe costs no memory up front */
+    size_t total = head + (size_t)need, have = head;
+    while (have < total) {
+        size_t step = S_ISREG(st->st_mode) ? total - have : (have < total - have ? have : total - have);
+        unsigned char *bigger = realloc(buf, have + step + 1);
+        if (!bigger) {
+            free(buf);
+            FAIL("out of memory for %zu bytes", have + step);
+        }
+        buf = bigger;
+        got = read_up_to(fd, buf + have, step);
+        if (got < 0 || (size_t)got < step) {
+            int e = errno;
+            free(buf);
+            if (got < 0)
+                FAIL("read error: %s", strerror(e));
+            FAIL("shape %s of %s needs %llu data bytes, file has %zu", shp, type, (unsigned long long)need,
+                 have + (size_t)got - head);
+        }
+        have += step;
+    }
+    unsigned char extra;
+    if (read_up_to(fd, &extra, 1) != 0) {
+        free(buf);
+        FAIL("shape %s of %s needs %llu data bytes, file has more", shp, type, (unsigned long long)need);
+    }
+    *image = buf;
+    *image_size = total;
+    return 0;
+}
+
 int npy_read(const char *path, npy_array *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        FAIL("%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t size = 0, cap = 0;
-    for (;;) {
-        if (size == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                FAIL("%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + size, 1, cap - size, f);
-        size += n;
-        if (n == 0)
-            break;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        err_path(err, err_size, path, "cannot open: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    int read_error = ferror(f);
-    fclose(f);
-    if (read_error) {
-        free(buf);
-        FAIL("%s: read error", path);
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        err_path(err, err_size, path, "is a directory, expected a .npy file");
+        return -1;
     }
-    char inner[256];
-    int rc = npy_parse(buf, size, out, inner, sizeof inner);
-    free(buf);
+    char inner[512];
+    unsigned char *image = NULL;
+    size_t size = 0;
+    int rc = read_image(fd, &st, &image, &size, inner, sizeof inner);
+    close(fd);
+    if (rc == 0) {
+        rc = npy_parse(image, size, out, inner, sizeof inner);
+        free(image);
+    }
     if (rc)
-        FAIL("%s: %s", path, inner);
-    return 0;
+        err_path(err, err_size, path, "%s", inner);
+    return rc;
 }
 
 float *npy_to_f32(const npy_array *a)
@@ -263,25 +369,11 @@ int npy_write(const char *path, npy_dtype dtype, int ndim, const int64_t *shape,
 {
     void *bytes;
     size_t size;
-    if (npy_encode(dtype, ndim, shape, data, &bytes, &size))
-        FAIL("%s: cannot encode (bad shape or out of memory)", path);
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        free(bytes);
-        FAIL("%s: path too long", path);
+    if (npy_encode(dtype, ndim, shape, data, &bytes, &size)) {
+        err_path(err, err_size, path, "cannot encode (bad shape or out of memory)");
+        return -1;
     }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        free(bytes);
-        FAIL("%s: cannot create: %s", tmp, strerror(errno));
-    }
-    int ok = fwrite(bytes, 1, size, f) == size;
-    ok &= fclose(f) == 0;
+    int rc = atomic_write(path, bytes, size, err, err_size);
     free(bytes);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        FAIL("%s: write failed: %s", path, strerror(e));
-    }
-    return 0;
+    return rc;
 }

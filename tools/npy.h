@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #define NPY_MAX_DIMS 8
+/* npy_read: the longest header read (numpy writes a few hundred bytes) */
+#define NPY_MAX_HEADER 65536
+/* npy_read: the most data bytes read from a device or pipe (a regular file's size is checked instead) */
+#define NPY_MAX_STREAM ((uint64_t)16 << 30)
 
 typedef enum npy_dtype { NPY_F32 = 4, NPY_F64 = 8 } npy_dtype;
 
@@ -27,7 +31,12 @@ typedef struct npy_array {
 /* Parse a whole .npy image. Returns 0, or -1 with a message in err. */
 int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t err_size);
 
-/* Read a file. Returns 0, or -1 with "PATH: what is wrong" in err. */
+/*
+ * Read a file: the magic and header first, then exactly the data bytes the
+ * header's shape needs (a regular file's size is checked before anything is
+ * allocated; at most NPY_MAX_STREAM bytes from a device or pipe). Returns 0,
+ * or -1 with "PATH: what is wrong" in err.
+ */
 int npy_read(const char *path, npy_array *out, char *err, size_t err_size);
 
 /* The array's elements as float32 (a fresh malloc'd copy), NULL if out of memory. */
@@ -45,7 +54,8 @@ void npy_free(npy_array *a);
 int npy_encode(npy_dtype dtype, int ndim, const int64_t *shape, const void *data, void **bytes, size_t *size);
 
 /*
- * Write a file atomically: to PATH.tmp, then rename. Returns 0, or -1 with
+ * Write a file through atomic_write (atomic_file.h: a unique temporary and
+ * a rename; devices and fifos in place). Returns 0, or -1 with
  * "PATH: reason" in err.
  */
 int npy_write(const char *path, npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,

@@ -13,7 +13,6 @@
 #include <stdio.h>
 
 #define REPORT_MAX_MACHINES 16
-#define REPORT_MAX_SERIES 64
 
 /* One benchmark entry: an implementation on one grid point of one machine. */
 typedef struct rep_run {
@@ -26,6 +25,10 @@ typedef struct rep_run {
     double seconds;         /* per call: the minimum over repetitions of real_time */
     double workspace;       /* bytes; < 0 when the entry has none */
     char error[256];        /* empty when timed; "skipped: ..." or the failure */
+    int order;              /* position in the files, as read */
+    /* set by rep_finish: runs[point_first..point_end) share this run's kind and point; naive: index of the
+     * timed naive run of the same machine and point, or -1 */
+    int point_first, point_end, naive;
 } rep_run;
 
 typedef struct rep_machine {
@@ -34,6 +37,7 @@ typedef struct rep_machine {
     int cores;
     double peak_gflops_1, peak_gflops_all, read_gbs;   /* 0 when no probe ran */
     json_t *context;        /* the contexts of its files, merged */
+    int max_threads;        /* set by rep_finish: the most threads of its runs */
 } rep_machine;
 
 /* A column of the tables and a line of the plots: implementation @ machine. */
@@ -56,7 +60,7 @@ typedef struct rep_data {
     int n_runs, cap_runs;
     rep_machine machines[REPORT_MAX_MACHINES];
     int n_machines;
-    rep_series series[REPORT_MAX_SERIES];
+    rep_series *series;     /* n_series of them, made by rep_finish */
     int n_series;
     rep_accuracy *accuracy;
     int n_accuracy;
@@ -65,12 +69,18 @@ typedef struct rep_data {
     int n_files;
 } rep_data;
 
-/* Parse one benchmark JSON file into d; on error a "file:line:column: what" message in err. */
+/*
+ * Parse one benchmark JSON file into d; on error a "file:line:column: what"
+ * or "file: benchmark NAME: field: what" message in err. Numbers out of
+ * range and unknown time units are errors.
+ */
 int rep_load(rep_data *d, const char *path, char *err, size_t err_size);
+/* rep_load on JSON already parsed (root is not freed); path names it in messages. */
+int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t err_size);
 /* Parse a conformance summary (schema in the README, "Benchmarks and reports"). */
 int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size);
-/* After loading: assign series, sort runs. */
-void rep_finish(rep_data *d);
+/* After loading: assign series, sort runs, keep the fastest of repeated runs. 0, or -1 (out of memory). */
+int rep_finish(rep_data *d);
 void rep_free(rep_data *d);
 
 /* Derived numbers of a timed run. */

@@ -3,8 +3,10 @@
 #include "shapes_math.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *base_name(const char *path)
 {
@@ -16,8 +18,16 @@ static const char *base_name(const char *path)
 static json_t *load_json(const char *path, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
         snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, err_size, "%s: is a directory, expected a JSON file", path);
+        fclose(f);
         return NULL;
     }
     json_error_t e;
@@ -28,13 +38,30 @@ static json_t *load_json(const char *path, char *err, size_t err_size)
     return root;
 }
 
-static double ctx_number(json_t *ctx, const char *key)
+/*
+ * A context field as a number from min to max (Google Benchmark writes some
+ * as strings); 0 when absent. -1 with "path: context field \"key\": what" in err.
+ */
+static int ctx_number(json_t *ctx, const char *key, double min, double max, double *out, const char *path,
+                      char *err, size_t err_size)
 {
     json_t *v = json_object_get(ctx, key);
+    double x = 0;
+    char *end = NULL;
     if (json_is_number(v))
-        return json_number_value(v);
-    if (json_is_string(v))
-        return strtod(json_string_value(v), NULL);
+        x = json_number_value(v);
+    else if (json_is_string(v))
+        x = strtod(json_string_value(v), &end);
+    else if (v && !json_is_null(v))
+        x = NAN;
+    if ((end && (end == json_string_value(v) || *end)) || !(x >= min && x <= max)) {
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        snprintf(err, err_size, "%s: context field \"%s\": %s is not a number from %.10g to %.10g", path, key,
+                 text ? text : "?", min, max);
+        free(text);
+        return -1;
+    }
+    *out = x;
     return 0;
 }
 
@@ -42,6 +69,13 @@ static int machine_for(rep_data *d, json_t *ctx, const char *path, char *err, si
 {
     const char *host = json_string_value(json_object_get(ctx, "host_name"));
     const char *label = host && *host ? host : base_name(path);
+    double cores, cpus, peak_1, peak_all, read_gbs;
+    if (ctx_number(ctx, "mha_cores", 0, 1 << 20, &cores, path, err, err_size) ||
+        ctx_number(ctx, "num_cpus", 0, 1 << 20, &cpus, path, err, err_size) ||
+        ctx_number(ctx, "mha_peak_gflops_1", 0, 1e12, &peak_1, path, err, err_size) ||
+        ctx_number(ctx, "mha_peak_gflops_all", 0, 1e12, &peak_all, path, err, err_size) ||
+        ctx_number(ctx, "mha_read_gbs", 0, 1e12, &read_gbs, path, err, err_size))
+        return -1;
     int m;
     for (m = 0; m < d->n_machines; m++)
         if (strcmp(d->machines[m].label, label) == 0)
@@ -64,92 +98,87 @@ static int machine_for(rep_data *d, json_t *ctx, const char *path, char *err, si
     if (model && !mm->cpu_model[0])
         snprintf(mm->cpu_model, sizeof mm->cpu_model, "%s", model);
     if (!mm->cores)
-        mm->cores = (int)ctx_number(ctx, "mha_cores");
+        mm->cores = (int)cores;
     if (!mm->cores)
-        mm->cores = (int)ctx_number(ctx, "num_cpus");
+        mm->cores = (int)cpus;
     if (!mm->peak_gflops_1)
-        mm->peak_gflops_1 = ctx_number(ctx, "mha_peak_gflops_1");
+        mm->peak_gflops_1 = peak_1;
     if (!mm->peak_gflops_all)
-        mm->peak_gflops_all = ctx_number(ctx, "mha_peak_gflops_all");
+        mm->peak_gflops_all = peak_all;
     if (!mm->read_gbs)
-        mm->read_gbs = ctx_number(ctx, "mha_read_gbs");
+        mm->read_gbs = read_gbs;
     return m;
 }
 
-/* "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/real_time...]" */
-static int parse_name(const char *name, rep_run *r)
+/*
+ * "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/real_time...]".
+ * Returns 0; 1 when the name is not an mhalab grid point (ignored); -1
+ * with "FIELD:VALUE is ..." in why when a field's value is out of range.
+ */
+static int parse_name(const char *name, rep_run *r, char *why, size_t why_size)
 {
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", name);
+    if (snprintf(buf, sizeof buf, "%s", name) >= (int)sizeof buf)
+        return 1;
     char *save = NULL, *seg = strtok_r(buf, "/", &save);
     if (!seg || (strcmp(seg, "attn") != 0 && strcmp(seg, "layer") != 0))
-        return -1;
+        return 1;
     snprintf(r->kind, sizeof r->kind, "%s", seg);
     seg = strtok_r(NULL, "/", &save);
-    if (!seg)
-        return -1;
+    if (!seg || strlen(seg) >= sizeof r->impl)
+        return 1;
     snprintf(r->impl, sizeof r->impl, "%s", seg);
+    static const char *const keys[] = {"B", "H", "Hkv", "Sq", "Skv", "Dh", "causal", "threads"};
+    int64_t *dims[] = {&r->batch, &r->heads, &r->kv_heads, &r->q_len, &r->kv_len, &r->head_dim};
     unsigned seen = 0;
     while ((seg = strtok_r(NULL, "/", &save))) {
         char *colon = strchr(seg, ':');
         if (!colon)
             continue;
         *colon = '\0';
-        long long v = strtoll(colon + 1, NULL, 10);
-        static const char *const keys[] = {"B", "H", "Hkv", "Sq", "Skv", "Dh", "causal", "threads"};
-        for (unsigned k = 0; k < 8; k++)
-            if (strcmp(seg, keys[k]) == 0) {
-                seen |= 1u << k;
-                switch (k) {
-                case 0: r->batch = v; break;
-                case 1: r->heads = v; break;
-                case 2: r->kv_heads = v; break;
-                case 3: r->q_len = v; break;
-                case 4: r->kv_len = v; break;
-                case 5: r->head_dim = v; break;
-                case 6: r->causal = (int)v; break;
-                default: r->threads = (int)v; break;
-                }
+        for (unsigned k = 0; k < 8; k++) {
+            if (strcmp(seg, keys[k]) != 0)
+                continue;
+            long long min = k == 6 ? 0 : 1, max = k == 6 ? 1 : INT32_MAX, v;
+            char *end;
+            errno = 0;
+            v = strtoll(colon + 1, &end, 10);
+            if (end == colon + 1 || *end || errno == ERANGE || v < min || v > max) {
+                snprintf(why, why_size, "%s:%s is out of range (expected an integer from %lld to %lld)", seg,
+                         colon + 1, min, max);
+                return -1;
             }
+            seen |= 1u << k;
+            if (k < 6)
+                *dims[k] = v;
+            else if (k == 6)
+                r->causal = (int)v;
+            else
+                r->threads = (int)v;
+        }
     }
-    if (seen != 0xffu || r->batch <= 0 || r->heads <= 0 || r->kv_heads <= 0 || r->q_len <= 0 || r->kv_len <= 0 ||
-        r->head_dim <= 0 || r->threads <= 0)
-        return -1;
+    return seen == 0xffu ? 0 : 1;
+}
+
+/* Seconds per time_unit (absent: ns, Google Benchmark's default); 0 for an unknown unit. */
+static double unit_seconds(const char *unit)
+{
+    static const char *const names[] = {"ns", "us", "ms", "s"};
+    static const double secs[] = {1e-9, 1e-6, 1e-3, 1.0};
+    if (!unit)
+        return 1e-9;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(unit, names[i]) == 0)
+            return secs[i];
     return 0;
 }
 
-static double unit_seconds(const char *unit)
-{
-    if (!unit || strcmp(unit, "ns") == 0)
-        return 1e-9;
-    if (strcmp(unit, "us") == 0)
-        return 1e-6;
-    if (strcmp(unit, "ms") == 0)
-        return 1e-3;
-    return 1.0;
-}
-
-static rep_run *find_run(rep_data *d, const rep_run *r)
-{
-    for (int i = 0; i < d->n_runs; i++) {
-        rep_run *o = &d->runs[i];
-        if (o->machine == r->machine && strcmp(o->impl, r->impl) == 0 && strcmp(o->kind, r->kind) == 0 &&
-            rep_same_point(o, r))
-            return o;
-    }
-    return NULL;
-}
-
+/* Appends a run; repetitions of one point are merged by rep_finish. */
 static int add_run(rep_data *d, const rep_run *r)
 {
-    rep_run *o = find_run(d, r);
-    if (o) {
-        /* repetitions: keep the fastest timed one */
-        if (!r->error[0] && (o->error[0] || r->seconds < o->seconds))
-            *o = *r;
-        return 0;
-    }
     if (d->n_runs == d->cap_runs) {
+        if (d->cap_runs > INT32_MAX / 2)
+            return -1;
         int cap = d->cap_runs ? 2 * d->cap_runs : 256;
         rep_run *p = realloc(d->runs, (size_t)cap * sizeof *p);
         if (!p)
@@ -157,7 +186,62 @@ static int add_run(rep_data *d, const rep_run *r)
         d->runs = p;
         d->cap_runs = cap;
     }
-    d->runs[d->n_runs++] = *r;
+    d->runs[d->n_runs] = *r;
+    d->runs[d->n_runs].order = d->n_runs;
+    d->n_runs++;
+    return 0;
+}
+
+/* One entry of "benchmarks": 0 and *r filled, 1 when it is not an mhalab point, 2 for an aggregate, -1 with err. */
+static int read_benchmark(json_t *b, const char *path, rep_run *r, char *err, size_t err_size)
+{
+    const char *name = json_string_value(json_object_get(b, "name"));
+    const char *run_type = json_string_value(json_object_get(b, "run_type"));
+    char why[600];
+    memset(r, 0, sizeof *r);
+    if (run_type && strcmp(run_type, "aggregate") == 0)
+        return 2;
+    if (!name)
+        return 1;
+    int rc = parse_name(name, r, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, err_size, "%s: benchmark \"%s\": %s", path, name, why);
+    if (rc)
+        return rc;
+    r->workspace = -1;
+    json_t *ws = json_object_get(b, "workspace");
+    if (ws && !(json_is_number(ws) && json_number_value(ws) >= 0 && json_number_value(ws) <= 1e18)) {
+        snprintf(err, err_size, "%s: benchmark \"%s\": \"workspace\" is not a number of bytes from 0 to 1e18", path,
+                 name);
+        return -1;
+    }
+    if (ws)
+        r->workspace = json_number_value(ws);
+    if (json_is_true(json_object_get(b, "error_occurred"))) {
+        const char *msg = json_string_value(json_object_get(b, "error_message"));
+        snprintf(r->error, sizeof r->error, "%s", msg && *msg ? msg : "error");
+        /* mha-bench puts a skipped point's workspace in the message: "[workspace 2048 B]" */
+        const char *w = msg ? strstr(msg, "[workspace ") : NULL;
+        double bytes = w ? strtod(w + 11, NULL) : -1;
+        if (bytes >= 0 && bytes <= 1e18 && r->workspace < 0)
+            r->workspace = bytes;
+        return 0;
+    }
+    json_t *t = json_object_get(b, "real_time");
+    if (!json_is_number(t) || !(json_number_value(t) > 0)) {
+        snprintf(err, err_size, "%s: benchmark \"%s\": expected a positive number \"real_time\"", path, name);
+        return -1;
+    }
+    json_t *unit = json_object_get(b, "time_unit");
+    double per_unit = unit_seconds(json_string_value(unit));
+    if (per_unit == 0 || (unit && !json_is_string(unit))) {
+        char *text = json_dumps(unit, JSON_ENCODE_ANY);
+        snprintf(err, err_size, "%s: benchmark \"%s\": \"time_unit\" %s is not one of \"ns\", \"us\", \"ms\", \"s\"",
+                 path, name, text ? text : "?");
+        free(text);
+        return -1;
+    }
+    r->seconds = json_number_value(t) * per_unit;
     return 0;
 }
 
@@ -166,61 +250,43 @@ int rep_load(rep_data *d, const char *path, char *err, size_t err_size)
     json_t *root = load_json(path, err, err_size);
     if (!root)
         return -1;
+    int rc = rep_load_json(d, root, path, err, err_size);
+    json_decref(root);
+    return rc;
+}
+
+int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t err_size)
+{
     json_t *benchmarks = json_object_get(root, "benchmarks");
     if (!json_is_object(root) || !json_is_array(benchmarks)) {
         snprintf(err, err_size, "%s: expected Google Benchmark JSON: an object with a \"benchmarks\" array "
                                 "(mha-bench --benchmark_out=FILE --benchmark_out_format=json)", path);
-        json_decref(root);
         return -1;
     }
     int m = machine_for(d, json_object_get(root, "context"), path, err, err_size);
     if (m < 0) {
-        json_decref(root);
         return -1;
     }
     size_t i;
     json_t *b;
     int used = 0, ignored = 0;
     json_array_foreach(benchmarks, i, b) {
-        const char *name = json_string_value(json_object_get(b, "name"));
-        const char *run_type = json_string_value(json_object_get(b, "run_type"));
-        if (run_type && strcmp(run_type, "aggregate") == 0)
-            continue;
         rep_run r;
-        memset(&r, 0, sizeof r);
-        if (!name || parse_name(name, &r) != 0) {
-            ignored++;
+        int rc = read_benchmark(b, path, &r, err, err_size);
+        if (rc < 0) {
+            return -1;
+        }
+        if (rc > 0) {
+            ignored += rc == 1;
             continue;
         }
         r.machine = m;
-        r.workspace = -1;
-        json_t *ws = json_object_get(b, "workspace");
-        if (json_is_number(ws))
-            r.workspace = json_number_value(ws);
-        if (json_is_true(json_object_get(b, "error_occurred"))) {
-            const char *msg = json_string_value(json_object_get(b, "error_message"));
-            snprintf(r.error, sizeof r.error, "%s", msg && *msg ? msg : "error");
-            /* mha-bench puts a skipped point's workspace in the message: "[workspace 2048 B]" */
-            const char *w = msg ? strstr(msg, "[workspace ") : NULL;
-            if (w && r.workspace < 0)
-                r.workspace = strtod(w + 11, NULL);
-        } else {
-            json_t *t = json_object_get(b, "real_time");
-            if (!json_is_number(t) || json_number_value(t) <= 0) {
-                snprintf(err, err_size, "%s: benchmark \"%s\": expected a positive number \"real_time\"", path, name);
-                json_decref(root);
-                return -1;
-            }
-            r.seconds = json_number_value(t) * unit_seconds(json_string_value(json_object_get(b, "time_unit")));
-        }
         if (add_run(d, &r) != 0) {
-            snprintf(err, err_size, "out of memory");
-            json_decref(root);
+            snprintf(err, err_size, "%s: out of memory", path);
             return -1;
         }
         used++;
     }
-    json_decref(root);
     if (ignored)
         fprintf(stderr, "mha report: %s: ignored %d benchmark(s) whose names are not mhalab grid points\n", path,
                 ignored);
@@ -331,7 +397,9 @@ static int run_order(const void *pa, const void *pb)
         return a->kv_len < b->kv_len ? -1 : 1;
     if (a->q_len != b->q_len)
         return a->q_len < b->q_len ? -1 : 1;
-    return a->series - b->series;
+    if (a->series != b->series)
+        return a->series - b->series;
+    return a->order - b->order;
 }
 
 /* Series order: naive first (the baseline), then by name; machines in file order. */
@@ -345,37 +413,88 @@ static int series_order(const void *pa, const void *pb)
     return c ? c : a->machine - b->machine;
 }
 
-void rep_finish(rep_data *d)
+static int same_series(const rep_series *a, const rep_series *b)
 {
-    d->n_series = 0;
+    return a->machine == b->machine && strcmp(a->impl, b->impl) == 0;
+}
+
+/* The distinct (implementation, machine) pairs of the runs, in series_order; each run's series index. */
+static int assign_series(rep_data *d)
+{
+    rep_series *all = malloc((size_t)(d->n_runs ? d->n_runs : 1) * sizeof *all);
+    if (!all)
+        return -1;
     for (int i = 0; i < d->n_runs; i++) {
-        rep_run *r = &d->runs[i];
-        int s;
-        for (s = 0; s < d->n_series; s++)
-            if (d->series[s].machine == r->machine && strcmp(d->series[s].impl, r->impl) == 0)
-                break;
-        if (s == d->n_series && s < REPORT_MAX_SERIES) {
-            rep_series *se = &d->series[d->n_series++];
-            snprintf(se->impl, sizeof se->impl, "%s", r->impl);
-            se->machine = r->machine;
-        }
+        memset(&all[i], 0, sizeof all[i]);
+        snprintf(all[i].impl, sizeof all[i].impl, "%s", d->runs[i].impl);
+        all[i].machine = d->runs[i].machine;
     }
-    qsort(d->series, (size_t)d->n_series, sizeof d->series[0], series_order);
-    for (int s = 0; s < d->n_series; s++) {
-        rep_series *se = &d->series[s];
+    qsort(all, (size_t)d->n_runs, sizeof *all, series_order);
+    int n = 0;
+    for (int i = 0; i < d->n_runs; i++)
+        if (n == 0 || !same_series(&all[n - 1], &all[i]))
+            all[n++] = all[i];
+    d->series = all;
+    d->n_series = n;
+    for (int s = 0; s < n; s++) {
+        rep_series *se = &all[s];
         if (d->n_machines > 1)
             snprintf(se->label, sizeof se->label, "%s @ %s", se->impl, d->machines[se->machine].label);
         else
             snprintf(se->label, sizeof se->label, "%s", se->impl);
     }
     for (int i = 0; i < d->n_runs; i++) {
-        rep_run *r = &d->runs[i];
-        r->series = -1;
-        for (int s = 0; s < d->n_series; s++)
-            if (d->series[s].machine == r->machine && strcmp(d->series[s].impl, r->impl) == 0)
-                r->series = s;
+        rep_series key;
+        snprintf(key.impl, sizeof key.impl, "%s", d->runs[i].impl);
+        key.machine = d->runs[i].machine;
+        const rep_series *found = bsearch(&key, all, (size_t)n, sizeof *all, series_order);
+        d->runs[i].series = (int)(found - all);
     }
+    return 0;
+}
+
+int rep_finish(rep_data *d)
+{
+    free(d->series);
+    d->series = NULL;
+    d->n_series = 0;
+    if (assign_series(d))
+        return -1;
     qsort(d->runs, (size_t)d->n_runs, sizeof d->runs[0], run_order);
+    /* repetitions of a point, now adjacent: keep the fastest timed one (else the first failed one) */
+    int kept = 0;
+    for (int i = 0; i < d->n_runs; i++) {
+        rep_run *o = kept ? &d->runs[kept - 1] : NULL, *r = &d->runs[i];
+        if (o && o->series == r->series && strcmp(o->kind, r->kind) == 0 && rep_same_point(o, r)) {
+            if (!r->error[0] && (o->error[0] || r->seconds < o->seconds))
+                *o = *r;
+        } else {
+            d->runs[kept++] = *r;
+        }
+    }
+    d->n_runs = kept;
+    for (int m = 0; m < d->n_machines; m++)
+        d->machines[m].max_threads = 1;
+    for (int i = 0; i < d->n_runs; i++)
+        if (d->runs[i].threads > d->machines[d->runs[i].machine].max_threads)
+            d->machines[d->runs[i].machine].max_threads = d->runs[i].threads;
+    /* points, also adjacent: their extent and each machine's timed naive run */
+    for (int first = 0, end; first < d->n_runs; first = end) {
+        int naive[REPORT_MAX_MACHINES];
+        for (int m = 0; m < REPORT_MAX_MACHINES; m++)
+            naive[m] = -1;
+        for (end = first; end < d->n_runs && strcmp(d->runs[end].kind, d->runs[first].kind) == 0 &&
+                          rep_same_point(&d->runs[end], &d->runs[first]);
+             end++)
+            if (strcmp(d->runs[end].impl, "naive") == 0 && !d->runs[end].error[0])
+                naive[d->runs[end].machine] = end;
+        for (int i = first; i < end; i++) {
+            d->runs[i].point_first = first;
+            d->runs[i].point_end = end;
+            d->runs[i].naive = naive[d->runs[i].machine];
+        }
+    }
+    return 0;
 }
 
 void rep_free(rep_data *d)
@@ -383,6 +502,7 @@ void rep_free(rep_data *d)
     for (int m = 0; m < d->n_machines; m++)
         json_decref(d->machines[m].context);
     free(d->runs);
+    free(d->series);
     free(d->accuracy);
     memset(d, 0, sizeof *d);
 }
@@ -421,13 +541,7 @@ double rep_peak_pct(const rep_data *d, const rep_run *r)
 
 const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r)
 {
-    for (int i = 0; i < d->n_runs; i++) {
-        const rep_run *o = &d->runs[i];
-        if (o->machine == r->machine && strcmp(o->impl, "naive") == 0 && strcmp(o->kind, r->kind) == 0 &&
-            rep_same_point(o, r) && !o->error[0])
-            return o;
-    }
-    return NULL;
+    return r->naive >= 0 ? &d->runs[r->naive] : NULL;
 }
 
 void rep_point_label(const rep_run *r, char *buf, size_t size)

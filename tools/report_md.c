@@ -50,9 +50,8 @@ static int row_wanted(const rep_run *r, const char *kind, row_filter rows)
 
 static const rep_run *cell(const rep_data *d, const rep_run *row, int series)
 {
-    for (int i = 0; i < d->n_runs; i++)
-        if (d->runs[i].series == series && strcmp(d->runs[i].kind, row->kind) == 0 &&
-            rep_same_point(&d->runs[i], row))
+    for (int i = row->point_first; i < row->point_end; i++)
+        if (d->runs[i].series == series)
             return &d->runs[i];
     return NULL;
 }
@@ -64,7 +63,11 @@ static const rep_run *cell(const rep_data *d, const rep_run *row, int series)
 static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows, metric_fn *metric,
                   const char *fmt, int best, int bytes)
 {
-    int used[REPORT_MAX_SERIES] = {0}, any = 0;
+    int *used = calloc((size_t)d->n_series + 1, sizeof *used), any = 0;
+    if (!used) {
+        fprintf(f, "(out of memory)\n\n");
+        return;
+    }
     for (int i = 0; i < d->n_runs; i++)
         if (row_wanted(&d->runs[i], kind, rows) && d->runs[i].series >= 0) {
             double v = metric(d, &d->runs[i]);
@@ -73,6 +76,7 @@ static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows,
         }
     if (!any) {
         fprintf(f, "(no data)\n\n");
+        free(used);
         return;
     }
     fprintf(f, "| point |");
@@ -124,6 +128,7 @@ static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows,
         fprintf(f, "\n");
     }
     fprintf(f, "\n");
+    free(used);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -167,10 +172,9 @@ static void summary(FILE *f, const rep_data *d)
             if (strcmp(r->kind, "attn") != 0)
                 continue;
             int top = 1; /* fastest among the implementations of the same machine */
-            for (int j = 0; j < d->n_runs; j++) {
+            for (int j = r->point_first; j < r->point_end; j++) {
                 const rep_run *o = &d->runs[j];
-                if (o != r && o->machine == r->machine && !o->error[0] && strcmp(o->kind, r->kind) == 0 &&
-                    rep_same_point(o, r) && o->seconds < r->seconds)
+                if (o != r && o->machine == r->machine && !o->error[0] && o->seconds < r->seconds)
                     top = 0;
             }
             wins += top;

@@ -19,11 +19,7 @@ typedef struct selection {
 
 static int max_threads(const rep_data *d, int machine)
 {
-    int t = 1;
-    for (int i = 0; i < d->n_runs; i++)
-        if (d->runs[i].machine == machine && d->runs[i].threads > t)
-            t = d->runs[i].threads;
-    return t;
+    return d->machines[machine].max_threads;
 }
 
 static int selected(const rep_data *d, const rep_run *r, const selection *s)
@@ -62,10 +58,13 @@ static int points(const rep_data *d, int series, const selection *sel, value_fn 
     return n;
 }
 
+/* Lines in one plot: the first ones drawn, the tables hold every implementation. */
+#define PLOT_MAX_LINES 128
+
 typedef struct chart {
-    plot_series s[2 * REPORT_MAX_SERIES];
-    double x[2 * REPORT_MAX_SERIES][MAXP], y[2 * REPORT_MAX_SERIES][MAXP];
-    char label[2 * REPORT_MAX_SERIES][240];
+    plot_series s[PLOT_MAX_LINES];
+    double x[PLOT_MAX_LINES][MAXP], y[PLOT_MAX_LINES][MAXP];
+    char label[PLOT_MAX_LINES][240];
     int n;
 } chart;
 
@@ -73,6 +72,8 @@ static void add_line(chart *c, const rep_data *d, int series, const selection *s
                      const char *suffix, int dashed)
 {
     int k = c->n;
+    if (k == PLOT_MAX_LINES)
+        return;
     int n = points(d, series, sel, value, c->x[k], c->y[k]);
     if (n == 0)
         return;
@@ -166,7 +167,7 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
         /* speedup of the most threads over 1 thread, same point otherwise */
         c->n = 0;
         int tmax = 1;
-        for (int s = 0; s < d->n_series; s++) {
+        for (int s = 0; s < d->n_series && c->n < PLOT_MAX_LINES; s++) {
             int t = max_threads(d, d->series[s].machine);
             tmax = t > tmax ? t : tmax;
             selection one = base;

@@ -6,6 +6,7 @@
 #include "report.h"
 #include "shapes_math.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct teach_shape {
@@ -164,7 +165,9 @@ int rep_write_teaching(const rep_data *d, FILE *f)
                "keeps a Br x Bc tile, a Br x Dh accumulator and 2 Br statistics per thread (Br = Bc = 64 here).\n"
                "Measured columns: the workspace each implementation reported at that S (Dh 64, non-causal).\n\n"
                "| S | one head S x S | all %lld heads | flash tile per thread |", (long long)h0, (long long)h0);
-    int impl_cols[REPORT_MAX_SERIES], n_cols = 0;
+    int *impl_cols = malloc(((size_t)d->n_series + 1) * sizeof *impl_cols), n_cols = 0;
+    if (!impl_cols)
+        return -1;
     for (int s = 0; s < d->n_series; s++)
         for (int i = 0; i < d->n_runs; i++)
             if (d->runs[i].series == s && d->runs[i].workspace >= 0 && d->runs[i].head_dim == 64) {
@@ -201,5 +204,6 @@ int rep_write_teaching(const rep_data *d, FILE *f)
         fprintf(f, "\n");
     }
     fprintf(f, "\n");
+    free(impl_cols);
     return ferror(f) ? -1 : 0;
 }
