@@ -34,6 +34,18 @@ mha_status mha_fail(mha_status status, const char *fmt, ...) MHA_PRINTF(2, 3);
 /* Threads to use for a request of n (0 = all cores). */
 int mha_resolve_threads(int requested);
 
+/*
+ * Threads a loop over `items` work items can use: min(threads, items), at
+ * least 1. Workspace functions size per-thread slots with it, so memory
+ * never grows with threads beyond the work.
+ */
+static inline int mha_threads_for(int threads, int64_t items)
+{
+    if (threads < 1 || items < 1)
+        return 1;
+    return items < threads ? (int)items : threads;
+}
+
 /* scale, or 1/sqrt(Dh) when scale == 0. */
 float mha_resolve_scale(float scale, int64_t head_dim);
 
