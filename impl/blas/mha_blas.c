@@ -164,15 +164,14 @@ static void blas_row_blocks(void *ctx, int64_t begin, int64_t end, int worker)
 }
 
 /*
- * C = A B: threads take blocks of rows of C (multiples of 64 rows), each
- * one cblas_sgemm with OpenBLAS at one thread, as in the attention.
+ * C = A B: threads take blocks of MHA_GEMM_ROW_BLOCK rows of C, each one
+ * cblas_sgemm with OpenBLAS at one thread, as in the attention. The blocks
+ * do not depend on the thread count: OpenBLAS's bits for a row depend on
+ * how many rows its product has.
  */
 static MHA_MATMUL_FN(blas_matmul)
 {
-    if (threads < 1)
-        threads = 1;
-    int64_t rows = (m + threads - 1) / threads;
-    rows = (rows + 63) / 64 * 64;
+    const int64_t rows = MHA_GEMM_ROW_BLOCK;
     blocks_ctx x = {m, n, k, lda, ldb, ldc, rows, a, b, c};
     const int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
