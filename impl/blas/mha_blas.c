@@ -145,18 +145,13 @@ static MHA_ATTENTION_FN(blas_attention)
     openblas_set_num_threads(saved);
 }
 
-typedef struct blocks_ctx {
-    int64_t m, n, k, lda, ldb, ldc, rows;
-    const float *a, *b;
-    float *c;
-} blocks_ctx;
-
 static void blas_row_blocks(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    const blocks_ctx *x = ctx;
+    const mha_matmul_call *x = ctx;
+    const int64_t rows = MHA_GEMM_ROW_BLOCK;
     (void)worker;
     for (int64_t blk = begin; blk < end; blk++) {
-        const int64_t i0 = blk * x->rows, mr = x->m - i0 < x->rows ? x->m - i0 : x->rows;
+        const int64_t i0 = blk * rows, mr = x->m - i0 < rows ? x->m - i0 : rows;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mr, (blasint)x->n, (blasint)x->k, 1.0f,
                     x->a + i0 * x->lda, (blasint)x->lda, x->b, (blasint)x->ldb, 0.0f, x->c + i0 * x->ldc,
                     (blasint)x->ldc);
@@ -171,11 +166,11 @@ static void blas_row_blocks(void *ctx, int64_t begin, int64_t end, int worker)
  */
 static MHA_MATMUL_FN(blas_matmul)
 {
-    const int64_t rows = MHA_GEMM_ROW_BLOCK;
-    blocks_ctx x = {m, n, k, lda, ldb, ldc, rows, a, b, c};
+    mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
     const int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    mha_parallel_for(threads, (m + rows - 1) / rows, MHA_PARALLEL_BLOCKS, blas_row_blocks, &x);
+    mha_parallel_for(threads, (m + MHA_GEMM_ROW_BLOCK - 1) / MHA_GEMM_ROW_BLOCK, MHA_PARALLEL_BLOCKS,
+                     blas_row_blocks, &x);
     openblas_set_num_threads(saved);
 }
 

@@ -53,6 +53,13 @@ float mha_resolve_scale(float scale, int64_t head_dim);
 void *mha_alloc(size_t bytes);
 void mha_free(void *p);
 
+/* A matmul's arguments (MHA_MATMUL_FN), as the context of its threads' loop. */
+typedef struct mha_matmul_call {
+    int64_t m, n, k, lda, ldb, ldc;
+    const float *a, *b;
+    float *c;
+} mha_matmul_call;
+
 /* The portable matmul the layer uses when an implementation has none. */
 MHA_MATMUL_FN(mha_matmul_portable);
 

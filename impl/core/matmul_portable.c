@@ -2,15 +2,9 @@
 #include "internal.h"
 #include "parallel.h"
 
-typedef struct rows_ctx {
-    int64_t n, k, lda, ldb, ldc;
-    const float *a, *b;
-    float *c;
-} rows_ctx;
-
 static void matmul_rows(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    const rows_ctx *m = ctx;
+    const mha_matmul_call *m = ctx;
     (void)worker;
     for (int64_t i = begin; i < end; i++) {
         float *crow = m->c + i * m->ldc;
@@ -33,7 +27,7 @@ static void matmul_rows(void *ctx, int64_t begin, int64_t end, int worker)
  */
 MHA_MATMUL_FN(mha_matmul_portable)
 {
-    rows_ctx ctx = {n, k, lda, ldb, ldc, a, b, c};
+    mha_matmul_call ctx = {m, n, k, lda, ldb, ldc, a, b, c};
     /* small products on one thread: waking others costs more than they save */
     mha_parallel_for(m * n * k > 32768 ? threads : 1, m, MHA_PARALLEL_BLOCKS, matmul_rows, &ctx);
 }

@@ -202,15 +202,9 @@ static MHA_ATTENTION_FN(SIMD_FN(attention))
 /* C = A * B in blocks of SIMD_MR rows x SIMD_NR columns; threads split the
  * row blocks. Every C element is one chain over k in the kernel, so the
  * blocking and the thread count do not change bits. */
-typedef struct matmul_ctx {
-    int64_t m, n, k, lda, ldb, ldc;
-    const float *a, *b;
-    float *c;
-} matmul_ctx;
-
 static void SIMD_FN(row_blocks)(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    const matmul_ctx *x = ctx;
+    const mha_matmul_call *x = ctx;
     (void)worker;
     for (int64_t ib = begin; ib < end; ib++) {
         const int64_t i = ib * SIMD_MR, rows = x->m - i < SIMD_MR ? x->m - i : SIMD_MR;
@@ -222,7 +216,7 @@ static void SIMD_FN(row_blocks)(void *ctx, int64_t begin, int64_t end, int worke
 
 static MHA_MATMUL_FN(SIMD_FN(matmul))
 {
-    matmul_ctx x = {m, n, k, lda, ldb, ldc, a, b, c};
+    mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
     /* small products on one thread: waking others costs more than they save */
     mha_parallel_for(m * n * k > 32768 ? threads : 1, (m + SIMD_MR - 1) / SIMD_MR, MHA_PARALLEL_BLOCKS,
                      SIMD_FN(row_blocks), &x);
