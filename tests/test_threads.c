@@ -82,6 +82,22 @@ static int run_loop(int threads, int64_t items, int64_t chunk, int nested)
     return used;
 }
 
+/* An application thread running 200 loops; counts the loops that missed or repeated an item. */
+static void *app_thread(void *arg)
+{
+    _Atomic int *bad = arg;
+    for (int r = 0; r < 200; r++) {
+        _Atomic int seen[50] = {0};
+        loop_ctx c = {seen, -1, 0, 0, 0};
+        const int used = mha_parallel_for(3, 50, 1 + r % 4, count_range, &c);
+        int ok = used >= 1 && used <= 3 && atomic_load(&c.max_worker) < used;
+        for (int i = 0; i < 50; i++)
+            ok &= atomic_load(&seen[i]) == 1;
+        atomic_fetch_add(bad, !ok);
+    }
+    return NULL;
+}
+
 static void mode_loop(void)
 {
     const int before = thread_limit_created(); /* OpenBLAS may start threads as it loads */
@@ -111,6 +127,17 @@ static void mode_loop(void)
           atomic_load(&c.nested_workers));
     thread_limit_set(-1);
     run_loop(4, 64, 1, 3);
+
+    /* two application threads at once: one has the pool, the other its own threads */
+    _Atomic int bad = 0;
+    pthread_t app[2];
+    int started = 0;
+    for (int i = 0; i < 2; i++)
+        started += pthread_create(&app[i], NULL, app_thread, &bad) == 0;
+    for (int i = 0; i < started; i++)
+        pthread_join(app[i], NULL);
+    CHECK(started == 2, "could not start 2 application threads");
+    CHECK(atomic_load(&bad) == 0, "%d of 400 concurrent loops went wrong", atomic_load(&bad));
 }
 
 /* ---- attention over every implementation ---- */
