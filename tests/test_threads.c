@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- mode loop ---- */
@@ -138,6 +139,19 @@ static void mode_loop(void)
         pthread_join(app[i], NULL);
     CHECK(started == 2, "could not start 2 application threads");
     CHECK(atomic_load(&bad) == 0, "%d of 400 concurrent loops went wrong", atomic_load(&bad));
+
+    /* fork() with a pool: the child has none of its threads and starts its own */
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int before_child = mha_parallel_pool_threads();
+        _Atomic int bad_child = 0;
+        app_thread(&bad_child);
+        _exit(before_child == 0 && atomic_load(&bad_child) == 0 && mha_parallel_pool_threads() == 2 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "forked child: loops on a pool of its own failed (status %#x)", status);
 }
 
 /* ---- attention over every implementation ---- */

@@ -2,7 +2,7 @@
  * mha_parallel_for (parallel.h) on POSIX threads.
  *
  * A persistent pool: threads are created on first need, grown to the most
- * any loop has used, and sleep on a condition variable between loops.
+ * any loop has used, and wait on a condition variable between loops.
  * Waiting threads (a pool thread between loops, the caller for the pool's
  * threads to finish) first spin for a few microseconds (SPIN_CHECKS) and
  * only then sleep: a decode call runs loops back to back, and waking a
@@ -163,7 +163,8 @@ static void forget_pool_in_child(void)
     pool.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
     pool.wake = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
     pool.done = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-    pool.tid = NULL; /* the parent's array: left allocated, never freed here */
+    free(pool.tid); /* the parent's thread ids: none of them exists here */
+    pool.tid = NULL;
     pool.size = pool.capacity = 0;
     pool.job = NULL;
     pool.pending = 0;
