@@ -16,7 +16,13 @@
  *   them, and the head-major layout (B, H, S, Dh) are both just strides
  *   (see mha_strides_bshd() and mha_strides_bhsd()). Pointers need no
  *   particular alignment.
- * - scale == 0 means 1/sqrt(Dh).
+ * - scale == 0 (or -0) means 1/sqrt(Dh); every other finite float, a
+ *   subnormal included, is used as given (NaN and infinities are refused).
+ *   scale is a float: a caller whose scale starts as a double must check
+ *   the conversion, since a nonzero double of magnitude below about
+ *   7e-46 becomes 0 and so selects the default, and one below FLT_MIN
+ *   (1.18e-38) keeps only some of its digits. `mha attend --scale`
+ *   refuses both, and values that overflow to infinity.
  * - Optional additive mask M, indexed [b][h][i][j] through its own strides;
  *   a stride of 0 broadcasts that axis. -INFINITY entries are allowed.
  * - Optional causal flag, aligned bottom-right: query i sees key j only if
@@ -29,8 +35,20 @@
  *   the output NaN.
  *   Inputs of magnitude 1e4 do not overflow: softmax subtracts the row max.
  * - Optional probabilities P, written contiguous [B][H][Sq][Skv].
- * - threads == 0 means all cores. An implementation that declares
- *   MHA_CAP_DETERMINISTIC gives the same bits for every thread count.
+ * - threads == 0 means all cores this process may run on. An
+ *   implementation that declares MHA_CAP_DETERMINISTIC gives the same
+ *   bits for every thread count.
+ * - Threads are the library's own pool of POSIX threads, started on first
+ *   need and then kept asleep between calls; the calling thread always
+ *   works too. A call runs at most min(threads, its work items) threads
+ *   (items: query rows, heads or query blocks, by implementation) and its
+ *   workspace is sized for that many, so a large count on a small problem
+ *   costs nothing. When the system refuses a thread (RLIMIT_NPROC, memory)
+ *   the call runs on the threads that did start, down to the caller alone,
+ *   and returns the same result: the library never prints and never ends
+ *   the process. Calls from several application threads at once are safe
+ *   (one uses the pool, the others start threads for that call); after
+ *   fork() the child starts a pool of its own when it needs one.
  *
  * Every call to mha_attention() is validated in one place before dispatch;
  * on any error nothing is written to the caller's buffers, the status says

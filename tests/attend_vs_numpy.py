@@ -149,6 +149,20 @@ def main():
         r = run(mha, good + ["--impl", "nonesuch"], expect_ok=False)
         check(r.returncode != 0 and "nonesuch" in r.stderr, f"unknown impl: {r.stderr}")
 
+        # --scale: 0 is the default, so a nonzero scale that float32 cannot
+        # hold (rounds to 0, subnormal, infinite) is refused and writes nothing.
+        for text, needle in [("1e-50", "rounds to 0"), ("-1e-45", "subnormal"), ("1e-40", "subnormal"),
+                             ("1e39", "out of float range")]:
+            out = P("scale-o.npy")
+            r = run(mha, good[:6] + ["--out", out, "--scale", text], expect_ok=False)
+            check(r.returncode == 2 and f"--scale {text}" in r.stderr and needle in r.stderr
+                  and not os.path.exists(out), f"--scale {text}: rc {r.returncode} {r.stderr.strip()}")
+        q3 = np.load(P("q.npy"))[None]
+        r = run(mha, good + ["--impl", "naive", "--scale", "1.2e-38"])  # the smallest normal magnitudes run
+        ref, _, bound = reference(q3, q3, q3, None, False, float(np.float32(1.2e-38)))
+        err = np.abs(np.load(P("o.npy"))[None] - ref)
+        check(bool((err <= bound).all()), f"--scale 1.2e-38: error {err.max():.3g} exceeds bound")
+
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -7,6 +7,8 @@
 #include "path_ident.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +24,37 @@ static void help(void)
            "  --impl NAME     implementation (default: the best one for this CPU; see 'mha list')\n"
            "  --mask FILE     additive mask (Sq, Skv) or (B|1, H|1, Sq, Skv); -inf hides a key\n"
            "  --causal        causal mask, aligned bottom-right (query i sees keys j <= i + Skv - Sq)\n"
-           "  --scale X       score scale (default 1/sqrt(Dh))\n"
+           "  --scale X       score scale (default, or 0: 1/sqrt(Dh)); otherwise a normal float32,\n"
+           "                  |X| between 1.18e-38 and 3.4e38\n"
            "  --threads N     threads (default 0: all cores)\n"
            "  --probs FILE    also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)\n\n"
            "Inputs are little-endian float32 or float64 .npy files (float64 is rounded to\n"
            "float32); C order is read as is, Fortran order is converted to C order.\n"
            "--out and --probs land together or not at all; an output that is the same file\n"
            "as an input or as the other output is refused (README: the mha program).\n");
+}
+
+/*
+ * --scale as the library sees it: a float, where 0 means 1/sqrt(Dh). A
+ * nonzero value that rounds to 0 or to a subnormal (digits lost) in
+ * float32 is refused rather than silently changed.
+ */
+static int parse_scale(const char *opt, const char *text, float *scale)
+{
+    if (cli_parse_float("attend", opt, text, scale))
+        return 1;
+    const double asked = strtod(text, NULL);
+    /* cli_parse_float has refused what is out of float range (infinity, below the smallest subnormal) */
+    if (asked != 0.0 && (*scale == 0.0f || fabsf(*scale) < FLT_MIN)) {
+        cli_usage_error("attend",
+                        "%s %s: in float32 it %s; expected 0 for the default or a magnitude between %g and %g",
+                        opt, text,
+                        *scale == 0.0f ? "rounds to 0, which means the default 1/sqrt(Dh)"
+                                       : "is subnormal (digits lost)",
+                        (double)FLT_MIN, (double)FLT_MAX);
+        return 1;
+    }
+    return 0;
 }
 
 typedef struct input {
@@ -269,7 +295,7 @@ MHA_CMD_FN(cmd_attend)
         else if (strcmp(o, "--probs") == 0)
             probs = val;
         else if (strcmp(o, "--scale") == 0) {
-            if (cli_parse_float("attend", o, val, &scale))
+            if (parse_scale(o, val, &scale))
                 return EXIT_USAGE;
         } else if (strcmp(o, "--threads") == 0) {
             if (cli_parse_int("attend", o, val, 0, 4096, &threads))

@@ -23,12 +23,10 @@
  */
 #include "../gemm/gemm_head.h"
 
+#include "parallel.h"
+
 #include <cblas.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 typedef struct head_ctx {
     const mha_args *a;
@@ -111,21 +109,20 @@ static MHA_WORKSPACE_FN(blas_workspace)
     return n * sizeof(float);
 }
 
-static MHA_ATTENTION_FN(blas_attention)
+typedef struct items_ctx {
+    const mha_args *args;
+    mha_gemm_split w;
+    float *scores; /* chunk_rows x Skv per worker, unless probs are written */
+} items_ctx;
+
+/* (batch, head, row chunk) items [begin, end) */
+static void blas_items(void *ctx, int64_t begin, int64_t end, int worker)
 {
+    const items_ctx *x = ctx;
+    const mha_args *args = x->args;
     const mha_shape *sh = &args->shape;
-    const mha_gemm_split w = mha_gemm_split_work(sh, args->threads);
-    const int64_t items = sh->batch * sh->heads * w.chunks;
-    const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(w.threads) schedule(dynamic, 1)
-#endif
-    for (int64_t it = 0; it < items; it++) {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
+    const mha_gemm_split w = x->w;
+    for (int64_t it = begin; it < end; it++) {
         const int64_t bh = it / w.chunks, chunk = it % w.chunks;
         const int64_t b = bh / sh->heads, h = bh % sh->heads;
         const int64_t r0 = chunk * w.chunk_rows;
@@ -133,33 +130,47 @@ static MHA_ATTENTION_FN(blas_attention)
         head_ctx c = {args, b, h, h / mha_group_size(sh)};
         const mha_gemm_products prod = {head_scores, head_values, &c};
         float *s = args->probs ? args->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
-                               : (float *)workspace + (size_t)t * (size_t)(w.chunk_rows * sh->kv_len);
+                               : x->scores + (size_t)worker * (size_t)(w.chunk_rows * sh->kv_len);
         mha_gemm_head_rows(args, b, h, r0, r1, s, &prod);
     }
+}
+
+static MHA_ATTENTION_FN(blas_attention)
+{
+    const mha_shape *sh = &args->shape;
+    const items_ctx x = {args, mha_gemm_split_work(sh, args->threads), workspace};
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, blas_items, (void *)&x);
     openblas_set_num_threads(saved);
 }
 
+static void blas_row_blocks(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const mha_matmul_call *x = ctx;
+    const int64_t rows = MHA_GEMM_ROW_BLOCK;
+    (void)worker;
+    for (int64_t blk = begin; blk < end; blk++) {
+        const int64_t i0 = blk * rows, mr = x->m - i0 < rows ? x->m - i0 : rows;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mr, (blasint)x->n, (blasint)x->k, 1.0f,
+                    x->a + i0 * x->lda, (blasint)x->lda, x->b, (blasint)x->ldb, 0.0f, x->c + i0 * x->ldc,
+                    (blasint)x->ldc);
+    }
+}
+
 /*
- * C = A B: threads take blocks of rows of C (multiples of 64 rows), each
- * one cblas_sgemm with OpenBLAS at one thread, as in the attention.
+ * C = A B: threads take blocks of MHA_GEMM_ROW_BLOCK rows of C, each one
+ * cblas_sgemm with OpenBLAS at one thread, as in the attention. The blocks
+ * do not depend on the thread count: OpenBLAS's bits for a row depend on
+ * how many rows its product has.
  */
 static MHA_MATMUL_FN(blas_matmul)
 {
-    if (threads < 1)
-        threads = 1;
-    int64_t rows = (m + threads - 1) / threads;
-    rows = (rows + 63) / 64 * 64;
-    const int64_t blocks = (m + rows - 1) / rows;
+    mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
     const int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static)
-#endif
-    for (int64_t blk = 0; blk < blocks; blk++) {
-        const int64_t i0 = blk * rows, mr = m - i0 < rows ? m - i0 : rows;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mr, (blasint)n, (blasint)k, 1.0f,
-                    a + i0 * lda, (blasint)lda, b, (blasint)ldb, 0.0f, c + i0 * ldc, (blasint)ldc);
-    }
+    mha_parallel_for(threads, (m + MHA_GEMM_ROW_BLOCK - 1) / MHA_GEMM_ROW_BLOCK, MHA_PARALLEL_BLOCKS,
+                     blas_row_blocks, &x);
     openblas_set_num_threads(saved);
 }
 

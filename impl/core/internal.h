@@ -45,12 +45,31 @@ mha_status mha_impl_failure_take(void);
 /* Threads to use for a request of n (0 = all cores). */
 int mha_resolve_threads(int requested);
 
+/*
+ * Threads a loop over `items` work items can use: min(threads, items), at
+ * least 1. Workspace functions size per-thread slots with it, so memory
+ * never grows with threads beyond the work.
+ */
+static inline int mha_threads_for(int threads, int64_t items)
+{
+    if (threads < 1 || items < 1)
+        return 1;
+    return items < threads ? (int)items : threads;
+}
+
 /* scale, or 1/sqrt(Dh) when scale == 0. */
 float mha_resolve_scale(float scale, int64_t head_dim);
 
 /* 64-byte aligned allocation; NULL on failure or size 0. */
 void *mha_alloc(size_t bytes);
 void mha_free(void *p);
+
+/* A matmul's arguments (MHA_MATMUL_FN), as the context of its threads' loop. */
+typedef struct mha_matmul_call {
+    int64_t m, n, k, lda, ldb, ldc;
+    const float *a, *b;
+    float *c;
+} mha_matmul_call;
 
 /* The portable matmul the layer uses when an implementation has none. */
 MHA_MATMUL_FN(mha_matmul_portable);

@@ -1,5 +1,23 @@
 /* The layer's default matmul: plain loops the compiler can vectorize. */
 #include "internal.h"
+#include "parallel.h"
+
+static void matmul_rows(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const mha_matmul_call *m = ctx;
+    (void)worker;
+    for (int64_t i = begin; i < end; i++) {
+        float *crow = m->c + i * m->ldc;
+        for (int64_t j = 0; j < m->n; j++)
+            crow[j] = 0.0f;
+        for (int64_t p = 0; p < m->k; p++) {
+            const float aip = m->a[i * m->lda + p];
+            const float *brow = m->b + p * m->ldb;
+            for (int64_t j = 0; j < m->n; j++)
+                crow[j] += aip * brow[j];
+        }
+    }
+}
 
 /*
  * C[i][:] = sum_p A[i][p] * B[p][:]
@@ -9,20 +27,7 @@
  */
 MHA_MATMUL_FN(mha_matmul_portable)
 {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) if (m * n * k > 32768)
-#else
-    (void)threads;
-#endif
-    for (int64_t i = 0; i < m; i++) {
-        float *crow = c + i * ldc;
-        for (int64_t j = 0; j < n; j++)
-            crow[j] = 0.0f;
-        for (int64_t p = 0; p < k; p++) {
-            const float aip = a[i * lda + p];
-            const float *brow = b + p * ldb;
-            for (int64_t j = 0; j < n; j++)
-                crow[j] += aip * brow[j];
-        }
-    }
+    mha_matmul_call ctx = {m, n, k, lda, ldb, ldc, a, b, c};
+    /* small products on one thread: waking others costs more than they save */
+    mha_parallel_for(m * n * k > 32768 ? threads : 1, m, MHA_PARALLEL_BLOCKS, matmul_rows, &ctx);
 }

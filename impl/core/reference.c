@@ -4,13 +4,10 @@
  * checked against it on the fly.
  */
 #include "internal.h"
+#include "parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* One (b, h) slice: scores, softmax and weighted sum in double. */
 static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h,
@@ -63,6 +60,22 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
     }
 }
 
+typedef struct slices_ctx {
+    const mha_args *args;
+    double scale;
+    double *scratch; /* Skv scores per worker */
+    double *out, *probs;
+} slices_ctx;
+
+static void reference_slices(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const slices_ctx *c = ctx;
+    const mha_shape *s = &c->args->shape;
+    for (int64_t bh = begin; bh < end; bh++)
+        reference_head(c->args, c->scale, bh / s->heads, bh % s->heads,
+                       c->scratch + (size_t)worker * (size_t)s->kv_len, c->out, c->probs);
+}
+
 mha_status mha_reference(const mha_args *args, double *out, double *probs)
 {
     static const mha_impl shape_only = {MHA_ABI_VERSION, "reference", "reference", "c",
@@ -75,22 +88,14 @@ mha_status mha_reference(const mha_args *args, double *out, double *probs)
         return mha_fail(MHA_ERR_NULL_POINTER, "out is NULL: expected a [B][Sq][H][Dh] double buffer");
     const mha_shape *s = &args->shape;
     const double scale = args->scale != 0.0f ? (double)args->scale : 1.0 / sqrt((double)s->head_dim);
-    const int threads = mha_resolve_threads(args->threads);
+    const int64_t slices = s->batch * s->heads;
+    const int threads = mha_threads_for(mha_resolve_threads(args->threads), slices);
     double *scratch = malloc((size_t)threads * (size_t)s->kv_len * sizeof(double));
     if (!scratch)
         return mha_fail(MHA_ERR_OUT_OF_MEMORY, "reference: %lld scores per thread could not be allocated",
                         (long long)s->kv_len);
-    const int64_t slices = s->batch * s->heads;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-#endif
-    for (int64_t bh = 0; bh < slices; bh++) {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        reference_head(args, scale, bh / s->heads, bh % s->heads, scratch + (size_t)t * s->kv_len, out, probs);
-    }
+    slices_ctx c = {args, scale, scratch, out, probs};
+    mha_parallel_for(threads, slices, 1, reference_slices, &c);
     free(scratch);
     return MHA_OK;
 }

@@ -1,23 +1,21 @@
 /* Thread counts, scale defaults and aligned allocation. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "internal.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 int mha_resolve_threads(int requested)
 {
     if (requested > 0)
         return requested;
-#ifdef _OPENMP
-    return omp_get_num_procs();
-#else
+    /* the CPUs this process may run on (taskset, cgroup cpusets), else all online */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
-#endif
 }
 
 float mha_resolve_scale(float scale, int64_t head_dim)

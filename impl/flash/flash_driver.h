@@ -52,13 +52,10 @@
  * m and l: P = exp(S - m) / l. It recomputes Q K^T, so it is slower.
  */
 #include "../core/internal.h"
+#include "../core/parallel.h"
 #include "flash.h"
 
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define FLASH_CAT2(a, b) a##b
 #define FLASH_CAT(a, b) FLASH_CAT2(a, b)
@@ -582,27 +579,27 @@ static void FLASH_FN(write_probs)(flash_ctx *c, const float *m, const float *l)
     }
 }
 
+/* Threads with a workspace slot: at most the items of the call's largest loop. */
+static int FLASH_FN(slot_threads)(const mha_shape *s, const mha_flash_plan *p, int threads)
+{
+    if (p->nsplit == 1)
+        return mha_threads_for(threads, s->batch * s->kv_heads * p->qblocks);
+    return mha_threads_for(threads, p->nsplit > s->kv_heads ? p->nsplit : s->kv_heads);
+}
+
 static MHA_WORKSPACE_FN(FLASH_FN(workspace))
 {
     (void)want_probs;
     mha_flash_plan p;
     mha_flash_plan_make(shape, &FLASH_FN(tile), &p);
-    return mha_flash_workspace_bytes(&p, threads) + 64; /* + 64: room to align a caller's buffer */
+    /* + 64: room to align a caller's buffer */
+    return mha_flash_workspace_bytes(&p, FLASH_FN(slot_threads)(shape, &p, threads)) + 64;
 }
 
 /* The workspace rounded up to 64 bytes (callers' buffers may be unaligned). */
 static float *FLASH_FN(aligned)(void *workspace)
 {
     return (float *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
-}
-
-static inline int FLASH_FN(thread_id)(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
 }
 
 /* Merge the splits of one query block (index order) and store it. */
@@ -679,52 +676,75 @@ static void FLASH_FN(decode_task)(const mha_args *a, const mha_flash_plan *p, fl
     }
 }
 
+/* What the tasks of one call share. */
+typedef struct FLASH_FN(call) {
+    const mha_args *a;
+    const mha_flash_plan *p;
+    float *ws;       /* thread_floats per worker */
+    float *partials; /* decode: (O, m, l) per kv head and split */
+    int64_t b;       /* decode: the batch being computed */
+} FLASH_FN(call);
+
+/* Query-block tasks; the last blocks (most keys under causal) first. */
+static void FLASH_FN(block_tasks)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const FLASH_FN(call) *x = ctx;
+    const mha_args *a = x->a;
+    const mha_flash_plan *p = x->p;
+    for (int64_t it = begin; it < end; it++) {
+        flash_ctx c;
+        FLASH_FN(ctx_init)(&c, a, p, x->ws + (size_t)worker * p->thread_floats, 0);
+        const int64_t qb = p->qblocks - 1 - it % p->qblocks, bg = it / p->qblocks;
+        FLASH_FN(load_block)(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, qb);
+        FLASH_FN(reset_state)(&c);
+        FLASH_FN(run_keys)(&c, 0, a->shape.kv_len);
+        FLASH_FN(store)(&c, c.o, p->dhp, c.m, c.l);
+        if (a->probs)
+            FLASH_FN(write_probs)(&c, c.m, c.l);
+    }
+}
+
+/* Decode: key splits [begin, end) of batch x->b. */
+static void FLASH_FN(split_tasks)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const FLASH_FN(call) *x = ctx;
+    for (int64_t sp = begin; sp < end; sp++)
+        FLASH_FN(decode_task)(x->a, x->p, x->ws + (size_t)worker * x->p->thread_floats, x->b, sp, x->partials);
+}
+
+/* Decode: merge the splits of kv heads [begin, end) of batch x->b. */
+static void FLASH_FN(merge_tasks)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const FLASH_FN(call) *x = ctx;
+    const mha_flash_plan *p = x->p;
+    const size_t slot = (size_t)(p->slot_rows * (p->dhp + 2));
+    for (int64_t g = begin; g < end; g++) {
+        flash_ctx c;
+        FLASH_FN(ctx_init)(&c, x->a, p, x->ws + (size_t)worker * p->thread_floats, 0);
+        FLASH_FN(load_block)(&c, x->b, g, 0);
+        FLASH_FN(merge)(&c, x->partials + (size_t)(g * MHA_FLASH_MAX_SPLITS) * slot);
+        if (x->a->probs)
+            FLASH_FN(write_probs)(&c, c.m, c.l);
+    }
+}
+
 static MHA_ATTENTION_FN(FLASH_FN(attention))
 {
     const mha_args *a = args;
     mha_flash_plan p;
     mha_flash_plan_make(&a->shape, &FLASH_FN(tile), &p);
-    float *ws = FLASH_FN(aligned)(workspace);
+    const int threads = FLASH_FN(slot_threads)(&a->shape, &p, a->threads);
+    FLASH_FN(call) x = {a, &p, FLASH_FN(aligned)(workspace), NULL, 0};
 
     if (p.nsplit == 1) {
-        /* One task per query block; the last blocks (most keys under causal) first. */
-        const int64_t items = a->shape.batch * a->shape.kv_heads * p.qblocks;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
-#endif
-        for (int64_t it = 0; it < items; it++) {
-            flash_ctx c;
-            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, 0);
-            const int64_t qb = p.qblocks - 1 - it % p.qblocks, bg = it / p.qblocks;
-            FLASH_FN(load_block)(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, qb);
-            FLASH_FN(reset_state)(&c);
-            FLASH_FN(run_keys)(&c, 0, a->shape.kv_len);
-            FLASH_FN(store)(&c, c.o, p.dhp, c.m, c.l);
-            if (a->probs)
-                FLASH_FN(write_probs)(&c, c.m, c.l);
-        }
+        mha_parallel_for(threads, a->shape.batch * a->shape.kv_heads * p.qblocks, 1, FLASH_FN(block_tasks), &x);
         return;
     }
 
     /* Decode, one batch at a time: a task per split, then a merge per kv head. */
-    float *partials = ws + (size_t)a->threads * p.thread_floats;
-    const size_t slot = (size_t)(p.slot_rows * (p.dhp + 2));
-    for (int64_t b = 0; b < a->shape.batch; b++) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
-#endif
-        for (int64_t sp = 0; sp < p.nsplit; sp++)
-            FLASH_FN(decode_task)(a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, b, sp, partials);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(a->threads) schedule(dynamic, 1)
-#endif
-        for (int64_t g = 0; g < a->shape.kv_heads; g++) {
-            flash_ctx c;
-            FLASH_FN(ctx_init)(&c, a, &p, ws + (size_t)FLASH_FN(thread_id)() * p.thread_floats, 0);
-            FLASH_FN(load_block)(&c, b, g, 0);
-            FLASH_FN(merge)(&c, partials + (size_t)(g * MHA_FLASH_MAX_SPLITS) * slot);
-            if (a->probs)
-                FLASH_FN(write_probs)(&c, c.m, c.l);
-        }
+    x.partials = x.ws + (size_t)threads * p.thread_floats;
+    for (x.b = 0; x.b < a->shape.batch; x.b++) {
+        mha_parallel_for(threads, p.nsplit, 1, FLASH_FN(split_tasks), &x);
+        mha_parallel_for(threads, a->shape.kv_heads, 1, FLASH_FN(merge_tasks), &x);
     }
 }

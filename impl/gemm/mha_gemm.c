@@ -17,7 +17,7 @@
  * of a head is materialised, once per thread (when probabilities are
  * requested it is computed in place in args->probs instead).
  *
- * Threads: OpenMP over (batch, head, row chunk) items; a head is cut into
+ * Threads: mha_parallel_for over (batch, head, row chunk) items; a head is cut into
  * row chunks (multiples of MHA_GEMM_ROW_BLOCK rows) only when there are
  * fewer heads than threads. Each item is
  * computed by one thread with the same operations in the same order
@@ -25,10 +25,7 @@
  */
 #include "gemm_driver.h"
 #include "gemm_head.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "parallel.h"
 
 /* Workspace sub-buffers are padded to 16 floats (64 bytes). */
 static size_t pad16(size_t floats)
@@ -96,55 +93,70 @@ static void item_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const
                         mha_row_mut(a->out, a->out_strides, c->b, i0, c->h), a->out_strides.seq, c->work);
 }
 
-void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm_ops *ops)
+/* What every item of one call shares. */
+typedef struct call_ctx {
+    const mha_args *a;
+    const mha_sgemm_ops *ops;
+    plan p;
+    float *panels, *scratch;
+} call_ctx;
+
+/* Reshape items [begin, end): item 2 bg packs K_g^T of (b, g) = bg, item 2 bg + 1 packs V_g. */
+static void pack_items(void *ctx, int64_t begin, int64_t end, int worker)
 {
-    const mha_shape *sh = &a->shape;
-    const plan p = make_plan(sh, a->threads, a->probs != NULL, ops);
-    const int64_t kv_slices = sh->batch * sh->kv_heads;
-    float *panels = workspace;
-    float *scratch = panels + (size_t)kv_slices * (p.kpack + p.vpack);
-
-    /* reshape: K_g^T and V_g of every (b, g) into packed panels */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(p.w.threads) schedule(static)
-#endif
-    for (int64_t t = 0; t < 2 * kv_slices; t++) {
+    const call_ctx *x = ctx;
+    const mha_shape *sh = &x->a->shape;
+    const mha_args *a = x->a;
+    (void)worker;
+    for (int64_t t = begin; t < end; t++) {
         const int64_t bg = t / 2, b = bg / sh->kv_heads, g = bg % sh->kv_heads;
-        float *dst = panels + (size_t)bg * (p.kpack + p.vpack);
+        float *dst = x->panels + (size_t)bg * (x->p.kpack + x->p.vpack);
         if (t % 2 == 0) /* op(B) = K^T: Dh x Skv */
-            ops->pack_b(MHA_TRANS, sh->head_dim, sh->kv_len, mha_row(a->k, a->k_strides, b, 0, g),
-                        a->k_strides.seq, dst);
+            x->ops->pack_b(MHA_TRANS, sh->head_dim, sh->kv_len, mha_row(a->k, a->k_strides, b, 0, g),
+                           a->k_strides.seq, dst);
         else /* op(B) = V: Skv x Dh */
-            ops->pack_b(MHA_NO_TRANS, sh->kv_len, sh->head_dim, mha_row(a->v, a->v_strides, b, 0, g),
-                        a->v_strides.seq, dst + p.kpack);
+            x->ops->pack_b(MHA_NO_TRANS, sh->kv_len, sh->head_dim, mha_row(a->v, a->v_strides, b, 0, g),
+                           a->v_strides.seq, dst + x->p.kpack);
     }
+}
 
-    const int64_t items = sh->batch * sh->heads * p.w.chunks;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(p.w.threads) schedule(dynamic, 1)
-#endif
-    for (int64_t it = 0; it < items; it++) {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        const int64_t bh = it / p.w.chunks, chunk = it % p.w.chunks;
+/* (batch, head, row chunk) items [begin, end) */
+static void head_items(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const call_ctx *x = ctx;
+    const mha_args *a = x->a;
+    const mha_shape *sh = &a->shape;
+    const plan *p = &x->p;
+    float *mine = x->scratch + (size_t)worker * p->per_thread;
+    for (int64_t it = begin; it < end; it++) {
+        const int64_t bh = it / p->w.chunks, chunk = it % p->w.chunks;
         const int64_t b = bh / sh->heads, h = bh % sh->heads, g = h / mha_group_size(sh);
-        const int64_t r0 = chunk * p.w.chunk_rows;
-        const int64_t r1 = r0 + p.w.chunk_rows < sh->q_len ? r0 + p.w.chunk_rows : sh->q_len;
-        const float *kv = panels + (size_t)(b * sh->kv_heads + g) * (p.kpack + p.vpack);
-        float *mine = scratch + (size_t)t * p.per_thread;
+        const int64_t r0 = chunk * p->w.chunk_rows;
+        const int64_t r1 = r0 + p->w.chunk_rows < sh->q_len ? r0 + p->w.chunk_rows : sh->q_len;
+        const float *kv = x->panels + (size_t)(b * sh->kv_heads + g) * (p->kpack + p->vpack);
         item_ctx c = {
-            .a = a, .ops = ops, .b = b, .h = h,
+            .a = a, .ops = x->ops, .b = b, .h = h,
             .kt = {kv, sh->head_dim, sh->kv_len},
-            .v = {kv + p.kpack, sh->kv_len, sh->head_dim},
+            .v = {kv + p->kpack, sh->kv_len, sh->head_dim},
             .work = mine,
         };
         float *s = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
-                            : mine + pad16(ops->work_floats);
+                            : mine + pad16(x->ops->work_floats);
         const mha_gemm_products prod = {item_scores, item_values, &c};
         mha_gemm_head_rows(a, b, h, r0, r1, s, &prod);
     }
+}
+
+void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm_ops *ops)
+{
+    const mha_shape *sh = &a->shape;
+    call_ctx x = {a, ops, make_plan(sh, a->threads, a->probs != NULL, ops), workspace, NULL};
+    const int64_t kv_slices = sh->batch * sh->kv_heads;
+    x.scratch = x.panels + (size_t)kv_slices * (x.p.kpack + x.p.vpack);
+
+    /* reshape: K_g^T and V_g of every (b, g) into packed panels */
+    mha_parallel_for(x.p.w.threads, 2 * kv_slices, MHA_PARALLEL_BLOCKS, pack_items, &x);
+    mha_parallel_for(x.p.w.threads, sh->batch * sh->heads * x.p.w.chunks, 1, head_items, &x);
 }
 
 static MHA_WORKSPACE_FN(gemm_c_workspace)

@@ -48,13 +48,10 @@
 #include "sgemm.h"
 
 #include "internal.h"
+#include "parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #ifndef SGEMM_ISA
 #error "define SGEMM_ISA before including sgemm_body.h"
@@ -240,9 +237,45 @@ static void SGEMM_NAME(gemm_packed)(int trans_a, int64_t m, int64_t n, int64_t k
     }
 }
 
+/* One (jc, pc) step of the threaded gemm: its B block and the A blocks beside it. */
+typedef struct SGEMM_NAME(step) {
+    int trans_a, trans_b;
+    int64_t m, n, k, lda, ldb, ldc, j0, p0, nc, kc;
+    float alpha, beta_p;
+    const float *a, *b;
+    float *c, *bpack, *apacks; /* apacks: MC x KC floats per worker */
+} SGEMM_NAME(step);
+
+/* Strips [begin, end) of NR columns of the step's B block into bpack. */
+static void SGEMM_NAME(pack_b_strips)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const SGEMM_NAME(step) *x = ctx;
+    (void)worker;
+    for (int64_t s = begin; s < end; s++) {
+        const int64_t jj = x->j0 + s * NR;
+        const float *src = x->trans_b ? x->b + jj * x->ldb + x->p0 : x->b + x->p0 * x->ldb + jj;
+        pack_b_strip(x->trans_b, x->kc, min64(NR, x->n - jj), src, x->ldb, x->bpack + (size_t)(s * x->kc * NR));
+    }
+}
+
+/* Row blocks [begin, end) of MC rows: pack A into the worker's buffer, multiply. */
+static void SGEMM_NAME(row_blocks)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const SGEMM_NAME(step) *x = ctx;
+    float *apack = x->apacks + (size_t)worker * (size_t)(MC * x->kc);
+    for (int64_t ib = begin; ib < end; ib++) {
+        const int64_t i0 = ib * MC, mc = min64(MC, x->m - i0);
+        const float *asrc = x->trans_a ? x->a + x->p0 * x->lda + i0 : x->a + i0 * x->lda + x->p0;
+        pack_a(x->trans_a, mc, x->kc, asrc, x->lda, apack);
+        macro_kernel(mc, x->nc, x->kc, x->alpha, apack, x->bpack, (size_t)(x->kc * NR), x->beta_p,
+                     x->c + i0 * x->ldc + x->j0, x->ldc);
+    }
+}
+
 /*
- * Threads share each packed B block (they pack its strips together) and
- * split the MC-row blocks of A; each thread packs its own A blocks.
+ * Threads share each packed B block (they pack its strips together, and
+ * the loop's end is the barrier before it is used) and split the MC-row
+ * blocks of A; each thread packs its own A blocks.
  */
 static int SGEMM_NAME(gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                             const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -254,54 +287,23 @@ static int SGEMM_NAME(gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int6
         scale_c(m, n, beta, c, ldc);
         return 0;
     }
-    if (threads < 1)
-        threads = 1;
     const int64_t m_blocks = (m + MC - 1) / MC;
-    if (threads > m_blocks)
-        threads = (int)m_blocks;
+    threads = mha_threads_for(threads, m_blocks);
     const int64_t nc_max = min64(NC, round_up(n, NR)), kc_max = min64(KC, k);
     const size_t b_floats = (size_t)(nc_max * kc_max), a_floats = (size_t)(MC * kc_max);
     float *buf = mha_alloc((b_floats + (size_t)threads * a_floats) * sizeof(float));
     if (!buf)
         return -1;
-    float *bpack = buf;
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-#endif
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        float *apack = buf + b_floats + (size_t)t * a_floats;
-        for (int64_t j0 = 0; j0 < n; j0 += NC) {
-            const int64_t nc = min64(NC, n - j0);
-            for (int64_t p0 = 0; p0 < k; p0 += KC) {
-                const int64_t kc = min64(KC, k - p0);
-                const int64_t strips = (nc + NR - 1) / NR;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-                for (int64_t s = 0; s < strips; s++) {
-                    const int64_t jj = j0 + s * NR;
-                    const float *src = trans_b ? b + jj * ldb + p0 : b + p0 * ldb + jj;
-                    pack_b_strip(trans_b, kc, min64(NR, n - jj), src, ldb, bpack + (size_t)(s * kc * NR));
-                }
-                /* implicit barrier: the B block is packed */
-                const float beta_p = p0 == 0 ? beta : 1.0f;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-                for (int64_t ib = 0; ib < m_blocks; ib++) {
-                    const int64_t i0 = ib * MC, mc = min64(MC, m - i0);
-                    const float *asrc = trans_a ? a + p0 * lda + i0 : a + i0 * lda + p0;
-                    pack_a(trans_a, mc, kc, asrc, lda, apack);
-                    macro_kernel(mc, nc, kc, alpha, apack, bpack, (size_t)(kc * NR), beta_p,
-                                 c + i0 * ldc + j0, ldc);
-                }
-                /* implicit barrier: nobody repacks B while it is in use */
-            }
+    SGEMM_NAME(step) x = {.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
+                          .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha,
+                          .a = a, .b = b, .c = c, .bpack = buf, .apacks = buf + b_floats};
+    for (x.j0 = 0; x.j0 < n; x.j0 += NC) {
+        x.nc = min64(NC, n - x.j0);
+        for (x.p0 = 0; x.p0 < k; x.p0 += KC) {
+            x.kc = min64(KC, k - x.p0);
+            x.beta_p = x.p0 == 0 ? beta : 1.0f;
+            mha_parallel_for(threads, (x.nc + NR - 1) / NR, MHA_PARALLEL_BLOCKS, SGEMM_NAME(pack_b_strips), &x);
+            mha_parallel_for(threads, m_blocks, MHA_PARALLEL_BLOCKS, SGEMM_NAME(row_blocks), &x);
         }
     }
     mha_free(buf);

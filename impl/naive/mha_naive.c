@@ -15,35 +15,42 @@
 #define MHA_NAIVE_MADD(x, y, acc) ((x) * (y) + (acc))
 #include "naive_row.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "parallel.h"
+
+static int64_t naive_rows(const mha_shape *s)
+{
+    return s->batch * s->heads * s->q_len;
+}
 
 /* Workspace: one row of Skv scores per thread. */
 static MHA_WORKSPACE_FN(naive_workspace)
 {
     (void)want_probs;
-    return (size_t)threads * (size_t)shape->kv_len * sizeof(float);
+    return (size_t)mha_threads_for(threads, naive_rows(shape)) * (size_t)shape->kv_len * sizeof(float);
+}
+
+typedef struct rows_ctx {
+    const mha_args *args;
+    float *scores; /* one row of Skv per worker */
+} rows_ctx;
+
+static void naive_rows_range(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const rows_ctx *c = ctx;
+    const mha_shape *sh = &c->args->shape;
+    float *scores = c->scores + (size_t)worker * (size_t)sh->kv_len;
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t i = r % sh->q_len, bh = r / sh->q_len;
+        mha_naive_row(c->args, bh / sh->heads, bh % sh->heads, i, scores);
+    }
 }
 
 static MHA_ATTENTION_FN(naive_attention)
 {
-    const mha_shape *sh = &args->shape;
-    const int64_t rows = sh->batch * sh->heads * sh->q_len;
-    float *scores = workspace;
     /* Rows are independent and each is computed by one thread in a fixed
      * order, so the result does not depend on the thread count. */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(args->threads) schedule(static)
-#endif
-    for (int64_t r = 0; r < rows; r++) {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-        mha_naive_row(args, bh / sh->heads, bh % sh->heads, i, scores + (size_t)t * (size_t)sh->kv_len);
-    }
+    rows_ctx c = {args, workspace};
+    mha_parallel_for(args->threads, naive_rows(&args->shape), MHA_PARALLEL_BLOCKS, naive_rows_range, &c);
 }
 
 const mha_impl mha_impl_naive = {

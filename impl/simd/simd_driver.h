@@ -33,12 +33,9 @@
  * order, so the result does not depend on the thread count.
  */
 #include "../core/internal.h"
+#include "../core/parallel.h"
 
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define SIMD_CAT2(a, b) a##b
 #define SIMD_CAT(a, b) SIMD_CAT2(a, b)
@@ -64,7 +61,8 @@ static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
 static MHA_WORKSPACE_FN(SIMD_FN(workspace))
 {
     (void)want_probs;
-    return (size_t)threads * thread_bytes(shape->kv_len, shape->head_dim);
+    const int64_t rows = shape->batch * shape->heads * shape->q_len;
+    return (size_t)mha_threads_for(threads, rows) * thread_bytes(shape->kv_len, shape->head_dim);
 }
 
 /* Rows j of K and V of one (b, kv head): k + j * k_step, v + j * v_step. */
@@ -167,53 +165,59 @@ static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t 
     simd_weighted_sum(s, key, n, kv->v, kv->v_step, dh, o);
 }
 
+typedef struct rows_ctx {
+    const mha_args *args;
+    void *workspace;
+} rows_ctx;
+
+/* Rows [begin, end) of the (b, h, i) order on one worker's workspace. */
+static void SIMD_FN(rows)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const rows_ctx *c = ctx;
+    const mha_args *args = c->args;
+    const mha_shape *sh = &args->shape;
+    char *ws = (char *)c->workspace + (size_t)worker * thread_bytes(sh->kv_len, sh->head_dim);
+    float *s = (float *)ws;
+    int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
+    float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
+    int64_t packed = -1; /* (b, kv head) held in pack */
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t i = r % sh->q_len, bh = r / sh->q_len;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads;
+        const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
+        attend_row(args, &kv, b, h, i, s, key);
+    }
+}
+
 static MHA_ATTENTION_FN(SIMD_FN(attention))
 {
     const mha_shape *sh = &args->shape;
-    const int64_t rows = sh->batch * sh->heads * sh->q_len;
-    const size_t per_thread = thread_bytes(sh->kv_len, sh->head_dim);
     /* Each row is computed by one thread in a fixed order: the result does
-     * not depend on the thread count. */
-#ifdef _OPENMP
-#pragma omp parallel num_threads(args->threads)
-#endif
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        char *ws = (char *)workspace + (size_t)t * per_thread;
-        float *s = (float *)ws;
-        int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
-        float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
-        int64_t packed = -1; /* (b, kv head) held in pack */
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int64_t r = 0; r < rows; r++) {
-            const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-            const int64_t b = bh / sh->heads, h = bh % sh->heads;
-            const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
-            attend_row(args, &kv, b, h, i, s, key);
-        }
-    }
+     * not depend on the thread count. One block of rows per thread, so a
+     * thread reuses its packed K and V for the rows of the same head. */
+    rows_ctx c = {args, workspace};
+    mha_parallel_for(args->threads, sh->batch * sh->heads * sh->q_len, MHA_PARALLEL_BLOCKS, SIMD_FN(rows), &c);
 }
 
 /* C = A * B in blocks of SIMD_MR rows x SIMD_NR columns; threads split the
  * row blocks. Every C element is one chain over k in the kernel, so the
  * blocking and the thread count do not change bits. */
+static void SIMD_FN(row_blocks)(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const mha_matmul_call *x = ctx;
+    (void)worker;
+    for (int64_t ib = begin; ib < end; ib++) {
+        const int64_t i = ib * SIMD_MR, rows = x->m - i < SIMD_MR ? x->m - i : SIMD_MR;
+        for (int64_t j = 0; j < x->n; j += SIMD_NR)
+            simd_matmul_block(rows, x->n - j < SIMD_NR ? x->n - j : SIMD_NR, x->k, x->a + i * x->lda, x->lda,
+                              x->b + j, x->ldb, x->c + i * x->ldc + j, x->ldc);
+    }
+}
+
 static MHA_MATMUL_FN(SIMD_FN(matmul))
 {
-    const int64_t row_blocks = (m + SIMD_MR - 1) / SIMD_MR;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) if (m * n * k > 32768)
-#else
-    (void)threads;
-#endif
-    for (int64_t ib = 0; ib < row_blocks; ib++) {
-        const int64_t i = ib * SIMD_MR, rows = m - i < SIMD_MR ? m - i : SIMD_MR;
-        for (int64_t j = 0; j < n; j += SIMD_NR)
-            simd_matmul_block(rows, n - j < SIMD_NR ? n - j : SIMD_NR, k, a + i * lda, lda, b + j, ldb,
-                              c + i * ldc + j, ldc);
-    }
+    mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
+    /* small products on one thread: waking others costs more than they save */
+    mha_parallel_for(m * n * k > 32768 ? threads : 1, (m + SIMD_MR - 1) / SIMD_MR, MHA_PARALLEL_BLOCKS,
+                     SIMD_FN(row_blocks), &x);
 }
