@@ -1,13 +1,18 @@
-/* Option parsing helpers shared by the subcommands. */
+/* The option parser of the subcommands (getopt_long over each one's table) and its value parsers. */
 #include "cli.h"
 
 #include <errno.h>
 #include <float.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* getopt_long returns CLI_LONG_BASE + i for the table's option i (above every letter). */
+#define CLI_LONG_BASE 256
+#define CLI_MAX_OPTIONS 32
 
 int cli_is_help(const char *arg)
 {
@@ -60,4 +65,164 @@ int cli_parse_float(const char *cmd, const char *opt, const char *text, float *o
     }
     *out = (float)v;
     return 0;
+}
+
+/* "--name" or "-c": how the option that getopt_long returned was spelled. */
+static const char *spelled(const cli_option *o, int long_form, char *buf, size_t size)
+{
+    if (long_form)
+        snprintf(buf, size, "--%s", o->name);
+    else
+        snprintf(buf, size, "-%c", o->short_name);
+    return buf;
+}
+
+/* True if `arg` is "--NAME" or "--NAME=..." exactly (getopt_long also takes abbreviations). */
+static int spelled_in_full(const char *arg, const char *name)
+{
+    const size_t n = strlen(name);
+    return strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, name, n) == 0 && (arg[2 + n] == '\0' || arg[2 + n] == '=');
+}
+
+/* Stores the value of option o (already found in the table); 0, or nonzero after printing why. */
+static int store(const cli_command *c, const cli_option *o, const char *opt, const char *text, void *opts)
+{
+    void *dst = (char *)opts + o->offset;
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)dst = 1;
+        return 0;
+    case CLI_STRING:
+        *(const char **)dst = text;
+        return 0;
+    case CLI_INT:
+        return cli_parse_int(c->name, opt, text, o->min, o->max, dst);
+    case CLI_FLOAT:
+        return cli_parse_float(c->name, opt, text, dst);
+    case CLI_CUSTOM:
+        return o->parse(c->name, opt, text, dst);
+    }
+    return 1;
+}
+
+/* The usage error for getopt_long's '?' or ':'; returns EXIT_USAGE. */
+static int option_error(const cli_command *c, int r, char **argv, int argc)
+{
+    const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
+    char name[64];
+    const int in_table = optopt >= CLI_LONG_BASE && optopt < CLI_LONG_BASE + (int)c->option_count;
+    if (r == ':') {
+        if (in_table)
+            spelled(&c->options[optopt - CLI_LONG_BASE], 1, name, sizeof name);
+        else
+            snprintf(name, sizeof name, "-%c", optopt);
+        return cli_usage_error(c->name, "%s needs a value", name);
+    }
+    if (in_table) /* a flag given "=VALUE" */
+        return cli_usage_error(c->name, "%s: %s takes no value",
+                               arg, spelled(&c->options[optopt - CLI_LONG_BASE], 1, name, sizeof name));
+    if (optopt > 0 && optopt < CLI_LONG_BASE) /* an unknown letter, maybe inside a group like -xy */
+        return cli_usage_error(c->name, "unknown option '-%c'", optopt);
+    return cli_usage_error(c->name, "unknown option '%s'", arg);
+}
+
+int cli_parse(const cli_command *c, int argc, char **argv, void *opts, const char **positional, int *npositional)
+{
+    struct option longs[CLI_MAX_OPTIONS + 2];
+    char shorts[2 * CLI_MAX_OPTIONS + 8] = "-:h"; /* '-': positionals in order; ':': a missing value returns ':' */
+    size_t ns = strlen(shorts);
+    if (c->option_count > CLI_MAX_OPTIONS) {
+        fprintf(stderr, "mha %s: %zu options in its table, at most %d\n", c->name, c->option_count, CLI_MAX_OPTIONS);
+        return EXIT_FAILED;
+    }
+    for (size_t i = 0; i < c->option_count; i++) {
+        const cli_option *o = &c->options[i];
+        const int valued = o->kind != CLI_FLAG;
+        longs[i] = (struct option){o->name, valued ? required_argument : no_argument, NULL, CLI_LONG_BASE + (int)i};
+        if (o->short_name) {
+            shorts[ns++] = o->short_name;
+            if (valued)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    longs[c->option_count] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[c->option_count + 1] = (struct option){NULL, 0, NULL, 0};
+    *npositional = 0;
+    optind = 0; /* 0 (not 1) makes glibc start afresh */
+    opterr = 0; /* the messages are ours */
+    for (;;) {
+        int index = -1;
+        const int r = getopt_long(argc, argv, shorts, longs, &index);
+        if (r == -1)
+            break;
+        if (r == '?' || r == ':')
+            return option_error(c, r, argv, argc);
+        if (r == 1) { /* a positional argument */
+            if (*npositional >= c->max_positional)
+                return cli_usage_error(c->name, "unknown argument '%s'", optarg);
+            positional[(*npositional)++] = optarg;
+            continue;
+        }
+        /* the element that named the option: before its value when that came separately */
+        const char *arg = optarg && optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+        if (index >= 0 && !spelled_in_full(arg, longs[index].name))
+            return cli_usage_error(c->name, "unknown option '%s'", arg);
+        if (r == 'h') {
+            cli_print_help(c);
+            return EXIT_OK;
+        }
+        const cli_option *o = NULL;
+        if (r >= CLI_LONG_BASE)
+            o = &c->options[r - CLI_LONG_BASE];
+        for (size_t i = 0; !o && i < c->option_count; i++)
+            if (c->options[i].short_name == r)
+                o = &c->options[i];
+        char name[64];
+        if (!o || store(c, o, spelled(o, index >= 0, name, sizeof name), optarg, opts))
+            return EXIT_USAGE;
+    }
+    for (; optind < argc; optind++) { /* what follows "--" */
+        if (*npositional >= c->max_positional)
+            return cli_usage_error(c->name, "unknown argument '%s'", argv[optind]);
+        positional[(*npositional)++] = argv[optind];
+    }
+    return CLI_RUN;
+}
+
+/* "  -o, --output FILE": the left column of an option in --help; returns its length. */
+static int left_column(const cli_option *o, char *buf, size_t size)
+{
+    int n = o->short_name ? snprintf(buf, size, "  -%c, --%s", o->short_name, o->name)
+                          : snprintf(buf, size, "  --%s", o->name);
+    if (o->metavar && n >= 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " %s", o->metavar);
+    return n;
+}
+
+void cli_print_help(const cli_command *c)
+{
+    static const cli_option help = {"help", 'h', CLI_FLAG, 0, NULL, "this help", 0, 0, NULL};
+    char left[128];
+    int width = left_column(&help, left, sizeof left);
+    for (size_t i = 0; i < c->option_count; i++) {
+        const int w = left_column(&c->options[i], left, sizeof left);
+        width = w > width ? w : width;
+    }
+    printf("usage: %s\n\n", c->usage);
+    if (c->about)
+        printf("%s\n\n", c->about);
+    for (size_t i = 0; i <= c->option_count; i++) {
+        const cli_option *o = i < c->option_count ? &c->options[i] : &help;
+        left_column(o, left, sizeof left);
+        printf("%-*s  ", width, left);
+        for (const char *p = o->help; *p; p++) {
+            putchar(*p);
+            if (*p == '\n')
+                printf("%-*s  ", width, "");
+        }
+        putchar('\n');
+    }
+    if (c->epilog)
+        printf("\n%s", c->epilog);
 }

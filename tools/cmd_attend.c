@@ -9,44 +9,25 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-    printf("usage: mha attend --q Q.npy --k K.npy --v V.npy --out O.npy [options]\n\n"
-           "Runs one implementation on your arrays.\n\n"
-           "  --q FILE        queries (B, Sq, H, Dh) or (Sq, H, Dh)\n"
-           "  --k FILE        keys (B, Skv, Hkv, Dh) or (Skv, Hkv, Dh); Hkv divides H\n"
-           "  --v FILE        values, same shape as keys\n"
-           "  --out FILE      output, written as float32 with the shape of Q\n"
-           "  --impl NAME     implementation (default: the best one for this CPU; see 'mha list')\n"
-           "  --mask FILE     additive mask (Sq, Skv) or (B|1, H|1, Sq, Skv); -inf hides a key\n"
-           "  --causal        causal mask, aligned bottom-right (query i sees keys j <= i + Skv - Sq)\n"
-           "  --scale X       score scale (default, or 0: 1/sqrt(Dh)); otherwise a normal float32,\n"
-           "                  |X| between 1.18e-38 and 3.4e38\n"
-           "  --threads N     threads (default 0: all cores)\n"
-           "  --probs FILE    also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)\n\n"
-           "Inputs are little-endian float32 or float64 .npy files (float64 is rounded to\n"
-           "float32); C order is read as is, Fortran order is converted to C order.\n"
-           "--out and --probs land together or not at all; an output that is the same file\n"
-           "as an input or as the other output is refused (README: the mha program).\n");
-}
 
 /*
  * --scale as the library sees it: a float, where 0 means 1/sqrt(Dh). A
  * nonzero value that rounds to 0 or to a subnormal (digits lost) in
  * float32 is refused rather than silently changed.
  */
-static int parse_scale(const char *opt, const char *text, float *scale)
+static int parse_scale(const char *cmd, const char *opt, const char *text, void *dst)
 {
-    if (cli_parse_float("attend", opt, text, scale))
+    float *scale = dst;
+    if (cli_parse_float(cmd, opt, text, scale))
         return 1;
     const double asked = strtod(text, NULL);
     /* cli_parse_float has refused what is out of float range (infinity, below the smallest subnormal) */
     if (asked != 0.0 && (*scale == 0.0f || fabsf(*scale) < FLT_MIN)) {
-        cli_usage_error("attend",
+        cli_usage_error(cmd,
                         "%s %s: in float32 it %s; expected 0 for the default or a magnitude between %g and %g",
                         opt, text,
                         *scale == 0.0f ? "rounds to 0, which means the default 1/sqrt(Dh)"
@@ -56,6 +37,45 @@ static int parse_scale(const char *opt, const char *text, float *scale)
     }
     return 0;
 }
+
+typedef struct attend_options {
+    const char *q, *k, *v, *out, *impl, *mask, *probs;
+    int causal;
+    float scale;
+    int64_t threads;
+} attend_options;
+
+#define FILE_OPTION(name, help) {#name, 0, CLI_STRING, offsetof(attend_options, name), "FILE", help, 0, 0, NULL}
+static const cli_option options[] = {
+    FILE_OPTION(q, "queries (B, Sq, H, Dh) or (Sq, H, Dh)"),
+    FILE_OPTION(k, "keys (B, Skv, Hkv, Dh) or (Skv, Hkv, Dh); Hkv divides H"),
+    FILE_OPTION(v, "values, same shape as keys"),
+    FILE_OPTION(out, "output, written as float32 with the shape of Q"),
+    {"impl", 0, CLI_STRING, offsetof(attend_options, impl), "NAME",
+     "implementation (default: the best one for this CPU; see 'mha list')", 0, 0, NULL},
+    FILE_OPTION(mask, "additive mask (Sq, Skv) or (B|1, H|1, Sq, Skv); -inf hides a key"),
+    {"causal", 0, CLI_FLAG, offsetof(attend_options, causal), NULL,
+     "causal mask, aligned bottom-right (query i sees keys j <= i + Skv - Sq)", 0, 0, NULL},
+    {"scale", 0, CLI_CUSTOM, offsetof(attend_options, scale), "X",
+     "score scale (default, or 0: 1/sqrt(Dh)); otherwise a normal float32,\n"
+     "|X| between 1.18e-38 and 3.4e38", 0, 0, parse_scale},
+    {"threads", 0, CLI_INT, offsetof(attend_options, threads), "N", "threads (default 0: all cores)", 0, 4096,
+     NULL},
+    FILE_OPTION(probs, "also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)"),
+};
+
+const cli_command cli_attend = {
+    "attend",
+    "mha attend --q Q.npy --k K.npy --v V.npy --out O.npy [options]",
+    "Runs one implementation on your arrays.",
+    options,
+    sizeof options / sizeof options[0],
+    "Inputs are little-endian float32 or float64 .npy files (float64 is rounded to\n"
+    "float32); C order is read as is, Fortran order is converted to C order.\n"
+    "--out and --probs land together or not at all; an output that is the same file\n"
+    "as an input or as the other output is refused (README: the mha program).\n",
+    0,
+};
 
 typedef struct input {
     const char *opt, *path;
@@ -263,46 +283,16 @@ MHA_CMD_FN(cmd_attend)
 {
     input in[4] = {{"--q", NULL, {0}, NULL}, {"--k", NULL, {0}, NULL}, {"--v", NULL, {0}, NULL},
                    {"--mask", NULL, {0}, NULL}};
-    const char *impl = NULL, *out = NULL, *probs = NULL;
-    int causal = 0;
-    float scale = 0.0f;
-    int64_t threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (cli_is_help(o)) {
-            help();
-            return EXIT_OK;
-        }
-        if (strcmp(o, "--causal") == 0) {
-            causal = 1;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return cli_usage_error("attend", "%s needs a value", o);
-        const char *val = argv[++i];
-        int matched = 0;
-        for (int t = 0; t < 4; t++)
-            if (strcmp(o, in[t].opt) == 0) {
-                in[t].path = val;
-                matched = 1;
-            }
-        if (matched)
-            continue;
-        if (strcmp(o, "--impl") == 0)
-            impl = val;
-        else if (strcmp(o, "--out") == 0)
-            out = val;
-        else if (strcmp(o, "--probs") == 0)
-            probs = val;
-        else if (strcmp(o, "--scale") == 0) {
-            if (parse_scale(o, val, &scale))
-                return EXIT_USAGE;
-        } else if (strcmp(o, "--threads") == 0) {
-            if (cli_parse_int("attend", o, val, 0, 4096, &threads))
-                return EXIT_USAGE;
-        } else
-            return cli_usage_error("attend", "unknown option '%s'", o);
-    }
+    attend_options o = {0};
+    int npos;
+    const int parsed = cli_parse(&cli_attend, argc, argv, &o, NULL, &npos);
+    if (parsed != CLI_RUN)
+        return parsed;
+    const char *impl = o.impl, *out = o.out, *probs = o.probs;
+    in[0].path = o.q;
+    in[1].path = o.k;
+    in[2].path = o.v;
+    in[3].path = o.mask;
     for (int t = 0; t < 3; t++)
         if (!in[t].path)
             return cli_usage_error("attend", "%s is required", in[t].opt);
@@ -315,7 +305,7 @@ MHA_CMD_FN(cmd_attend)
     for (int t = 0; t < 4; t++)
         if (in[t].path && load(&in[t]))
             goto done;
-    rc = run(in, impl, causal, scale, (int)threads, out, probs);
+    rc = run(in, impl, o.causal, o.scale, (int)o.threads, out, probs);
 done:
     for (int t = 0; t < 4; t++) {
         npy_free(&in[t].arr);

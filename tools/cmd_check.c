@@ -12,43 +12,60 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void help(void)
-{
-    printf("usage: mha check [--impl NAMES|all] [--port LIB.so] [--exec COMMAND] [--case PATTERN] [--level NAME]\n"
-           "                 [--json FILE] [--junit FILE] [--vectors DIR] [--timeout SECONDS]\n"
-           "                 [--verbose] [--no-large]\n\n"
-           "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
-           "fly) and every property check on each implementation, under each CPU-feature level\n"
-           "this machine supports, each implementation and level in a child process of its own\n"
-           "(a port is loaded only there). A crash, an exit, a hang or output on stdout fails\n"
-           "that one and the run goes on. A port that needs no CPU feature runs once, at the\n"
-           "highest level. The last line is 'N passed, N failed', counted over (case,\n"
-           "implementation, level).\n\n"
-           "  --impl NAMES       built-in implementations: comma-separated names or globs\n"
-           "                     (e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')\n"
-           "  --port LIB.so      check an out-of-tree implementation exporting %s()\n"
-           "  --case PATTERN     only cases and properties whose id matches one of these\n"
-           "                     comma-separated globs (e.g. 'seqlen_*,prop_*')\n"
-           "  --level NAME       only this CPU-feature level (baseline, avx2, ...)\n"
-           "  --json FILE        also write every result as JSON\n"
-           "  --junit FILE       also write JUnit XML (a testsuite per implementation@level)\n"
-           "  --vectors DIR      golden vectors (default: %s\n"
-           "                     for this build's mha, %s once installed)\n"
-           "  --timeout SECONDS  limit per implementation and level (default %d); on expiry its\n"
-           "                     process group is killed and the case that hung is named\n"
-           "  --verbose          also print passing cases\n"
-           "  --no-large         skip the large shapes computed on the fly (said in the output;\n"
-           "                     about a minute of CPU under qemu, most of it their float64 reference)\n\n"
-           "exit status: 0 all passed, 1 a conformance failure, 2 usage, 3 the check could not judge\n"
-           "(vectors missing or corrupt, port failed to load, output unwritable); 130/143 after\n"
-           "SIGINT/SIGTERM, which also kill the running child's process group.\n",
-           MHA_PORT_SYMBOL, MHA_VECTORS_DIR, MHA_VECTORS_INSTALL_DIR, HARNESS_DEFAULT_TIMEOUT_S);
-}
+typedef struct check_options {
+    harness_options harness;
+    const char *json, *junit, *timeout;
+} check_options;
+
+#define STRING_OPTION(name, field, metavar, help) \
+    {name, 0, CLI_STRING, offsetof(check_options, field), metavar, help, 0, 0, NULL}
+#define FLAG_OPTION(name, field, help) {name, 0, CLI_FLAG, offsetof(check_options, field), NULL, help, 0, 0, NULL}
+static const cli_option options[] = {
+    STRING_OPTION("impl", harness.impl, "NAMES", "built-in implementations: comma-separated names or globs\n"
+                                                 "(e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')"),
+    STRING_OPTION("port", harness.port, "LIB.so", "check an out-of-tree implementation exporting " MHA_PORT_SYMBOL "()"),
+    STRING_OPTION("exec", harness.exec, "COMMAND", "check a port that runs as its own program (any language),\n"
+                                                   "speaking docs/porting-protocol.md on its stdin and stdout"),
+    STRING_OPTION("case", harness.pattern, "PATTERN", "only cases and properties whose id matches one of these\n"
+                                                      "comma-separated globs (e.g. 'seqlen_*,prop_*')"),
+    STRING_OPTION("level", harness.level, "NAME", "only this CPU-feature level (baseline, avx2, ...)"),
+    STRING_OPTION("json", json, "FILE", "also write every result as JSON"),
+    STRING_OPTION("junit", junit, "FILE", "also write JUnit XML (a testsuite per implementation@level)"),
+    STRING_OPTION("vectors", harness.vectors, "DIR", "golden vectors (default: " MHA_VECTORS_DIR "\n"
+                                                     "for this build's mha, " MHA_VECTORS_INSTALL_DIR " once installed)"),
+    STRING_OPTION("timeout", timeout, "SECONDS",
+                  "limit per implementation and level (default " CLI_STR(HARNESS_DEFAULT_TIMEOUT_S) "); on expiry its\n"
+                  "process group is killed and the case that hung is named"),
+    FLAG_OPTION("verbose", harness.verbose, "also print passing cases"),
+    FLAG_OPTION("no-large", harness.no_large, "skip the large shapes computed on the fly (said in the output;\n"
+                                              "about a minute of CPU under qemu, most of it their float64 reference)"),
+};
+
+const cli_command cli_check = {
+    "check",
+    "mha check [--impl NAMES|all] [--port LIB.so] [--exec COMMAND] [--case PATTERN] [--level NAME]\n"
+    "                 [--json FILE] [--junit FILE] [--vectors DIR] [--timeout SECONDS]\n"
+    "                 [--verbose] [--no-large]",
+    "Runs every conformance case (the golden vectors plus large shapes computed on the\n"
+    "fly) and every property check on each implementation, under each CPU-feature level\n"
+    "this machine supports, each implementation and level in a child process of its own\n"
+    "(a port is loaded only there). A crash, an exit, a hang or output on stdout fails\n"
+    "that one and the run goes on. A port that needs no CPU feature runs once, at the\n"
+    "highest level. The last line is 'N passed, N failed', counted over (case,\n"
+    "implementation, level).",
+    options,
+    sizeof options / sizeof options[0],
+    "exit status: 0 all passed, 1 a conformance failure, 2 usage, 3 the check could not judge\n"
+    "(vectors missing or corrupt, port failed to load, output unwritable); 130/143 after\n"
+    "SIGINT/SIGTERM, which also kill the running child's process group.\n",
+    0,
+};
 
 /* The source tree's vectors for the mha of a build folder, the installed ones for an installed mha. */
 static const char *default_vectors(void)
@@ -82,34 +99,13 @@ static int write_output(const char *opt, const char *path, const report *rep, co
 
 MHA_CMD_FN(cmd_check)
 {
-    harness_options o = {.timeout_s = HARNESS_DEFAULT_TIMEOUT_S};
-    const char *json = NULL, *junit = NULL, *timeout = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            help();
-            return CHECK_PASSED;
-        }
-        if (strcmp(a, "--verbose") == 0 || strcmp(a, "--no-large") == 0) {
-            *(a[2] == 'v' ? &o.verbose : &o.no_large) = 1;
-            continue;
-        }
-        const char **dst = strcmp(a, "--impl") == 0      ? &o.impl
-                           : strcmp(a, "--port") == 0    ? &o.port
-                           : strcmp(a, "--exec") == 0    ? &o.exec
-                           : strcmp(a, "--case") == 0    ? &o.pattern
-                           : strcmp(a, "--level") == 0   ? &o.level
-                           : strcmp(a, "--json") == 0    ? &json
-                           : strcmp(a, "--junit") == 0   ? &junit
-                           : strcmp(a, "--vectors") == 0 ? &o.vectors
-                           : strcmp(a, "--timeout") == 0 ? &timeout
-                                                         : NULL;
-        if (!dst)
-            return cli_usage_error("check", "unknown option '%s'", a);
-        if (i + 1 >= argc)
-            return cli_usage_error("check", "%s needs a value", a);
-        *dst = argv[++i];
-    }
+    check_options parsed = {.harness = {.timeout_s = HARNESS_DEFAULT_TIMEOUT_S}};
+    int npos;
+    const int status_parse = cli_parse(&cli_check, argc, argv, &parsed, NULL, &npos);
+    if (status_parse != CLI_RUN)
+        return status_parse;
+    harness_options o = parsed.harness;
+    const char *json = parsed.json, *junit = parsed.junit, *timeout = parsed.timeout;
     if (!!o.impl + !!o.port + !!o.exec > 1)
         return cli_usage_error("check", "--impl, --port and --exec exclude each other");
     int64_t seconds = HARNESS_DEFAULT_TIMEOUT_S;

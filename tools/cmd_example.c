@@ -3,54 +3,49 @@
 #include "mha.h"
 #include "npy.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void help(void)
-{
-    printf("usage: mha example --out DIR [options]\n\n"
-           "Writes DIR/q.npy (B, S, H, Dh) and DIR/k.npy, DIR/v.npy (B, S, Hkv, Dh), float32,\n"
-           "uniform in [-1, 1) from the portable PRNG (same files on every machine).\n\n"
-           "  --out DIR        existing directory to write into (required)\n"
-           "  --batch B        default 1\n"
-           "  --seq S          default 16\n"
-           "  --heads H        default 4\n"
-           "  --kv-heads K     default H (must divide H)\n"
-           "  --head-dim Dh    default 16\n"
-           "  --seed N         default 0; q, k, v use seeds N, N+1, N+2\n");
-}
+typedef struct example_options {
+    const char *out;
+    int64_t batch, seq, heads, kv_heads, head_dim, seed;
+} example_options;
+
+#define INT_OPTION(name, field, metavar, min, max, help) \
+    {name, 0, CLI_INT, offsetof(example_options, field), metavar, help, min, max, NULL}
+static const cli_option options[] = {
+    {"out", 0, CLI_STRING, offsetof(example_options, out), "DIR", "existing directory to write into (required)", 0, 0,
+     NULL},
+    INT_OPTION("batch", batch, "B", 1, 1 << 16, "default 1"),
+    INT_OPTION("seq", seq, "S", 1, 1 << 20, "default 16"),
+    INT_OPTION("heads", heads, "H", 1, 4096, "default 4"),
+    INT_OPTION("kv-heads", kv_heads, "K", 1, 4096, "default H (must divide H)"),
+    INT_OPTION("head-dim", head_dim, "Dh", 1, 1 << 16, "default 16"),
+    INT_OPTION("seed", seed, "N", 0, INT64_MAX, "default 0; q, k, v use seeds N, N+1, N+2"),
+};
+
+const cli_command cli_example = {
+    "example",
+    "mha example --out DIR [options]",
+    "Writes DIR/q.npy (B, S, H, Dh) and DIR/k.npy, DIR/v.npy (B, S, Hkv, Dh), float32,\n"
+    "uniform in [-1, 1) from the portable PRNG (same files on every machine).",
+    options,
+    sizeof options / sizeof options[0],
+    NULL,
+    0,
+};
 
 MHA_CMD_FN(cmd_example)
 {
-    const char *dir = NULL;
-    int64_t B = 1, S = 16, H = 4, K = 0, D = 16, seed = 0;
-    struct { const char *opt; int64_t *dst; int64_t min, max; } ints[] = {
-        {"--batch", &B, 1, 1 << 16}, {"--seq", &S, 1, 1 << 20},     {"--heads", &H, 1, 4096},
-        {"--kv-heads", &K, 1, 4096}, {"--head-dim", &D, 1, 1 << 16}, {"--seed", &seed, 0, INT64_MAX},
-    };
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            help();
-            return EXIT_OK;
-        }
-        if (i + 1 >= argc)
-            return cli_usage_error("example", "%s needs a value", argv[i]);
-        const char *o = argv[i], *val = argv[++i];
-        int matched = 0;
-        for (size_t t = 0; t < sizeof ints / sizeof ints[0]; t++)
-            if (strcmp(o, ints[t].opt) == 0) {
-                if (cli_parse_int("example", o, val, ints[t].min, ints[t].max, ints[t].dst))
-                    return EXIT_USAGE;
-                matched = 1;
-            }
-        if (matched)
-            continue;
-        if (strcmp(o, "--out") == 0)
-            dir = val;
-        else
-            return cli_usage_error("example", "unknown option '%s'", o);
-    }
+    example_options o = {.batch = 1, .seq = 16, .heads = 4, .kv_heads = 0, .head_dim = 16, .seed = 0};
+    int npos;
+    const int parsed = cli_parse(&cli_example, argc, argv, &o, NULL, &npos);
+    if (parsed != CLI_RUN)
+        return parsed;
+    const char *dir = o.out;
+    int64_t B = o.batch, S = o.seq, H = o.heads, K = o.kv_heads, D = o.head_dim, seed = o.seed;
     if (!dir)
         return cli_usage_error("example", "--out DIR is required");
     if (K == 0)

@@ -3,27 +3,42 @@
 #include "shapes_math.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static void help(void)
-{
-    printf("usage: mha explain --batch B --seq S --d-model D --heads H [--kv-heads K] [--json]\n\n"
-           "Follows one tensor through an attention layer: X (B, S, D) -> Q, K, V -> split heads\n"
-           "(B, H, S, Dh) -> scores (B, H, S, S) -> probabilities -> context (B, H, S, Dh) ->\n"
-           "merged (B, S, D) -> W_O, with the shape, FLOPs and fp32 bytes of every step; then the\n"
-           "parameter count, H split heads vs H full-size heads, and the KV cache per token for\n"
-           "MHA, GQA and MQA.\n\n"
-           "  --batch B       sequences per batch (> 0)\n"
-           "  --seq S         tokens per sequence (> 0)\n"
-           "  --d-model D     model width (> 0)\n"
-           "  --heads H       query heads; must divide D (head_dim Dh = D / H)\n"
-           "  --kv-heads K    key/value heads; must divide H (default H: MHA; 1 is MQA)\n"
-           "  --json          the same numbers as JSON on stdout\n\n"
-           "The seeds' walkthroughs:\n"
-           "  mha explain --batch 2 --seq 8 --d-model 32 --heads 4\n"
-           "  mha explain --batch 2 --seq 4 --d-model 16 --heads 4\n");
-}
+#define INT_OPTION(name, field, metavar, help) \
+    {name, 0, CLI_INT, offsetof(explain_options, field), metavar, help, 1, INT64_MAX, NULL}
+
+typedef struct explain_options {
+    shapes_cfg cfg; /* a size left at 0 was not given */
+    int json;
+} explain_options;
+
+static const cli_option options[] = {
+    INT_OPTION("batch", cfg.batch, "B", "sequences per batch (> 0)"),
+    INT_OPTION("seq", cfg.seq, "S", "tokens per sequence (> 0)"),
+    INT_OPTION("d-model", cfg.d_model, "D", "model width (> 0)"),
+    INT_OPTION("heads", cfg.heads, "H", "query heads; must divide D (head_dim Dh = D / H)"),
+    INT_OPTION("kv-heads", cfg.kv_heads, "K", "key/value heads; must divide H (default H: MHA; 1 is MQA)"),
+    {"json", 0, CLI_FLAG, offsetof(explain_options, json), NULL, "the same numbers as JSON on stdout", 0, 0, NULL},
+};
+
+const cli_command cli_explain = {
+    "explain",
+    "mha explain --batch B --seq S --d-model D --heads H [--kv-heads K] [--json]",
+    "Follows one tensor through an attention layer: X (B, S, D) -> Q, K, V -> split heads\n"
+    "(B, H, S, Dh) -> scores (B, H, S, S) -> probabilities -> context (B, H, S, Dh) ->\n"
+    "merged (B, S, D) -> W_O, with the shape, FLOPs and fp32 bytes of every step; then the\n"
+    "parameter count, H split heads vs H full-size heads, and the KV cache per token for\n"
+    "MHA, GQA and MQA.",
+    options,
+    sizeof options / sizeof options[0],
+    "The seeds' walkthroughs:\n"
+    "  mha explain --batch 2 --seq 8 --d-model 32 --heads 4\n"
+    "  mha explain --batch 2 --seq 4 --d-model 16 --heads 4\n",
+    0,
+};
 
 /* 1234567 -> "1,234,567" */
 static const char *grouped(uint64_t v, char *buf, size_t size)
@@ -194,45 +209,23 @@ static int print_json(const shapes_cfg *c)
 MHA_CMD_FN(cmd_explain)
 {
     const char *cmd = "explain";
-    shapes_cfg c = {0, 0, 0, 0, 0};
-    int have[4] = {0, 0, 0, 0}, json = 0, have_kv = 0;
-    static const char *const req[] = {"--batch", "--seq", "--d-model", "--heads"};
-    int64_t *slots[] = {&c.batch, &c.seq, &c.d_model, &c.heads};
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        if (cli_is_help(o)) {
-            help();
-            return EXIT_OK;
-        }
-        if (strcmp(o, "--json") == 0) {
-            json = 1;
-            continue;
-        }
-        int which = -1;
-        for (int k = 0; k < 4; k++)
-            if (strcmp(o, req[k]) == 0)
-                which = k;
-        if (which < 0 && strcmp(o, "--kv-heads") != 0)
-            return cli_usage_error(cmd, "unknown option '%s'", o);
-        if (i + 1 >= argc)
-            return cli_usage_error(cmd, "%s needs a value", o);
-        int64_t *dst = which >= 0 ? slots[which] : &c.kv_heads;
-        if (cli_parse_int(cmd, o, argv[++i], 1, INT64_MAX, dst))
-            return EXIT_USAGE;
-        if (which >= 0)
-            have[which] = 1;
-        else
-            have_kv = 1;
-    }
-    for (int k = 0; k < 4; k++)
-        if (!have[k])
-            return cli_usage_error(cmd, "%s is required", req[k]);
-    if (!have_kv)
+    explain_options o = {{0, 0, 0, 0, 0}, 0};
+    int npos;
+    const int parsed = cli_parse(&cli_explain, argc, argv, &o, NULL, &npos);
+    if (parsed != CLI_RUN)
+        return parsed;
+    shapes_cfg c = o.cfg;
+    const struct { const char *opt; int64_t value; } required[] = {
+        {"--batch", c.batch}, {"--seq", c.seq}, {"--d-model", c.d_model}, {"--heads", c.heads}};
+    for (int k = 0; k < 4; k++) /* every size is >= 1, so 0 is "not given" */
+        if (required[k].value == 0)
+            return cli_usage_error(cmd, "%s is required", required[k].opt);
+    if (c.kv_heads == 0)
         c.kv_heads = c.heads;
     char msg[1024];
     if (shapes_check(&c, msg, sizeof msg) != SHAPES_OK)
         return cli_usage_error(cmd, "%s", msg);
-    if (json)
+    if (o.json)
         return print_json(&c);
     print_text(&c);
     return EXIT_OK;

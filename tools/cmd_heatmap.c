@@ -7,6 +7,7 @@
 #include "mha.h"
 #include "shapes_math.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +22,6 @@
  * around 1e-7, so 1e-5 is a loose bound that still catches a wrong result.
  */
 #define SINGLE_HEAD_TOL 1e-5
-
-static void help(void)
-{
-    printf("usage: mha heatmap [options] [-o FILE]\n\n"
-           "Runs one attention layer on a short text and draws each head's T x T attention\n"
-           "probabilities (rows: query token, columns: key token) with the viridis colour map.\n"
-           "Defaults reproduce the seed lab: d_model 64, 4 heads, seed 0, \"" DEFAULT_TEXT "\".\n\n"
-           "  --d-model D      model width (default 64)\n"
-           "  --heads H        heads, must divide D (default 4)\n"
-           "  --seed N         weight seed, 0 to 2^63-1 (default 0)\n"
-           "  --text TEXT      whitespace-separated tokens, 1 to %d (default the seed's)\n"
-           "  --impl NAME      implementation with probability output (default: the best; see 'mha list')\n"
-           "  --causal         causal mask: query i sees keys j <= i (hidden cells drawn grey)\n"
-           "  -o, --output F   picture: .svg, or .png via cairo (default heatmap.svg)\n"
-           "  --manifest F     also write the reproducibility record (JSON)\n\n"
-           "Embedding: token -> XXH3_64bits -> mha_rng seed -> D values uniform in [-1, 1).\n"
-           "Weights: W_Q, W_K, W_V, W_O from mha_init_weights with seed_m = m-th mha_rng_next()\n"
-           "after seeding with --seed; uniform [-1, 1) times 1/sqrt(D). See docs/teaching.md.\n",
-           MAX_TOKENS);
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -91,45 +72,46 @@ typedef struct options {
     int causal;
 } options;
 
+static const cli_option option_table[] = {
+    {"d-model", 0, CLI_INT, offsetof(options, d_model), "D", "model width (default 64)", 1, 4096, NULL},
+    {"heads", 0, CLI_INT, offsetof(options, heads), "H", "heads, must divide D (default 4)", 1, 4096, NULL},
+    {"seed", 0, CLI_INT, offsetof(options, seed), "N", "weight seed, 0 to 2^63-1 (default 0)", 0, INT64_MAX, NULL},
+    {"text", 0, CLI_STRING, offsetof(options, text), "TEXT",
+     "whitespace-separated tokens, 1 to " CLI_STR(MAX_TOKENS) " (default the seed's)", 0, 0, NULL},
+    {"impl", 0, CLI_STRING, offsetof(options, impl), "NAME",
+     "implementation with probability output (default: the best; see 'mha list')", 0, 0, NULL},
+    {"causal", 0, CLI_FLAG, offsetof(options, causal), NULL,
+     "causal mask: query i sees keys j <= i (hidden cells drawn grey)", 0, 0, NULL},
+    {"output", 'o', CLI_STRING, offsetof(options, output), "F", "picture: .svg, or .png via cairo (default heatmap.svg)",
+     0, 0, NULL},
+    {"manifest", 0, CLI_STRING, offsetof(options, manifest), "F", "also write the reproducibility record (JSON)", 0,
+     0, NULL},
+};
+
+const cli_command cli_heatmap = {
+    "heatmap",
+    "mha heatmap [options] [-o FILE]",
+    "Runs one attention layer on a short text and draws each head's T x T attention\n"
+    "probabilities (rows: query token, columns: key token) with the viridis colour map.\n"
+    "Defaults reproduce the seed lab: d_model 64, 4 heads, seed 0, \"" DEFAULT_TEXT "\".",
+    option_table,
+    sizeof option_table / sizeof option_table[0],
+    "Embedding: token -> XXH3_64bits -> mha_rng seed -> D values uniform in [-1, 1).\n"
+    "Weights: W_Q, W_K, W_V, W_O from mha_init_weights with seed_m = m-th mha_rng_next()\n"
+    "after seeding with --seed; uniform [-1, 1) times 1/sqrt(D). See docs/teaching.md.\n",
+    0,
+};
+
 static int parse(int argc, char **argv, options *o, int *done)
 {
     const char *cmd = "heatmap";
     *done = 0;
     *o = (options){64, 4, 0, DEFAULT_TEXT, NULL, "heatmap.svg", NULL, 0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            help();
-            *done = 1;
-            return EXIT_OK;
-        }
-        if (strcmp(a, "--causal") == 0) {
-            o->causal = 1;
-            continue;
-        }
-        static const char *const valued[] = {"--d-model", "--heads", "--seed", "--text", "--impl",
-                                             "-o", "--output", "--manifest"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= strcmp(a, valued[k]) == 0;
-        if (!known)
-            return cli_usage_error(cmd, "unknown option '%s'", a);
-        if (i + 1 >= argc)
-            return cli_usage_error(cmd, "%s needs a value", a);
-        const char *v = argv[++i];
-        if (strcmp(a, "--d-model") == 0 ? cli_parse_int(cmd, a, v, 1, 4096, &o->d_model)
-            : strcmp(a, "--heads") == 0 ? cli_parse_int(cmd, a, v, 1, 4096, &o->heads)
-            : strcmp(a, "--seed") == 0  ? cli_parse_int(cmd, a, v, 0, INT64_MAX, &o->seed)
-                                        : 0)
-            return EXIT_USAGE;
-        if (strcmp(a, "--text") == 0)
-            o->text = v;
-        else if (strcmp(a, "--impl") == 0)
-            o->impl = v;
-        else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-            o->output = v;
-        else if (strcmp(a, "--manifest") == 0)
-            o->manifest = v;
+    int npos;
+    const int parsed = cli_parse(&cli_heatmap, argc, argv, o, NULL, &npos);
+    if (parsed != CLI_RUN) {
+        *done = 1;
+        return parsed;
     }
     if (o->d_model % o->heads != 0) {
         int64_t div[64];

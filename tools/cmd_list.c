@@ -2,18 +2,30 @@
 #include "cli.h"
 #include "mha.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static void help(void)
-{
-    printf("usage: mha list [--names]\n\n"
-           "Lists every implementation compiled into this build: its ISA, whether it\n"
-           "runs on this CPU (and if not, why), its capabilities and a summary.\n\n"
-           "  --names   print only the names of the runnable implementations, one a line\n"
-           "\nThe environment variable MHA_CPU_LEVEL (baseline, avx2, avx512 on x86-64;\n"
-           "baseline, neon on AArch64) masks CPU features to force fallbacks.\n");
-}
+typedef struct list_options {
+    int names;
+} list_options;
+
+static const cli_option list_options_table[] = {
+    {"names", 0, CLI_FLAG, offsetof(list_options, names), NULL,
+     "print only the names of the runnable implementations, one a line", 0, 0, NULL},
+};
+
+const cli_command cli_list = {
+    "list",
+    "mha list [--names]",
+    "Lists every implementation compiled into this build: its ISA, whether it\n"
+    "runs on this CPU (and if not, why), its capabilities and a summary.",
+    list_options_table,
+    sizeof list_options_table / sizeof list_options_table[0],
+    "The environment variable MHA_CPU_LEVEL (baseline, avx2, avx512 on x86-64;\n"
+    "baseline, neon on AArch64) masks CPU features to force fallbacks.\n",
+    0,
+};
 
 static const char *caps_text(uint32_t caps, char *buf, size_t size)
 {
@@ -24,18 +36,12 @@ static const char *caps_text(uint32_t caps, char *buf, size_t size)
 
 MHA_CMD_FN(cmd_list)
 {
-    int names_only = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            help();
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--names") == 0)
-            names_only = 1;
-        else
-            return cli_usage_error("list", "unknown option '%s'", argv[i]);
-    }
-    if (names_only) {
+    list_options o = {0};
+    int npos;
+    const int parsed = cli_parse(&cli_list, argc, argv, &o, NULL, &npos);
+    if (parsed != CLI_RUN)
+        return parsed;
+    if (o.names) {
         for (size_t i = 0; i < mha_impl_count(); i++)
             if (mha_impl_runnable(mha_impl_get(i), NULL, 0))
                 printf("%s\n", mha_impl_get(i)->name);

@@ -8,33 +8,48 @@
 #include "vectors_export.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static void help(void)
-{
-    printf("usage: mha vectors generate [--dir DIR] [--force]\n"
-           "       mha vectors verify [--dir DIR]\n"
-           "       mha vectors export OUT [--vectors DIR] [--force]\n\n"
-           "generate  recreates every stored case from its seed and recipe: the .npy files,\n"
-           "          MANIFEST and MANIFEST.xxh3. Refuses to overwrite an existing MANIFEST\n"
-           "          without --force. The output is byte-identical on every run.\n"
-           "verify    checks MANIFEST against MANIFEST.xxh3, every file against its XXH3-128 in\n"
-           "          the manifest (missing, corrupted), and every record and hash against what\n"
-           "          the generator makes now (stale). Names every bad file; exit 1 if any.\n"
-           "export    writes every case a port is checked on (the stored ones from DIR, the large\n"
-           "          ones and the property checks' inputs computed now) into the folder OUT with\n"
-           "          float64 references, absolute tolerances and OUT/index.json, for a port's\n"
-           "          own test runner (format: docs/porting-protocol.md). OUT must be new or\n"
-           "          empty unless --force. About 5 s of CPU, most of it the large references.\n\n"
-           "  --dir DIR   vectors directory (default %s)\n"
-           "  --force     generate: overwrite existing vectors; export: write into a non-empty OUT\n"
-           "  --vectors DIR  export: the stored vectors (default %s,\n"
-           "                 or %s when that does not exist)\n",
-           MHA_VECTORS_DIR, MHA_VECTORS_DIR, MHA_VECTORS_INSTALL_DIR);
-}
+typedef struct vectors_options {
+    const char *dir, *vectors;
+    int force;
+} vectors_options;
+
+static const cli_option options[] = {
+    {"dir", 0, CLI_STRING, offsetof(vectors_options, dir), "DIR", "vectors directory (default " MHA_VECTORS_DIR ")",
+     0, 0, NULL},
+    {"force", 0, CLI_FLAG, offsetof(vectors_options, force), NULL,
+     "generate: overwrite existing vectors; export: write into a non-empty OUT", 0, 0, NULL},
+    {"vectors", 0, CLI_STRING, offsetof(vectors_options, vectors), "DIR",
+     "export: the stored vectors (default " MHA_VECTORS_DIR ",\nor " MHA_VECTORS_INSTALL_DIR
+     " when that does not exist)", 0, 0, NULL},
+};
+
+const cli_command cli_vectors = {
+    "vectors",
+    "mha vectors generate [--dir DIR] [--force]\n"
+    "       mha vectors verify [--dir DIR]\n"
+    "       mha vectors export OUT [--vectors DIR] [--force]",
+    "generate  recreates every stored case from its seed and recipe: the .npy files,\n"
+    "          MANIFEST and MANIFEST.xxh3. Refuses to overwrite an existing MANIFEST\n"
+    "          without --force. The output is byte-identical on every run.\n"
+    "verify    checks MANIFEST against MANIFEST.xxh3, every file against its XXH3-128 in\n"
+    "          the manifest (missing, corrupted), and every record and hash against what\n"
+    "          the generator makes now (stale). Names every bad file; exit 1 if any.\n"
+    "export    writes every case a port is checked on (the stored ones from DIR, the large\n"
+    "          ones and the property checks' inputs computed now) into the folder OUT with\n"
+    "          float64 references, absolute tolerances and OUT/index.json, for a port's\n"
+    "          own test runner (format: docs/porting-protocol.md). OUT must be new or\n"
+    "          empty unless --force. About 5 s of CPU, most of it the large references.",
+    options,
+    sizeof options / sizeof options[0],
+    NULL,
+    2, /* the action, and export's OUT */
+};
 
 static int mkdirs(const char *dir)
 {
@@ -204,31 +219,19 @@ static int verify(const char *dir)
 
 MHA_CMD_FN(cmd_vectors)
 {
-    const char *dir = MHA_VECTORS_DIR, *action = NULL, *out = NULL, *vectors = NULL;
-    int force = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            help();
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--force") == 0)
-            force = 1;
-        else if (strcmp(argv[i], "--dir") == 0) {
-            if (++i >= argc)
-                return cli_usage_error("vectors", "--dir needs a directory");
-            dir = argv[i];
-        } else if (strcmp(argv[i], "--vectors") == 0) {
-            if (++i >= argc)
-                return cli_usage_error("vectors", "--vectors needs a directory");
-            vectors = argv[i];
-        } else if (!action && (strcmp(argv[i], "generate") == 0 || strcmp(argv[i], "verify") == 0 ||
-                               strcmp(argv[i], "export") == 0))
-            action = argv[i];
-        else if (action && strcmp(action, "export") == 0 && !out && argv[i][0] != '-')
-            out = argv[i];
-        else
-            return cli_usage_error("vectors", "unknown argument '%s'", argv[i]);
-    }
+    vectors_options o = {MHA_VECTORS_DIR, NULL, 0};
+    const char *positional[2];
+    int npos;
+    const int parsed = cli_parse(&cli_vectors, argc, argv, &o, positional, &npos);
+    if (parsed != CLI_RUN)
+        return parsed;
+    const char *dir = o.dir, *vectors = o.vectors, *action = npos > 0 ? positional[0] : NULL;
+    const char *out = npos > 1 ? positional[1] : NULL;
+    const int force = o.force;
+    if (action && strcmp(action, "generate") != 0 && strcmp(action, "verify") != 0 && strcmp(action, "export") != 0)
+        return cli_usage_error("vectors", "unknown argument '%s'", action);
+    if (out && strcmp(action, "export") != 0)
+        return cli_usage_error("vectors", "unknown argument '%s'", out);
     if (!action)
         return cli_usage_error("vectors", "expected 'generate', 'verify' or 'export'");
     if (strcmp(action, "export") == 0) {
