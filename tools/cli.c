@@ -105,25 +105,28 @@ static int store(const cli_command *c, const cli_option *o, const char *opt, con
     return 1;
 }
 
-/* The usage error for getopt_long's '?' or ':'; returns EXIT_USAGE. */
+/* The usage error for getopt_long's '?' (unknown, ambiguous, a value given to a flag) or ':' (no value). */
 static int option_error(const cli_command *c, int r, char **argv, int argc)
 {
     const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
     char name[64];
-    const int in_table = optopt >= CLI_LONG_BASE && optopt < CLI_LONG_BASE + (int)c->option_count;
-    if (r == ':') {
-        if (in_table)
-            spelled(&c->options[optopt - CLI_LONG_BASE], 1, name, sizeof name);
-        else
-            snprintf(name, sizeof name, "-%c", optopt);
+    int long_form = 1;
+    if (optopt >= CLI_LONG_BASE && optopt < CLI_LONG_BASE + (int)c->option_count)
+        spelled(&c->options[optopt - CLI_LONG_BASE], 1, name, sizeof name);
+    else if (optopt == 'h' && strncmp(arg, "--", 2) == 0)
+        snprintf(name, sizeof name, "--help");
+    else if (optopt > 0 && optopt < CLI_LONG_BASE) { /* a letter, maybe inside a group like -xy */
+        snprintf(name, sizeof name, "-%c", optopt);
+        long_form = 0;
+    } else
+        return cli_usage_error(c->name, "unknown option '%s'", arg);
+    if (long_form && !spelled_in_full(arg, name + 2))
+        return cli_usage_error(c->name, "unknown option '%s'", arg);
+    if (r == ':')
         return cli_usage_error(c->name, "%s needs a value", name);
-    }
-    if (in_table) /* a flag given "=VALUE" */
-        return cli_usage_error(c->name, "%s: %s takes no value",
-                               arg, spelled(&c->options[optopt - CLI_LONG_BASE], 1, name, sizeof name));
-    if (optopt > 0 && optopt < CLI_LONG_BASE) /* an unknown letter, maybe inside a group like -xy */
-        return cli_usage_error(c->name, "unknown option '-%c'", optopt);
-    return cli_usage_error(c->name, "unknown option '%s'", arg);
+    if (long_form)
+        return cli_usage_error(c->name, "%s: %s takes no value", arg, name);
+    return cli_usage_error(c->name, "unknown option '%s'", name);
 }
 
 int cli_parse(const cli_command *c, int argc, char **argv, void *opts, const char **positional, int *npositional)

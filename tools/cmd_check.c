@@ -20,7 +20,8 @@
 
 typedef struct check_options {
     harness_options harness;
-    const char *json, *junit, *timeout;
+    const char *json, *junit;
+    int64_t timeout; /* 0: not given */
 } check_options;
 
 #define STRING_OPTION(name, field, metavar, help) \
@@ -39,9 +40,9 @@ static const cli_option options[] = {
     STRING_OPTION("junit", junit, "FILE", "also write JUnit XML (a testsuite per implementation@level)"),
     STRING_OPTION("vectors", harness.vectors, "DIR", "golden vectors (default: " MHA_VECTORS_DIR "\n"
                                                      "for this build's mha, " MHA_VECTORS_INSTALL_DIR " once installed)"),
-    STRING_OPTION("timeout", timeout, "SECONDS",
+    {"timeout", 0, CLI_INT, offsetof(check_options, timeout), "SECONDS",
                   "limit per implementation and level (default " CLI_STR(HARNESS_DEFAULT_TIMEOUT_S) "); on expiry its\n"
-                  "process group is killed and the case that hung is named"),
+                  "process group is killed and the case that hung is named", 1, 7 * 24 * 3600, NULL},
     FLAG_OPTION("verbose", harness.verbose, "also print passing cases"),
     FLAG_OPTION("no-large", harness.no_large, "skip the large shapes computed on the fly (said in the output;\n"
                                               "about a minute of CPU under qemu, most of it their float64 reference)"),
@@ -105,13 +106,12 @@ MHA_CMD_FN(cmd_check)
     if (status_parse != CLI_RUN)
         return status_parse;
     harness_options o = parsed.harness;
-    const char *json = parsed.json, *junit = parsed.junit, *timeout = parsed.timeout;
+    const char *json = parsed.json, *junit = parsed.junit;
+    const int timeout_given = parsed.timeout != 0;
     if (!!o.impl + !!o.port + !!o.exec > 1)
         return cli_usage_error("check", "--impl, --port and --exec exclude each other");
-    int64_t seconds = HARNESS_DEFAULT_TIMEOUT_S;
-    if (timeout && cli_parse_int("check", "--timeout", timeout, 1, 7 * 24 * 3600, &seconds))
-        return CHECK_USAGE;
-    o.timeout_s = (unsigned)seconds;
+    if (timeout_given)
+        o.timeout_s = (unsigned)parsed.timeout;
 
     /* every rerun line starts with this program and the options that change what a rerun sees */
     char rerun[1024] = "", exe[PATH_MAX];
@@ -124,7 +124,7 @@ MHA_CMD_FN(cmd_check)
         strncat(rerun, " --vectors", sizeof rerun - strlen(rerun) - 1);
         shell_arg_append(rerun, sizeof rerun, o.vectors);
     }
-    if (timeout)
+    if (timeout_given)
         snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun), " --timeout %u", o.timeout_s);
     o.rerun = rerun;
     if (!o.vectors)
