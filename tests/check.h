@@ -7,6 +7,7 @@
 #define MHA_CHECK_H
 
 #include <stdio.h>
+#include <sys/wait.h>
 
 static int check_passed, check_failed;
 
@@ -50,6 +51,18 @@ static inline const char *exe_wrapper(void)
 {
     const char *w = getenv("MESON_EXE_WRAPPER");
     return w ? w : "";
+}
+
+/* Runs the shell command `cmd`, keeping up to size - 1 bytes of its stdout in out; its exit status, or -1. */
+static inline int check_run(const char *cmd, char *out, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static inline int check_summary(void)

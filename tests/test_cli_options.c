@@ -31,13 +31,7 @@ static int run(int stream, const char *fmt, ...)
     va_end(ap);
     snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s %s", scratch, exe_wrapper(), mha, args,
              stream == 1 ? "2>/dev/null" : "2>&1 >/dev/null");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return check_run(cmd, out, sizeof out);
 }
 
 /* True if the help text in out has a line listing the option: "  --name", "  -c, --name", then " METAVAR". */

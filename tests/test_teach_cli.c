@@ -29,13 +29,7 @@ static int run(const char *args)
 {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", outdir, exe_wrapper(), mha, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return check_run(cmd, out, sizeof out);
 }
 
 static void bad(const char *args, const char *expect)

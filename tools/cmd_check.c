@@ -31,8 +31,8 @@ static const cli_option options[] = {
     STRING_OPTION("impl", harness.impl, "NAMES", "built-in implementations: comma-separated names or globs\n"
                                                  "(e.g. 'flash_*,naive'), or 'all' (default; see 'mha list')"),
     STRING_OPTION("port", harness.port, "LIB.so", "check an out-of-tree implementation exporting " MHA_PORT_SYMBOL "()"),
-    STRING_OPTION("exec", harness.exec, "COMMAND", "check a port that runs as its own program (any language),\n"
-                                                   "speaking docs/porting-protocol.md on its stdin and stdout"),
+    STRING_OPTION("exec", harness.exec, "COMMAND", "check a port that runs as its own program (any language; run by\n"
+                                                   "/bin/sh -c), answering docs/porting-protocol.md on its stdin and stdout"),
     STRING_OPTION("case", harness.pattern, "PATTERN", "only cases and properties whose id matches one of these\n"
                                                       "comma-separated globs (e.g. 'seqlen_*,prop_*')"),
     STRING_OPTION("level", harness.level, "NAME", "only this CPU-feature level (baseline, avx2, ...)"),

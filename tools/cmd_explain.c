@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 
 #define INT_OPTION(name, field, metavar, help) \
     {name, 0, CLI_INT, offsetof(explain_options, field), metavar, help, 1, INT64_MAX, NULL}
