@@ -52,6 +52,9 @@ const conf_case *cases_all(size_t *count);
 /* Case by id, NULL if none. */
 const conf_case *cases_find(const char *id);
 
+/* Does id match one of the comma-separated fnmatch globs (--case)? NULL or "" matches everything. */
+int pattern_match(const char *patterns, const char *id);
+
 const char *case_mask_name(case_mask m);
 int case_mask_parse(const char *name, case_mask *m);
 const char *case_layout_name(int layout);
@@ -62,7 +65,7 @@ size_t case_kv_count(const mha_shape *s);
 size_t case_out_count(const mha_shape *s);
 size_t case_probs_count(const mha_shape *s);
 
-/* Runs the recipe; returns 0 or -1 (out of memory or unknown recipe). */
+/* recipes.c: runs the recipe; returns 0 or -1 (out of memory or unknown recipe). */
 int case_make_inputs(const conf_case *c, case_inputs *in);
 void case_free_inputs(case_inputs *in);
 

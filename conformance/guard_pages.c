@@ -154,7 +154,7 @@ void guard_set_final(int fd, const void *rec, size_t n)
     final_fd = fd;
 }
 
-/* Async-signal-safe: reads the table, write(2), _exit(2), sigaction(2), raise(3). */
+/* Async-signal-safe: reads the table, write(2) (record_write() too), _exit(2), sigaction(2), raise(3). */
 static void on_fault(int sig, siginfo_t *si, void *context)
 {
     const uintptr_t a = (uintptr_t)si->si_addr;
@@ -166,11 +166,10 @@ static void on_fault(int sig, siginfo_t *si, void *context)
             for (;;)
                 pause(); /* another thread is reporting; its _exit ends this one too */
         const int how = fault_was_write(context), k = how < 0 ? 2 : how;
-        if (record_fd >= 0)
-            write_all(record_fd, &w->rec[k], sizeof w->rec[k]);
+        record_write(record_fd, &w->rec[k], sizeof w->rec[k]);
         write_all(text_fd, w->text[k], w->text_len[k]);
         if (final_fd >= 0) {
-            write_all(final_fd, final_rec, final_len);
+            record_write(final_fd, final_rec, final_len);
             _exit(0);
         }
         _exit(1);

@@ -8,7 +8,7 @@
 #ifndef MHA_CONF_GUARD_PAGES_H
 #define MHA_CONF_GUARD_PAGES_H
 
-#include "runner.h"
+#include "records.h"
 
 #include <stddef.h>
 #include <stdint.h>

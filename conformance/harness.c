@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include "harness_proc.h"
+#include "suites.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +119,11 @@ static const char *kind_option(impl_kind kind)
 }
 
 /* An external implementation's descriptor, learned in a child. CHECK_PASSED, or the verdict that ends the check. */
-static int probe(const harness_options *o, const impl_source *src, report *rep, child_descriptor *desc)
+static int probe(const harness_options *o, const impl_source *src, check_summary *rep, child_descriptor *desc)
 {
     child_job job = {.src = *src, .probe = 1, .ro.fd = -1};
     const char *base = strrchr(src->what, '/') ? strrchr(src->what, '/') + 1 : src->what;
-    impl_run *run = report_add(rep, base, "load");
+    check_run *run = summary_add_run(rep, base, "load");
     if (!run)
         return CHECK_CANNOT_JUDGE;
     snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, kind_option(src->kind));
@@ -146,14 +147,14 @@ static int probe(const harness_options *o, const impl_source *src, report *rep, 
 
 /* One implementation at one level; returns 1 when the child could not load it (the check cannot judge). */
 static int run_one(const harness_options *o, const impl_source *src, const char *name, int level, int top,
-                    const case_data *cases, size_t ncases, double factor, double floor, report *rep)
+                    const case_data *cases, size_t ncases, double factor, double floor, check_summary *rep)
 {
     const char *const *names;
     const uint32_t *masks;
     mha_cpu_levels(&names, &masks);
     child_descriptor desc;
     memset(&desc, 0, sizeof desc);
-    impl_run *run = report_add(rep, name, names[level]);
+    check_run *run = summary_add_run(rep, name, names[level]);
     if (!run)
         return 1;
     snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, kind_option(src->kind));
@@ -164,8 +165,9 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
         .mask = masks[level],
         .cases = cases,
         .ncases = ncases,
+        .props_pattern = o->pattern,
         .ro = {.label = run->label, .rerun = run->rerun, .factor = factor, .floor = floor, .top_level = level == top,
-               .props = 1, .props_pattern = o->pattern, .fd = -1, .verbose = o->verbose},
+               .fd = -1, .verbose = o->verbose},
     };
     printf("== %s\n", run->label);
     if (harness_run_child(&job, o->timeout_s, run, &desc) == CHILD_LOAD_ERROR) {
@@ -188,7 +190,7 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
     return 0;
 }
 
-int harness_check(const harness_options *o, report *rep)
+int harness_check(const harness_options *o, check_summary *rep)
 {
     harness_handle_signals();
     impl_source srcs[64];
@@ -259,7 +261,7 @@ int harness_check(const harness_options *o, report *rep)
                     unjudged += run_one(o, &srcs[i], external ? port_desc.name : srcs[i].what, l, top, cases, ncases,
                                         factor, floor, rep);
         props_release();
-        verdict = unjudged ? CHECK_CANNOT_JUDGE : report_failed(rep) ? CHECK_FAILED : CHECK_PASSED;
+        verdict = unjudged ? CHECK_CANNOT_JUDGE : summary_failed(rep) ? CHECK_FAILED : CHECK_PASSED;
     }
     for (size_t i = 0; i < ncases; i++)
         case_data_free(&cases[i]);

@@ -8,7 +8,7 @@
 #ifndef MHA_CONF_HARNESS_H
 #define MHA_CONF_HARNESS_H
 
-#include "check_report.h"
+#include "check_summary.h"
 
 /* Exit statuses of `mha check`. */
 enum {
@@ -34,8 +34,8 @@ typedef struct harness_options {
     unsigned timeout_s;    /* per implementation and level */
 } harness_options;
 
-/* Runs the check; fills rep (report_init first). Returns CHECK_*; explains problems on stdout/stderr. */
-int harness_check(const harness_options *o, report *rep);
+/* Runs the check; fills rep (summary_init first). Returns CHECK_*; explains problems on stdout/stderr. */
+int harness_check(const harness_options *o, check_summary *rep);
 
 /* Appends " " and s to buf, in single quotes unless s is only [A-Za-z0-9_./=,:@%+-]. */
 void shell_arg_append(char *buf, size_t size, const char *s);

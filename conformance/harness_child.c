@@ -1,7 +1,7 @@
 /*
  * The child side of the harness: load the implementation under test (the
- * only place it is loaded), report its descriptor, run every case and
- * property at one CPU level, and end with a "done" record. The port's code
+ * only place it is loaded), report its descriptor, run the case suite and
+ * the property suite at one CPU level, and end with a "done" record. The port's code
  * runs with fd 1 pointed at a capture pipe the parent reads, so what a
  * port prints never mixes into the report.
  */
@@ -10,6 +10,7 @@
 #include "exec_port.h"
 #include "guard_pages.h"
 #include "port.h"
+#include "suites.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,18 +21,11 @@ static int control_fd = -1;
 static int report_fd = -1;  /* the real stdout, where the runner prints */
 static int capture_fd = -1; /* fd 1 while the port's code runs */
 
+/* A control record; what the runner printed before it reaches stdout first. */
 static void send_msg(int kind, const char *text, int failures, const child_descriptor *desc)
 {
-    child_msg m;
-    memset(&m, 0, sizeof m);
-    m.kind = kind;
-    m.failures = failures;
-    if (desc)
-        m.desc = *desc;
-    snprintf(m.text, sizeof m.text, "%s", text ? text : "");
     fflush(stdout);
-    ssize_t put = write(control_fd, &m, sizeof m); /* smaller than PIPE_BUF: one atomic write */
-    (void)put;
+    record_control(control_fd, kind, text, failures, desc);
 }
 
 static void stdout_to_port(void)
@@ -180,6 +174,9 @@ void harness_child_main(const child_job *job, int results_fd, int ctl_fd, int ca
     snprintf(fault_done.text, sizeof fault_done.text,
              "stopped at a guard-page fault: the cases after it did not run at this level");
     guard_set_final(control_fd, &fault_done, sizeof fault_done);
-    const int failures = run_impl(routed(impl), job->cases, job->ncases, &ro);
+    runner_install(&ro);
+    const mha_impl *tested = routed(impl);
+    int failures = suite_cases_run(tested, job->cases, job->ncases, &ro);
+    failures += suite_props_run(tested, &ro, job->props_pattern);
     finish(job, failures);
 }

@@ -51,16 +51,9 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* One pipe the parent reads: bytes are gathered until whole records are there. */
-typedef struct inbox {
-    int fd;
-    char buf[16384];
-    size_t len;
-} inbox;
-
 /* What the parent learned from the child so far. */
 typedef struct watch {
-    impl_run *run;
+    check_run *run;
     child_descriptor *desc;
     char current[64];     /* the case running, or the stage */
     int cases_seen;       /* a case has started */
@@ -70,19 +63,26 @@ typedef struct watch {
     char stdout_head[256]; /* the first bytes the port wrote to stdout */
 } watch;
 
-static void take_result(watch *w, const run_result *r)
+static void take_result(void *ctx, const void *rec)
 {
+    watch *w = ctx;
+    run_result r;
+    memcpy(&r, rec, sizeof r);
     w->cases_seen = 1;
-    if (r->started) {
-        snprintf(w->current, sizeof w->current, "%s", r->id);
+    if (r.started) {
+        snprintf(w->current, sizeof w->current, "%.*s", (int)sizeof r.id - 1, r.id);
         return;
     }
-    impl_run_add(w->run, r);
+    check_run_add(w->run, &r);
     snprintf(w->current, sizeof w->current, "%s", STAGE_SETUP);
 }
 
-static void take_msg(watch *w, const child_msg *m)
+static void take_msg(void *ctx, const void *rec)
 {
+    watch *w = ctx;
+    child_msg m_copy;
+    memcpy(&m_copy, rec, sizeof m_copy);
+    const child_msg *m = &m_copy;
     switch (m->kind) {
     case MSG_STAGE: /* stages precede the cases; the pipes are read in no set order */
         if (!w->cases_seen)
@@ -101,48 +101,30 @@ static void take_msg(watch *w, const child_msg *m)
     }
 }
 
-/* Reads what is there without blocking; returns 0 at the pipe's end, 1 while open. */
-static int drain(inbox *in, size_t record, watch *w, int is_capture)
+/* What the port wrote to stdout: counted, the first bytes kept. Returns 0 at the pipe's end, 1 while open. */
+static int drain_capture(int fd, watch *w)
 {
     for (;;) {
         char chunk[4096];
-        const ssize_t got = read(in->fd, chunk, sizeof chunk);
+        const ssize_t got = read(fd, chunk, sizeof chunk);
         if (got < 0)
-            return errno == EINTR ? 1 : errno == EAGAIN ? 1 : 0;
+            return errno == EINTR || errno == EAGAIN ? 1 : 0;
         if (got == 0)
             return 0;
-        if (is_capture) {
-            const size_t have = strlen(w->stdout_head), room = sizeof w->stdout_head - 1 - have;
-            const size_t take = (size_t)got < room ? (size_t)got : room;
-            memcpy(w->stdout_head + have, chunk, take);
-            w->stdout_head[have + take] = '\0';
-            w->stdout_bytes += (size_t)got;
-            continue;
-        }
-        size_t off = 0;
-        while (off < (size_t)got) {
-            size_t take = sizeof in->buf - in->len;
-            if (take > (size_t)got - off)
-                take = (size_t)got - off;
-            memcpy(in->buf + in->len, chunk + off, take);
-            in->len += take;
-            off += take;
-            size_t used = 0;
-            for (; in->len - used >= record; used += record) {
-                if (record == sizeof(run_result)) {
-                    run_result r;
-                    memcpy(&r, in->buf + used, sizeof r);
-                    take_result(w, &r);
-                } else {
-                    child_msg m;
-                    memcpy(&m, in->buf + used, sizeof m);
-                    take_msg(w, &m);
-                }
-            }
-            memmove(in->buf, in->buf + used, in->len - used);
-            in->len -= used;
-        }
+        const size_t have = strlen(w->stdout_head), room = sizeof w->stdout_head - 1 - have;
+        const size_t take = (size_t)got < room ? (size_t)got : room;
+        memcpy(w->stdout_head + have, chunk, take);
+        w->stdout_head[have + take] = '\0';
+        w->stdout_bytes += (size_t)got;
     }
+}
+
+/* Reads pipe i (0 results, 1 control, 2 capture) without blocking; 0 at its end, 1 while open. */
+static int drain(record_inbox in[2], int capture_fd, int i, watch *w)
+{
+    if (i == 2)
+        return drain_capture(capture_fd, w);
+    return record_inbox_read(&in[i], i == 0 ? take_result : take_msg, w);
 }
 
 static const char *signal_name(int sig)
@@ -172,7 +154,7 @@ static void describe_where(const char *current, char *buf, size_t size)
 }
 
 /* A failed result that is not a stored case: the case it died in, or a misbehaviour of the whole run. */
-static void add_failure(impl_run *run, const char *id, const char *reason)
+static void add_failure(check_run *run, const char *id, const char *reason)
 {
     run_result r;
     memset(&r, 0, sizeof r);
@@ -183,17 +165,17 @@ static void add_failure(impl_run *run, const char *id, const char *reason)
              : strncmp(id, "prop_", 5) == 0 ? "property"
                                             : "process");
     snprintf(r.reason, sizeof r.reason, "%.250s", reason);
-    impl_run_add(run, &r);
+    check_run_add(run, &r);
 }
 
-static void fail_setup(impl_run *run, const char *what)
+static void fail_setup(check_run *run, const char *what)
 {
     run->status = RUN_CRASH;
     snprintf(run->note, sizeof run->note, "the harness could not start the child: %s: %s", what, strerror(errno));
 }
 
 /* Judges how the child ended; w holds what it reported. */
-static void judge_end(const watch *w, int status, int timed_out, int leftovers, unsigned timeout_s, impl_run *run)
+static void judge_end(const watch *w, int status, int timed_out, int leftovers, unsigned timeout_s, check_run *run)
 {
     char where[160];
     describe_where(w->current, where, sizeof where);
@@ -248,7 +230,7 @@ static void judge_end(const watch *w, int status, int timed_out, int leftovers, 
     run->stdout_bytes = w->stdout_bytes;
 }
 
-int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, child_descriptor *desc)
+int harness_run_child(const child_job *job, unsigned timeout_s, check_run *run, child_descriptor *desc)
 {
     int results[2] = {-1, -1}, control[2] = {-1, -1}, capture[2] = {-1, -1};
     if (pipe(results) || pipe(control) || pipe(capture)) {
@@ -291,14 +273,13 @@ int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, c
         return CHILD_JUDGED;
     }
 
-    static inbox in[3]; /* results, control, capture */
-    const size_t record[3] = {sizeof(run_result), sizeof(child_msg), 1};
-    in[0] = (inbox){.fd = results[0]};
-    in[1] = (inbox){.fd = control[0]};
-    in[2] = (inbox){.fd = capture[0]};
+    static record_inbox in[2]; /* results, control */
+    record_inbox_init(&in[0], results[0], sizeof(run_result));
+    record_inbox_init(&in[1], control[0], sizeof(child_msg));
+    const int fds[3] = {results[0], control[0], capture[0]};
     int open_fd[3] = {1, 1, 1};
     for (int i = 0; i < 3; i++)
-        fcntl(in[i].fd, F_SETFL, fcntl(in[i].fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
     watch w;
     memset(&w, 0, sizeof w);
     w.run = run;
@@ -321,7 +302,7 @@ int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, c
         int map[3], n = 0;
         for (int i = 0; i < 3; i++)
             if (open_fd[i]) {
-                pfd[n] = (struct pollfd){.fd = in[i].fd, .events = POLLIN};
+                pfd[n] = (struct pollfd){.fd = fds[i], .events = POLLIN};
                 map[n++] = i;
             }
         /* short waits: the child's exit is noticed even while a grandchild holds the pipes */
@@ -329,7 +310,7 @@ int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, c
         if (poll(pfd, (nfds_t)n, wait_ms) > 0)
             for (int k = 0; k < n; k++)
                 if (pfd[k].revents)
-                    open_fd[map[k]] = drain(&in[map[k]], record[map[k]], &w, map[k] == 2);
+                    open_fd[map[k]] = drain(in, capture[0], map[k], &w);
     }
     /* the child first when it hung, then whatever it left in its group */
     if (timed_out) {
@@ -343,8 +324,8 @@ int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, c
     running_group = 0;
     for (int i = 0; i < 3; i++) {
         if (open_fd[i])
-            drain(&in[i], record[i], &w, i == 2);
-        close(in[i].fd);
+            drain(in, capture[0], i, &w);
+        close(fds[i]);
     }
     if (w.load_error) {
         snprintf(run->note, sizeof run->note, "%.500s", w.text);

@@ -1,13 +1,14 @@
 /*
  * The harness's two sides of one child process: what the parent asks the
- * child to do (a child_job), the records the child sends back over its
- * control pipe, and the functions of each side (harness_proc.c runs in the
- * parent, harness_child.c in the child).
+ * child to do (a child_job) and the functions of each side (harness_proc.c
+ * runs in the parent, harness_child.c in the child). The records the child
+ * sends back are in records.h.
  */
 #ifndef MHA_CONF_HARNESS_PROC_H
 #define MHA_CONF_HARNESS_PROC_H
 
-#include "check_report.h"
+#include "check_summary.h"
+#include "records.h"
 #include "runner.h"
 
 #include <stdint.h>
@@ -31,38 +32,11 @@ typedef struct child_job {
     impl_source src;
     int probe;              /* 1: load, describe the implementation and stop */
     uint32_t mask;          /* CPU-feature mask of the level */
-    const case_data *cases;
+    const case_data *cases; /* the case suite's cases */
     size_t ncases;
+    const char *props_pattern; /* the property suite runs the checks whose id matches these --case globs */
     run_opts ro;            /* ro.fd is set in the child */
 } child_job;
-
-/* What the child found in the descriptor; the parent never loads a port itself. */
-typedef struct child_descriptor {
-    char name[64];
-    char summary[160];
-    uint32_t cpu_features, caps;
-} child_descriptor;
-
-/* Records on the control pipe, child to parent. */
-enum {
-    MSG_STAGE,      /* text: the stage id now running (load stages, see STAGE_*) */
-    MSG_DESCRIPTOR, /* desc */
-    MSG_LOAD_ERROR, /* text: the loader's message (no such file, no symbol, ABI) */
-    MSG_SKIP,       /* text: why the implementation cannot run at this level */
-    MSG_DONE,       /* failures: the final record; a child that ends without it failed */
-};
-
-/* Pseudo-case ids of the stages before the first case, as reported when a child dies in one. */
-#define STAGE_LOAD "port_load"   /* dlopen: the port's constructors */
-#define STAGE_ENTRY "port_entry" /* the call of mha_port_impl() */
-#define STAGE_SETUP "setup"      /* anything else before the first case */
-
-typedef struct child_msg {
-    int kind;
-    int failures;
-    child_descriptor desc;
-    char text[1024];
-} child_msg;
 
 /* Child side: loads, runs and reports; never returns. */
 void harness_child_main(const child_job *job, int results_fd, int control_fd, int capture_fd)
@@ -75,7 +49,7 @@ enum { CHILD_JUDGED, CHILD_LOAD_ERROR };
  * timeout_s seconds; fills run (status, note, results) and *desc. Returns
  * CHILD_JUDGED, or CHILD_LOAD_ERROR with the loader's message in run->note.
  */
-int harness_run_child(const child_job *job, unsigned timeout_s, impl_run *run, child_descriptor *desc);
+int harness_run_child(const child_job *job, unsigned timeout_s, check_run *run, child_descriptor *desc);
 
 /* Installs the SIGINT/SIGTERM handler that kills the running child's group and exits 128 + signal. */
 void harness_handle_signals(void);

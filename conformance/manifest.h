@@ -7,15 +7,12 @@
 #define MHA_CONF_MANIFEST_H
 
 #include "cases.h"
+#include "tolerance.h"
 
 #include <stddef.h>
 
 #define MANIFEST_VERSION 1
 #define MANIFEST_MAX_FILES 6
-
-/* Tolerance = factor * err_fp32 + floor * max|V| * FLT_EPSILON (see tolerance.h). */
-#define TOL_FACTOR 8.0
-#define TOL_FLOOR 8.0
 
 typedef struct manifest_file {
     char role[8];    /* q, k, v, mask, out, probs */

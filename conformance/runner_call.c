@@ -36,11 +36,11 @@
 /* Readable NaN floats at least on the side of a buffer away from its guard page. */
 #define BAND_FLOATS 17
 
-void call_variant_describe(const call_variant *v, char *buf, size_t size)
+void call_variant_describe(const call_variant *cv, char *buf, size_t size)
 {
-    snprintf(buf, size, "layout %s, strides %s, out %s, threads %d, %s guard pages", case_layout_name(v->layout),
-             v->padded ? "padded" : "dense", case_layout_name(v->out_layout), v->threads,
-             v->guard_start ? "starts after" : "ends at");
+    snprintf(buf, size, "layout %s, strides %s, out %s, threads %d, %s guard pages", case_layout_name(cv->layout),
+             cv->padded ? "padded" : "dense", case_layout_name(cv->out_layout), cv->threads,
+             cv->guard_start ? "starts after" : "ends at");
 }
 
 int runner_thread_counts(int counts[3])
@@ -107,21 +107,23 @@ static int check_output(const guard_buf *g, const char *name, uint32_t fill, siz
     return -1;
 }
 
-int runner_call(const mha_impl *impl, const case_data *d, const call_variant *v, const run_opts *o,
-                const run_result *who, float *out, float *probs, char hash[33], char *why, size_t why_size)
+int runner_call(const mha_impl *impl, const case_data *d, const call_variant *cv, verdict *v, float *out,
+                float *probs, char hash[33], char *why, size_t why_size)
 {
+    const run_opts *o = v->o;
+    call_variant_describe(cv, v->r.variant, sizeof v->r.variant);
     const mha_shape *s = &d->c.shape;
     const int64_t B = s->batch, H = s->heads, Hkv = s->kv_heads, Sq = s->q_len, Skv = s->kv_len, Dh = s->head_dim;
     const size_t np = case_probs_count(s);
     const int want_probs = probs && (impl->caps & MHA_CAP_PROBS);
-    const guard_side side = v->guard_start ? GUARD_BEFORE_START : GUARD_AFTER_END;
+    const guard_side side = cv->guard_start ? GUARD_BEFORE_START : GUARD_AFTER_END;
     const size_t band = BAND_FLOATS * sizeof(float);
     placed t[P_COUNT] = {
-        [P_Q] = {"q", view_qkvo(VIEW_Q, v->layout, v->padded, B, Sq, H, Dh), d->in.q, {0}},
-        [P_K] = {"k", view_qkvo(VIEW_K, v->layout, v->padded, B, Skv, Hkv, Dh), d->in.k, {0}},
-        [P_V] = {"v", view_qkvo(VIEW_V, v->layout, v->padded, B, Skv, Hkv, Dh), d->in.v, {0}},
-        [P_MASK] = {"mask", view_mask(v->padded, d->in.mask_b, d->in.mask_h, Sq, Skv), d->in.mask, {0}},
-        [P_OUT] = {"out", view_qkvo(VIEW_OUT, v->out_layout, v->padded, B, Sq, H, Dh), NULL, {0}},
+        [P_Q] = {"q", view_qkvo(VIEW_Q, cv->layout, cv->padded, B, Sq, H, Dh), d->in.q, {0}},
+        [P_K] = {"k", view_qkvo(VIEW_K, cv->layout, cv->padded, B, Skv, Hkv, Dh), d->in.k, {0}},
+        [P_V] = {"v", view_qkvo(VIEW_V, cv->layout, cv->padded, B, Skv, Hkv, Dh), d->in.v, {0}},
+        [P_MASK] = {"mask", view_mask(cv->padded, d->in.mask_b, d->in.mask_h, Sq, Skv), d->in.mask, {0}},
+        [P_OUT] = {"out", view_qkvo(VIEW_OUT, cv->out_layout, cv->padded, B, Sq, H, Dh), NULL, {0}},
     };
     guard_buf gp = {0}, gw = {0};
     float *scratch = NULL;
@@ -163,7 +165,7 @@ int runner_call(const mha_impl *impl, const case_data *d, const call_variant *v,
     if (d->in.mask)
         a.mask_strides = view_mask_strides(&t[P_MASK].view);
     a.probs = want_probs ? (float *)gp.p : NULL;
-    a.threads = v->threads;
+    a.threads = cv->threads;
     /* the caller's workspace, exactly as large as the implementation asked */
     ws_bytes = mha_workspace_size(impl, &a);
     if (ws_bytes) {
@@ -177,18 +179,17 @@ int runner_call(const mha_impl *impl, const case_data *d, const call_variant *v,
     }
 
     /* a touch of a guard page during the call is reported by the fault handler */
-    run_result rec = *who;
-    call_variant_describe(v, rec.variant, sizeof rec.variant);
+    const run_result *rec = &v->r;
     char head[256], tail[1024];
-    snprintf(head, sizeof head, "FAIL  %s  %s  (%s)\n", o->label, who->id, rec.variant);
-    snprintf(tail, sizeof tail, "      rerun: %s --case %s\n", o->rerun, who->id);
+    snprintf(head, sizeof head, "FAIL  %s  %s  (%s)\n", o->label, rec->id, rec->variant);
+    snprintf(tail, sizeof tail, "      rerun: %s --case %s\n", o->rerun, rec->id);
     for (int i = 0; i < P_COUNT; i++)
         if (t[i].g.map)
-            guard_watch(&t[i].g, t[i].name, &rec, head, tail);
+            guard_watch(&t[i].g, t[i].name, rec, head, tail);
     if (gp.map)
-        guard_watch(&gp, "probs", &rec, head, tail);
+        guard_watch(&gp, "probs", rec, head, tail);
     if (gw.map)
-        guard_watch(&gw, "workspace", &rec, head, tail);
+        guard_watch(&gw, "workspace", rec, head, tail);
     fflush(stdout); /* the handler writes with write(2) and ends with _exit */
     mha_status st = mha_attention(impl, &a);
     guard_unwatch_all();

@@ -1,8 +1,12 @@
-/* Error statistics against the float64 reference. */
+/* The tolerance model: see tolerance.h. */
 #include "tolerance.h"
+
+#include "plain_fma.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int64_t ulp_distance(float a, float b)
@@ -60,4 +64,62 @@ double error_units(double err, double err_fp32)
     if (err_fp32 > 0)
         return err / err_fp32;
     return err > 0 ? INFINITY : 0.0;
+}
+
+/* The registry's descriptor of naive (impl/core/registry.c names every built-in mha_impl_NAME). */
+extern const mha_impl mha_impl_naive;
+
+const mha_impl *naive_impl(void)
+{
+    return &mha_impl_naive;
+}
+
+/* Raises *worst to the largest |got - want| where neither is NaN. */
+static void raise_error(const float *got, const double *want, size_t n, double *worst)
+{
+    for (size_t e = 0; e < n; e++)
+        if (!isnan(want[e]) && !isnan(got[e]) && fabs(got[e] - want[e]) > *worst)
+            *worst = fabs(got[e] - want[e]);
+}
+
+int measure_err_fp32(const mha_args *args, const double *ref_out, const double *ref_probs, double *err_out,
+                     double *err_probs, char *err, size_t err_size)
+{
+    const mha_shape *s = &args->shape;
+    const size_t no = (size_t)(s->batch * s->q_len * s->heads * s->head_dim);
+    const size_t np = (size_t)(s->batch * s->heads * s->q_len * s->kv_len);
+    float *out = malloc(no * sizeof *out), *probs = ref_probs ? malloc(np * sizeof *probs) : NULL;
+    int rc = -1;
+    *err_out = *err_probs = 0;
+    if (!out || (ref_probs && !probs)) {
+        snprintf(err, err_size, "out of memory");
+        goto done;
+    }
+    mha_args a = *args;
+    a.out = out;
+    a.out_strides = mha_strides_bshd(s->q_len, s->heads, s->head_dim);
+    a.probs = probs;
+    a.workspace = NULL;
+    a.workspace_bytes = 0;
+    a.threads = 1;
+    /* both evaluations C allows: separate multiply and add (naive, one thread: its order is fixed), fused */
+    if (mha_attention(naive_impl(), &a) != MHA_OK) {
+        snprintf(err, err_size, "naive: %s", mha_last_error());
+        goto done;
+    }
+    raise_error(out, ref_out, no, err_out);
+    if (probs)
+        raise_error(probs, ref_probs, np, err_probs);
+    if (plain_fma_attention(&a)) {
+        snprintf(err, err_size, "out of memory");
+        goto done;
+    }
+    raise_error(out, ref_out, no, err_out);
+    if (probs)
+        raise_error(probs, ref_probs, np, err_probs);
+    rc = 0;
+done:
+    free(out);
+    free(probs);
+    return rc;
 }

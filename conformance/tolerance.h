@@ -1,15 +1,25 @@
 /*
- * Comparing an fp32 output with the float64 reference, and the derived
- * tolerance: tol = factor * err_fp32 + floor * magnitude * FLT_EPSILON,
- * where err_fp32 is the max abs error of the plain fp32 algorithm (naive)
- * on the same case and magnitude is max|V| for outputs, 1 for
+ * The tolerance model of every accuracy check of mhalab (mha check, the
+ * unit tests of the implementations): comparing an fp32 output with the
+ * float64 reference, and the derived tolerance
+ *     tol = factor * err_fp32 + floor * magnitude * FLT_EPSILON,
+ * where err_fp32 is the max abs error of the plain fp32 algorithm (naive,
+ * and naive's loops with fused multiply-adds: the larger of the two) on
+ * the same inputs and magnitude is max|V| for outputs, 1 for
  * probabilities. See the README section "Conformance" for why.
+ * Built as its own small library (tolerance_dep) for the tests.
  */
 #ifndef MHA_CONF_TOLERANCE_H
 #define MHA_CONF_TOLERANCE_H
 
+#include "mha.h"
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* The factor and floor of every check (the vectors' MANIFEST records them too). */
+#define TOL_FACTOR 8.0
+#define TOL_FLOOR 8.0
 
 typedef struct err_stats {
     double max_abs;      /* over elements where both are finite or both NaN */
@@ -31,5 +41,18 @@ double error_units(double err, double err_fp32);
 
 /* ulps between two floats (ordered integer distance). */
 int64_t ulp_distance(float a, float b);
+
+/* naive, the plain fp32 algorithm: compiled into every build, the yardstick of err_fp32. */
+const mha_impl *naive_impl(void);
+
+/*
+ * err_fp32 of the inputs of a (a valid call; its out, probs, workspace and
+ * threads are not used): the max abs error against ref_out (logical
+ * [B][Sq][H][Dh]) and, when ref_probs is not NULL, ref_probs ([B][H][Sq][Skv])
+ * of naive and of naive's loops with fused multiply-adds, elements where
+ * either side is NaN left out. 0, or -1 with why in err.
+ */
+int measure_err_fp32(const mha_args *a, const double *ref_out, const double *ref_probs, double *err_out,
+                     double *err_probs, char *err, size_t err_size);
 
 #endif

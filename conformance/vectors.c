@@ -2,7 +2,6 @@
 #include "vectors.h"
 
 #include "hashing.h"
-#include "plain_fma.h"
 #include "tools/atomic_file.h"
 #include "tools/err_text.h"
 #include "tools/npy.h"
@@ -30,52 +29,18 @@ void case_data_free(case_data *d)
 int case_measure_fp32(case_data *d, char *err, size_t err_size)
 {
     const mha_shape *s = &d->c.shape;
-    const size_t nkv = case_kv_count(s), no = case_out_count(s), np = case_probs_count(s);
+    const size_t nkv = case_kv_count(s);
     d->max_abs_v = 0;
     for (size_t e = 0; e < nkv; e++)
         if (!isnan(d->in.v[e]) && fabs((double)d->in.v[e]) > d->max_abs_v)
             d->max_abs_v = fabs((double)d->in.v[e]);
 
-    /*
-     * err_fp32: the plain fp32 algorithm evaluated both ways C allows,
-     * naive (separate multiply and add, one thread: its order is fixed) and
-     * naive's loops with fused multiply-adds; the larger error of the two.
-     */
-    const mha_impl *naive = mha_impl_find("naive");
-    float *out = malloc(no * sizeof *out), *probs = d->ref_probs ? malloc(np * sizeof *probs) : NULL;
-    if (!naive || !out || (d->ref_probs && !probs)) {
-        snprintf(err, err_size, "%s: %s", d->c.id, naive ? "out of memory" : "the naive implementation is missing");
-        free(out);
-        free(probs);
+    char why[256];
+    mha_args a = case_args(&d->c, &d->in);
+    if (measure_err_fp32(&a, d->ref_out, d->ref_probs, &d->err_out, &d->err_probs, why, sizeof why)) {
+        snprintf(err, err_size, "%s: %s", d->c.id, why);
         return -1;
     }
-    mha_args a = case_args(&d->c, &d->in);
-    a.out = out;
-    a.probs = probs;
-    a.threads = 1;
-    d->err_out = d->err_probs = 0;
-    for (int variant = 0; variant < 2; variant++) {
-        if (variant == 0 && mha_attention(naive, &a) != MHA_OK) {
-            snprintf(err, err_size, "%s: naive: %s", d->c.id, mha_last_error());
-            free(out);
-            free(probs);
-            return -1;
-        }
-        if (variant == 1 && plain_fma_attention(&a)) {
-            snprintf(err, err_size, "%s: out of memory", d->c.id);
-            free(out);
-            free(probs);
-            return -1;
-        }
-        for (size_t e = 0; e < no; e++)
-            if (!isnan(d->ref_out[e]) && !isnan(out[e]) && fabs(out[e] - d->ref_out[e]) > d->err_out)
-                d->err_out = fabs(out[e] - d->ref_out[e]);
-        for (size_t e = 0; probs && e < np; e++)
-            if (!isnan(d->ref_probs[e]) && !isnan(probs[e]) && fabs(probs[e] - d->ref_probs[e]) > d->err_probs)
-                d->err_probs = fabs(probs[e] - d->ref_probs[e]);
-    }
-    free(out);
-    free(probs);
     return 0;
 }
 

@@ -16,6 +16,11 @@
  *
  * The bound holds for any fp32 implementation that sums in any order, so
  * tests may use it for every implementation, not just naive.
+ *
+ * Why not the tolerance model of the other tests (conformance/tolerance.h,
+ * a multiple of err_fp32): err_fp32 is naive's own error, so naive judged
+ * by it would pass whatever it computed. Naive, the yardstick, is held to
+ * this bound instead.
  */
 #ifndef MHA_ATTENTION_BOUND_H
 #define MHA_ATTENTION_BOUND_H

@@ -1,15 +1,13 @@
 /*
  * Every flash variant against the float64 reference (mha_reference).
  *
- * Tolerance, derived as in PyTorch's fused-attention tests: on each case
- * the plain fp32 algorithm (naive) is run too, and its max abs error
- * against the reference, err_naive, sets the scale:
- *     tol = TOL_FACTOR * err_naive + TOL_FLOOR_EPS * FLT_EPSILON * max|V|
- * (probabilities: the same with max|V| replaced by 1). TOL_FACTOR = 4
- * allows flash its different summation order (blocked sums of exp, FMA
- * dot products, one rescale per block); the floor covers cases where naive
- * happens to be exact (one key: O = V) and flash rounds once or twice.
- * NaN must appear exactly where the reference has NaN.
+ * Tolerance: the conformance model (conformance/tolerance.h, README
+ * "Conformance"): on each case err_fp32, the max abs error of the plain
+ * fp32 algorithm (naive, and naive's loops with fused multiply-adds), sets
+ * the scale:
+ *     tol = TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|
+ * (probabilities: their own err_fp32 and magnitude 1). NaN must appear
+ * exactly where the reference has NaN.
  *
  * Each case also runs with 1 and 2 threads and the outputs must be
  * bit-identical (the variants declare MHA_CAP_DETERMINISTIC); the 2-thread
@@ -19,17 +17,14 @@
  * Usage: test_flash [name ...]   only the flash variants named (default: all)
  */
 #include "mha.h"
+#include "conformance/tolerance.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TOL_FACTOR 4.0
-#define TOL_FLOOR_EPS 8.0
-
-static int passed, failed;
+#include "check.h"
 
 typedef struct tcase {
     int64_t b, h, hkv, sq, skv, dh;
@@ -141,22 +136,14 @@ static size_t out_index(const tdata *t, size_t e)
     return b * (size_t)st.batch + i * (size_t)st.seq + h * (size_t)st.head + d;
 }
 
-/* Max abs error over non-NaN entries; *nan_bad counts NaN mismatches. */
-static double max_err(const tdata *t, const float *o, const double *ref, size_t n, int is_out, size_t *nan_bad)
+/* o (out in the case's layout, or probs) compared with the reference, in logical order. */
+static void compare(const tdata *t, const float *o, const double *ref, size_t n, int is_out, err_stats *st)
 {
-    double e = 0.0;
-    *nan_bad = 0;
-    for (size_t x = 0; x < n; x++) {
-        double got = o[is_out ? out_index(t, x) : x], want = ref[x];
-        if (isnan(got) || isnan(want)) {
-            *nan_bad += isnan(got) != isnan(want);
-            continue;
-        }
-        double d = fabs(got - want);
-        if (!(d <= e))
-            e = d;
-    }
-    return e;
+    float *logical = malloc(n * sizeof *logical);
+    for (size_t x = 0; x < n; x++)
+        logical[x] = o[is_out ? out_index(t, x) : x];
+    compare_values(logical, NULL, ref, n, st);
+    free(logical);
 }
 
 static int run(const mha_impl *impl, tdata *t, int threads, float *out, float *probs)
@@ -176,11 +163,8 @@ static int run(const mha_impl *impl, tdata *t, int threads, float *out, float *p
     }
     mha_status st = mha_attention(impl, &a);
     free(buf);
-    if (st != MHA_OK) {
-        printf("FAIL %s: status %s: %s\n", impl->name, mha_status_str(st), mha_last_error());
-        return 0;
-    }
-    return 1;
+    CHECK(st == MHA_OK, "%s threads %d: status %s: %s", impl->name, threads, mha_status_str(st), mha_last_error());
+    return st == MHA_OK;
 }
 
 static void check_case(const tcase *c, const mha_impl *const *impls, int nimpl)
@@ -193,46 +177,35 @@ static void check_case(const tcase *c, const mha_impl *const *impls, int nimpl)
     for (size_t x = 0; x < t.nk; x++)
         if (fabsf(t.v[x]) > vmax)
             vmax = fabsf(t.v[x]);
-    size_t bad;
-    run(mha_impl_find("naive"), &t, 1, t.out, t.p);
-    const double naive_err = max_err(&t, t.out, t.ref, t.no, 1, &bad);
-    const double naive_perr = c->probs ? max_err(&t, t.p, t.refp, t.np, 0, &bad) : 0.0;
-    const double tol = TOL_FACTOR * naive_err + TOL_FLOOR_EPS * FLT_EPSILON * vmax;
-    const double ptol = TOL_FACTOR * naive_perr + TOL_FLOOR_EPS * FLT_EPSILON;
+    double err_out, err_probs;
+    char why[256];
+    if (measure_err_fp32(&t.args, t.ref, t.refp, &err_out, &err_probs, why, sizeof why)) {
+        fprintf(stderr, "err_fp32: %s\n", why);
+        exit(2);
+    }
+    const double tol = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_out, vmax);
+    const double ptol = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_probs, 1.0);
 
     for (int v = 0; v < nimpl; v++) {
         const mha_impl *impl = impls[v];
-        int ok = run(impl, &t, 1, t.out, t.p) && run(impl, &t, 2, t.out2, t.p2);
-        if (!ok) {
-            failed++;
+        if (!run(impl, &t, 1, t.out, t.p) || !run(impl, &t, 2, t.out2, t.p2)) {
             printf("      case %s\n", desc);
             continue;
         }
-        double err = max_err(&t, t.out, t.ref, t.no, 1, &bad);
-        if (bad || !(err <= tol)) {
-            failed++;
-            printf("FAIL %s out: max abs err %.3g > tol %.3g (naive %.3g), NaN mismatches %zu: %s\n",
-                   impl->name, err, tol, naive_err, bad, desc);
-        } else {
-            passed++;
-        }
+        err_stats st;
+        compare(&t, t.out, t.ref, t.no, 1, &st);
+        CHECK(!st.nan_mismatch && st.max_abs <= tol,
+              "%s out: max abs err %.3g > tol %.3g (err_fp32 %.3g), NaN mismatches %zu: %s", impl->name, st.max_abs,
+              tol, err_out, st.nan_mismatch, desc);
         if (c->probs) {
-            double perr = max_err(&t, t.p, t.refp, t.np, 0, &bad);
-            if (bad || !(perr <= ptol)) {
-                failed++;
-                printf("FAIL %s probs: max abs err %.3g > tol %.3g (naive %.3g), NaN mismatches %zu: %s\n",
-                       impl->name, perr, ptol, naive_perr, bad, desc);
-            } else {
-                passed++;
-            }
+            compare(&t, t.p, t.refp, t.np, 0, &st);
+            CHECK(!st.nan_mismatch && st.max_abs <= ptol,
+                  "%s probs: max abs err %.3g > tol %.3g (err_fp32 %.3g), NaN mismatches %zu: %s", impl->name,
+                  st.max_abs, ptol, err_probs, st.nan_mismatch, desc);
         }
-        if (memcmp(t.out, t.out2, t.no * sizeof(float)) != 0 ||
-            (c->probs && memcmp(t.p, t.p2, t.np * sizeof(float)) != 0)) {
-            failed++;
-            printf("FAIL %s: 1 and 2 threads differ: %s\n", impl->name, desc);
-        } else {
-            passed++;
-        }
+        CHECK(memcmp(t.out, t.out2, t.no * sizeof(float)) == 0 &&
+                  (!c->probs || memcmp(t.p, t.p2, t.np * sizeof(float)) == 0),
+              "%s: 1 and 2 threads differ: %s", impl->name, desc);
     }
     release(&t);
 }
@@ -319,10 +292,8 @@ int main(int argc, char **argv)
             printf("SKIP %s: %s (compiled, not run)\n", impl->name, why);
             continue;
         }
-        if (!(impl->caps & MHA_CAP_DETERMINISTIC) || !(impl->caps & MHA_CAP_PROBS)) {
-            printf("FAIL %s: expected the probs and deterministic capabilities\n", impl->name);
-            failed++;
-        }
+        CHECK((impl->caps & MHA_CAP_DETERMINISTIC) && (impl->caps & MHA_CAP_PROBS),
+              "%s: expected the probs and deterministic capabilities", impl->name);
         impls[nimpl++] = impl;
     }
     if (nimpl == 0) {
@@ -364,13 +335,7 @@ int main(int argc, char **argv)
         size_t w1 = mha_workspace_size(impls[v], &a);
         a.shape.q_len = a.shape.kv_len = 16384;
         size_t w2 = mha_workspace_size(impls[v], &a);
-        if (w2 > w1 || w1 == 0) {
-            failed++;
-            printf("FAIL %s: workspace %zu bytes at S=16384 vs %zu at S=1024\n", impls[v]->name, w2, w1);
-        } else {
-            passed++;
-        }
+        CHECK(w2 <= w1 && w1 != 0, "%s: workspace %zu bytes at S=16384 vs %zu at S=1024", impls[v]->name, w2, w1);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }

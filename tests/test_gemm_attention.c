@@ -9,24 +9,18 @@
  * that declare MHA_CAP_DETERMINISTIC (not blas: OpenBLAS's bits change with its
  * thread count).
  *
- * Tolerance, derived per output row (u = 2^-24, gamma_n = n u / (1 - n u)):
- * - a score s_j = scale <q, k_j> + M_j has |error| <= E_s with
- *   E_s = gamma_{Dh+2} * scale * max_j sum_d |q_d k_jd| + 2u max_j (|s_j| + |M_j|)
- *   (dot product bound, then the scale and mask roundings);
- * - softmax: errors of size E_s in the scores move each p_j by a relative
- *   2 E_s at most (once through exp(s_j - m), once through the sum); exp
- *   (<= 3 ulp), the sum of Skv positive terms (gamma_Skv relative), the
- *   reciprocal and the product add (Skv + 8) u, so
- *   |p_j - p_j,exact| <= rel * p_j with rel = 2 E_s + (Skv + 8) u;
- * - O = sum_j p_j v_j with sum p_j = 1: |error| <= (rel + gamma_Skv) * max_j |v_j|.
- * tol = 2 * (rel + gamma_Skv) * max|v| + 1e-30 (factor 2: first-order
- * bound, and exp's own error bound is 3 ulp only to about 2 ulp accuracy
- * of its derivation). A wrong scale, missing mask, wrong GQA head or an
- * off-by-one key changes outputs by far more than this.
- * Probabilities: |p - p_ref| <= 2 rel * p_ref + 2e-38 (exp flushes below e^-87).
+ * Tolerance: the conformance model (conformance/tolerance.h, README
+ * "Conformance"): err_fp32, the max error of the plain fp32 algorithm
+ * (naive, and naive's loops with fused multiply-adds) against the
+ * reference on the same inputs, sets the scale:
+ *     |O - O_ref| <= TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|
+ * (probabilities: their own err_fp32 and magnitude 1). A wrong scale,
+ * missing mask, wrong GQA head or an off-by-one key changes outputs by far
+ * more than this.
  * NaN: the output is NaN exactly where the reference is NaN.
  */
 #include "mha.h"
+#include "conformance/tolerance.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,11 +30,6 @@
 #include "check.h"
 
 static const double u = 1.0 / 16777216.0;
-
-static double gamma_n(int64_t n)
-{
-    return (double)n * u / (1.0 - (double)n * u);
-}
 
 typedef struct tcase {
     const char *name;
@@ -156,7 +145,7 @@ static float *run(const mha_impl *impl, const tcase *c, const mha_args *base, in
 
 static void compare(const mha_impl *impl, const tcase *c, const mha_args *a, const float *out, const float *probs)
 {
-    const int64_t B = c->B, H = c->H, Sq = c->Sq, Skv = c->Skv, Dh = c->Dh, G = H / c->Hkv;
+    const int64_t B = c->B, H = c->H, Sq = c->Sq, Skv = c->Skv, Dh = c->Dh;
     double *ref = malloc((size_t)(B * Sq * H * Dh) * sizeof(double));
     double *pref = malloc((size_t)(B * H * Sq * Skv) * sizeof(double));
     mha_args ra = *a;
@@ -165,38 +154,24 @@ static void compare(const mha_impl *impl, const tcase *c, const mha_args *a, con
     ra.out_strides = layout(c, c->Sq, c->H);
     ra.probs = NULL;
     CHECK(mha_reference(&ra, ref, pref) == MHA_OK, "reference failed: %s", mha_last_error());
-    const double scale = a->scale != 0.0f ? a->scale : 1.0 / sqrt((double)Dh);
+    double err_out = 0, err_probs = 0, vmax = 0;
+    char why[256] = "";
+    CHECK(measure_err_fp32(a, ref, pref, &err_out, &err_probs, why, sizeof why) == 0, "err_fp32: %s", why);
+    for (int64_t b = 0; b < B; b++) /* max|V| over the elements the strides reach */
+        for (int64_t j = 0; j < Skv; j++)
+            for (int64_t g = 0; g < c->Hkv; g++)
+                for (int64_t d = 0; d < Dh; d++) {
+                    const float v = a->v[b * a->v_strides.batch + j * a->v_strides.seq + g * a->v_strides.head + d];
+                    vmax = isnan(v) ? vmax : max_of(vmax, fabs((double)v));
+                }
+    const double tol = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_out, vmax);
+    const double ptol = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_probs, 1.0);
     const mha_strides os = layout(c, Sq, H);
     int64_t bad = 0, nan_bad = 0, pbad = 0;
     double worst = 0.0;
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < H; h++)
             for (int64_t i = 0; i < Sq; i++) {
-                /* the row's bound from its own data */
-                double abs_dot = 0.0, big = 0.0, vmax = 0.0;
-                for (int64_t j = 0; j < Skv; j++) {
-                    const float *q = a->q + b * a->q_strides.batch + i * a->q_strides.seq + h * a->q_strides.head;
-                    const float *k = a->k + b * a->k_strides.batch + j * a->k_strides.seq + (h / G) * a->k_strides.head;
-                    const float *v = a->v + b * a->v_strides.batch + j * a->v_strides.seq + (h / G) * a->v_strides.head;
-                    double s = 0.0, sa = 0.0;
-                    for (int64_t d = 0; d < Dh; d++) {
-                        s += (double)q[d] * k[d];
-                        sa += fabs((double)q[d] * k[d]);
-                    }
-                    double m = a->mask ? fabs((double)a->mask[h * a->mask_strides.head + i * a->mask_strides.row + j]) : 0.0;
-                    if (isinf(m))
-                        m = 0.0;
-                    if (scale * sa > abs_dot)
-                        abs_dot = scale * sa;
-                    if (fabs(scale * s) + m > big)
-                        big = fabs(scale * s) + m;
-                    for (int64_t d = 0; d < Dh; d++)
-                        if (fabs((double)v[d]) > vmax)
-                            vmax = fabs((double)v[d]);
-                }
-                const double es = gamma_n(Dh + 2) * abs_dot + 2.0 * u * big;
-                const double rel = 2.0 * es + (double)(Skv + 8) * u;
-                const double tol = 2.0 * (rel + gamma_n(Skv)) * vmax + 1e-30;
                 const float *o = out + b * os.batch + i * os.seq + h * os.head;
                 const double *r = ref + ((b * Sq + i) * H + h) * Dh;
                 for (int64_t d = 0; d < Dh; d++) {
@@ -212,7 +187,7 @@ static void compare(const mha_impl *impl, const tcase *c, const mha_args *a, con
                                    (double)o[d], r[d], tol);
                         bad++;
                     }
-                    if (err / tol > worst)
+                    if (tol > 0 && err / tol > worst)
                         worst = err / tol;
                 }
                 if (probs) {
@@ -223,7 +198,7 @@ static void compare(const mha_impl *impl, const tcase *c, const mha_args *a, con
                             pbad += isnan(pr[j]) != isnan(p[j]);
                             continue;
                         }
-                        if (!(fabs(p[j] - pr[j]) <= 2.0 * rel * pr[j] + 2e-38))
+                        if (!(fabs(p[j] - pr[j]) <= ptol))
                             pbad++;
                     }
                 }

@@ -5,7 +5,7 @@
  */
 #include "atomic_file.h"
 #include "cli.h"
-#include "conformance/check_report.h"
+#include "conformance/check_summary.h"
 #include "conformance/harness.h"
 #include "conformance/hashing.h"
 #include "mha.h"
@@ -79,13 +79,13 @@ static const char *default_vectors(void)
 }
 
 /* Writes the JSON or JUnit file through the atomic writer; 0 or -1 (message printed). */
-static int write_output(const char *opt, const char *path, const report *rep, const report_meta *meta)
+static int write_output(const char *opt, const char *path, const check_summary *rep, const summary_meta *meta)
 {
     atomic_file af;
     char err[1024];
     int rc = atomic_open(&af, path, err, sizeof err);
     if (rc == 0) {
-        rc = meta ? report_write_json(rep, meta, af.f) : report_write_junit(rep, af.f);
+        rc = meta ? summary_write_json(rep, meta, af.f) : summary_write_junit(rep, af.f);
         if (rc)
             atomic_abort(&af);
         else
@@ -130,19 +130,19 @@ MHA_CMD_FN(cmd_check)
     if (!o.vectors)
         o.vectors = default_vectors();
 
-    report rep;
-    report_init(&rep);
+    check_summary rep;
+    summary_init(&rep);
     int status = harness_check(&o, &rep);
     if (status == CHECK_USAGE) {
-        report_free(&rep);
+        summary_free(&rep);
         return status;
     }
-    report_print_table(&rep, stdout);
+    summary_print_table(&rep, stdout);
     char port_hash[33] = "";
     char hash_err[512];
     if (o.port && hash_file(o.port, port_hash, hash_err, sizeof hash_err))
         snprintf(port_hash, sizeof port_hash, "unreadable");
-    report_meta meta = {
+    summary_meta meta = {
         .vectors = o.vectors,
         .port = o.port,
         .port_hash = o.port ? port_hash : NULL,
@@ -160,10 +160,10 @@ MHA_CMD_FN(cmd_check)
     if (junit && write_output("--junit", junit, &rep, NULL))
         status = CHECK_CANNOT_JUDGE;
     size_t passed, failed;
-    report_totals(&rep, &passed, &failed);
+    summary_totals(&rep, &passed, &failed);
     static const char *const verdicts[] = {"all passed", "FAILED", "usage error", "could not judge (exit status 3)"};
     printf("mha check: %s%s\n%zu passed, %zu failed\n", verdicts[status],
            meta.partial ? " (a partial run: filters narrowed it)" : "", passed, failed);
-    report_free(&rep);
+    summary_free(&rep);
     return status;
 }

@@ -3,13 +3,15 @@
  * recording implementation that answers every call as naive does and
  * exports each distinct call (inputs, float64 reference, tolerance) as a
  * case "PROPERTY.N". The property that is running is read from the result
- * records the checks write (run_opts.fd).
+ * records the checks write (run_opts.fd, conformance/records.h).
  */
 #include "vectors_export.h"
 
 #include "conformance/exec_port_files.h"
 #include "conformance/hashing.h"
-#include "conformance/runner.h"
+#include "conformance/records.h"
+#include "conformance/suites.h"
+#include "conformance/tolerance.h"
 #include "internal.h"
 #include "npy.h"
 
@@ -26,7 +28,7 @@ typedef struct recorder {
     const char *dir;
     double factor, floor;
     json_t *cases;
-    int fd;                  /* read end of the checks' result records, non-blocking */
+    record_inbox records;    /* the checks' result records, non-blocking */
     char property[48];       /* the property now running */
     int calls;               /* distinct calls recorded for it */
     char seen[MAX_CALLS][33]; /* XXH3-128 of every recorded call's inputs and flags */
@@ -37,15 +39,22 @@ typedef struct recorder {
 
 static recorder rec;
 
-/* Reads the records written so far; a "started" record names the property now running. */
+/* A "started" record names the property now running. */
+static void take_record(void *ctx, const void *bytes)
+{
+    (void)ctx;
+    run_result r;
+    memcpy(&r, bytes, sizeof r);
+    if (r.started) {
+        snprintf(rec.property, sizeof rec.property, "%s", r.id);
+        rec.calls = 0;
+    }
+}
+
+/* Reads the records written so far. */
 static void follow_property(void)
 {
-    run_result r;
-    while (read(rec.fd, &r, sizeof r) == (ssize_t)sizeof r)
-        if (r.started) {
-            snprintf(rec.property, sizeof rec.property, "%s", r.id);
-            rec.calls = 0;
-        }
+    record_inbox_read(&rec.records, take_record, NULL);
 }
 
 /* Reads a written input back as float32 into *data; 0 or -1 with rec.err. */
@@ -145,14 +154,14 @@ int export_props(const char *dir, double factor, double floor, json_t *cases, ch
     rec.factor = factor;
     rec.floor = floor;
     rec.cases = cases;
-    rec.naive = mha_impl_find("naive");
+    rec.naive = naive_impl();
     int fds[2];
-    if (!rec.naive || pipe(fds)) {
-        snprintf(err, err_size, "%s", rec.naive ? strerror(errno) : "the naive implementation is missing");
+    if (pipe(fds)) {
+        snprintf(err, err_size, "%s", strerror(errno));
         return -1;
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    rec.fd = fds[0];
+    record_inbox_init(&rec.records, fds[0], sizeof(run_result));
     mha_impl recorder_impl = *rec.naive;
     recorder_impl.name = "export-recorder";
     recorder_impl.caps |= MHA_CAP_PROBS;
@@ -165,9 +174,8 @@ int export_props(const char *dir, double factor, double floor, json_t *cases, ch
     o.factor = factor;
     o.floor = floor;
     o.top_level = 1;
-    o.props = 1;
     o.fd = fds[1];
-    const int failures = props_run(&recorder_impl, &o);
+    const int failures = suite_props_run(&recorder_impl, &o, NULL);
     close(fds[0]);
     close(fds[1]);
     if (rec.err[0]) {

@@ -4,14 +4,16 @@
  * the tolerance formula and the --case globs.
  */
 #include "conformance/manifest.h"
-#include "conformance/runner.h"
+#include "conformance/suites.h"
 #include "conformance/tolerance.h"
 #include "tests/check.h"
 
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *good =
     "mhalab-vectors version=1\n"
@@ -119,8 +121,59 @@ static void test_patterns(void)
     CHECK(props_matching("prop_*") == 6 && props_matching("seqlen_*") == 0, "property ids match");
 }
 
+typedef struct taken {
+    run_result r[4];
+    int n;
+} taken;
+
+static void take(void *ctx, const void *rec)
+{
+    taken *t = ctx;
+    if (t->n < 4)
+        memcpy(&t->r[t->n], rec, sizeof t->r[0]);
+    t->n++;
+}
+
+/* Result records written in pieces of any size reach the reader whole and in order. */
+static void test_records(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    run_result recs[3];
+    memset(recs, 0, sizeof recs);
+    snprintf(recs[0].id, sizeof recs[0].id, "first");
+    recs[0].started = 1;
+    snprintf(recs[1].id, sizeof recs[1].id, "first");
+    recs[1].pass = 1;
+    recs[1].units = 1.5;
+    snprintf(recs[2].id, sizeof recs[2].id, "second");
+    snprintf(recs[2].reason, sizeof recs[2].reason, "out error");
+    const char *bytes = (const char *)recs;
+    const size_t total = sizeof recs, cuts[] = {1, sizeof recs[0] + 3, total - 5, total};
+    record_inbox in;
+    record_inbox_init(&in, fds[0], sizeof(run_result));
+    taken t = {.n = 0};
+    size_t at = 0;
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        CHECK(write(fds[1], bytes + at, cuts[c] - at) == (ssize_t)(cuts[c] - at), "write");
+        at = cuts[c];
+        CHECK(record_inbox_read(&in, take, &t) == 1, "the pipe is open");
+    }
+    CHECK(t.n == 3, "3 records read, got %d", t.n);
+    CHECK(t.n == 3 && memcmp(t.r, recs, sizeof recs) == 0, "the records arrive unchanged and in order");
+    CHECK(record_started(fds[1], "third", "seqlen") == 0 && record_inbox_read(&in, take, &t) == 1 && t.n == 4 &&
+              t.r[3].started && strcmp(t.r[3].id, "third") == 0 && strcmp(t.r[3].group, "seqlen") == 0,
+          "a started record names its case");
+    close(fds[1]);
+    CHECK(record_inbox_read(&in, take, &t) == 0, "the pipe's end is seen");
+    close(fds[0]);
+    CHECK(record_write(-1, recs, sizeof recs[0]) == -1, "no fd: not written");
+}
+
 int main(void)
 {
+    test_records();
     test_manifest();
     test_ulps_and_compare();
     test_patterns();

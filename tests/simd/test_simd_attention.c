@@ -7,33 +7,24 @@
  * and threads 1 and 2 giving identical bits. Exit 77 (meson: SKIP) when
  * the implementation cannot run on this CPU.
  *
- * Tolerance (the PyTorch fused-attention test approach): run naive, the
- * plain fp32 algorithm, on the same case and measure its max error e_naive
- * against the reference; the implementation may have
- *     err <= FACTOR * e_naive + FLOOR_ULPS * FLT_EPSILON * max|V|
- * (probabilities: max|V| replaced by 1). FACTOR = 4: the implementation
- * performs the same operations as naive with a different summation order
- * (8 partial sums instead of one chain, whose error bound is no larger) and
- * an exp with at most 1.06 ULP error instead of libm's ~0.5 ULP, so its
- * error may reach about twice naive's; another 2 covers rounding errors
- * that happen to cancel in naive and not here. The floor of FLOOR_ULPS = 4
- * ULPs of max|V| covers cases where naive happens to be exact (Skv = 1:
- * O = V). Where the reference is NaN the output must be NaN and vice
- * versa; where the reference is exactly 0 (hidden keys, fully masked rows)
- * the output must be exactly 0.
+ * Tolerance: the conformance model (conformance/tolerance.h, README
+ * "Conformance"): err_fp32, the max error of the plain fp32 algorithm
+ * (naive, and naive's loops with fused multiply-adds) against the
+ * reference on the same case, sets the scale:
+ *     err <= TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|
+ * (probabilities: their own err_fp32 and magnitude 1). Where the reference
+ * is NaN the output must be NaN and vice versa; where the reference is
+ * exactly 0 (hidden keys, fully masked rows) the output must be exactly 0.
  */
 #include "mha.h"
+#include "conformance/tolerance.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FACTOR 4.0
-#define FLOOR_ULPS 4.0
-
-static int failures, passes;
+#include "../check.h"
 
 enum { MASK_NONE, MASK_RANDOM, MASK_FULL_ROW, MASK_COLUMN };
 enum { NAN_NONE, NAN_Q, NAN_K, NAN_V_HIDDEN };
@@ -185,10 +176,7 @@ static void run(const mha_impl *impl, const tensors *t, int threads, float *out,
     a.probs = probs;
     a.threads = threads;
     mha_status st = mha_attention(impl, &a);
-    if (st != MHA_OK) {
-        printf("FAIL %s: status %s: %s\n", impl->name, mha_status_str(st), mha_last_error());
-        failures++;
-    }
+    CHECK(st == MHA_OK, "%s threads %d: status %s: %s", impl->name, threads, mha_status_str(st), mha_last_error());
 }
 
 static void check_case(const mha_impl *impl, const tcase *c)
@@ -199,45 +187,40 @@ static void check_case(const mha_impl *impl, const tcase *c)
     const size_t ref_n = (size_t)(c->b * c->sq * c->h * c->dh);
     double *ref = malloc(ref_n * sizeof *ref), *ref_p = malloc(np * sizeof *ref_p);
     float *out1 = calloc(no, sizeof(float)), *out2 = calloc(no, sizeof(float));
-    float *outn = calloc(no, sizeof(float));
     float *p1 = calloc(np, sizeof(float)), *p2 = calloc(np, sizeof(float));
-    float *pn = calloc(np, sizeof(float));
     const size_t off = c->odd ? 1 : 0;
 
     mha_args ra = t.args;
     ra.threads = 1;
-    ra.out = outn + off; /* validated, not written */
-    if (mha_reference(&ra, ref, ref_p) != MHA_OK) {
-        printf("FAIL %s: reference: %s\n", c->name, mha_last_error());
-        failures++;
+    ra.out = out1 + off; /* validated, not written */
+    double err_o = 0, err_p = 0;
+    char why[256] = "";
+    const int have_ref = mha_reference(&ra, ref, ref_p) == MHA_OK;
+    CHECK(have_ref, "%s: reference: %s", c->name, mha_last_error());
+    const int have_err = have_ref && measure_err_fp32(&t.args, ref, ref_p, &err_o, &err_p, why, sizeof why) == 0;
+    CHECK(!have_ref || have_err, "%s: err_fp32: %s", c->name, why);
+    if (!have_err)
         goto done;
-    }
-    run(mha_impl_find("naive"), &t, 1, outn + off, pn);
     run(impl, &t, 1, out1 + off, p1);
     run(impl, &t, 2, out2 + off, p2);
 
-    const errors en = compare(&t, outn + off, pn, ref, ref_p);
     const errors e = compare(&t, out1 + off, p1, ref, ref_p);
-    const double tol_o = FACTOR * en.out + FLOOR_ULPS * FLT_EPSILON * t.max_v;
-    const double tol_p = FACTOR * en.probs + FLOOR_ULPS * FLT_EPSILON;
+    const double tol_o = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_o, t.max_v);
+    const double tol_p = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_p, 1.0);
     const int same_bits = memcmp(out1, out2, no * sizeof(float)) == 0 &&
                           memcmp(p1, p2, np * sizeof(float)) == 0;
     const int ok = e.out <= tol_o && e.probs <= tol_p && !e.bad_nan && !e.bad_zero && same_bits;
-    if (ok) {
-        passes++;
-    } else {
-        failures++;
-        printf("FAIL ");
-    }
-    if (!ok || getenv("MHA_TEST_VERBOSE"))
-        printf("%-26s B%lld H%lld/%lld Sq%lld Skv%lld Dh%lld %s: out err %.2e (naive %.2e, tol %.2e) "
-               "probs err %.2e (naive %.2e, tol %.2e)%s%s%s\n",
-               c->name, (long long)c->b, (long long)c->h, (long long)c->hkv, (long long)c->sq,
-               (long long)c->skv, (long long)c->dh, c->head_major ? "bhsd" : "bshd", e.out, en.out,
-               tol_o, e.probs, en.probs, tol_p, e.bad_nan ? " NaN-mismatch" : "",
-               e.bad_zero ? " nonzero-where-zero" : "", same_bits ? "" : " threads-1-vs-2-differ");
+    CHECK(ok, "%-26s B%lld H%lld/%lld Sq%lld Skv%lld Dh%lld %s: out err %.2e (err_fp32 %.2e, tol %.2e) "
+              "probs err %.2e (err_fp32 %.2e, tol %.2e)%s%s%s",
+          c->name, (long long)c->b, (long long)c->h, (long long)c->hkv, (long long)c->sq, (long long)c->skv,
+          (long long)c->dh, c->head_major ? "bhsd" : "bshd", e.out, err_o, tol_o, e.probs, err_p, tol_p,
+          e.bad_nan ? " NaN-mismatch" : "", e.bad_zero ? " nonzero-where-zero" : "",
+          same_bits ? "" : " threads-1-vs-2-differ");
+    if (getenv("MHA_TEST_VERBOSE"))
+        printf("%-26s Dh%lld Skv%lld: out err %.2e (err_fp32 %.2e, tol %.2e)\n", c->name, (long long)c->dh,
+               (long long)c->skv, e.out, err_o, tol_o);
 done:
-    free(ref); free(ref_p); free(out1); free(out2); free(outn); free(p1); free(p2); free(pn);
+    free(ref); free(ref_p); free(out1); free(out2); free(p1); free(p2);
     free(t.q); free(t.k); free(t.v); free(t.mask);
 }
 
@@ -289,6 +272,6 @@ int main(int argc, char **argv)
         for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++)
             check_case(impl, &cases[n]);
     }
-    printf("%s: %d passed, %d failed\n", impl->name, passes, failures);
-    return failures ? 1 : 0;
+    printf("%s: ", impl->name);
+    return check_summary();
 }

@@ -1,5 +1,5 @@
-/* The JSON and JUnit XML files of `mha check`: see check_report.h. */
-#include "check_report.h"
+/* The JSON and JUnit XML files of `mha check`: see check_summary.h. */
+#include "check_summary.h"
 
 #include "mha.h"
 
@@ -40,13 +40,13 @@ static const char *status_word(int status)
 }
 
 /* The command that reruns one result: the run's, plus --case unless the result is about the whole process. */
-static void rerun_of(const impl_run *run, const run_result *res, char *buf, size_t size)
+static void rerun_of(const check_run *run, const run_result *res, char *buf, size_t size)
 {
     const int is_case = strcmp(res->group, "process") != 0;
     snprintf(buf, size, "%s%s%s", run->rerun, is_case ? " --case " : "", is_case ? res->id : "");
 }
 
-static void json_result(FILE *f, const impl_run *run, const run_result *res)
+static void json_result(FILE *f, const check_run *run, const run_result *res)
 {
     char rerun[1200];
     rerun_of(run, res, rerun, sizeof rerun);
@@ -75,11 +75,11 @@ static void json_result(FILE *f, const impl_run *run, const run_result *res)
     fprintf(f, "}");
 }
 
-int report_write_json(const report *r, const report_meta *m, FILE *f)
+int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f)
 {
     size_t passed, failed;
-    report_totals(r, &passed, &failed);
-    fprintf(f, "{\n  \"schema_version\": %d,\n  \"mhalab_version\": ", REPORT_SCHEMA_VERSION);
+    summary_totals(r, &passed, &failed);
+    fprintf(f, "{\n  \"schema_version\": %d,\n  \"mhalab_version\": ", SUMMARY_SCHEMA_VERSION);
     json_str(f, MHA_VERSION_STRING);
     fprintf(f, ",\n  \"abi_version\": %d,\n  \"port\": ", MHA_ABI_VERSION);
     if (m->port) {
@@ -110,7 +110,7 @@ int report_write_json(const report *r, const report_meta *m, FILE *f)
             m->exit_status);
     fprintf(f, "  \"passed\": %s,\n  \"runs\": [", m->exit_status == 0 ? "true" : "false");
     for (size_t k = 0; k < r->count; k++) {
-        const impl_run *run = &r->runs[k];
+        const check_run *run = &r->runs[k];
         fprintf(f, "%s\n    {\"implementation\": ", k ? "," : "");
         json_str(f, run->name);
         fprintf(f, ", \"level\": ");
@@ -145,14 +145,14 @@ static void xml_str(FILE *f, const char *s)
     }
 }
 
-int report_write_junit(const report *r, FILE *f)
+int summary_write_junit(const check_summary *r, FILE *f)
 {
     size_t passed, failed;
-    report_totals(r, &passed, &failed);
+    summary_totals(r, &passed, &failed);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mha check\" tests=\"%zu\" "
             "failures=\"%zu\">\n", passed + failed, failed);
     for (size_t k = 0; k < r->count; k++) {
-        const impl_run *run = &r->runs[k];
+        const check_run *run = &r->runs[k];
         const int skipped = run->status == RUN_SKIP;
         fprintf(f, "  <testsuite name=\"");
         xml_str(f, run->label);

@@ -1,17 +1,17 @@
 /*
- * Results of `mha check`: one impl_run per (implementation, level), the
+ * Results of `mha check`: one check_run per (implementation, level), the
  * summary table, the totals and the JSON and JUnit files.
  */
-#ifndef MHA_CHECK_REPORT_H
-#define MHA_CHECK_REPORT_H
+#ifndef MHA_CHECK_SUMMARY_H
+#define MHA_CHECK_SUMMARY_H
 
-#include "runner.h"
+#include "records.h"
 
 #include <stdio.h>
 
 enum { RUN_PASS, RUN_FAIL, RUN_CRASH, RUN_TIMEOUT, RUN_SKIP };
 
-typedef struct impl_run {
+typedef struct check_run {
     char label[96];     /* "naive@avx2" */
     char name[64], level[32];
     int status;         /* RUN_* */
@@ -20,27 +20,27 @@ typedef struct impl_run {
     size_t stdout_bytes; /* what the implementation wrote to stdout */
     run_result *results;
     size_t count, cap, passed, failed;
-} impl_run;
+} check_run;
 
-typedef struct report {
-    impl_run *runs;
+typedef struct check_summary {
+    check_run *runs;
     size_t count, cap;
-} report;
+} check_summary;
 
-void report_init(report *r);
-impl_run *report_add(report *r, const char *name, const char *level);
-void impl_run_add(impl_run *run, const run_result *res);
+void summary_init(check_summary *r);
+check_run *summary_add_run(check_summary *r, const char *name, const char *level);
+void check_run_add(check_run *run, const run_result *res);
 const char *run_status_name(int status);
 
 /* Implementation x case group, with a legend: "ok 1.3", "FAIL 2/9", "-". */
-void report_print_table(const report *r, FILE *f);
-int report_failed(const report *r);
+void summary_print_table(const check_summary *r, FILE *f);
+int summary_failed(const check_summary *r);
 
-/* Results of (case, implementation, level) over the whole report. */
-void report_totals(const report *r, size_t *passed, size_t *failed);
+/* Results of (case, implementation, level) over the whole summary. */
+void summary_totals(const check_summary *r, size_t *passed, size_t *failed);
 
 /* Everything the JSON file says about the run besides the results. */
-typedef struct report_meta {
+typedef struct summary_meta {
     const char *vectors;
     const char *port;         /* the port's path, or NULL */
     const char *port_hash;    /* its XXH3-128, or NULL */
@@ -50,14 +50,14 @@ typedef struct report_meta {
     int partial;              /* a filter narrowed the run */
     unsigned timeout_s;
     int exit_status;
-} report_meta;
+} summary_meta;
 
-#define REPORT_SCHEMA_VERSION 2
+#define SUMMARY_SCHEMA_VERSION 2
 
 /* Write to f; return 0, or -1 when a write failed. */
-int report_write_json(const report *r, const report_meta *m, FILE *f);
-int report_write_junit(const report *r, FILE *f);
+int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f);
+int summary_write_junit(const check_summary *r, FILE *f);
 
-void report_free(report *r);
+void summary_free(check_summary *r);
 
 #endif

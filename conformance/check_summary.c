@@ -1,26 +1,26 @@
 /* The results and summary table of `mha check`. */
-#include "check_report.h"
+#include "check_summary.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void report_init(report *r)
+void summary_init(check_summary *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-impl_run *report_add(report *r, const char *name, const char *level)
+check_run *summary_add_run(check_summary *r, const char *name, const char *level)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
-        impl_run *p = realloc(r->runs, cap * sizeof *p);
+        check_run *p = realloc(r->runs, cap * sizeof *p);
         if (!p)
             return NULL;
         r->runs = p;
         r->cap = cap;
     }
-    impl_run *run = &r->runs[r->count++];
+    check_run *run = &r->runs[r->count++];
     memset(run, 0, sizeof *run);
     snprintf(run->name, sizeof run->name, "%s", name);
     snprintf(run->level, sizeof run->level, "%s", level);
@@ -28,7 +28,7 @@ impl_run *report_add(report *r, const char *name, const char *level)
     return run;
 }
 
-void impl_run_add(impl_run *run, const run_result *res)
+void check_run_add(check_run *run, const run_result *res)
 {
     if (run->count == run->cap) {
         size_t cap = run->cap ? run->cap * 2 : 128;
@@ -52,7 +52,7 @@ const char *run_status_name(int status)
 }
 
 /* Groups in a fixed order; unknown ones are appended as met. */
-static size_t collect_groups(const report *r, char groups[][16], size_t max)
+static size_t collect_groups(const check_summary *r, char groups[][16], size_t max)
 {
     static const char *const order[] = {"tiny", "headdim", "seqlen", "batch", "heads", "gqa", "decode",
                                         "mask", "logits", "softmax", "special", "scale", "large", "property", "process"};
@@ -78,7 +78,7 @@ static size_t collect_groups(const report *r, char groups[][16], size_t max)
     return n;
 }
 
-void report_print_table(const report *r, FILE *f)
+void summary_print_table(const check_summary *r, FILE *f)
 {
     char groups[32][16];
     const size_t ng = collect_groups(r, groups, 32);
@@ -95,7 +95,7 @@ void report_print_table(const report *r, FILE *f)
         fprintf(f, " %-10.10s", groups[g]);
     fprintf(f, "\n");
     for (size_t k = 0; k < r->count; k++) {
-        const impl_run *run = &r->runs[k];
+        const check_run *run = &r->runs[k];
         fprintf(f, "%-32s %-8s", run->label, run_status_name(run->status));
         for (size_t g = 0; g < ng; g++) {
             size_t n = 0, bad = 0;
@@ -127,7 +127,7 @@ void report_print_table(const report *r, FILE *f)
     fprintf(f, "\n");
 }
 
-int report_failed(const report *r)
+int summary_failed(const check_summary *r)
 {
     for (size_t k = 0; k < r->count; k++)
         if (r->runs[k].status != RUN_PASS && r->runs[k].status != RUN_SKIP)
@@ -135,7 +135,7 @@ int report_failed(const report *r)
     return 0;
 }
 
-void report_totals(const report *r, size_t *passed, size_t *failed)
+void summary_totals(const check_summary *r, size_t *passed, size_t *failed)
 {
     *passed = *failed = 0;
     for (size_t k = 0; k < r->count; k++) {
@@ -144,7 +144,7 @@ void report_totals(const report *r, size_t *passed, size_t *failed)
     }
 }
 
-void report_free(report *r)
+void summary_free(check_summary *r)
 {
     for (size_t k = 0; k < r->count; k++)
         free(r->runs[k].results);
