@@ -144,9 +144,7 @@ static int add_run(rep_data *d, const rep_run *r)
 {
     rep_run *o = find_run(d, r);
     if (o) {
-        /* repetitions: keep the fastest timed one */
-        if (!r->error[0] && (o->error[0] || r->seconds < o->seconds))
-            *o = *r;
+        rep_stats_add(o, r);   /* another repetition */
         return 0;
     }
     if (d->n_runs == d->cap_runs) {
@@ -158,6 +156,7 @@ static int add_run(rep_data *d, const rep_run *r)
         d->cap_runs = cap;
     }
     d->runs[d->n_runs++] = *r;
+    rep_stats_first(&d->runs[d->n_runs - 1]);
     return 0;
 }
 
@@ -347,6 +346,7 @@ static int series_order(const void *pa, const void *pb)
 
 void rep_finish(rep_data *d)
 {
+    rep_stats_finish(d);
     d->n_series = 0;
     for (int i = 0; i < d->n_runs; i++) {
         rep_run *r = &d->runs[i];
