@@ -6,6 +6,8 @@
 #include "emulator.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <dlfcn.h>
 
 namespace {
 
@@ -19,6 +21,20 @@ std::string fmt(double v, const char *f = "%.2f")
 void ctx(const std::string &key, const std::string &value)
 {
     benchmark::AddCustomContext(key, value);
+}
+
+// OpenBLAS's kernel core and build, when the process has OpenBLAS loaded (the blas implementation).
+void openblas_context()
+{
+    typedef char *text_fn(void);
+    text_fn *core = (text_fn *)dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    text_fn *config = (text_fn *)dlsym(RTLD_DEFAULT, "openblas_get_config");
+    if (core)
+        ctx("mha_openblas_core", core());
+    if (config)
+        ctx("mha_openblas_config", config());
+    const char *env = std::getenv("OPENBLAS_CORETYPE");
+    ctx("mha_openblas_coretype", env && *env ? env : "not set");
 }
 
 }  // namespace
@@ -94,6 +110,7 @@ void bench_add_context(const bench_machine &m, const std::vector<const mha_impl 
     ctx("mha_read_gbs_1_min", fmt(m.read_min_1));
     ctx("mha_read_buffer_bytes", std::to_string(m.read_buffer_bytes));
     ctx("mha_load_start", fmt(m.load_start[0]) + " " + fmt(m.load_start[1]) + " " + fmt(m.load_start[2]));
+    openblas_context();
     ctx("mha_c_compiler", MHA_BENCH_C_COMPILER);
     ctx("mha_cxx_compiler", MHA_BENCH_CXX_COMPILER " (" __VERSION__ ")");
     ctx("mha_build", MHA_BENCH_BUILD);

@@ -78,8 +78,9 @@ int main(int argc, char **argv)
     snprintf(out, sizeof out, "%s/out.txt", scratch);
 
     /* two machines and a conformance summary */
-    snprintf(cmd, sizeof cmd, "'%s/sample.json' '%s/sample_arm.json' --check '%s/sample_check.json' -o '%s'", data,
-             data, data, rep);
+    snprintf(cmd, sizeof cmd,
+             "'%s/sample.json' '%s/sample_arm.json' '%s/sample_run_info.json' --check '%s/sample_check.json' -o '%s'",
+             data, data, data, data, rep);
     CHECK(run(cmd) == 0, "report on the sample failed");
     snprintf(path, sizeof path, "%s/README.md", rep);
     CHECK(file_has(path, "| point | naive @ sample-x86 | naive @ sample-arm | flash_fake @ sample-x86 |"),
@@ -91,6 +92,9 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| avx2 (machine peak) | fp32 FMA | 50.0 (49.0, 47.0) | 100.0 (98.0, 90.0) |"),
           "per-ISA peak table");
     CHECK(file_has(path, "L3 32 MiB (assumed)"), "cache size source");
+    CHECK(file_has(path, "at the start of the run 1.50 1.00 0.50, at its end 2.50 2.00 1.00"),
+          "load average of the run (sample_run_info.json, a file without benchmarks)");
+    CHECK(file_has(path, "Peers skipped: torch: not requested"), "skipped peers named");
     CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | - | **3.6x ~** |"), "speedup row");
     CHECK(file_has(path, "| decode Skv=4096 H8 Dh=128 GQA 8/2 T1 | 8.0 MiB | 8.4 LLC | - | 16.8 LLC |"),
           "decode GB/s row, cache-resident");

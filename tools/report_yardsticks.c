@@ -172,6 +172,10 @@ void rep_write_machine_yardsticks(const rep_data *d, FILE *f)
             if (v)
                 fprintf(f, "Peer: %s.\n", v);
         }
+        const char *took = ctx_text(m, "mha_run_benchmark_seconds");
+        if (took)
+            fprintf(f, "Benchmark time (tools/run-bench.sh, from its start %s s in all): %s.\n",
+                    ctx_text(m, "mha_run_seconds") ? ctx_text(m, "mha_run_seconds") : "?", took);
         const char *skipped = ctx_text(m, "mha_run_peers_skipped");
         if (skipped)
             fprintf(f, "Peers skipped: %s.\n", skipped);
