@@ -19,7 +19,6 @@ mask, so it runs without one; causal with 1 < Sq != Skv gets an explicit
 bottom-right mask (both operators align their causal flag top-left). Inputs are converted to each operator's layout
 once per point. Outputs are checked (peer_common.max_error) before timing.
 """
-import argparse
 import sys
 
 import peer_common as pc
@@ -28,9 +27,7 @@ TAG = "ort_peer"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pc.common_args(ap)
-    args = ap.parse_args()
+    args = pc.parse_args(__doc__)
     try:
         import numpy as np
         import onnx
@@ -39,8 +36,7 @@ def main():
     except ImportError as e:
         pc.log(TAG, "onnxruntime or onnx is not installed here (%s); the ONNX Runtime peer is skipped" % e)
         return 0
-    grid = pc.load_grid(args.bench, args.grid, args.grid_json, args.family)
-    timer = pc.Timer(grid, args.min_time, args.budget)
+    grid, timer = pc.grid_and_timer(args)
 
     def explicit_mask(p):
         """Causal with 1 < Sq != Skv: both operators align the causal flag top-left, mha.h bottom-right."""

@@ -9,6 +9,7 @@ time per call. Inputs are allocated once per point. A point whose call is
 estimated (from the peer's last measured rate at the same thread count)
 to take longer than the grid's budget is skipped, as mha-bench does.
 """
+import argparse
 import json
 import math
 import os
@@ -166,7 +167,9 @@ def write(path, context, results, tag):
     log(tag, "wrote %d entries to %s" % (len(results), path))
 
 
-def common_args(ap):
+def parse_args(doc):
+    """The peer scripts' command line (the same for each)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", default="build/release/bench/mha-bench", help="mha-bench, to read the grid from")
     ap.add_argument("--grid", default="default")
     ap.add_argument("--family", help="only the grid's points of this family (as mha-bench --family)")
@@ -174,3 +177,9 @@ def common_args(ap):
     ap.add_argument("--min-time", type=float, default=None, help="seconds per repetition (default: the grid's)")
     ap.add_argument("--budget", type=float, default=None, help="skip a call estimated slower than this")
     ap.add_argument("-o", "--output", required=True)
+    return ap.parse_args()
+
+
+def grid_and_timer(args):
+    grid = load_grid(args.bench, args.grid, args.grid_json, args.family)
+    return grid, Timer(grid, args.min_time, args.budget)

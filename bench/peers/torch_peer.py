@@ -17,7 +17,6 @@ sees every cached key, so it runs without a mask. Attention outputs are
 checked (peer_common.max_error) before timing; the layer is not (its weights
 are torch's own random ones). Requires torch >= 2.5 (enable_gqa).
 """
-import argparse
 import sys
 
 import peer_common as pc
@@ -26,9 +25,7 @@ TAG = "torch_peer"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pc.common_args(ap)
-    args = ap.parse_args()
+    args = pc.parse_args(__doc__)
     try:
         import numpy as np
         import torch
@@ -40,8 +37,7 @@ def main():
     if (major, minor) < (2, 5):
         pc.log(TAG, "torch %s is older than 2.5 (no enable_gqa); the torch peer is skipped" % torch.__version__)
         return 0
-    grid = pc.load_grid(args.bench, args.grid, args.grid_json, args.family)
-    timer = pc.Timer(grid, args.min_time, args.budget)
+    grid, timer = pc.grid_and_timer(args)
 
     def bottom_right_keep(sq, skv):
         """True where row i may see key j (mha.h's bottom-right aligned causal mask)."""
