@@ -21,7 +21,8 @@ bool bench_kv_cache_resident(const bench_machine &m, const bench_point &p);
 
 /* layer/IMPL/POINT: mha_layer_forward (projections + attention) on an MHA self-attention point. */
 void bench_run_layer_point(benchmark::State &state, const mha_impl *impl, bench_point p);
-/* The grid points that get a layer benchmark: Sq == Skv > 1, Hkv == H (nn.MultiheadAttention's case). */
+/* The grid points that get a layer benchmark: Sq == Skv > 1, Hkv == H (nn.MultiheadAttention's case), Dh 64
+ * (the layer costs several attention calls; one head size keeps the main job's time). */
 bool bench_layer_point(const bench_point &p);
 
 #endif

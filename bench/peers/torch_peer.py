@@ -10,8 +10,9 @@ Three peers, as users write them, at torch.set_num_threads(the point's threads):
   attn/torch_matmul/...  softmax(Q K^T * scale + mask) V with torch.matmul, kv heads
                          repeated for GQA
   layer/torch_mha/...    nn.MultiheadAttention (bias off): projections, attention,
-                         output projection; MHA self-attention points only (Sq == Skv,
-                         Hkv == H); FLOPs include the projections
+                         output projection; MHA self-attention points of head size 64
+                         only (Sq == Skv, Hkv == H, Dh 64, as mha-bench's layer/ entries);
+                         FLOPs include the projections
 Inputs are (B, H, S, Dh) tensors made once per point. A decode step (Sq = 1)
 sees every cached key, so it runs without a mask. Attention outputs are
 checked (peer_common.max_error) before timing; the layer is not (its weights
@@ -89,7 +90,7 @@ def main():
                 times = timer.time(lambda: fn(q, k, v, p["causal"]), key, flops)
             results += pc.entries("attn", name, p, times, flops=flops, nbytes=nbytes)
             pc.log(TAG, "%-13s %s %.1f us" % (name, pc.point_name(p), sorted(times)[len(times) // 2] * 1e6))
-        if p["Sq"] == p["Skv"] and p["Hkv"] == p["H"] and p["Sq"] > 1:
+        if p["Sq"] == p["Skv"] and p["Hkv"] == p["H"] and p["Sq"] > 1 and p["Dh"] == 64:  # as mha-bench's layer/
             d = p["H"] * p["Dh"]
             layer = torch.nn.MultiheadAttention(d, p["H"], bias=False, batch_first=True)
             x = torch.rand(p["B"], p["Sq"], d) * 2 - 1
