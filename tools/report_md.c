@@ -312,7 +312,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
 int rep_write_csv(const rep_data *d, FILE *f)
 {
     fprintf(f, "machine,implementation,kind,B,H,Hkv,Sq,Skv,Dh,causal,threads,seconds,gflops,gbs,peak_pct,"
-               "speedup_vs_naive,workspace_bytes,status\n");
+               "speedup_vs_naive,workspace_bytes,status,repetitions,min_seconds,max_seconds,isa_peak_pct,kv_cache_resident\n");
     for (int i = 0; i < d->n_runs; i++) {
         const rep_run *r = &d->runs[i];
         double pct = rep_peak_pct(d, r), sp = m_speedup(d, r);
@@ -338,7 +338,17 @@ int rep_write_csv(const rep_data *d, FILE *f)
         }
         if (r->workspace >= 0)
             fprintf(f, "%.0f", r->workspace);
-        fprintf(f, ",\"%s\"\n", status);
+        fprintf(f, ",\"%s\",%d,", status, r->reps);
+        if (!r->error[0])
+            fprintf(f, "%.9g,%.9g", r->min_seconds, r->max_seconds);
+        else
+            fputc(',', f);
+        double isa = rep_isa_peak_pct(d, r);
+        fputc(',', f);
+        if (isa >= 0)
+            fprintf(f, "%.2f", isa);
+        int res = rep_kv_cache_resident(d, r);
+        fprintf(f, ",%s\n", res < 0 ? "" : res ? "1" : "0");
     }
     return ferror(f) ? -1 : 0;
 }
