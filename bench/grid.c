@@ -15,10 +15,11 @@
 #include <string.h>
 
 static const bench_grid_info grids[] = {
-    {"quick", "smoke test: 9 small shapes, every family once (CI)", 0.01, 1.0},
-    {"default", "five sweeps over S = 128..4096 (H 8, Dh 32/64/128, causal, GQA, threads 1/2, decode)", 0.1,
-     4.0},
-    {"full", "cross product B 1/2, Hkv 8/2/1, S 128..8192, Dh 32/64/128, causal, threads 1/2, decode", 0.5, 30.0},
+    {"quick", "smoke test: 9 small shapes, every family once (CI)", 0.01, 1.0, 1},
+    {"default", "five sweeps over S = 128..4096 (H 8, Dh 32/64/128, causal, GQA, threads 1/2, decode)", 0.05,
+     4.0, 3},
+    {"full", "cross product B 1/2, Hkv 8/2/1, S 128..8192, Dh 32/64/128, causal, threads 1/2, decode", 0.2, 30.0,
+     3},
 };
 
 const bench_grid_info *bench_grid_find(const char *name)
@@ -136,7 +137,8 @@ int bench_grid_print_json(const char *name, FILE *f)
     if (!g || n < 0)
         return -1;
     fprintf(f, "{\n  \"grid\": \"%s\",\n  \"summary\": \"%s\",\n  \"min_time\": %g,\n  \"budget_seconds\": %g,\n"
-               "  \"points\": [\n", g->name, g->summary, g->min_time, g->budget_seconds);
+               "  \"repetitions\": %d,\n  \"points\": [\n", g->name, g->summary, g->min_time, g->budget_seconds,
+            g->repetitions);
     for (int i = 0; i < n; i++) {
         char nm[160];
         bench_point_name(&p[i], nm, sizeof nm);

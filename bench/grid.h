@@ -25,6 +25,7 @@ typedef struct bench_grid_info {
     const char *summary;
     double min_time;        /* default --benchmark_min_time, seconds */
     double budget_seconds;  /* a point whose estimated iteration exceeds this is skipped */
+    int repetitions;        /* default --benchmark_repetitions: the spread of each point */
 } bench_grid_info;
 
 /* The grid called name, or NULL. */

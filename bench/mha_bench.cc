@@ -6,8 +6,7 @@
 //   mha-bench --list-grid NAME [--json]
 #include <benchmark/benchmark.h>
 
-#include "bench_config.h"
-#include "bench_version.h"
+#include "bench_parts.h"
 #include "emulator.h"
 #include "grid.h"
 #include "mha.h"
@@ -15,6 +14,7 @@
 #include "refcheck.h"
 #include "shapes_math.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +32,7 @@ struct Options {
     std::string grid = "default";
     std::vector<std::string> impls;  // empty: all runnable
     std::string list_grid;
+    std::string family;              // empty: every family of the grid
     bool json = false;
     double budget = -1;              // < 0: the grid's
     bool help = false;
@@ -60,6 +61,7 @@ struct ShapeCache {
 std::set<std::string> g_checked;                 // benchmark names whose output passed
 std::map<std::string, std::string> g_failed;     // benchmark name -> message
 std::map<std::string, double> g_last_rate;       // impl/threads -> GFLOP/s last measured
+std::set<std::string> g_timed;                   // benchmark names timed at least once
 
 const bench_inputs *shape_inputs(int index, const bench_point &p, std::string *err)
 {
@@ -97,8 +99,10 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
     // its message (Google Benchmark drops the counters of error entries).
     const mha_shape shape = {p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim};
     const double ws_size = impl->workspace ? (double)impl->workspace(&shape, p.threads, 0) : 0.0;
+    // Decided on the first repetition only: Google Benchmark requires every
+    // repetition of a benchmark to run (or skip) alike.
     auto known = g_last_rate.find(rate_key);
-    if (known != g_last_rate.end() && flops / (known->second * 1e9) > g_budget) {
+    if (!g_timed.count(name) && known != g_last_rate.end() && flops / (known->second * 1e9) > g_budget) {
         char msg[320];
         std::snprintf(msg, sizeof msg,
                       "skipped: one call would take ~%.2g s at %s's last measured %.2f GFLOP/s, over the %s "
@@ -154,30 +158,41 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
     const double gflops = seconds > 0 ? flops * (double)state.iterations() / seconds * 1e-9 : 0;
     if (gflops > 0)
         g_last_rate[rate_key] = gflops;
+    g_timed.insert(name);
 
     using C = benchmark::Counter;
     const double peak = bench_peak_gflops(&g_machine, p.threads);
+    const double isa_peak = bench_isa_peak_gflops(&g_machine, bench_isa_level(impl->isa), p.threads);
     state.counters["FLOP/s"] = C(flops, C::kIsIterationInvariantRate);
     state.counters["bytes/s"] = C(bytes, C::kIsIterationInvariantRate);
     if (peak > 0)
         state.counters["peak%"] = C(100.0 * gflops / peak);
+    if (isa_peak > 0)
+        state.counters["isa_peak%"] = C(100.0 * gflops / isa_peak);
+    if ((peak > 0 && gflops > peak) || (isa_peak > 0 && gflops > isa_peak))
+        state.SetLabel("above 100% of the probe's peak: the probe ran slower (clock, load) than this point; "
+                       "see the report's machine table");
+    state.counters["kv_cache_resident"] = C(bench_kv_cache_resident(g_machine, p) ? 1.0 : 0.0);
     state.counters["workspace"] = C((double)ws_bytes, C::kDefaults, C::kIs1024);
 }
 
 void usage(FILE *f)
 {
     std::fprintf(f,
-                 "usage: mha-bench [--grid NAME] [--impl a,b,...] [--budget SECONDS] [benchmark flags]\n"
+                 "usage: mha-bench [--grid NAME] [--family F] [--impl a,b,...] [--budget SECONDS] [benchmark flags]\n"
                  "       mha-bench --list-grid NAME [--json]\n\n"
                  "Times every runnable implementation on every point of a grid (%s).\n"
                  "  --grid NAME       which grid (default: default)\n"
+                 "  --family F        only the grid's points of family F (head_dim, causal, gqa, threads,\n"
+                 "                    decode, ...: the first column of --list-grid)\n"
                  "  --impl a,b        only these implementations (names from `mha list`)\n"
                  "  --budget S        skip a point when the implementation's last measured rate says one\n"
                  "                    call would take longer than S seconds (default: the grid's)\n"
                  "  --list-grid NAME  print the grid's points and exit (--json: as JSON, for peer scripts)\n"
                  "Every Google Benchmark flag works too (--benchmark_filter, --benchmark_out=FILE,\n"
                  "--benchmark_out_format=json, --benchmark_repetitions, --benchmark_min_time, ...);\n"
-                 "without --benchmark_min_time the grid's default is used.\n"
+                 "without --benchmark_min_time or --benchmark_repetitions the grid's defaults are used.\n"
+                 "Each mha_layer_forward point (layer/...) uses the best implementation (mha_impl_best).\n"
                  "Environment: MHA_BENCH_ALLOW_EMULATOR=1 times even under an emulator (meaningless numbers).\n",
                  bench_grid_names());
 }
@@ -207,6 +222,8 @@ int parse_own_flags(int *argc, char **argv, Options *o)
         std::string v;
         int r;
         if ((r = value("--grid", &o->grid)) != 0) {
+            if (r < 0) return -1;
+        } else if ((r = value("--family", &o->family)) != 0) {
             if (r < 0) return -1;
         } else if ((r = value("--list-grid", &o->list_grid)) != 0) {
             if (r < 0) return -1;
@@ -250,38 +267,13 @@ std::string fmt(double v, const char *f = "%.2f")
     return b;
 }
 
-void add_context(const std::vector<const mha_impl *> &impls, const std::string &skipped)
+// Wall time, microseconds, and min / max beside Google Benchmark's mean, median, stddev, cv.
+void add_statistics(benchmark::internal::Benchmark *b)
 {
-    char feats[128];
-    std::string names;
-    for (const mha_impl *i : impls)
-        names += (names.empty() ? "" : ",") + std::string(i->name);
-    benchmark::AddCustomContext("mha_version", MHA_VERSION_STRING);
-    benchmark::AddCustomContext("mha_git_commit", MHA_BENCH_GIT_COMMIT);
-    benchmark::AddCustomContext("mha_grid", g_grid_name);
-    benchmark::AddCustomContext("mha_budget_seconds", fmt(g_budget, "%g"));
-    benchmark::AddCustomContext("mha_impls", names);
-    benchmark::AddCustomContext("mha_impls_skipped", skipped);
-    benchmark::AddCustomContext("mha_arch", bench_build_arch());
-    benchmark::AddCustomContext("mha_cpu_model", g_machine.cpu_model);
-    benchmark::AddCustomContext("mha_cpu_features", mha_cpu_feature_names(mha_cpu_detected(), feats, sizeof feats));
-    benchmark::AddCustomContext("mha_cores", std::to_string(g_machine.cores));
-    benchmark::AddCustomContext("mha_l1d_bytes", std::to_string(g_machine.l1d_bytes));
-    benchmark::AddCustomContext("mha_l2_bytes", std::to_string(g_machine.l2_bytes));
-    benchmark::AddCustomContext("mha_l3_bytes", std::to_string(g_machine.l3_bytes));
-    benchmark::AddCustomContext("mha_peak_loop", g_machine.fma_kind ? g_machine.fma_kind : "not probed");
-    benchmark::AddCustomContext("mha_peak_gflops_1", fmt(g_machine.peak_gflops_1));
-    benchmark::AddCustomContext("mha_peak_gflops_all", fmt(g_machine.peak_gflops_all));
-    benchmark::AddCustomContext("mha_read_gbs", fmt(g_machine.read_gbs));
-    benchmark::AddCustomContext("mha_c_compiler", MHA_BENCH_C_COMPILER);
-    benchmark::AddCustomContext("mha_cxx_compiler", MHA_BENCH_CXX_COMPILER " (" __VERSION__ ")");
-    benchmark::AddCustomContext("mha_build", MHA_BENCH_BUILD);
-    benchmark::AddCustomContext("mha_c_args", MHA_BENCH_C_ARGS);
-    benchmark::AddCustomContext("mha_benchmark_version", MHA_BENCH_BENCHMARK_VERSION);
-    benchmark::AddCustomContext("mha_openmp", MHA_BENCH_OPENMP);
-    benchmark::AddCustomContext("mha_flops_rule", "4*B*H*Dh per visible (query, key) pair");
-    benchmark::AddCustomContext("mha_check_rule",
-                                "float64 reference, |O - ref| <= u*(2*Dh^1.5 + 2*Skv + 16), u = 2^-24");
+    b->UseRealTime()
+        ->Unit(benchmark::kMicrosecond)
+        ->ComputeStatistics("min", [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); })
+        ->ComputeStatistics("max", [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); });
 }
 
 }  // namespace
@@ -352,14 +344,19 @@ int main(int argc, char **argv)
         impls.push_back(impl);
     }
 
-    // Default min_time of the grid unless the user chose one.
-    bool has_min_time = false;
-    for (int i = 1; i < argc; i++)
+    // Default min_time and repetitions of the grid unless the user chose them.
+    bool has_min_time = false, has_reps = false;
+    for (int i = 1; i < argc; i++) {
         has_min_time |= std::strncmp(argv[i], "--benchmark_min_time", 20) == 0;
+        has_reps |= std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
+    }
     std::vector<char *> args(argv, argv + argc);
     std::string min_time_flag = "--benchmark_min_time=" + fmt(grid->min_time, "%g");
+    std::string reps_flag = "--benchmark_repetitions=" + std::to_string(grid->repetitions);
     if (!has_min_time)
         args.push_back(&min_time_flag[0]);
+    if (!has_reps)
+        args.push_back(&reps_flag[0]);
     int n_args = (int)args.size();
     args.push_back(nullptr);
 
@@ -378,27 +375,41 @@ int main(int argc, char **argv)
             return 3;
         }
         bench_probe_machine(&g_machine);
-        std::fprintf(stderr,
-                     "mha-bench: %s, %d cores, peak (%s) %.1f GFLOP/s on 1 core, %.1f on all; read %.1f GB/s\n",
-                     g_machine.cpu_model, g_machine.cores, g_machine.fma_kind, g_machine.peak_gflops_1,
-                     g_machine.peak_gflops_all, g_machine.read_gbs);
+        bench_print_probe(g_machine);
     }
 
     bench_point *pts = nullptr;
     int n = bench_grid_points(grid->name, &pts);
+    const mha_impl *layer_impl = mha_impl_best();
+    std::set<std::string> families;
+    int registered = 0;
     for (int i = 0; i < n; i++) {
+        families.insert(pts[i].family);
+        if (!o.family.empty() && o.family != pts[i].family)
+            continue;
+        registered++;
         char pn[160];
         bench_point_name(&pts[i], pn, sizeof pn);
         for (const mha_impl *impl : impls) {
             std::string name = std::string("attn/") + impl->name + "/" + pn;
-            benchmark::RegisterBenchmark(name.c_str(), run_point, impl, i, pts[i], name)
-                ->UseRealTime()
-                ->Unit(benchmark::kMicrosecond);
+            add_statistics(benchmark::RegisterBenchmark(name.c_str(), run_point, impl, i, pts[i], name));
+        }
+        if (bench_layer_point(pts[i])) {
+            std::string name = std::string("layer/") + layer_impl->name + "/" + pn;
+            add_statistics(benchmark::RegisterBenchmark(name.c_str(), bench_run_layer_point, layer_impl, pts[i]));
         }
     }
     std::free(pts);
+    if (!registered) {
+        std::string all;
+        for (const std::string &f : families)
+            all += (all.empty() ? "" : ", ") + f;
+        std::fprintf(stderr, "mha-bench: --family %s: the %s grid has no such family; expected one of %s\n",
+                     o.family.c_str(), grid->name, all.c_str());
+        return 2;
+    }
 
-    add_context(impls, skipped);
+    bench_add_context(g_machine, impls, skipped, g_grid_name, g_budget);
     benchmark::Initialize(&n_args, args.data());
     if (benchmark::ReportUnrecognizedArguments(n_args, args.data()))
         return 2;

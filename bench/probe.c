@@ -1,6 +1,8 @@
 /* The machine probe; see probe.h. */
 #include "probe.h"
+#include "cache_info.h"
 #include "mha.h"
+#include "probe_loops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,33 +14,12 @@
 #include <omp.h>
 #endif
 
-static double now(void)
+static double wall_seconds(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
-
-/* 8 floats with the compiler's generic vectors: whatever SIMD the baseline has. */
-typedef float v8f __attribute__((vector_size(32)));
-
-float bench_fma_loop_generic(long iters)
-{
-    v8f acc[12];
-    const v8f a = {0.999999f, 0.999999f, 0.999999f, 0.999999f, 0.999999f, 0.999999f, 0.999999f, 0.999999f};
-    const v8f b = {1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f};
-    for (int i = 0; i < 12; i++)
-        acc[i] = a * (float)i;
-    for (long n = 0; n < iters; n++)
-        for (int i = 0; i < 12; i++)
-            acc[i] = acc[i] * a + b;   /* acc = acc * a + b, 12 independent chains */
-    v8f s = acc[0];
-    for (int i = 1; i < 12; i++)
-        s += acc[i];
-    return s[0] + s[7];
-}
-
-static volatile float sink;
 
 /* CPU time of the calling thread: unlike wall time, it does not grow while
  * the thread waits for a core another process holds. */
@@ -49,9 +30,12 @@ static double thread_cpu_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Sum over `threads` threads of each one's GFLOP/s while it ran (iters
- * iterations each, timed by its own CPU time). */
-static double fma_rate(float (*loop)(long), long iters, int threads)
+static volatile float sink;
+
+typedef float loop_fn(long iters);
+
+/* Sum over `threads` threads of each one's GFLOP/s while it ran. */
+static double loop_rate(loop_fn *loop, long iters, double flops_per_iter, int threads)
 {
     double total = 0;
 #ifdef _OPENMP
@@ -61,7 +45,7 @@ static double fma_rate(float (*loop)(long), long iters, int threads)
         double t0 = thread_cpu_seconds();
         float r = loop(iters);
         double dt = thread_cpu_seconds() - t0;
-        total += (double)iters * BENCH_FMA_FLOPS_PER_ITER / dt * 1e-9;
+        total += (double)iters * flops_per_iter / dt * 1e-9;
 #ifdef _OPENMP
 #pragma omp critical
 #endif
@@ -71,112 +55,178 @@ static double fma_rate(float (*loop)(long), long iters, int threads)
     return total;
 }
 
-/* Best of 5 runs of about 0.1 s each. */
-static double fma_peak(float (*loop)(long), int threads)
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define PEAK_RUNS 5
+
+/* PEAK_RUNS runs of about 0.05 s each on `threads` threads: best, median, slowest. */
+static void loop_peak(loop_fn *loop, double flops_per_iter, int threads, double *best, double *median, double *min)
 {
     long iters = 1000;
     while (1) {
-        double t0 = now();
+        double t0 = wall_seconds();
         sink += loop(iters);
-        if (now() - t0 > 0.02 || iters > (1L << 40))
+        if (wall_seconds() - t0 > 0.01 || iters > (1L << 40))
             break;
         iters *= 4;
     }
     iters *= 5;
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        double g = fma_rate(loop, iters, threads);
-        if (g > best)
-            best = g;
-    }
-    return best;
+    double g[PEAK_RUNS];
+    for (int r = 0; r < PEAK_RUNS; r++)
+        g[r] = loop_rate(loop, iters, flops_per_iter, threads);
+    qsort(g, PEAK_RUNS, sizeof g[0], cmp_double);
+    *min = g[0];
+    *median = g[PEAK_RUNS / 2];
+    *best = g[PEAK_RUNS - 1];
 }
 
-/* Sum of a buffer much larger than the last-level cache, split over the
- * threads; each thread's bytes / its CPU time, summed; best of 3 passes
- * after one that warms the page tables. */
-static double read_bandwidth(int threads, long bytes)
+static void add_level(bench_machine *m, const char *isa, const char *op, int lanes, int bf16, loop_fn *loop)
+{
+    bench_isa_peak *p = &m->isa[m->n_isa++];
+    memset(p, 0, sizeof *p);
+    p->isa = isa;
+    p->op = op;
+    p->lanes = lanes;
+    p->bf16 = bf16;
+    const double flops = (double)PROBE_CHAINS * lanes * 2.0 * (bf16 ? 2.0 : 1.0);
+    loop_peak(loop, flops, 1, &p->gflops_1, &p->median_1, &p->min_1);
+    if (m->cores > 1)
+        loop_peak(loop, flops, m->cores, &p->gflops_all, &p->median_all, &p->min_all);
+    else
+        p->gflops_all = p->gflops_1, p->median_all = p->median_1, p->min_all = p->min_1;
+}
+
+/* Every level this build has and this CPU runs. */
+static void probe_peaks(bench_machine *m)
+{
+    const uint32_t cpu = mha_cpu_detected();
+    (void)cpu;
+#if defined(__x86_64__) || defined(__i386__)
+    add_level(m, "sse2", "fp32 mul+add", 4, 0, probe_loop_sse2);
+#elif defined(__aarch64__)
+    add_level(m, "neon", "fp32 FMA", 4, 0, probe_loop_neon);
+#endif
+#if defined(MHA_BENCH_HAVE_AVX2)
+    if ((cpu & (MHA_CPU_AVX2 | MHA_CPU_FMA)) == (MHA_CPU_AVX2 | MHA_CPU_FMA))
+        add_level(m, "avx2", "fp32 FMA", 8, 0, probe_loop_avx2);
+#endif
+#if defined(MHA_BENCH_HAVE_AVX512)
+    if (cpu & MHA_CPU_AVX512F)
+        add_level(m, "avx512", "fp32 FMA", 16, 0, probe_loop_avx512);
+#endif
+#if defined(MHA_PROBE_HAVE_BF16)
+    if ((cpu & (MHA_CPU_AVX512F | MHA_CPU_AVX512BF16)) == (MHA_CPU_AVX512F | MHA_CPU_AVX512BF16))
+        add_level(m, "avx512_bf16", "bf16 dot product (vdpbf16ps)", 16, 1, probe_loop_avx512_bf16);
+#endif
+    m->widest = 0;
+    for (int i = 1; i < m->n_isa; i++)
+        if (!m->isa[i].bf16 && m->isa[i].gflops_1 > m->isa[m->widest].gflops_1)
+            m->widest = i;
+    if (m->n_isa) {
+        m->peak_gflops_1 = m->isa[m->widest].gflops_1;
+        m->peak_gflops_all = m->isa[m->widest].gflops_all;
+    }
+}
+
+/* Sum over `threads` threads of each one's bytes / its CPU time, each summing its share of buf. */
+static double read_pass(const float *buf, size_t n, int threads)
 {
     typedef float v4f __attribute__((vector_size(16)));
-    size_t n = (size_t)bytes / sizeof(v4f) / 4 * 4;
-    v4f *buf = aligned_alloc(64, n * sizeof(v4f));
-    if (!buf)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (v4f){1.0f, 2.0f, 3.0f, 4.0f};
-    double best = 0;
-    for (int r = 0; r < 4; r++) {
-        double rate = 0;
-        float total = 0;
+    const v4f *v = (const v4f *)buf;
+    size_t nv = n / 4;
+    float total = 0;
+    double rate = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(+ : rate, total)
+#pragma omp parallel num_threads(threads) reduction(+ : total, rate)
 #endif
-        {
-            int t = 0, nt = 1;
+    {
+        int t = 0, nt = 1;
 #ifdef _OPENMP
-            t = omp_get_thread_num();
-            nt = omp_get_num_threads();
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
 #endif
-            size_t chunks = n / 4, lo = chunks * (size_t)t / (size_t)nt, hi = chunks * (size_t)(t + 1) / (size_t)nt;
-            double t0 = thread_cpu_seconds();
-            for (size_t c = lo; c < hi; c++) {
-                v4f s = buf[4 * c] + buf[4 * c + 1] + buf[4 * c + 2] + buf[4 * c + 3];
-                total += s[0] + s[1] + s[2] + s[3];
-            }
-            double dt = thread_cpu_seconds() - t0;
-            if (dt > 0)
-                rate += (double)(hi - lo) * 4.0 * sizeof(v4f) / dt * 1e-9;
+        size_t lo = nv / 4 * (size_t)t / (size_t)nt * 4, hi = nv / 4 * (size_t)(t + 1) / (size_t)nt * 4;
+        double t0 = thread_cpu_seconds();
+        v4f s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+        for (size_t i = lo; i < hi; i += 4) {
+            s0 += v[i];
+            s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
         }
-        (void)threads;
-        sink += total;
-        if (r > 0 && rate > best)
-            best = rate;
+        v4f s = s0 + s1 + s2 + s3;
+        total += s[0] + s[1] + s[2] + s[3];
+        double dt = thread_cpu_seconds() - t0;
+        if (dt > 0)
+            rate += (double)(hi - lo) * sizeof(v4f) / dt * 1e-9;
     }
-    free(buf);
-    return best;
+    (void)threads;
+    sink += total;
+    return rate;
 }
 
-static long cache_bytes(int index)
+/* Best and slowest of 5 passes after one that faults the pages in. */
+static void read_bandwidth(const float *buf, size_t n, int threads, double *best, double *slowest)
 {
-    char path[128], text[64];
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+    *best = 0;
+    *slowest = 1e300;
+    read_pass(buf, n, threads);
+    for (int r = 0; r < 5; r++) {
+        double g = read_pass(buf, n, threads);
+        *best = g > *best ? g : *best;
+        *slowest = g < *slowest ? g : *slowest;
+    }
+}
+
+/* CPUs in a sysfs list such as "0-7,64-71"; 0 when unreadable. */
+static int cpus_in_list(const char *path)
+{
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    long v = 0;
-    char unit = 0;
-    if (fgets(text, sizeof text, f) && sscanf(text, "%ld%c", &v, &unit) >= 1) {
-        if (unit == 'K')
-            v *= 1024;
-        else if (unit == 'M')
-            v *= 1024 * 1024;
+    char text[1024];
+    int n = 0;
+    if (fgets(text, sizeof text, f)) {
+        char *p = text;
+        while (*p && *p != '\n') {
+            long a = strtol(p, &p, 10), b = a;
+            if (*p == '-')
+                b = strtol(p + 1, &p, 10);
+            n += (int)(b - a + 1);
+            if (*p == ',')
+                p++;
+            else
+                break;
+        }
     }
     fclose(f);
-    return v;
+    return n;
 }
 
-/* Level and type of sysfs cache entry index ("Data"/"Unified"); 0 if absent. */
-static int cache_level(int index, char *type, size_t size)
+/* L3 instances: online CPUs / CPUs sharing cpu0's L3 (sysfs), rounded up; 1 when unknown. */
+static int llc_instances(int cores)
 {
-    char path[128];
-    int level = 0;
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (fscanf(f, "%d", &level) != 1)
-        level = 0;
-    fclose(f);
-    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
-    type[0] = '\0';
-    f = fopen(path, "r");
-    if (f) {
-        if (!fgets(type, (int)size, f))
-            type[0] = '\0';
-        type[strcspn(type, "\n")] = '\0';
+    for (int idx = 0; idx < 16; idx++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
+        FILE *f = fopen(path, "r");
+        int level = 0;
+        if (!f)
+            continue;
+        if (fscanf(f, "%d", &level) != 1)
+            level = 0;
         fclose(f);
+        if (level != 3)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", idx);
+        int sharers = cpus_in_list(path);
+        return sharers > 0 ? (cores + sharers - 1) / sharers : 1;
     }
-    return level;
+    return 1;
 }
 
 static void cpu_model(char *out, size_t size)
@@ -208,38 +258,35 @@ static void cpu_model(char *out, size_t size)
 void bench_probe_machine(bench_machine *m)
 {
     memset(m, 0, sizeof *m);
+    if (getloadavg(m->load_start, 3) != 3)
+        m->load_start[0] = m->load_start[1] = m->load_start[2] = -1;
     cpu_model(m->cpu_model, sizeof m->cpu_model);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     m->cores = n > 0 ? (int)n : 1;
-    for (int i = 0; i < 8; i++) {
-        char type[32];
-        int level = cache_level(i, type, sizeof type);
-        if (level == 1 && strcmp(type, "Data") == 0)
-            m->l1d_bytes = cache_bytes(i);
-        else if (level == 2)
-            m->l2_bytes = cache_bytes(i);
-        else if (level == 3)
-            m->l3_bytes = cache_bytes(i);
+    const mha_cache_info *c = mha_cache_info_get();
+    for (int i = 0; i < 3; i++) {
+        m->cache_bytes[i] = (long)c->bytes[i];
+        m->cache_source[i] = mha_cache_source_name(c->source[i]);
     }
-    float (*loop)(long) = bench_fma_loop_generic;
-    m->fma_kind = "generic-simd";
-#if defined(MHA_BENCH_HAVE_AVX2)
-    const uint32_t need = MHA_CPU_AVX2 | MHA_CPU_FMA;
-    if ((mha_cpu_detected() & need) == need) {
-        loop = bench_fma_loop_avx2;
-        m->fma_kind = "avx2-fma";
-    }
-#endif
-    m->peak_gflops_1 = fma_peak(loop, 1);
-    m->peak_gflops_all = m->cores > 1 ? fma_peak(loop, m->cores) : m->peak_gflops_1;
-    /* 4 x the last-level cache, at least 64 MiB: the sum streams from memory. */
-    long bytes = 4 * (m->l3_bytes ? m->l3_bytes : m->l2_bytes);
+    m->llc_total_bytes = m->cache_bytes[2] * llc_instances(m->cores);
+    probe_peaks(m);
+    /* 4 x every L3 together, at least 64 MiB, at most a quarter of the memory */
+    long bytes = 4 * m->llc_total_bytes;
     if (bytes < (64L << 20))
         bytes = 64L << 20;
-    if (bytes > (512L << 20))
-        bytes = 512L << 20;
-    m->read_buffer_bytes = bytes;
-    m->read_gbs = read_bandwidth(m->cores, bytes);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && bytes > pages / 4 * page)
+        bytes = pages / 4 * page;
+    size_t floats = (size_t)bytes / sizeof(float) / 16 * 16;
+    float *buf = aligned_alloc(64, floats * sizeof(float));
+    if (!buf)
+        return;
+    for (size_t i = 0; i < floats; i++)
+        buf[i] = (float)(i & 7);
+    m->read_buffer_bytes = (long)(floats * sizeof(float));
+    read_bandwidth(buf, floats, 1, &m->read_gbs_1, &m->read_min_1);
+    read_bandwidth(buf, floats, m->cores, &m->read_gbs, &m->read_min);
+    free(buf);
 }
 
 double bench_peak_gflops(const bench_machine *m, int threads)
@@ -249,4 +296,32 @@ double bench_peak_gflops(const bench_machine *m, int threads)
     if (threads >= m->cores)
         return m->peak_gflops_all;
     return m->peak_gflops_1 * threads;
+}
+
+double bench_isa_peak_gflops(const bench_machine *m, const char *isa, int threads)
+{
+    for (int i = 0; isa && i < m->n_isa; i++)
+        if (strcmp(m->isa[i].isa, isa) == 0)
+            return threads <= 1 ? m->isa[i].gflops_1
+                   : threads >= m->cores ? m->isa[i].gflops_all
+                                         : m->isa[i].gflops_1 * threads;
+    return 0;
+}
+
+const char *bench_isa_level(const char *impl_isa)
+{
+    if (!impl_isa)
+        return NULL;
+    if (strcmp(impl_isa, "c") == 0) {
+#if defined(__x86_64__) || defined(__i386__)
+        return "sse2";
+#elif defined(__aarch64__)
+        return "neon";
+#else
+        return NULL;
+#endif
+    }
+    if (strcmp(impl_isa, "avx2") == 0 || strcmp(impl_isa, "avx512") == 0 || strcmp(impl_isa, "neon") == 0)
+        return impl_isa;
+    return NULL;
 }

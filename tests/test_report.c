@@ -6,11 +6,15 @@
  *
  * Hand computations (sample.json, point B 1, H 8, S 1024, Dh 64):
  *   FLOPs = 4 * 8 * 1024 * 1024 * 64 = 2147483648
- *   naive 100000 us -> 21.47 GFLOP/s, 21.5 % of the 100 GFLOP/s 2-core peak
- *   flash_fake min(30000 us, 25 ms) = 0.025 s -> 85.90 GFLOP/s, speedup 4.0x
+ *   naive 100000 us -> 21.47 GFLOP/s, 21.5 % of the 100 GFLOP/s 2-core peak,
+ *     42.9 % of its own level's (sse2, 50 GFLOP/s on 2 cores)
+ *   flash_fake median(30000 us, 25 ms) = 0.0275 s -> 78.09 GFLOP/s, speedup 3.6x,
+ *     spread (30 - 25) / 27.5 = 18 % (above 10 %: marked ~)
+ *   S 4096: 4 * 8 * 4096^2 * 64 / 0.4 s = 85.90 GFLOP/s (the best attention figure)
+ *   layer S 1024: (2147483648 + 2*1024*512*(4*512)) / 0.02 s = 214.75 GFLOP/s (own table only)
  *   decode Hkv 2, Skv 4096, Dh 128: bytes = 4 * (2*8*128 + 2*4096*2*128)
- *     = 8396800; naive 1000 us -> 8.40 GB/s
- *   sample_arm.json: naive 200 ms -> 10.74 GFLOP/s
+ *     = 8396800; naive 1000 us -> 8.40 GB/s; K+V = 8 MiB <= 32 MiB of L3: cache-resident
+ *   sample_arm.json: naive 200 ms -> 10.74 GFLOP/s, 107.4 % of its 10 GFLOP/s peak (flagged)
  *   teaching: H 8 x Dh 64 (D 512): 4 D^2 = 1048576 -> "1.05 M"
  * usage: test_report MHA_EXE TESTDATA_DIR SCRATCH_DIR
  */
@@ -74,24 +78,43 @@ int main(int argc, char **argv)
     snprintf(out, sizeof out, "%s/out.txt", scratch);
 
     /* two machines and a conformance summary */
-    snprintf(cmd, sizeof cmd, "'%s/sample.json' '%s/sample_arm.json' --check '%s/sample_check.json' -o '%s'", data,
-             data, data, rep);
+    snprintf(cmd, sizeof cmd,
+             "'%s/sample.json' '%s/sample_arm.json' '%s/sample_run_info.json' --check '%s/sample_check.json' -o '%s'",
+             data, data, data, data, rep);
     CHECK(run(cmd) == 0, "report on the sample failed");
     snprintf(path, sizeof path, "%s/README.md", rep);
     CHECK(file_has(path, "| point | naive @ sample-x86 | naive @ sample-arm | flash_fake @ sample-x86 |"),
           "GFLOP/s table header: one column per implementation and machine");
-    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | 21.47 | 10.74 | **85.90** |"), "GFLOP/s row");
-    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | 21.5 | 26.8 | **85.9** |"), "percent of peak row");
-    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | - | **4.0x** |"), "speedup row");
-    CHECK(file_has(path, "| decode Skv=4096 H8 Dh=128 GQA 8/2 T1 | 8.40 | **16.79** |"), "decode GB/s row");
+    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | 21.47 | 10.74 | **78.09 ~** |"), "GFLOP/s row (median)");
+    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | 21.5 | **107.4 (!)** | 78.1 ~ |"), "percent of peak row");
+    CHECK(file_has(path, "(!) above 100%: faster than the probe's best run"), "the note on figures above 100 percent");
+    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | 42.9 | **78.1 ~** |"), "percent of own ISA peak row");
+    CHECK(file_has(path, "| avx2 (machine peak) | fp32 FMA | 50.0 (49.0, 47.0) | 100.0 (98.0, 90.0) |"),
+          "per-ISA peak table");
+    CHECK(file_has(path, "L3 32 MiB (assumed)"), "cache size source");
+    CHECK(file_has(path, "at the start of the run 1.50 1.00 0.50, at its end 2.50 2.00 1.00"),
+          "load average of the run (sample_run_info.json, a file without benchmarks)");
+    CHECK(file_has(path, "Peers skipped: torch: not requested"), "skipped peers named");
+    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | - | **3.6x ~** |"), "speedup row");
+    CHECK(file_has(path, "| decode Skv=4096 H8 Dh=128 GQA 8/2 T1 | 8.0 MiB | 8.4 LLC | - | 16.8 LLC |"),
+          "decode GB/s row, cache-resident");
+    CHECK(file_has(path, "| flash_fake @ sample-x86 | 3 | 0 | 0 | 3 of 3 | 85.90 | S=4096 H8 Dh=64 MHA T2 |"),
+          "summary: attention figures only");
+    CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | **214.75** |"), "full layer in its own table");
+    CHECK(file_has(path, "| flash_fake @ sample-x86 | S=1024 H8 Dh=64 MHA T2 | 2 | 27.5 ms | 25 ms | 30 ms | 18% |"),
+          "wide spread listed");
     CHECK(file_has(path, "| S=4096 H8 Dh=64 MHA T2 | skip |"), "skipped point shown as skip");
     CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 |"), "accuracy row");
     CHECK(file_has(path, "| grid H 8 x Dh 64 | 512 | 8 | 64 | 1.05 M |"), "parameter table: 4 D^2 for D 512");
     CHECK(file_has(path, "| seeds' toy | 4 | 64 | 1024 | 16x |"), "the seeds' 16x");
     snprintf(path, sizeof path, "%s/results.csv", rep);
-    CHECK(file_has(path, "sample-x86,flash_fake,attn,1,8,8,1024,1024,64,0,2,0.025,85.8993,"), "CSV row");
+    CHECK(file_has(path, "sample-x86,flash_fake,attn,1,8,8,1024,1024,64,0,2,0.0275,78.0903,"), "CSV row");
+    CHECK(file_has(path, "\"ok\",2,0.025,0.03,78.09,1\n"), "CSV row: repetitions, fastest, slowest, own-ISA %%, resident");
     snprintf(path, sizeof path, "%s/gflops_vs_s_dh64.svg", rep);
     CHECK(file_has(path, "<polyline") && file_has(path, "flash_fake @ sample-x86"), "GFLOP/s plot with a line");
+    snprintf(path, sizeof path, "%s/roofline.svg", rep);
+    CHECK(file_has(path, "roof avx2 100 GFLOP/s, 20.0 GB/s") && file_has(path, "roof sse2 50 GFLOP/s"),
+          "roofline with a roof per ISA level");
     snprintf(path, sizeof path, "%s/workspace_vs_s.svg", rep);
     CHECK(file_has(path, "KiB"), "workspace plot labels bytes");
     snprintf(path, sizeof path, "%s/manifest.json", rep);

@@ -164,7 +164,7 @@ int plot_lines(FILE *f, const plot_spec *spec, const plot_series *series, int n_
         svg_group_begin(&g, id, "series");
         svg_title(&g, series[s].label);
         const char *col = plot_color(series[s].color);
-        if (n > 1)
+        if (n > 1 && !series[s].markers_only)
             svg_polyline(&g, xs, ys, n, col, 2, series[s].dashed);
         for (int i = 0; i < n; i++)
             svg_circle(&g, xs[i], ys[i], 3, col);
@@ -172,7 +172,8 @@ int plot_lines(FILE *f, const plot_spec *spec, const plot_series *series, int n_
         /* legend entry */
         double ly = TOP + 8 + 20.0 * s, lx = W - RIGHT + 14;
         double lxs[2] = {lx, lx + 26}, lys[2] = {ly, ly};
-        svg_polyline(&g, lxs, lys, 2, col, 2, series[s].dashed);
+        if (!series[s].markers_only)
+            svg_polyline(&g, lxs, lys, 2, col, 2, series[s].dashed);
         svg_circle(&g, lx + 13, ly, 3, col);
         /* long labels get a smaller font so they stay inside the picture */
         size_t len = strlen(series[s].label);

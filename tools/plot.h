@@ -17,6 +17,7 @@ typedef struct plot_series {
     int n;
     int color;             /* index into the palette, same implementation = same colour */
     int dashed;
+    int markers_only;      /* points without the connecting line (scatter) */
 } plot_series;
 
 typedef struct plot_spec {

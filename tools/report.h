@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #define REPORT_MAX_MACHINES 16
+#define REPORT_MAX_REPS 32
 
 /* One benchmark entry: an implementation on one grid point of one machine. */
 typedef struct rep_run {
@@ -22,7 +23,10 @@ typedef struct rep_run {
     int causal, threads;
     int machine;            /* index into rep_data.machines */
     int series;             /* index into rep_data.series */
-    double seconds;         /* per call: the minimum over repetitions of real_time */
+    double seconds;         /* per call: the median over repetitions of real_time (report_stats.c) */
+    double rep_seconds[REPORT_MAX_REPS];   /* each timed repetition's, in file order */
+    int reps;
+    double min_seconds, max_seconds;       /* fastest and slowest repetition */
     double workspace;       /* bytes; < 0 when the entry has none */
     char error[256];        /* empty when timed; "skipped: ..." or the failure */
     int order;              /* position in the files, as read */
@@ -96,6 +100,34 @@ int rep_same_point(const rep_run *a, const rep_run *b);
 void rep_point_label(const rep_run *r, char *buf, size_t size);
 /* "1.5 KiB" */
 void rep_bytes_text(double bytes, char *buf, size_t size);
+
+/* Repetitions (report_stats.c): a new entry's own time; another repetition of a stored run;
+ * after loading, seconds = the median, min/max_seconds the spread. */
+void rep_stats_first(rep_run *r);
+void rep_stats_add(rep_run *stored, const rep_run *repetition);
+void rep_stats_finish(rep_data *d);
+/* (slowest - fastest) / median over the repetitions; 0 with one repetition. */
+double rep_spread(const rep_run *r);
+/* Spread above which a point is flagged in the report. */
+#define REPORT_WIDE_SPREAD 0.10
+
+/* Yardsticks (report_yardsticks.c): numbers from the machine probe's context. */
+double rep_ctx_number(const rep_machine *m, const char *key);
+/* Percent of the peak of the implementation's own ISA level (context mha_impl_isa); < 0 when unknown. */
+double rep_isa_peak_pct(const rep_data *d, const rep_run *r);
+/* 1 when K and V (fp32) fit in all last-level caches together (mha_llc_total_bytes), 0 when not, -1 unknown. */
+int rep_kv_cache_resident(const rep_data *d, const rep_run *r);
+/* "%.1f" of a percentage, with " (!)" above 100 (the note printed by rep_write_peak_note says why). */
+void rep_pct_text(double pct, char *buf, size_t size);
+void rep_write_peak_note(const rep_data *d, FILE *f);
+/* Per machine: caches with their source, each ISA level's peak, read bandwidth, load, BLAS and peers. */
+void rep_write_machine_yardsticks(const rep_data *d, FILE *f);
+/* Decode table with cache-resident points marked and DRAM-bound ones against the read bandwidth. */
+void rep_write_decode(const rep_data *d, FILE *f);
+/* Timed points whose spread is above REPORT_WIDE_SPREAD. */
+void rep_write_spread(const rep_data *d, FILE *f);
+/* roofline.svg: arithmetic intensity vs GFLOP/s, log-log, roofs per ISA and the bandwidth roof. */
+int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
 
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);

@@ -188,6 +188,7 @@ static int add_run(rep_data *d, const rep_run *r)
     }
     d->runs[d->n_runs] = *r;
     d->runs[d->n_runs].order = d->n_runs;
+    rep_stats_first(&d->runs[d->n_runs]);
     d->n_runs++;
     return 0;
 }
@@ -266,6 +267,12 @@ int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t
     int m = machine_for(d, json_object_get(root, "context"), path, err, err_size);
     if (m < 0) {
         return -1;
+    }
+    /* tools/run-bench.sh's run-info.json: facts of the run (load, skipped peers) for its machine */
+    if (json_array_size(benchmarks) == 0 &&
+        json_is_string(json_object_get(json_object_get(root, "context"), "mha_run_info"))) {
+        json_decref(root);
+        return 0;
     }
     size_t i;
     json_t *b;
@@ -461,18 +468,17 @@ int rep_finish(rep_data *d)
     if (assign_series(d))
         return -1;
     qsort(d->runs, (size_t)d->n_runs, sizeof d->runs[0], run_order);
-    /* repetitions of a point, now adjacent: keep the fastest timed one (else the first failed one) */
+    /* repetitions of a point, now adjacent in file order: collected into one run, then its median and spread */
     int kept = 0;
     for (int i = 0; i < d->n_runs; i++) {
         rep_run *o = kept ? &d->runs[kept - 1] : NULL, *r = &d->runs[i];
-        if (o && o->series == r->series && strcmp(o->kind, r->kind) == 0 && rep_same_point(o, r)) {
-            if (!r->error[0] && (o->error[0] || r->seconds < o->seconds))
-                *o = *r;
-        } else {
+        if (o && o->series == r->series && strcmp(o->kind, r->kind) == 0 && rep_same_point(o, r))
+            rep_stats_add(o, r);
+        else
             d->runs[kept++] = *r;
-        }
     }
     d->n_runs = kept;
+    rep_stats_finish(d);
     for (int m = 0; m < d->n_machines; m++)
         d->machines[m].max_threads = 1;
     for (int i = 0; i < d->n_runs; i++)

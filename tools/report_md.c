@@ -21,16 +21,16 @@ static double m_peak(const rep_data *d, const rep_run *r)
     return p < 0 ? NAN : p;
 }
 
+static double m_isa_peak(const rep_data *d, const rep_run *r)
+{
+    double p = rep_isa_peak_pct(d, r);
+    return p < 0 ? NAN : p;
+}
+
 static double m_speedup(const rep_data *d, const rep_run *r)
 {
     const rep_run *n = rep_naive_twin(d, r);
     return n && n != r && !r->error[0] ? n->seconds / r->seconds : NAN;
-}
-
-static double m_gbs(const rep_data *d, const rep_run *r)
-{
-    (void)d;
-    return r->error[0] ? NAN : rep_gbs(r);
 }
 
 static double m_workspace(const rep_data *d, const rep_run *r)
@@ -120,8 +120,12 @@ static void table(FILE *f, const rep_data *d, const char *kind, row_filter rows,
                 snprintf(text, sizeof text, "-");
             else if (bytes)
                 rep_bytes_text(v, text, sizeof text);
+            else if (metric == m_peak || metric == m_isa_peak)
+                rep_pct_text(v, text, sizeof text);
             else
                 snprintf(text, sizeof text, fmt, v);
+            if (c && !c->error[0] && !bytes && rep_spread(c) > REPORT_WIDE_SPREAD)
+                strncat(text, " ~", sizeof text - strlen(text) - 1);
             int bold = best && !isnan(v) && v == top && c && !c->error[0];
             fprintf(f, bold ? " **%s** |" : " %s |", text);
         }
@@ -152,7 +156,7 @@ static void summary(FILE *f, const rep_data *d)
         const rep_run *best_run = NULL;
         for (int i = 0; i < d->n_runs; i++) {
             const rep_run *r = &d->runs[i];
-            if (r->series != s)
+            if (r->series != s || strcmp(r->kind, "attn") != 0) /* full-layer runs: their own table */
                 continue;
             if (r->workspace > ws)
                 ws = r->workspace;
@@ -169,8 +173,6 @@ static void summary(FILE *f, const rep_data *d)
                 best = g, best_run = r;
             if (p >= 0 && pct)
                 pct[n_pct++] = p;
-            if (strcmp(r->kind, "attn") != 0)
-                continue;
             int top = 1; /* fastest among the implementations of the same machine */
             for (int j = r->point_first; j < r->point_end; j++) {
                 const rep_run *o = &d->runs[j];
@@ -189,6 +191,8 @@ static void summary(FILE *f, const rep_data *d)
             snprintf(med, sizeof med, "%.1f", n_pct % 2 ? pct[n_pct / 2] : 0.5 * (pct[n_pct / 2 - 1] + pct[n_pct / 2]));
         }
         free(pct);
+        if (!timed && !skipped && !failed)
+            continue; /* a full-layer-only series */
         fprintf(f, "| %s | %d | %d | %d | %d of %d | %.2f | %s | %s | %s |\n", d->series[s].label, timed, skipped,
                 failed, wins, points, best, at, med, wst);
     }
@@ -259,39 +263,51 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     for (int i = 0; i < d->n_files; i++)
         fprintf(f, " `%s`", d->files[i]);
     fprintf(f, ". GFLOP/s counts 4*B*H*Dh FLOPs per visible (query, key) pair (causal: S(S+1)/2 pairs);\n"
-               "times are the fastest repetition; percent of peak divides by the FMA peak measured on the same\n"
-               "machine for the same thread count. **Bold**: fastest in the row. skip: over the grid's time\n"
-               "budget; FAIL: wrong output, never timed (see the last section).\n\n");
+               "times are the median of the repetitions (~: spread above %.0f%%, see \"Spread\"); percent of peak\n"
+               "divides by the fp32 peak of the machine's widest ISA level measured on the same machine for the\n"
+               "same thread count (a second table: by the peak of the implementation's own ISA level).\n"
+               "**Bold**: fastest in the row. skip: over the grid's time budget; FAIL: wrong output, never timed\n"
+               "(see the last section). Full-layer figures (projections + attention) are only in their own table.\n\n",
+            100.0 * REPORT_WIDE_SPREAD);
     fprintf(f, "## Machines\n\n");
     machines(f, d);
+    rep_write_machine_yardsticks(d, f);
     fprintf(f, "## Summary\n\n");
     summary(f, d);
     fprintf(f, "## Attention GFLOP/s (higher is better)\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n");
-    fprintf(f, "## Percent of the measured FMA peak\n\n");
+    fprintf(f, "## Percent of the machine's measured fp32 peak (its widest ISA level)\n\n");
+    rep_write_peak_note(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
     fprintf(f, "![percent of peak](peak_pct_vs_s.svg)\n\n");
+    fprintf(f, "## Percent of the peak of the implementation's own ISA level\n\n"
+               "(the level each implementation is built for: `mha list`; blas and the peers choose their own\n"
+               "kernels and have no column here)\n\n");
+    table(f, d, "attn", ROWS_PREFILL, m_isa_peak, "%.1f", 1, 0);
+    fprintf(f, "## Roofline\n\n![roofline](roofline.svg)\n\n");
     fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
     fprintf(f, "## Decode (Sq = 1): GB/s of Q, K, V, O moved\n\n");
-    table(f, d, "attn", ROWS_DECODE, m_gbs, "%.2f", 1, 0);
+    rep_write_decode(d, f);
     fprintf(f, "![decode bandwidth](decode_bandwidth.svg)\n\n");
     fprintf(f, "## Workspace (bytes each implementation asks for)\n\n");
     table(f, d, "attn", ROWS_ALL, m_workspace, "", 0, 1);
     fprintf(f, "![workspace vs S](workspace_vs_s.svg)\n\n");
-    fprintf(f, "## Full layer GFLOP/s (projections + attention)\n\n");
+    fprintf(f, "## Full layer GFLOP/s (projections + attention; never mixed with the tables above)\n\n");
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);
     fprintf(f, "## Plots\n\n");
     static const char *const plots[] = {"gflops_vs_s_dh32", "gflops_vs_s_dh64", "gflops_vs_s_dh128",
                                         "peak_pct_vs_s", "workspace_vs_s", "thread_scaling", "causal",
-                                        "decode_bandwidth"};
+                                        "decode_bandwidth", "roofline"};
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
         fprintf(f, "- [%s.svg](%s.svg)\n", plots[i], plots[i]);
     fprintf(f, "\n");
     rep_write_teaching(d, f);
+    fprintf(f, "## Spread of the repetitions\n\n");
+    rep_write_spread(d, f);
     fprintf(f, "## Skipped and failed points\n\n");
     problems(f, d);
     return ferror(f) ? -1 : 0;
@@ -300,7 +316,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
 int rep_write_csv(const rep_data *d, FILE *f)
 {
     fprintf(f, "machine,implementation,kind,B,H,Hkv,Sq,Skv,Dh,causal,threads,seconds,gflops,gbs,peak_pct,"
-               "speedup_vs_naive,workspace_bytes,status\n");
+               "speedup_vs_naive,workspace_bytes,status,repetitions,min_seconds,max_seconds,isa_peak_pct,kv_cache_resident\n");
     for (int i = 0; i < d->n_runs; i++) {
         const rep_run *r = &d->runs[i];
         double pct = rep_peak_pct(d, r), sp = m_speedup(d, r);
@@ -326,7 +342,17 @@ int rep_write_csv(const rep_data *d, FILE *f)
         }
         if (r->workspace >= 0)
             fprintf(f, "%.0f", r->workspace);
-        fprintf(f, ",\"%s\"\n", status);
+        fprintf(f, ",\"%s\",%d,", status, r->reps);
+        if (!r->error[0])
+            fprintf(f, "%.9g,%.9g", r->min_seconds, r->max_seconds);
+        else
+            fputc(',', f);
+        double isa = rep_isa_peak_pct(d, r);
+        fputc(',', f);
+        if (isa >= 0)
+            fprintf(f, "%.2f", isa);
+        int res = rep_kv_cache_resident(d, r);
+        fprintf(f, ",%s\n", res < 0 ? "" : res ? "1" : "0");
     }
     return ferror(f) ? -1 : 0;
 }
@@ -348,7 +374,7 @@ int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names
     json_object_set_new(root, "check", d->check_file ? json_string(d->check_file) : json_null());
     json_t *config = json_object();
     json_object_set_new(config, "force", json_boolean(force));
-    json_object_set_new(config, "time_statistic", json_string("minimum real_time over repetitions"));
+    json_object_set_new(config, "time_statistic", json_string("median real_time over repetitions"));
     json_object_set_new(config, "flops_rule", json_string("4*B*H*Dh per visible (query, key) pair"));
     json_object_set_new(root, "config", config);
     for (int m = 0; m < d->n_machines; m++) {

@@ -78,7 +78,7 @@ static void add_line(chart *c, const rep_data *d, int series, const selection *s
     if (n == 0)
         return;
     snprintf(c->label[k], sizeof c->label[k], "%s%s", d->series[series].label, suffix);
-    c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, series, dashed};
+    c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, series, dashed, 0};
     c->n++;
 }
 
@@ -190,7 +190,7 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
             if (!n)
                 continue;
             snprintf(c->label[k], sizeof c->label[k], "%s", d->series[s].label);
-            c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, s, 0};
+            c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, s, 0, 0};
             c->n++;
         }
         char hl[64];
@@ -229,6 +229,8 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
                           "GB/s", PLOT_LOG2, PLOT_LINEAR, PLOT_NUMBER, PLOT_NUMBER, bw, hl, 1};
         rc = write_chart(dir, "decode_bandwidth", &spec, c, names, n_names, max_names);
     }
+    if (rc == 0)
+        rc = rep_write_roofline(d, dir, names, n_names, max_names);
     free(c);
     return rc;
 }

@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
 # The benchmark half of the main job: build, conformance check (when `mha
-# check` exists), the default grid, the PyTorch peer, the report.
-#   tools/run-bench.sh [GRID]        GRID: quick, default (the default), full
-# Output: build/bench/<grid>.json, torch-<grid>.json, check.json, build/report/
+# check` exists), the peers' virtual environments, then for each family of
+# the grid mha-bench followed by the peers on the same points (interleaved,
+# so a change of machine load hits both), the report.
+#   tools/run-bench.sh [GRID] [--with-torch] [--no-peers]      (see tools/run.sh)
+# Output: build/bench/<grid>-<family>.json, ort-..., torch-..., run-info.json,
+# check.json; build/report/. Peers: build/peers/venv-ort (bench/peers/requirements.txt)
+# and, with --with-torch, build/peers/venv-torch (requirements-torch.txt); each is
+# skipped with a one-line reason when it cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grid=${1:-default}
-build=build/release
+grid=default
+with_torch=0
+peers=1
+for a in "$@"; do
+  case "$a" in
+    --with-torch) with_torch=1 ;;
+    --no-peers) peers=0 ;;
+    -*) echo "run-bench.sh: unknown option $a (expected --with-torch, --no-peers)" >&2; exit 2 ;;
+    *) grid=$a ;;
+  esac
+done
+build=${MHA_BUILD_DIR:-build/release}   # MHA_BUILD_DIR: another build folder (release buildtype)
 out=build/bench
+mkdir -p build/peers
 mkdir -p "$out"
+run_start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 meson setup "$build" -Dbuildtype=release >/dev/null 2>&1 ||
   meson setup "$build" --reconfigure -Dbuildtype=release >/dev/null
@@ -19,6 +37,7 @@ if [ ! -x "$bench" ]; then
   echo "mha-bench was not built (libbenchmark-dev missing? see 'meson configure $build | grep bench')" >&2
   exit 1
 fi
+families=$("$bench" --list-grid "$grid" | awk '{print $1}' | uniq)
 
 check_args=()
 check_failed=0
@@ -32,22 +51,81 @@ else
   echo "== conformance: 'mha check' is not in this build yet; skipped"
 fi
 
-echo "== benchmark: $grid grid ($("$bench" --list-grid "$grid" | wc -l) points x $("$mha" list --names | wc -l) implementations)"
-start=$(date +%s)
-"$bench" --grid "$grid" --benchmark_out="$out/$grid.json" --benchmark_out_format=json
-echo "   took $(( $(date +%s) - start )) s"
-
-inputs=("$out/$grid.json")
-echo "== peer: PyTorch"
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  /usr/bin/python3 bench/peers/torch_peer.py --bench "$bench" --grid "$grid" -o "$out/torch-$grid.json" &&
-    inputs+=("$out/torch-$grid.json")
+# venv NAME REQUIREMENTS: build/peers/venv-NAME with exactly those packages, reused while the
+# requirements file is unchanged. Prints the python to use, or nothing (and the reason on stderr).
+venv() {
+  local dir=build/peers/venv-$1 req=$2 stamp
+  stamp=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements" 2>/dev/null)" = "$stamp" ]; then
+    echo "$dir/bin/python"
+    return
+  fi
+  rm -rf "$dir"
+  local t0=$SECONDS
+  if ! /usr/bin/python3 -m venv "$dir" >/dev/null 2>"$dir.log" ||
+     ! "$dir/bin/pip" install --disable-pip-version-check -q -r "$req" >>"$dir.log" 2>&1; then
+    echo "   $1: not installed ($(tail -n 1 "$dir.log")); skipped" >&2
+    return
+  fi
+  echo "$stamp" > "$dir/.requirements"
+  echo "   $1: installed $req in $((SECONDS - t0)) s, $(du -sh "$dir" | cut -f1)" >&2
+  echo "$dir/bin/python"
+}
+ort_py= torch_py= skipped=
+if [ "$peers" = 1 ]; then
+  echo "== peers (PyPI, pinned)"
+  ort_py=$(venv ort bench/peers/requirements.txt)
+  [ -n "$ort_py" ] || skipped="onnxruntime: pip install failed (build/peers/venv-ort.log)"
+  if [ "$with_torch" = 1 ]; then
+    torch_py=$(venv torch bench/peers/requirements-torch.txt)
+    [ -n "$torch_py" ] || skipped="${skipped:+$skipped; }torch: pip install failed (build/peers/venv-torch.log)"
+  else
+    echo "   torch: not requested (tools/run.sh --with-torch)"
+    skipped="${skipped:+$skipped; }torch: not requested (tools/run.sh --with-torch)"
+  fi
 else
-  echo "   PyTorch is not importable by /usr/bin/python3; the torch peer is skipped"
+  skipped="all peers: --no-peers"
 fi
 
+echo "== benchmark: $grid grid ($("$bench" --list-grid "$grid" | wc -l) points x $("$mha" list --names | wc -l) implementations), peers interleaved by family"
+bench_start=$(date +%s)
+inputs=()
+rm -f "$out/$grid"-*.json "$out/ort-$grid"-*.json "$out/torch-$grid"-*.json
+declare -A secs=([mhalab]=0 [ort]=0 [torch]=0)
+for fam in $families; do
+  echo "-- $fam"
+  t0=$SECONDS
+  "$bench" --grid "$grid" --family "$fam" --benchmark_out="$out/$grid-$fam.json" --benchmark_out_format=json \
+    --benchmark_display_aggregates_only=true
+  secs[mhalab]=$((secs[mhalab] + SECONDS - t0))
+  inputs+=("$out/$grid-$fam.json")
+  for peer in ort torch; do
+    py=${peer}_py
+    [ -n "${!py}" ] || continue
+    t0=$SECONDS
+    if "${!py}" "bench/peers/${peer}_peer.py" --bench "$bench" --grid "$grid" --family "$fam" \
+         -o "$out/$peer-$grid-$fam.json" 2>"$out/$peer-$grid-$fam.log"; then
+      [ -f "$out/$peer-$grid-$fam.json" ] && inputs+=("$out/$peer-$grid-$fam.json")
+      tail -n 1 "$out/$peer-$grid-$fam.log"
+    else
+      echo "   $peer peer failed on $fam (see $out/$peer-$grid-$fam.log)"
+    fi
+    secs[$peer]=$((secs[$peer] + SECONDS - t0))
+  done
+done
+timing="mhalab ${secs[mhalab]} s, onnxruntime ${secs[ort]} s, torch ${secs[torch]} s"
+echo "   took $(( $(date +%s) - bench_start )) s: $timing"
+
+# The run's own facts for the report: load at start and end, what was skipped.
+cat > "$out/run-info.json" <<JSON
+{"context": {"host_name": "$(hostname)", "mha_run_info": "tools/run-bench.sh $*",
+  "mha_run_load_start": "$load_start", "mha_run_load_end": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "mha_run_seconds": "$(( $(date +%s) - run_start ))", "mha_run_benchmark_seconds": "$timing",
+  "mha_run_peers_skipped": "$skipped"},
+ "benchmarks": []}
+JSON
 echo "== report"
-"$mha" report "${inputs[@]}" "${check_args[@]}" -o build/report --force
+"$mha" report "${inputs[@]}" "$out/run-info.json" "${check_args[@]}" -o build/report --force
 echo "report: $(pwd)/build/report/README.md"
 if [ "$check_failed" = 1 ]; then
   echo "mha check failed: the report's accuracy table names the failing cases" >&2

@@ -9,7 +9,7 @@
  * Wall time, best of REPS, every library and thread count in turn.
  */
 #include "mha.h"
-#include "fma_peak.h"
+#include "read_sum.h"
 #include "../bench_args.h"
 
 #include <dlfcn.h>

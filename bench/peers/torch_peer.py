@@ -1,244 +1,118 @@
 #!/usr/bin/env python3
-"""PyTorch's CPU attention on the mhalab grid, written as Google Benchmark JSON.
+"""PyTorch 2.x's CPU attention on the mhalab grid, written as Google Benchmark JSON.
 
-    /usr/bin/python3 bench/peers/torch_peer.py --bench build/bench/mha-bench \
-        --grid default -o torch.json
+    build/peers/venv-torch/bin/python bench/peers/torch_peer.py --bench build/release/bench/mha-bench \\
+        --grid default [--family F] -o torch.json
 
-The grid comes from `mha-bench --list-grid GRID --json`, so the points are
-the ones mha-bench times. Three peers, as users write them:
-  attn/torch_matmul/...  softmax(Q K^T * scale + mask) V with torch.matmul
-  attn/torch_sdpa/...    torch's scaled-dot-product attention
-                         (F.scaled_dot_product_attention, or 1.13's private
-                         F._scaled_dot_product_attention)
-  layer/torch_mha/...    nn.MultiheadAttention (bias off): projections,
-                         attention, output projection; MHA self-attention
-                         points only (Sq == Skv, Hkv == H)
-Each output is checked once against a float64 computation of sampled rows
-(the same bound as mha-bench) before it is timed. Without torch the script
-prints a message and exits 0 without writing (absent peers are skipped).
+Three peers, as users write them, at torch.set_num_threads(the point's threads):
+  attn/torch_sdpa/...    F.scaled_dot_product_attention (its CPU flash kernel),
+                         enable_gqa=True for GQA, is_causal for causal prefill
+  attn/torch_matmul/...  softmax(Q K^T * scale + mask) V with torch.matmul, kv heads
+                         repeated for GQA
+  layer/torch_mha/...    nn.MultiheadAttention (bias off): projections, attention,
+                         output projection; MHA self-attention points of head size 64
+                         only (Sq == Skv, Hkv == H, Dh 64, as mha-bench's layer/ entries);
+                         FLOPs include the projections
+Inputs are (B, H, S, Dh) tensors made once per point. A decode step (Sq = 1)
+sees every cached key, so it runs without a mask. Attention outputs are
+checked (peer_common.max_error) before timing; the layer is not (its weights
+are torch's own random ones). Requires torch >= 2.5 (enable_gqa).
 """
-import argparse
-import json
-import math
-import os
-import platform
-import socket
-import subprocess
 import sys
-import time
 
+import peer_common as pc
 
-def log(msg):
-    print("torch_peer: " + msg, file=sys.stderr)
-
-
-def load_grid(args):
-    if args.grid_json:
-        with open(args.grid_json) as f:
-            return json.load(f)
-    out = subprocess.run([args.bench, "--list-grid", args.grid, "--json"], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def point_name(p):
-    return "B:{B}/H:{H}/Hkv:{Hkv}/Sq:{Sq}/Skv:{Skv}/Dh:{Dh}/causal:{causal}/threads:{threads}".format(**p)
-
-
-def visible(sq, skv, i, causal):
-    """Keys row i sees: bottom-right aligned causal mask, as in mha.h."""
-    if not causal:
-        return skv
-    return max(0, min(skv, i + skv - sq + 1))
-
-
-def tolerance(skv, dh):
-    """Same bound as bench/refcheck.h: u * (2 Dh^1.5 + 2 Skv + 16), |inputs| <= 1."""
-    return 2.0 ** -24 * (2 * dh ** 1.5 + 2 * skv + 16)
+TAG = "torch_peer"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", default="build/bench/mha-bench", help="mha-bench, to read the grid from")
-    ap.add_argument("--grid", default="default")
-    ap.add_argument("--grid-json", help="read the grid from this file instead of running mha-bench")
-    ap.add_argument("--min-time", type=float, default=None, help="seconds per point (default: the grid's)")
-    ap.add_argument("--budget", type=float, default=None, help="skip a call estimated slower than this")
-    ap.add_argument("-o", "--output", required=True)
-    args = ap.parse_args()
-
+    args = pc.parse_args(__doc__)
     try:
+        import numpy as np
         import torch
         import torch.nn.functional as F
     except ImportError as e:
-        log("PyTorch is not installed here (%s); the torch peer is skipped" % e)
+        pc.log(TAG, "PyTorch is not installed here (%s); the torch peer is skipped" % e)
         return 0
+    major, minor = (int(x) for x in torch.__version__.split(".")[:2])
+    if (major, minor) < (2, 5):
+        pc.log(TAG, "torch %s is older than 2.5 (no enable_gqa); the torch peer is skipped" % torch.__version__)
+        return 0
+    grid, timer = pc.grid_and_timer(args)
 
-    grid = load_grid(args)
-    min_time = args.min_time if args.min_time is not None else grid.get("min_time", 0.1)
-    budget = args.budget if args.budget is not None else grid.get("budget_seconds", 2.0)
-    sdpa = getattr(F, "scaled_dot_product_attention", None)
-    sdpa_name = "F.scaled_dot_product_attention"
-    if sdpa is None and hasattr(F, "_scaled_dot_product_attention"):
-        def sdpa(q, k, v, attn_mask=None, is_causal=False, _f=F._scaled_dot_product_attention):
-            return _f(q, k, v, attn_mask, 0.0, False, is_causal)[0]
-        sdpa_name = "F._scaled_dot_product_attention (torch 1.13)"
-    if sdpa is None:
-        log("this torch has no scaled_dot_product_attention; torch_sdpa is skipped")
+    def bottom_right_keep(sq, skv):
+        """True where row i may see key j (mha.h's bottom-right aligned causal mask)."""
+        return torch.arange(skv).unsqueeze(0) <= torch.arange(sq).unsqueeze(1) + (skv - sq)
 
-    def bool_mask(sq, skv, causal):
-        """True = may attend (torch's boolean mask convention), bottom-right aligned."""
-        if not causal or sq == 1:
-            return None
-        i = torch.arange(sq).unsqueeze(1)
-        j = torch.arange(skv).unsqueeze(0)
-        return j <= i + (skv - sq)
+    def sdpa(q, k, v, causal):
+        gqa = q.shape[1] != k.shape[1]
+        sq, skv = q.shape[2], k.shape[2]
+        if causal and sq > 1 and sq != skv:  # is_causal is top-left aligned: an explicit mask
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=bottom_right_keep(sq, skv), enable_gqa=gqa)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal and sq > 1), enable_gqa=gqa)
 
-    def matmul_attention(q, k, v, causal):
-        # what users write: repeat kv heads for GQA, scores, mask, softmax, weighted sum
+    def matmul(q, k, v, causal):
         g = q.shape[1] // k.shape[1]
         if g > 1:
             k = k.repeat_interleave(g, dim=1)
             v = v.repeat_interleave(g, dim=1)
-        s = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-        m = bool_mask(q.shape[2], k.shape[2], causal)
-        if m is not None:
-            s = s.masked_fill(~m, float("-inf"))
+        s = torch.matmul(q, k.transpose(-2, -1)) * (1.0 / q.shape[-1] ** 0.5)
+        sq, skv = q.shape[2], k.shape[2]
+        if causal and sq > 1:
+            s = s.masked_fill(~bottom_right_keep(sq, skv), float("-inf"))
         return torch.matmul(torch.softmax(s, dim=-1), v)
 
-    def sdpa_attention(q, k, v, causal):
-        g = q.shape[1] // k.shape[1]
-        if g > 1:
-            k = k.repeat_interleave(g, dim=1)
-            v = v.repeat_interleave(g, dim=1)
-        m = bool_mask(q.shape[2], k.shape[2], causal)
-        if m is not None and q.shape[2] == k.shape[2]:
-            return sdpa(q, k, v, is_causal=True)
-        return sdpa(q, k, v, attn_mask=m)
-
-    def check(out, q, k, v, causal):
-        """max |out - float64 reference| over 8 sampled rows; out is (B, H, Sq, Dh)."""
-        b_, h, sq, dh = q.shape
-        skv = k.shape[2]
-        rows = sorted(set(int(r * (sq - 1) / 7) for r in range(8))) if sq > 1 else [0]
-        g = h // k.shape[1]
-        kd = k.double().repeat_interleave(g, dim=1)
-        vd = v.double().repeat_interleave(g, dim=1)
-        worst = 0.0
-        for i in rows:
-            n = visible(sq, skv, i, causal)
-            if n == 0:
-                ref = torch.zeros(b_, h, dh, dtype=torch.float64)
-            else:
-                s = torch.einsum("bhd,bhjd->bhj", q[:, :, i].double(), kd[:, :, :n]) / math.sqrt(dh)
-                ref = torch.einsum("bhj,bhjd->bhd", torch.softmax(s, dim=-1), vd[:, :, :n])
-            err = (out[:, :, i].double() - ref).abs().max().item()
-            worst = max(worst, err if err == err else float("inf"))
-        return worst
-
-    def timed(fn, est_key, flops):
-        rate = last_rate.get(est_key)
-        if rate and flops / rate > budget:
-            return None, "skipped: one call would take ~%.1f s at the last measured %.2f GFLOP/s, over the %.1f s " \
-                         "budget" % (flops / rate, rate / 1e9, budget)
-        fn()  # warm-up
-        iters, total = 0, 0.0
-        while total < min_time:
-            n = max(1, iters)  # doubles the batch each round, like Google Benchmark's growth
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            total += time.perf_counter() - t0
-            iters += n
-        last_rate[est_key] = flops * iters / total
-        return total / iters, iters
-
-    last_rate = {}
     results = []
     torch.manual_seed(0)
     for p in grid["points"]:
         torch.set_num_threads(p["threads"])
-        B, H, Hkv, Sq, Skv, Dh, causal = (p[k] for k in ("B", "H", "Hkv", "Sq", "Skv", "Dh", "causal"))
-        q = torch.rand(B, H, Sq, Dh) * 2 - 1
-        k = torch.rand(B, Hkv, Skv, Dh) * 2 - 1
-        v = torch.rand(B, Hkv, Skv, Dh) * 2 - 1
-        pairs = sum(visible(Sq, Skv, i, causal) for i in range(Sq)) if causal else Sq * Skv
-        flops = 4.0 * B * H * Dh * pairs
-        nbytes = 4.0 * (2 * B * Sq * H * Dh + 2 * B * Skv * Hkv * Dh)
-        peers = [("torch_matmul", matmul_attention)]
-        if sdpa is not None:
-            peers.append(("torch_sdpa", sdpa_attention))
-        for name, fn in peers:
-            full = "attn/%s/%s/real_time" % (name, point_name(p))
-            entry = {"name": full, "run_name": full, "run_type": "iteration", "repetitions": 1,
-                     "repetition_index": 0, "threads": 1, "time_unit": "us"}
-            rate = last_rate.get("%s/%d" % (name, p["threads"]))
-            if rate and flops / rate > budget:  # before the check, which costs one call too
-                entry.update({"error_occurred": True, "error_message": "skipped: one call would take ~%.1f s at the "
-                              "last measured %.2f GFLOP/s, over the %.1f s budget" % (flops / rate, rate / 1e9, budget)})
-                results.append(entry)
-                log("%-13s %s %s" % (name, point_name(p), entry["error_message"]))
+        flops, nbytes = pc.attention_flops(p), pc.attention_bytes(p)
+        qn, kn, vn = pc.inputs(p)
+        q, k, v = (torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1, 3))) for x in (qn, kn, vn))
+        for name, fn in (("torch_sdpa", sdpa), ("torch_matmul", matmul)):
+            key = "%s/%d" % (name, p["threads"])
+            skip = timer.over_budget(key, flops)
+            if skip:
+                results += pc.entries("attn", name, p, error=skip)
                 continue
-            with torch.no_grad():
+            with torch.inference_mode():
                 try:
-                    err = check(fn(q, k, v, causal), q, k, v, causal)
+                    out = fn(q, k, v, p["causal"]).transpose(1, 2).numpy()
                 except RuntimeError as e:  # e.g. out of memory for the S x S scores
-                    entry.update({"error_occurred": True, "error_message": "torch error: %s" % str(e)[:200]})
-                    results.append(entry)
+                    results += pc.entries("attn", name, p, error="torch error: %s" % str(e)[:200])
                     continue
-                if not err <= tolerance(Skv, Dh):
-                    entry.update({"error_occurred": True,
-                                  "error_message": "wrong output: max error %.3g, bound %.3g" % (err, tolerance(Skv, Dh))})
-                    results.append(entry)
+                err = pc.max_error(out, qn, kn, vn, p["causal"])
+                bound = pc.tolerance(p["Skv"], p["Dh"])
+                if not err <= bound:
+                    results += pc.entries("attn", name, p,
+                                          error="wrong output: max error %.3g, bound %.3g" % (err, bound))
                     continue
-                sec, iters = timed(lambda: fn(q, k, v, causal), "%s/%d" % (name, p["threads"]), flops)
-            if sec is None:
-                entry.update({"error_occurred": True, "error_message": iters})
-            else:
-                entry.update({"iterations": iters, "real_time": sec * 1e6, "cpu_time": sec * 1e6,
-                              "FLOP/s": flops / sec, "bytes/s": nbytes / sec})
-            results.append(entry)
-            log("%-13s %s %s" % (name, point_name(p), "%.1f us" % (sec * 1e6) if sec else entry["error_message"]))
-        if Sq == Skv and Hkv == H and Sq > 1:
-            D = H * Dh
-            layer = torch.nn.MultiheadAttention(D, H, bias=False, batch_first=True)
-            x = torch.rand(B, Sq, D) * 2 - 1
-            m = None if not causal else ~bool_mask(Sq, Skv, True)  # MultiheadAttention: True = masked
-            full = "layer/torch_mha/%s/real_time" % point_name(p)
-            entry = {"name": full, "run_name": full, "run_type": "iteration", "repetitions": 1,
-                     "repetition_index": 0, "threads": 1, "time_unit": "us"}
-            lflops = flops + 2.0 * B * Sq * D * (4 * D)
-            with torch.no_grad():
-                sec, iters = timed(lambda: layer(x, x, x, attn_mask=m, need_weights=False),
-                                   "torch_mha/%d" % p["threads"], lflops)
-            if sec is None:
-                entry.update({"error_occurred": True, "error_message": iters})
-            else:
-                entry.update({"iterations": iters, "real_time": sec * 1e6, "cpu_time": sec * 1e6,
-                              "FLOP/s": lflops / sec})
-            results.append(entry)
-
-    doc = {
-        "context": {
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "host_name": socket.gethostname(),
-            "executable": os.path.abspath(__file__),
-            "num_cpus": os.cpu_count(),
-            "peer": "torch",
-            "torch_version": torch.__version__,
-            "torch_sdpa": sdpa_name if sdpa is not None else "absent",
-            "torch_config": torch.__config__.show().strip().splitlines()[0] if hasattr(torch, "__config__") else "",
-            "python_version": platform.python_version(),
-            "mha_grid": grid["grid"],
-            "mha_check_rule": "float64 reference on 8 sampled rows, |O - ref| <= u*(2*Dh^1.5 + 2*Skv + 16)",
-        },
-        "benchmarks": results,
-    }
-    tmp = args.output + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2)
-    os.replace(tmp, args.output)
-    log("wrote %d entries to %s" % (len(results), args.output))
+                times = timer.time(lambda: fn(q, k, v, p["causal"]), key, flops)
+            results += pc.entries("attn", name, p, times, flops=flops, nbytes=nbytes)
+            pc.log(TAG, "%-13s %s %.1f us" % (name, pc.point_name(p), sorted(times)[len(times) // 2] * 1e6))
+        if p["Sq"] == p["Skv"] and p["Hkv"] == p["H"] and p["Sq"] > 1 and p["Dh"] == 64:  # as mha-bench's layer/
+            d = p["H"] * p["Dh"]
+            layer = torch.nn.MultiheadAttention(d, p["H"], bias=False, batch_first=True)
+            x = torch.rand(p["B"], p["Sq"], d) * 2 - 1
+            mask = None
+            if p["causal"]:  # nn.MultiheadAttention: True = masked
+                mask = torch.ones(p["Sq"], p["Sq"], dtype=torch.bool).triu(1)
+            lflops = flops + 2.0 * p["B"] * p["Sq"] * d * (4 * d)
+            key = "torch_mha/%d" % p["threads"]
+            skip = timer.over_budget(key, lflops)
+            if skip:
+                results += pc.entries("layer", "torch_mha", p, error=skip)
+                continue
+            with torch.inference_mode():
+                times = timer.time(lambda: layer(x, x, x, attn_mask=mask, need_weights=False), key, lflops)
+            results += pc.entries("layer", "torch_mha", p, times, flops=lflops)
+    pc.write(args.output, {
+        "mha_peer_torch": "torch %s (CPU capability %s), numpy %s: torch_sdpa = F.scaled_dot_product_attention, "
+                          "torch_matmul = softmax(Q K^T) V, torch_mha = nn.MultiheadAttention"
+                          % (torch.__version__, torch.backends.cpu.get_cpu_capability(), np.__version__),
+        "mha_torch_parallel": torch.__config__.parallel_info().strip().splitlines()[0],
+        "mha_grid": grid["grid"],
+    }, results, TAG)
     return 0
 
 

@@ -34,6 +34,7 @@
  * holds no K or V block.
  */
 #include "flash.h"
+#include "cache_info.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,55 +51,12 @@ static int64_t clamp64(int64_t x, int64_t lo, int64_t hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* "32K" / "512K" / "1M" from sysfs, in bytes; 0 when unreadable. */
-static size_t sysfs_cache_size(int level, const char *type)
-{
-    for (int idx = 0; idx < 8; idx++) {
-        char path[96], buf[32];
-        int lv = 0;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            break;
-        if (fscanf(f, "%d", &lv) != 1)
-            lv = 0;
-        fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", idx);
-        f = fopen(path, "r");
-        if (!f)
-            continue;
-        int ok = fgets(buf, sizeof buf, f) != NULL;
-        fclose(f);
-        if (!ok || lv != level || strncmp(buf, type, strlen(type)) != 0)
-            continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", idx);
-        f = fopen(path, "r");
-        if (!f)
-            continue;
-        unsigned long n = 0;
-        char unit = 0;
-        int got = fscanf(f, "%lu%c", &n, &unit);
-        fclose(f);
-        if (got < 1)
-            continue;
-        return n * (unit == 'K' ? 1024ul : unit == 'M' ? 1048576ul : 1ul);
-    }
-    return 0;
-}
-
+/* L1d and L2 of this machine (impl/core/cache_info.h: sysfs, sysconf, cpuid, else assumed). */
 void mha_flash_cache_sizes(size_t *l1d, size_t *l2)
 {
-    long a = -1, b = -1;
-#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
-    a = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-    b = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-    *l1d = a > 0 ? (size_t)a : sysfs_cache_size(1, "Data");
-    *l2 = b > 0 ? (size_t)b : sysfs_cache_size(2, "Unified");
-    if (*l1d < 4096)
-        *l1d = 32 * 1024;
-    if (*l2 < 65536)
-        *l2 = 512 * 1024;
+    const mha_cache_info *c = mha_cache_info_get();
+    *l1d = c->bytes[0];
+    *l2 = c->bytes[1];
 }
 
 /* A positive integer from the environment, or 0. */

@@ -1,0 +1,28 @@
+/* Pieces of mha-bench outside its main file: the JSON context and the full-layer benchmark. */
+#ifndef MHA_BENCH_PARTS_H
+#define MHA_BENCH_PARTS_H
+
+#include <benchmark/benchmark.h>
+
+#include "grid.h"
+#include "mha.h"
+#include "probe.h"
+
+#include <string>
+#include <vector>
+
+/* The machine probe, build and rules as Google Benchmark context keys mha_* (README, "Machine probe"). */
+void bench_add_context(const bench_machine &m, const std::vector<const mha_impl *> &impls,
+                       const std::string &skipped, const std::string &grid, double budget);
+/* One line per probed level on stderr. */
+void bench_print_probe(const bench_machine &m);
+/* Is every byte of K and V (fp32) within the last-level caches of the machine together? */
+bool bench_kv_cache_resident(const bench_machine &m, const bench_point &p);
+
+/* layer/IMPL/POINT: mha_layer_forward (projections + attention) on an MHA self-attention point. */
+void bench_run_layer_point(benchmark::State &state, const mha_impl *impl, bench_point p);
+/* The grid points that get a layer benchmark: Sq == Skv > 1, Hkv == H (nn.MultiheadAttention's case), Dh 64
+ * (the layer costs several attention calls; one head size keeps the main job's time). */
+bool bench_layer_point(const bench_point &p);
+
+#endif
