@@ -191,7 +191,9 @@ def reruns(mha, d, vectors, tmp):
     if p.returncode != 1 or not lines:
         fail("rerun: the first run should fail and print a rerun line:\n" + p.stdout[-2000:])
         return
-    q = subprocess.run(["bash", "-c", lines[0]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    # a cross build's mha runs through the exe wrapper here (on its own machine the line pastes as it is)
+    pasted = " ".join(shlex.quote(a) for a in WRAPPER) + " " + lines[0] if WRAPPER else lines[0]
+    q = subprocess.run(["bash", "-c", pasted], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        env=dict(os.environ, MHA_SELFTEST_MARK="rerun"))
     if q.returncode != 1 or "--timeout 30" not in lines[0] or "during seqlen_s17" not in q.stdout:
         fail("rerun: '%s' exited %d:\n%s" % (lines[0], q.returncode, q.stdout[-2000:]))
