@@ -25,7 +25,17 @@
 
 #include "parallel.h"
 
-#include <cblas.h>
+/* blas_backend.h and the files that include it build this file again for
+ * another CBLAS; by default it is Debian's OpenBLAS as `blas`. */
+#ifndef MHA_BLAS_IMPL
+#define MHA_BLAS_HEADER <cblas.h>
+#define MHA_BLAS_IMPL mha_impl_blas
+#define MHA_BLAS_NAME "blas"
+#define MHA_BLAS_SUMMARY "reshape-then-GEMM with both products by OpenBLAS's cblas_sgemm"
+#define MHA_BLAS_CAPS (MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS)
+#endif
+
+#include MHA_BLAS_HEADER
 #include <string.h>
 
 typedef struct head_ctx {
@@ -174,16 +184,16 @@ static MHA_MATMUL_FN(blas_matmul)
     openblas_set_num_threads(saved);
 }
 
-const mha_impl mha_impl_blas = {
+const mha_impl MHA_BLAS_IMPL = {
     .abi_version = MHA_ABI_VERSION,
-    .name = "blas",
+    .name = MHA_BLAS_NAME,
     .algorithm = "gemm",
     .isa = "blas",
-    .summary = "reshape-then-GEMM with both products by OpenBLAS's cblas_sgemm",
+    .summary = MHA_BLAS_SUMMARY,
     .cpu_features = 0,
     /* one OpenBLAS thread per product: the same bits for any thread count
      * (checked by tests/test_gemm_attention.c and tests/test_sgemm.c) */
-    .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
+    .caps = MHA_BLAS_CAPS,
     .priority = 50,
     .workspace = blas_workspace,
     .attention = blas_attention,
