@@ -23,16 +23,49 @@ void ctx(const std::string &key, const std::string &value)
     benchmark::AddCustomContext(key, value);
 }
 
-// OpenBLAS's kernel core and build, when the process has OpenBLAS loaded (the blas implementation).
-void openblas_context()
+// Each BLAS the process has loaded (the blas* implementations): OpenBLAS's
+// kernel core and build, for Debian's (blas) and PyPI's scipy_-prefixed one
+// (blas_scipy), and oneMKL's version and code path (blas_mkl). Looked up by
+// name so that a build without a backend needs nothing.
+void openblas_context(const char *prefix, const std::string &key)
 {
     typedef char *text_fn(void);
-    text_fn *core = (text_fn *)dlsym(RTLD_DEFAULT, "openblas_get_corename");
-    text_fn *config = (text_fn *)dlsym(RTLD_DEFAULT, "openblas_get_config");
+    const std::string p = prefix;
+    text_fn *core = (text_fn *)dlsym(RTLD_DEFAULT, (p + "openblas_get_corename").c_str());
+    text_fn *config = (text_fn *)dlsym(RTLD_DEFAULT, (p + "openblas_get_config").c_str());
     if (core)
-        ctx("mha_openblas_core", core());
+        ctx(key + "_core", core());
     if (config)
-        ctx("mha_openblas_config", config());
+        ctx(key + "_config", config());
+}
+
+// The public layout of oneMKL's MKLVersion (mkl_types.h).
+struct mkl_version {
+    int major, minor, update;
+    char *status, *build, *processor, *platform;
+};
+
+void mkl_context()
+{
+    typedef void version_string_fn(char *, int);
+    typedef void version_fn(mkl_version *);
+    version_string_fn *text = (version_string_fn *)dlsym(RTLD_DEFAULT, "MKL_Get_Version_String");
+    version_fn *version = (version_fn *)dlsym(RTLD_DEFAULT, "MKL_Get_Version");
+    if (!text || !version)
+        return;
+    char b[256];
+    text(b, (int)sizeof b);
+    mkl_version v;
+    version(&v);
+    ctx("mha_mkl_version", b);
+    ctx("mha_mkl_processor", v.processor ? v.processor : "?");
+}
+
+void blas_context()
+{
+    openblas_context("", "mha_openblas");
+    openblas_context("scipy_", "mha_scipy_openblas");
+    mkl_context();
     const char *env = std::getenv("OPENBLAS_CORETYPE");
     ctx("mha_openblas_coretype", env && *env ? env : "not set");
 }
@@ -110,7 +143,7 @@ void bench_add_context(const bench_machine &m, const std::vector<const mha_impl 
     ctx("mha_read_gbs_1_min", fmt(m.read_min_1));
     ctx("mha_read_buffer_bytes", std::to_string(m.read_buffer_bytes));
     ctx("mha_load_start", fmt(m.load_start[0]) + " " + fmt(m.load_start[1]) + " " + fmt(m.load_start[2]));
-    openblas_context();
+    blas_context();
     ctx("mha_c_compiler", MHA_BENCH_C_COMPILER);
     ctx("mha_cxx_compiler", MHA_BENCH_CXX_COMPILER " (" __VERSION__ ")");
     ctx("mha_build", MHA_BENCH_BUILD);

@@ -95,6 +95,13 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "at the start of the run 1.50 1.00 0.50, at its end 2.50 2.00 1.00"),
           "load average of the run (sample_run_info.json, a file without benchmarks)");
     CHECK(file_has(path, "Peers skipped: torch: not requested"), "skipped peers named");
+    CHECK(file_has(path, "OpenBLAS: kernels for core Zen (OpenBLAS 0.3.21 DYNAMIC_ARCH Zen); OPENBLAS_CORETYPE Haswell."),
+          "Debian OpenBLAS's core and the OPENBLAS_CORETYPE in effect");
+    CHECK(file_has(path, "OpenBLAS from PyPI (blas_scipy): kernels for core Haswell (OpenBLAS 0.3.34.481.3 DYNAMIC_ARCH "
+                         "Haswell); OPENBLAS_CORETYPE Haswell."),
+          "PyPI OpenBLAS's core");
+    CHECK(file_has(path, "oneMKL (blas_mkl): oneMKL 2026.2 sample; code path for Intel(R) Architecture processors."),
+          "oneMKL's version and code path");
     CHECK(file_has(path, "| S=1024 H8 Dh=64 MHA T2 | - | **3.6x ~** |"), "speedup row");
     CHECK(file_has(path, "| decode Skv=4096 H8 Dh=128 GQA 8/2 T1 | 8.0 MiB | 8.4 LLC | - | 16.8 LLC |"),
           "decode GB/s row, cache-resident");

@@ -166,6 +166,13 @@ void rep_write_machine_yardsticks(const rep_data *d, FILE *f)
         if (core || cfg)
             fprintf(f, "OpenBLAS: kernels for core %s (%s); OPENBLAS_CORETYPE %s.\n", core ? core : "?",
                     cfg ? cfg : "?", env ? env : "not set");
+        const char *score = ctx_text(m, "mha_scipy_openblas_core"), *scfg = ctx_text(m, "mha_scipy_openblas_config");
+        if (score || scfg)
+            fprintf(f, "OpenBLAS from PyPI (blas_scipy): kernels for core %s (%s); OPENBLAS_CORETYPE %s.\n",
+                    score ? score : "?", scfg ? scfg : "?", env ? env : "not set");
+        const char *mkl = ctx_text(m, "mha_mkl_version"), *mkl_cpu = ctx_text(m, "mha_mkl_processor");
+        if (mkl)
+            fprintf(f, "oneMKL (blas_mkl): %s; code path for %s.\n", mkl, mkl_cpu ? mkl_cpu : "?");
         const char *peers[] = {"mha_peer_torch", "mha_peer_onnxruntime"};
         for (int p = 0; p < 2; p++) {
             const char *v = ctx_text(m, peers[p]);
