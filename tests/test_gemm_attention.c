@@ -1,5 +1,6 @@
 /*
- * gemm, gemm_avx2 and blas against mha_reference() (float64) on small
+ * gemm, gemm_avx2, blas and its other CBLAS builds (blas_scipy, blas_mkl, where
+ * built) against mha_reference() (float64) on small
  * cases covering the contract: MHA, GQA, MQA, causal with Sq < Skv and
  * Sq > Skv, an additive mask with -inf entries and a fully masked row,
  * logits of 1e4, NaN propagation (and NaN that must NOT propagate from
@@ -317,8 +318,8 @@ static void test_exp(void)
 int main(void)
 {
     test_exp();
-    static const char *const names[] = {"gemm", "gemm_avx2", "blas"};
-    for (int n = 0; n < 3; n++) {
+    static const char *const names[] = {"gemm", "gemm_avx2", "blas", "blas_scipy", "blas_mkl"};
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
         const mha_impl *impl = mha_impl_find(names[n]);
         char why[128];
         if (!impl) {

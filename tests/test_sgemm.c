@@ -1,6 +1,7 @@
 /*
  * The project's SGEMM (impl/gemm/sgemm.h) and the matmuls the gemm and
- * blas implementations give the layer, against a double-precision triple
+ * blas implementations (and blas_scipy, blas_mkl where built) give the
+ * layer, against a double-precision triple
  * loop, on odd shapes (m, n, k each in 1, 7, 33, 257) and all transposes.
  *
  * Tolerance (a rigorous bound, not a tuned number): a float sum of k
@@ -232,5 +233,7 @@ int main(void)
     test_matmul("gemm");
     test_matmul("gemm_avx2");
     test_matmul("blas");
+    test_matmul("blas_scipy");
+    test_matmul("blas_mkl");
     return check_summary();
 }
