@@ -6,8 +6,10 @@
 #   tools/run-bench.sh [GRID] [--with-torch] [--no-peers]      (see tools/run.sh)
 # Output: build/bench/<grid>-<family>.json, ort-..., torch-..., run-info.json,
 # check.json; build/report/. Peers: build/peers/venv-ort (bench/peers/requirements.txt)
-# and, with --with-torch, build/peers/venv-torch (requirements-torch.txt); each is
-# skipped with a one-line reason when it cannot be installed.
+# and, with --with-torch, build/peers/venv-torch (requirements-torch.txt); the BLAS
+# backends blas_scipy and blas_mkl: build/peers/venv-blas (requirements-blas.txt),
+# built into the benchmark build; each is skipped with a one-line reason when it
+# cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid=default
@@ -27,29 +29,6 @@ mkdir -p build/peers
 mkdir -p "$out"
 run_start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-
-meson setup "$build" -Dbuildtype=release >/dev/null 2>&1 ||
-  meson setup "$build" --reconfigure -Dbuildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-mha=$build/tools/mha
-bench=$build/bench/mha-bench
-if [ ! -x "$bench" ]; then
-  echo "mha-bench was not built (libbenchmark-dev missing? see 'meson configure $build | grep bench')" >&2
-  exit 1
-fi
-families=$("$bench" --list-grid "$grid" | awk '{print $1}' | uniq)
-
-check_args=()
-check_failed=0
-rm -f "$out/check.json"
-if "$mha" check --help >/dev/null 2>&1; then
-  echo "== conformance (mha check)"
-  # a failing case is reported by mha check and in the report's accuracy table; the benchmark still runs
-  "$mha" check --json "$out/check.json" || { check_failed=1; echo "   mha check reported failures (see above)"; }
-  [ -f "$out/check.json" ] && check_args=(--check "$out/check.json")
-else
-  echo "== conformance: 'mha check' is not in this build yet; skipped"
-fi
 
 # venv NAME REQUIREMENTS: build/peers/venv-NAME with exactly those packages, reused while the
 # requirements file is unchanged. Prints the python to use, or nothing (and the reason on stderr).
@@ -72,10 +51,19 @@ venv() {
   echo "$dir/bin/python"
 }
 ort_py= torch_py= skipped=
+blas_opts=(-Dscipy_openblas_dir= -Dmkl_dir=)   # none: blas_scipy and blas_mkl not built
 if [ "$peers" = 1 ]; then
   echo "== peers (PyPI, pinned)"
   ort_py=$(venv ort bench/peers/requirements.txt)
   [ -n "$ort_py" ] || skipped="onnxruntime: pip install failed (build/peers/venv-ort.log)"
+  # the BLAS backends blas_scipy and blas_mkl: libraries for the build, not a Python peer
+  blas_py=$(venv blas bench/peers/requirements-blas.txt)
+  if [ -n "$blas_py" ]; then
+    blas_opts=(-Dscipy_openblas_dir="$("$blas_py" -c 'import os, scipy_openblas32 as s; print(os.path.dirname(s.__file__))')"
+               -Dmkl_dir="$(pwd)/build/peers/venv-blas")
+  else
+    skipped="${skipped:+$skipped; }blas_scipy, blas_mkl: pip install failed (build/peers/venv-blas.log)"
+  fi
   if [ "$with_torch" = 1 ]; then
     torch_py=$(venv torch bench/peers/requirements-torch.txt)
     [ -n "$torch_py" ] || skipped="${skipped:+$skipped; }torch: pip install failed (build/peers/venv-torch.log)"
@@ -84,7 +72,31 @@ if [ "$peers" = 1 ]; then
     skipped="${skipped:+$skipped; }torch: not requested (tools/run.sh --with-torch)"
   fi
 else
-  skipped="all peers: --no-peers"
+  skipped="all peers and BLAS backends: --no-peers"
+fi
+
+meson setup "$build" -Dbuildtype=release "${blas_opts[@]}" >/dev/null 2>&1 ||
+  meson setup "$build" --reconfigure -Dbuildtype=release "${blas_opts[@]}" >/dev/null
+ninja -C "$build" >/dev/null
+mha=$build/tools/mha
+bench=$build/bench/mha-bench
+if [ ! -x "$bench" ]; then
+  echo "mha-bench was not built (libbenchmark-dev missing? see 'meson configure $build | grep bench')" >&2
+  exit 1
+fi
+families=$("$bench" --list-grid "$grid" | awk '{print $1}' | uniq)
+echo "   BLAS backends in $build: $("$mha" list --names | grep '^blas_' | tr '\n' ' ' || true)"
+
+check_args=()
+check_failed=0
+rm -f "$out/check.json"
+if "$mha" check --help >/dev/null 2>&1; then
+  echo "== conformance (mha check)"
+  # a failing case is reported by mha check and in the report's accuracy table; the benchmark still runs
+  "$mha" check --json "$out/check.json" || { check_failed=1; echo "   mha check reported failures (see above)"; }
+  [ -f "$out/check.json" ] && check_args=(--check "$out/check.json")
+else
+  echo "== conformance: 'mha check' is not in this build yet; skipped"
 fi
 
 echo "== benchmark: $grid grid ($("$bench" --list-grid "$grid" | wc -l) points x $("$mha" list --names | wc -l) implementations), peers interleaved by family"
