@@ -25,8 +25,8 @@
 
 #include "parallel.h"
 
-/* blas_backend.h and the files that include it build this file again for
- * another CBLAS; by default it is Debian's OpenBLAS as `blas`. */
+/* blas_scipy.c and blas_mkl.c define these names and include this file to
+ * build it again for another CBLAS; by default it is OpenBLAS as `blas`. */
 #ifndef MHA_BLAS_IMPL
 #define MHA_BLAS_HEADER <cblas.h>
 #define MHA_BLAS_IMPL mha_impl_blas
