@@ -100,6 +100,12 @@ static inline const float *mha_mask_row(const mha_args *a, int64_t b,
            i * a->mask_strides.row;
 }
 
+/* Offset of row (b, h, i) in the probabilities, contiguous [B][H][Sq][Skv]. */
+static inline int64_t mha_probs_offset(const mha_shape *s, int64_t b, int64_t h, int64_t i)
+{
+    return ((b * s->heads + h) * s->q_len + i) * s->kv_len;
+}
+
 /*
  * Number of keys query row i may see under the causal flag: keys
  * j < mha_causal_limit(i) are visible, bottom-right aligned

@@ -35,7 +35,7 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
                 m = isnan(m) ? m : scores[j];
         }
         double *o = out + ((b * s->q_len + i) * s->heads + h) * dh;
-        double *p = probs ? probs + ((b * s->heads + h) * s->q_len + i) * s->kv_len : NULL;
+        double *p = probs ? probs + mha_probs_offset(s, b, h, i) : NULL;
         memset(o, 0, (size_t)dh * sizeof *o);
         if (m == -INFINITY) { /* every key masked: zeros, not NaN */
             if (p)

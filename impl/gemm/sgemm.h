@@ -69,7 +69,8 @@ typedef struct mha_sgemm_ops {
 extern const mha_sgemm_ops mha_sgemm_ops_c;
 extern const mha_sgemm_ops mha_sgemm_ops_avx2; /* only in builds with the avx2 library */
 
-/* The layer's matmul (MHA_MATMUL_FN) on the baseline SGEMM. */
+/* The layer's matmul (MHA_MATMUL_FN) on the baseline and the avx2 SGEMM. */
 MHA_MATMUL_FN(mha_matmul_gemm_c);
+MHA_MATMUL_FN(mha_matmul_gemm_avx2); /* only in builds with the avx2 library */
 
 #endif

@@ -32,7 +32,7 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
     const float *mask = mha_mask_row(a, b, h, i);
     const int64_t visible = mha_causal_limit(a, i);
     float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
-    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * skv : NULL;
+    float *p = a->probs ? a->probs + mha_probs_offset(sh, b, h, i) : NULL;
 
     /* s[j] = scale * <q, k_j> + mask[j];  m = max_j s[j] (NaN wins, so it propagates) */
     float m = -INFINITY;

@@ -1,44 +1,75 @@
 /*
- * The simd kernels, written once over the f32v shims (impl/vec/f32v_*.h).
- * A variant's .c file includes its ISA's f32v header, defines SIMD_NAME,
- * SIMD_KEYS, SIMD_MR and SIMD_NR, then includes this file and simd_driver.h.
- * LANES = F32V_LANES floats per vector; P V accumulates COLS = 8 vectors of
- * columns; the matmul works in SIMD_MR x SIMD_NR blocks (2 vectors wide).
+ * The row kernels (row.h's row_kernels), written once over the f32v shims
+ * (impl/vec/f32v_*.h). row_<isa>.c includes its ISA's f32v header, defines
+ * ROW_ISA (a bare token: avx2, avx512, neon), then includes this file,
+ * which defines the table row_kernels_<ROW_ISA>.
+ * LANES = F32V_LANES floats per vector; scores are computed ROW_KEYS keys
+ * at a time; P V accumulates COLS = 8 vectors of columns.
  */
+#include "row.h"
+
 #include <math.h>
 #include <stdint.h>
 
+#ifndef ROW_ISA
+#error "define ROW_ISA before including row_kernels_tmpl.h"
+#endif
+
+#define ROW_CAT2(a, b) a##b
+#define ROW_CAT(a, b) ROW_CAT2(a, b)
+
 enum {
     LANES = F32V_LANES,
+    ROW_KEYS = 8,          /* keys whose scores are computed together */
     COLS = 8 * F32V_LANES, /* output columns accumulated in registers (8 vectors) */
 };
 
 /* dots[u] = scale * <q, k[u]> for 8 keys, over dh floats; one accumulator per key */
-static void simd_dot_keys(const float *q, const float *const k[SIMD_KEYS], int64_t dh, float scale,
-                          float dots[SIMD_KEYS])
+static inline void dot_keys(const float *q, const float *const k[ROW_KEYS], int64_t dh, float scale,
+                            float dots[ROW_KEYS])
 {
-    f32v acc[SIMD_KEYS];
-    for (int u = 0; u < SIMD_KEYS; u++)
+    f32v acc[ROW_KEYS];
+    for (int u = 0; u < ROW_KEYS; u++)
         acc[u] = f32v_zero();
     int64_t d = 0;
     /* acc[u] += q[d:d+LANES] * k[u][d:d+LANES] */
     for (; d + LANES <= dh; d += LANES) {
         const f32v qv = f32v_load(q + d);
-        for (int u = 0; u < SIMD_KEYS; u++)
+        for (int u = 0; u < ROW_KEYS; u++)
             acc[u] = f32v_fmadd(qv, f32v_load(k[u] + d), acc[u]);
     }
     /* the same on the last dh % LANES floats, zero-padded; floats past dh are not read */
     if (d < dh) {
         const int rest = (int)(dh - d);
         const f32v qv = f32v_load_tail(q + d, rest);
-        for (int u = 0; u < SIMD_KEYS; u++)
+        for (int u = 0; u < ROW_KEYS; u++)
             acc[u] = f32v_fmadd(qv, f32v_load_tail(k[u] + d, rest), acc[u]);
     }
     f32v_hsum8_scaled(acc, scale, dots);
 }
 
+/* s[key[t]] = scale * <q, k_{key[t]}> + mask[key[t]], t < n, ROW_KEYS keys at a time.
+ * A last group of fewer keys repeats its last key (result unused). */
+static void scores(const float *q, const float *k0, int64_t k_step, const int32_t *key, int64_t n, int64_t dh,
+                   float scale, const float *mask, float *s)
+{
+    for (int64_t t = 0; t < n; t += ROW_KEYS) {
+        const float *k[ROW_KEYS];
+        for (int u = 0; u < ROW_KEYS; u++) {
+            const int64_t tu = t + u < n ? t + u : n - 1;
+            k[u] = k0 + key[tu] * k_step;
+        }
+        float dots[ROW_KEYS];
+        dot_keys(q, k, dh, scale, dots);
+        for (int u = 0; u < ROW_KEYS && t + u < n; u++) {
+            const int32_t j = key[t + u];
+            s[j] = dots[u] + (mask ? mask[j] : 0.0f);
+        }
+    }
+}
+
 /* s[j] = -inf, j < n */
-static void simd_row_clear(float *s, int64_t n)
+static void row_clear(float *s, int64_t n)
 {
     const f32v neg_inf = f32v_set1(-INFINITY);
     for (int64_t j = 0; j < n; j += LANES)
@@ -46,7 +77,7 @@ static void simd_row_clear(float *s, int64_t n)
 }
 
 /* max_j s[j], j < n; NaN if any s[j] is NaN */
-static float simd_row_max(const float *s, int64_t n)
+static float row_max(const float *s, int64_t n)
 {
     f32v mv = f32v_set1(-INFINITY);
     f32v_nan nan = f32v_nan_none();
@@ -59,7 +90,7 @@ static float simd_row_max(const float *s, int64_t n)
 }
 
 /* s[j] = exp(s[j] - m), j < n;  returns sum_j s[j] */
-static float simd_row_exp_sum(float *s, int64_t n, float m)
+static float row_exp_sum(float *s, int64_t n, float m)
 {
     const f32v mb = f32v_set1(m);
     f32v lv = f32v_zero();
@@ -72,7 +103,7 @@ static float simd_row_exp_sum(float *s, int64_t n, float m)
 }
 
 /* s[j] = s[j] * c, j < n */
-static void simd_row_scale(float *s, int64_t n, float c)
+static void row_scale(float *s, int64_t n, float c)
 {
     const f32v cv = f32v_set1(c);
     for (int64_t j = 0; j < n; j += LANES)
@@ -81,8 +112,8 @@ static void simd_row_scale(float *s, int64_t n, float c)
 
 /* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys;
  * row j of V is v + j * v_step */
-static void simd_weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0,
-                              int64_t v_step, int64_t dh, float *o)
+static void weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0,
+                         int64_t v_step, int64_t dh, float *o)
 {
     int64_t c = 0;
     /* COLS columns in 8 accumulators: acc[u] += p_j * v_j[c+LANES*u : c+LANES*(u+1)] */
@@ -120,46 +151,12 @@ static void simd_weighted_sum(const float *p, const int32_t *key, int64_t n, con
     }
 }
 
-/*
- * C[0:rows][0:cols] = A[0:rows][:] * B[:][0:cols], rows <= SIMD_MR,
- * cols <= SIMD_NR = 2 vectors. Each C element is one FMA chain over p in
- * ascending order, so every block shape gives the same bits.
- */
-static void simd_matmul_block(int64_t rows, int64_t cols, int64_t k, const float *a, int64_t lda,
-                              const float *b, int64_t ldb, float *c, int64_t ldc)
-{
-    f32v acc[SIMD_MR][2];
-    for (int r = 0; r < SIMD_MR; r++)
-        acc[r][0] = acc[r][1] = f32v_zero();
-    if (rows == SIMD_MR && cols == SIMD_NR) {
-        /* acc[r] += A[r][p] * B[p][0:SIMD_NR] */
-        for (int64_t p = 0; p < k; p++) {
-            const f32v b0 = f32v_load(b + p * ldb), b1 = f32v_load(b + p * ldb + LANES);
-            for (int r = 0; r < SIMD_MR; r++) {
-                const f32v ar = f32v_set1(a[r * lda + p]);
-                acc[r][0] = f32v_fmadd(ar, b0, acc[r][0]);
-                acc[r][1] = f32v_fmadd(ar, b1, acc[r][1]);
-            }
-        }
-        for (int r = 0; r < SIMD_MR; r++) {
-            f32v_store(c + r * ldc, acc[r][0]);
-            f32v_store(c + r * ldc + LANES, acc[r][1]);
-        }
-        return;
-    }
-    /* edge block: the same with tail loads and stores */
-    const int n0 = (int)cols, n1 = (int)cols - LANES;
-    for (int64_t p = 0; p < k; p++) {
-        const f32v b0 = f32v_load_tail(b + p * ldb, n0);
-        const f32v b1 = f32v_load_tail(b + p * ldb + LANES, n1);
-        for (int r = 0; r < rows; r++) {
-            const f32v ar = f32v_set1(a[r * lda + p]);
-            acc[r][0] = f32v_fmadd(ar, b0, acc[r][0]);
-            acc[r][1] = f32v_fmadd(ar, b1, acc[r][1]);
-        }
-    }
-    for (int r = 0; r < rows; r++) {
-        f32v_store_tail(c + r * ldc, acc[r][0], n0);
-        f32v_store_tail(c + r * ldc + LANES, acc[r][1], n1);
-    }
-}
+const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
+    .lanes = LANES,
+    .scores = scores,
+    .clear = row_clear,
+    .max = row_max,
+    .exp_sum = row_exp_sum,
+    .scale = row_scale,
+    .weighted_sum = weighted_sum,
+};
