@@ -3,7 +3,7 @@
  * -mavx2 -mfma (sgemm_avx2.c). Only the products change; the driver and
  * the softmax are the baseline ones (mha_gemm.c, gemm_head.c).
  */
-#include "gemm_driver.h"
+#include "gemm.h"
 
 #include "internal.h"
 

@@ -7,6 +7,8 @@
  */
 #include "gemm_head.h"
 
+#include "parallel.h"
+
 #include <string.h>
 
 /* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
@@ -220,8 +222,13 @@ mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads)
     return w;
 }
 
-void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
-                        float *s, const mha_gemm_products *prod)
+/*
+ * Rows [r0, r1) of one item. s holds (r1 - r0) rows of Skv floats (the
+ * probabilities of args->probs when it is set, else scratch). Rows go in
+ * MHA_GEMM_ROW_BLOCK blocks (r0 is a multiple of it).
+ */
+static void head_rows(const mha_args *a, const mha_gemm_item *it, int64_t r0, int64_t r1, float *s,
+                      const mha_gemm_products *prod)
 {
     const int64_t skv = a->shape.kv_len;
     const int64_t block = MHA_GEMM_ROW_BLOCK;
@@ -233,14 +240,46 @@ void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int
         float *sb = s + (i0 - r0) * skv;
 
         if (keys > 0)
-            prod->scores(prod->ctx, i0, rows, keys, sb, skv);
+            prod->scores(prod->ctx, it, i0, rows, keys, sb, skv);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = i0 + r;
             const int64_t lim = mha_causal_limit(a, i);
-            softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, b, h, i));
+            softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, it->b, it->h, i));
         }
-        prod->weighted_sum(prod->ctx, i0, rows, keys, sb, skv);
+        prod->weighted_sum(prod->ctx, it, i0, rows, keys, sb, skv);
         for (int64_t r = 0; r < rows; r++)
-            refix_row(a, b, h, i0 + r, sb + r * skv, keys);
+            refix_row(a, it->b, it->h, i0 + r, sb + r * skv, keys);
     }
+}
+
+typedef struct items_ctx {
+    const mha_args *a;
+    mha_gemm_split w;
+    float *scores;
+    size_t scores_stride;
+    const mha_gemm_products *prod;
+} items_ctx;
+
+/* (batch, head, row chunk) items [begin, end) */
+static void items(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const items_ctx *x = ctx;
+    const mha_args *a = x->a;
+    const mha_shape *sh = &a->shape;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t bh = t / x->w.chunks, chunk = t % x->w.chunks;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads;
+        const mha_gemm_item it = {b, h, h / mha_group_size(sh), worker};
+        const int64_t r0 = chunk * x->w.chunk_rows;
+        const int64_t r1 = r0 + x->w.chunk_rows < sh->q_len ? r0 + x->w.chunk_rows : sh->q_len;
+        float *s = a->probs ? a->probs + mha_probs_offset(sh, b, h, r0) : x->scores + (size_t)worker * x->scores_stride;
+        head_rows(a, &it, r0, r1, s, x->prod);
+    }
+}
+
+void mha_gemm_attend(const mha_args *a, float *scores, size_t scores_stride, const mha_gemm_products *prod)
+{
+    const mha_shape *sh = &a->shape;
+    items_ctx x = {a, mha_gemm_split_work(sh, a->threads), scores, scores_stride, prod};
+    mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, items, &x);
 }

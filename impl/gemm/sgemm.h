@@ -1,7 +1,7 @@
 /*
  * The project's own SGEMM: C = alpha * op(A) * op(B) + beta * C, fp32,
  * row-major, cache-blocked with packed panels and a register-blocked
- * micro-kernel written in plain C (sgemm_body.h explains the blocking).
+ * micro-kernel written in plain C (sgemm_tmpl.h explains the blocking).
  *
  * One source, compiled once per instruction set: mha_sgemm_ops_c is built
  * with the baseline flags (what `gemm` uses), mha_sgemm_ops_avx2 (when

@@ -54,7 +54,7 @@
 #include <string.h>
 
 #ifndef SGEMM_ISA
-#error "define SGEMM_ISA before including sgemm_body.h"
+#error "define SGEMM_ISA before including sgemm_tmpl.h"
 #endif
 
 #define SGEMM_CAT2(a, b) a##b
