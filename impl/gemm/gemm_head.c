@@ -8,6 +8,7 @@
 #include "gemm_head.h"
 
 #include "parallel.h"
+#include "../vec/vexp_consts.h"
 
 #include <string.h>
 
@@ -29,11 +30,13 @@ static inline float bits_float(uint32_t u)
 }
 
 /*
- * exp(x) = 2^n * exp(r),  n = round(x / ln 2),  r = x - n ln 2, |r| <= ln2/2
- * exp(r) by its Taylor polynomial of degree 7 (truncation below
- * |r|^8 / 8! * e^|r| < 1e-8 relative, under 0.1 ulp), 2^n built from
- * its exponent bits. ln 2 is split Cody-Waite style into ln2_hi (9
- * significant bits, so n * ln2_hi is exact) and ln2_lo = ln 2 - ln2_hi.
+ * exp(x) for x <= 0 by the method and constants of the vectorized exp
+ * (impl/vec/vexp_avx2.h, vexp_consts.h), in plain C for the baseline flags:
+ *   n = round(x / ln2) by the 1.5 * 2^23 shifter, r = x - n*LN2_HI - n*LN2_LO
+ *   (Cody-Waite), exp(r) ~ 1 + r + C2 r^2 + ... + C6 r^6 (minimax, Horner),
+ *   exp(x) = p * 2^n with 2^n built from its exponent bits.
+ * Without FMA at the baseline, each multiply and add rounds on its own, so
+ * the bits may differ from the SIMD versions by an ulp.
  * For |x| > 87 (exp(-87) < 1.7e-38), -inf and NaN the result is 0: the
  * caller deals with NaN for the whole row.
  *
@@ -44,23 +47,18 @@ static inline float bits_float(uint32_t u)
  */
 static inline float exp_nonpositive(float x)
 {
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693359375f;             /* 355 / 512 */
-    const float ln2_lo = -2.12194440054690583e-4f; /* ln 2 - 355 / 512 */
-    const float round_magic = 12582912.0f;         /* 1.5 * 2^23: t + magic rounds t to an integer */
-    const float t = x * log2e + round_magic;
-    const float n = t - round_magic;
-    const float r = (x - n * ln2_hi) - n * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
+    const float t = x * MHA_VEXP_LOG2E + MHA_VEXP_SHIFTER;
+    const float n = t - MHA_VEXP_SHIFTER;
+    const float r = (x - n * MHA_VEXP_LN2_HI) - n * MHA_VEXP_LN2_LO;
+    float p = MHA_VEXP_C6;
+    p = p * r + MHA_VEXP_C5;
+    p = p * r + MHA_VEXP_C4;
+    p = p * r + MHA_VEXP_C3;
+    p = p * r + MHA_VEXP_C2;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
     /* t's low mantissa bits hold n: bits(t) - bits(magic) = n in two's complement */
-    const uint32_t ni = float_bits(t) - float_bits(round_magic);
+    const uint32_t ni = float_bits(t) - float_bits(MHA_VEXP_SHIFTER);
     const float y = p * bits_float((ni + 127u) << 23);
     /* keep y only where |x| <= 87 (0x42ae0000 = bits of 87.0f; inf and NaN are above) */
     const uint32_t keep = (float_bits(x) & 0x7fffffffu) <= 0x42ae0000u ? 0xffffffffu : 0u;
