@@ -17,11 +17,9 @@ static MHA_ATTENTION_FN(gemm_avx2_attention)
     mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_avx2);
 }
 
-/* C = A B on the avx2 SGEMM; the portable loops if its buffers cannot be allocated. */
 MHA_MATMUL_FN(mha_matmul_gemm_avx2)
 {
-    if (mha_sgemm_ops_avx2.gemm(MHA_NO_TRANS, MHA_NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, threads))
-        mha_matmul_portable(m, n, k, a, lda, b, ldb, c, ldc, threads);
+    mha_matmul_sgemm(&mha_sgemm_ops_avx2, m, n, k, a, lda, b, ldb, c, ldc, threads);
 }
 
 const mha_impl mha_impl_gemm_avx2 = {
