@@ -9,11 +9,8 @@
  * to args->threads OpenMP threads, each calling cblas_sgemm with OpenBLAS
  * set to one thread for the duration of the call (OpenBLAS's advice for
  * callers that thread themselves; the setting is restored afterwards).
- * A first version ran OpenBLAS's own thread pool for the products next to
- * OpenMP threads for the softmax: its 2-thread runs were 3x slower than
- * 1-thread ones on the (loaded) 2-core test machine, and OpenBLAS's bits
- * change with its own thread count (tests/test_sgemm.c caught it). One
- * thread per product gives the same bits for any args->threads.
+ * OpenBLAS's bits change with its own thread count; one thread per product
+ * gives the same bits for any args->threads.
  * openblas_set_num_threads() is process-wide: two caller threads running
  * `blas` at once race on that setting (the results stay right; only
  * OpenBLAS's threading of other calls is affected).

@@ -57,6 +57,10 @@ static inline int mha_threads_for(int threads, int64_t items)
     return items < threads ? (int)items : threads;
 }
 
+/* mha_validate()'s checks of the arguments alone: pointers, shape, strides,
+ * scale, threads, extents and overlaps (no descriptor, workspace or CPU). */
+mha_status mha_validate_args(const mha_args *args);
+
 /* scale, or 1/sqrt(Dh) when scale == 0. */
 float mha_resolve_scale(float scale, int64_t head_dim);
 

@@ -26,15 +26,13 @@
  * dimensions, and the ragged edges are zero-padded: the kernel always
  * computes a full MR x NR tile and only the store looks at the edge.
  *
- * Sizes for the target machine (Zen 3: 32 KiB L1d, 512 KiB L2 per core):
+ * Sizes for a core with 32 KiB L1d and 512 KiB L2:
  * - MR x NR = 4 x 16: per k step one row of 16 B values (two 256-bit or
  *   four 128-bit vectors), 4 broadcast A values, 64 multiply-adds into
  *   accumulators that stay in registers (8 ymm with AVX2, all 16 xmm with
- *   SSE2). Written with j outside r, gcc 12 vectorizes the j loop and keeps
- *   acc in registers for both instruction sets; of the shapes measured
- *   alone (4..12 x 8..24, several loop orders) this one was the fastest
- *   for both, and one tile size keeps the packed formats of every
- *   instantiation the same.
+ *   SSE2). Written with j outside r, gcc vectorizes the j loop and keeps
+ *   acc in registers for both instruction sets; one tile size keeps the
+ *   packed formats of every instantiation the same.
  * - KC = 256: one B strip (256 * 16 floats, 16 KiB) stays in L1d while the
  *   kernel sweeps the A block.
  * - MC = 144 = 36 * MR: the A block (144 * 256 floats, 144 KiB) stays in L2.
