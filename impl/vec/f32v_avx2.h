@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 
+#include "sum8_m256.h"
 #include "vexp_avx2.h"
 
 typedef __m256 f32v;
@@ -106,22 +107,11 @@ static inline float f32v_hmax(f32v v)
 
 /*
  * out[u] = scale * (sum of the lanes of a[u]), u < 8. Order per u:
- * ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), the pairwise sums
- * of neighbours of vhaddps.
+ * ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) (sum8_m256.h).
  */
 static inline void f32v_hsum8_scaled(const f32v a[8], float scale, float out[8])
 {
-    /* u0 = [a0 a1 a2 a3 | a0 a1 a2 a3] partial sums by 128-bit half */
-    __m256 t0 = _mm256_hadd_ps(a[0], a[1]);
-    __m256 t1 = _mm256_hadd_ps(a[2], a[3]);
-    __m256 t2 = _mm256_hadd_ps(a[4], a[5]);
-    __m256 t3 = _mm256_hadd_ps(a[6], a[7]);
-    __m256 u0 = _mm256_hadd_ps(t0, t1);
-    __m256 u1 = _mm256_hadd_ps(t2, t3);
-    /* low 128-bit halves plus high halves */
-    __m256 lo = _mm256_permute2f128_ps(u0, u1, 0x20);
-    __m256 hi = _mm256_permute2f128_ps(u0, u1, 0x31);
-    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_add_ps(lo, hi)));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), mha_sum8_m256(a)));
 }
 
 /* Per-lane NaN flags, accumulated: f32v_nan_none, f32v_nan_or, f32v_nan_any. */

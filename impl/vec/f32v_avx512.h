@@ -8,6 +8,7 @@
 #define MHA_F32V_AVX512_H
 
 #include "avx512_intrinsics.h"
+#include "sum8_m256.h"
 #include "vexp_avx512.h"
 
 typedef __m512 f32v;
@@ -102,7 +103,7 @@ static inline float f32v_hmax(f32v v)
 /*
  * out[u] = scale * (sum of the lanes of a[u]), u < 8. Order per u:
  * h = a[0:8] + a[8:16], then ((h0 + h1) + (h2 + h3)) + ((h4 + h5) + (h6 + h7))
- * as in f32v_avx2.h.
+ * (sum8_m256.h).
  */
 static inline void f32v_hsum8_scaled(const f32v a[8], float scale, float out[8])
 {
@@ -111,17 +112,7 @@ static inline void f32v_hsum8_scaled(const f32v a[8], float scale, float out[8])
     for (int u = 0; u < 8; u++)
         h[u] = _mm256_add_ps(_mm512_castps512_ps256(a[u]),
                              _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[u]), 1)));
-    /* pairwise sums of neighbours, then of pairs: u0 = [h0 h1 h2 h3 | h0 h1 h2 h3] halves */
-    __m256 t0 = _mm256_hadd_ps(h[0], h[1]);
-    __m256 t1 = _mm256_hadd_ps(h[2], h[3]);
-    __m256 t2 = _mm256_hadd_ps(h[4], h[5]);
-    __m256 t3 = _mm256_hadd_ps(h[6], h[7]);
-    __m256 u0 = _mm256_hadd_ps(t0, t1);
-    __m256 u1 = _mm256_hadd_ps(t2, t3);
-    /* low 128-bit halves plus high halves */
-    __m256 lo = _mm256_permute2f128_ps(u0, u1, 0x20);
-    __m256 hi = _mm256_permute2f128_ps(u0, u1, 0x31);
-    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_add_ps(lo, hi)));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_set1_ps(scale), mha_sum8_m256(h)));
 }
 
 /* Per-lane NaN flags, accumulated: f32v_nan_none, f32v_nan_or, f32v_nan_any. */
