@@ -27,6 +27,7 @@
  * NaN: the output is NaN exactly where the reference is NaN.
  */
 #include "mha.h"
+#include "impl/gemm/gemm_head.h" /* mha_gemm_exp_nonpositive: the softmax's exp */
 
 #include <math.h>
 #include <stdio.h>
@@ -308,8 +309,6 @@ static const tcase cases[] = {
     {"overlapping rows, Sq 1",       1, 2, 1, 1, 6, 8, 0, 0, 0, 1.0f, 0, 0, 0, 0, 0, 1},
 };
 
-/* The vectorizable exp of the softmax (impl/gemm/gemm_head.c). */
-float mha_gemm_exp_nonpositive(float x);
 
 /*
  * Relative error bound 4u, u = 2^-24: the rounding of r = x - n ln2 moves
