@@ -54,18 +54,22 @@ static inline void dot_keys(const float *q, const float *const k[ROW_KEYS], int6
 static void scores(const float *q, const float *k0, int64_t k_step, const int32_t *key, int64_t n, int64_t dh,
                    float scale, const float *mask, float *s)
 {
-    for (int64_t t = 0; t < n; t += ROW_KEYS) {
-        const float *k[ROW_KEYS];
-        for (int u = 0; u < ROW_KEYS; u++) {
-            const int64_t tu = t + u < n ? t + u : n - 1;
-            k[u] = k0 + key[tu] * k_step;
-        }
-        float dots[ROW_KEYS];
+    const float *k[ROW_KEYS];
+    float dots[ROW_KEYS];
+    int64_t t = 0;
+    for (; t + ROW_KEYS <= n; t += ROW_KEYS) {
+        for (int u = 0; u < ROW_KEYS; u++)
+            k[u] = k0 + key[t + u] * k_step;
         dot_keys(q, k, dh, scale, dots);
-        for (int u = 0; u < ROW_KEYS && t + u < n; u++) {
-            const int32_t j = key[t + u];
-            s[j] = dots[u] + (mask ? mask[j] : 0.0f);
-        }
+        for (int u = 0; u < ROW_KEYS; u++)
+            s[key[t + u]] = dots[u] + (mask ? mask[key[t + u]] : 0.0f);
+    }
+    if (t < n) {
+        for (int u = 0; u < ROW_KEYS; u++)
+            k[u] = k0 + key[t + u < n ? t + u : n - 1] * k_step;
+        dot_keys(q, k, dh, scale, dots);
+        for (int u = 0; t + u < n; u++)
+            s[key[t + u]] = dots[u] + (mask ? mask[key[t + u]] : 0.0f);
     }
 }
 
