@@ -11,8 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* naive's row with every a * b + c fused. */
-#define MHA_NAIVE_MADD(x, y, acc) fmaf((x), (y), (acc))
 #include "../impl/naive/naive_row.h"
 
 int plain_fma_attention(const mha_args *a)
@@ -22,11 +20,11 @@ int plain_fma_attention(const mha_args *a)
     if (!s)
         return -1;
     mha_args resolved = *a;
-    resolved.scale = a->scale != 0.0f ? a->scale : (float)(1.0 / sqrt((double)sh->head_dim));
+    resolved.scale = mha_resolve_scale(a->scale, sh->head_dim);
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)
             for (int64_t i = 0; i < sh->q_len; i++)
-                mha_naive_row(&resolved, b, h, i, s);
+                mha_naive_row(&resolved, b, h, i, s, 1); /* every a * b + c fused */
     free(s);
     return 0;
 }

@@ -141,14 +141,14 @@ static void test_ops(const mha_sgemm_ops *ops)
             make(&p, &rng, m, n, k, t & 1, t >> 1, alpha, beta);
 
             float *c1 = fresh_c(&p);
-            CHECK(ops->gemm(p.ta, p.tb, m, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, c1, p.ldc, 1) == 0,
-                  "%s gemm returned an error", ops->isa);
+            float *gwork = malloc((ops->gemm_work_floats(m, n, k, 3) + 1) * sizeof(float));
+            ops->gemm(p.ta, p.tb, m, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, c1, p.ldc, 1, gwork);
             double w = compare(&p, c1, ops->isa);
             worst = w > worst ? w : worst;
 
             for (int threads = 2; threads <= 3; threads++) {
                 float *ct = fresh_c(&p);
-                ops->gemm(p.ta, p.tb, m, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, ct, p.ldc, threads);
+                ops->gemm(p.ta, p.tb, m, n, k, alpha, p.a, p.lda, p.b, p.ldb, beta, ct, p.ldc, threads, gwork);
                 CHECK(memcmp(c1, ct, (size_t)(m * p.ldc) * sizeof(float)) == 0,
                       "%s m=%lld n=%lld k=%lld: %d threads changed bits", ops->isa, (long long)m, (long long)n,
                       (long long)k, threads);
@@ -174,16 +174,18 @@ static void test_ops(const mha_sgemm_ops *ops)
             compare(&p, cp, "gemm_packed");
             free(cp); free(work); free(packed); free(bbig);
             free(c1);
+            free(gwork);
             release(&p);
         }
     }
     printf("%s: worst error %.3f of the bound\n", ops->isa, worst);
 
-    /* k == 0: C = beta * C, and beta == 0 writes zeros. */
+    /* k == 0: C = beta * C, and beta == 0 writes zeros; no work buffer is needed. */
+    CHECK(ops->gemm_work_floats(2, 3, 0, 1) == 0, "%s k=0 asks for work", ops->isa);
     float c[6] = {1, 2, 3, 4, 5, 6}, a[1] = {0}, b[1] = {0};
-    ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, 2, 3, 0, 1.0f, a, 1, b, 3, 2.0f, c, 3, 1);
+    ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, 2, 3, 0, 1.0f, a, 1, b, 3, 2.0f, c, 3, 1, NULL);
     CHECK(c[0] == 2 && c[5] == 12, "%s k=0 beta=2: got %g %g", ops->isa, (double)c[0], (double)c[5]);
-    ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, 2, 3, 0, 1.0f, a, 1, b, 3, 0.0f, c, 3, 1);
+    ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, 2, 3, 0, 1.0f, a, 1, b, 3, 0.0f, c, 3, 1, NULL);
     CHECK(c[0] == 0 && c[5] == 0, "%s k=0 beta=0: got %g %g", ops->isa, (double)c[0], (double)c[5]);
 }
 

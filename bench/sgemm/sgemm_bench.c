@@ -60,12 +60,18 @@ int main(int argc, char **argv)
     openblas_set_num_threads(threads);
     for (int i = 0; i < count; i++)
         cs[i].c = malloc(nn * sizeof(float));
+    size_t work_floats = mha_sgemm_ops_c.gemm_work_floats(n, n, n, threads);
+#ifdef HAVE_SGEMM_AVX2
+    if (mha_sgemm_ops_avx2.gemm_work_floats(n, n, n, threads) > work_floats)
+        work_floats = mha_sgemm_ops_avx2.gemm_work_floats(n, n, n, threads);
+#endif
+    float *work = malloc(work_floats * sizeof(float));
 
     for (int r = 0; r < rounds + 1; r++) /* round 0 warms up */
         for (int i = 0; i < count; i++) {
             double t = clock_s(CLOCK_MONOTONIC), tc = clock_s(CLOCK_PROCESS_CPUTIME_ID);
             if (cs[i].ops)
-                cs[i].ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, n, n, n, 1.0f, a, n, b, n, 0.0f, cs[i].c, n, threads);
+                cs[i].ops->gemm(MHA_NO_TRANS, MHA_NO_TRANS, n, n, n, 1.0f, a, n, b, n, 0.0f, cs[i].c, n, threads, work);
             else
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, cs[i].c, n);
             t = clock_s(CLOCK_MONOTONIC) - t;
@@ -89,6 +95,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < count; i++)
         free(cs[i].c);
+    free(work);
     free(a);
     free(b);
     return 0;

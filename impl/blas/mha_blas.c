@@ -6,14 +6,11 @@
  * GQA group pass the same K and V pointers, nothing is copied per head.
  *
  * Threads: the (batch, head, row chunk) items of `gemm` (gemm_head.h) go
- * to args->threads OpenMP threads, each calling cblas_sgemm with OpenBLAS
+ * to args->threads workers of libmha's pool, each calling cblas_sgemm with OpenBLAS
  * set to one thread for the duration of the call (OpenBLAS's advice for
  * callers that thread themselves; the setting is restored afterwards).
- * A first version ran OpenBLAS's own thread pool for the products next to
- * OpenMP threads for the softmax: its 2-thread runs were 3x slower than
- * 1-thread ones on the (loaded) 2-core test machine, and OpenBLAS's bits
- * change with its own thread count (tests/test_sgemm.c caught it). One
- * thread per product gives the same bits for any args->threads.
+ * OpenBLAS's bits change with its own thread count; one thread per product
+ * gives the same bits for any args->threads.
  * openblas_set_num_threads() is process-wide: two caller threads running
  * `blas` at once race on that setting (the results stay right; only
  * OpenBLAS's threading of other calls is affected).
@@ -38,11 +35,6 @@
 #include MHA_BLAS_HEADER
 #include <string.h>
 
-typedef struct head_ctx {
-    const mha_args *a;
-    int64_t b, h, g;
-} head_ctx;
-
 /*
  * BLAS wants a leading dimension of at least the row length, but input
  * views here may have overlapping rows (a seq stride below Dh, e.g. 0 to
@@ -63,13 +55,13 @@ static blasint blas_ld(int64_t ld, int64_t rows, int64_t cols)
 }
 
 /* s = scale * Q[b, i0:i0+rows, h, :] K[b, 0:keys, g, :]^T */
-static void head_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds)
+static void head_scores(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys, float *s,
+                        int64_t lds)
 {
-    const head_ctx *c = ctx;
-    const mha_args *a = c->a;
+    const mha_args *a = ctx;
     const int64_t dh = a->shape.head_dim, ldq = a->q_strides.seq, ldk = a->k_strides.seq;
-    const float *q = mha_row(a->q, a->q_strides, c->b, i0, c->h);
-    const float *k = mha_row(a->k, a->k_strides, c->b, 0, c->g);
+    const float *q = mha_row(a->q, a->q_strides, it->b, i0, it->h);
+    const float *k = mha_row(a->k, a->k_strides, it->b, 0, it->g);
     if (blas_can(ldq, rows, dh) && blas_can(ldk, keys, dh)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)keys, (blasint)dh, a->scale,
                     q, blas_ld(ldq, rows, dh), k, blas_ld(ldk, keys, dh), 0.0f, s, (blasint)lds);
@@ -85,13 +77,13 @@ static void head_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float
 }
 
 /* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V[b, 0:keys, g, :] */
-static void head_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp)
+static void head_values(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys, const float *p,
+                        int64_t ldp)
 {
-    const head_ctx *c = ctx;
-    const mha_args *a = c->a;
+    const mha_args *a = ctx;
     const int64_t dh = a->shape.head_dim, ldv = a->v_strides.seq, ldo = a->out_strides.seq;
-    const float *v = mha_row(a->v, a->v_strides, c->b, 0, c->g);
-    float *o = mha_row_mut(a->out, a->out_strides, c->b, i0, c->h);
+    const float *v = mha_row(a->v, a->v_strides, it->b, 0, it->g);
+    float *o = mha_row_mut(a->out, a->out_strides, it->b, i0, it->h);
     /* the output's rows never overlap (validated), so only V can stop BLAS */
     if (keys > 0 && blas_can(ldv, keys, dh)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)dh, (blasint)keys, 1.0f,
@@ -119,39 +111,14 @@ static MHA_WORKSPACE_FN(blas_workspace)
     return n * sizeof(float);
 }
 
-typedef struct items_ctx {
-    const mha_args *args;
-    mha_gemm_split w;
-    float *scores; /* chunk_rows x Skv per worker, unless probs are written */
-} items_ctx;
-
-/* (batch, head, row chunk) items [begin, end) */
-static void blas_items(void *ctx, int64_t begin, int64_t end, int worker)
-{
-    const items_ctx *x = ctx;
-    const mha_args *args = x->args;
-    const mha_shape *sh = &args->shape;
-    const mha_gemm_split w = x->w;
-    for (int64_t it = begin; it < end; it++) {
-        const int64_t bh = it / w.chunks, chunk = it % w.chunks;
-        const int64_t b = bh / sh->heads, h = bh % sh->heads;
-        const int64_t r0 = chunk * w.chunk_rows;
-        const int64_t r1 = r0 + w.chunk_rows < sh->q_len ? r0 + w.chunk_rows : sh->q_len;
-        head_ctx c = {args, b, h, h / mha_group_size(sh)};
-        const mha_gemm_products prod = {head_scores, head_values, &c};
-        float *s = args->probs ? args->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
-                               : x->scores + (size_t)worker * (size_t)(w.chunk_rows * sh->kv_len);
-        mha_gemm_head_rows(args, b, h, r0, r1, s, &prod);
-    }
-}
-
 static MHA_ATTENTION_FN(blas_attention)
 {
     const mha_shape *sh = &args->shape;
-    const items_ctx x = {args, mha_gemm_split_work(sh, args->threads), workspace};
+    const mha_gemm_split w = mha_gemm_split_work(sh, args->threads);
+    const mha_gemm_products prod = {head_scores, head_values, (void *)args};
     const int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, blas_items, (void *)&x);
+    mha_gemm_attend(args, workspace, (size_t)(w.chunk_rows * sh->kv_len), &prod);
     openblas_set_num_threads(saved);
 }
 

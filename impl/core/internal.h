@@ -57,6 +57,10 @@ static inline int mha_threads_for(int threads, int64_t items)
     return items < threads ? (int)items : threads;
 }
 
+/* mha_validate()'s checks of the arguments alone: pointers, shape, strides,
+ * scale, threads, extents and overlaps (no descriptor, workspace or CPU). */
+mha_status mha_validate_args(const mha_args *args);
+
 /* scale, or 1/sqrt(Dh) when scale == 0. */
 float mha_resolve_scale(float scale, int64_t head_dim);
 
@@ -98,6 +102,12 @@ static inline const float *mha_mask_row(const mha_args *a, int64_t b,
         return NULL;
     return a->mask + b * a->mask_strides.batch + h * a->mask_strides.head +
            i * a->mask_strides.row;
+}
+
+/* Offset of row (b, h, i) in the probabilities, contiguous [B][H][Sq][Skv]. */
+static inline int64_t mha_probs_offset(const mha_shape *s, int64_t b, int64_t h, int64_t i)
+{
+    return ((b * s->heads + h) * s->q_len + i) * s->kv_len;
 }
 
 /*

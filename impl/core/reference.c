@@ -35,7 +35,7 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
                 m = isnan(m) ? m : scores[j];
         }
         double *o = out + ((b * s->q_len + i) * s->heads + h) * dh;
-        double *p = probs ? probs + ((b * s->heads + h) * s->q_len + i) * s->kv_len : NULL;
+        double *p = probs ? probs + mha_probs_offset(s, b, h, i) : NULL;
         memset(o, 0, (size_t)dh * sizeof *o);
         if (m == -INFINITY) { /* every key masked: zeros, not NaN */
             if (p)
@@ -78,10 +78,7 @@ static void reference_slices(void *ctx, int64_t begin, int64_t end, int worker)
 
 mha_status mha_reference(const mha_args *args, double *out, double *probs)
 {
-    static const mha_impl shape_only = {MHA_ABI_VERSION, "reference", "reference", "c",
-                                        "float64 reference", 0, MHA_CAP_PROBS, 0, NULL,
-                                        (mha_attention_fn *)1, NULL};
-    mha_status st = mha_validate(&shape_only, args);
+    mha_status st = mha_validate_args(args);
     if (st != MHA_OK)
         return st;
     if (!out)

@@ -88,19 +88,11 @@ static view make_view(const char *name, const void *data, int64_t b, int64_t s,
     return v;
 }
 
-mha_status mha_validate(const mha_impl *impl, const mha_args *a)
+mha_status mha_validate_args(const mha_args *a)
 {
     mha_status st;
-    if (!impl)
-        return mha_fail(MHA_ERR_NULL_POINTER, "impl is NULL: expected an implementation from the registry or a port");
     if (!a)
         return mha_fail(MHA_ERR_NULL_POINTER, "args is NULL: expected a filled mha_args");
-    if (impl->abi_version != MHA_ABI_VERSION)
-        return mha_fail(MHA_ERR_ABI_MISMATCH, "implementation '%s' has ABI version %u, expected %u",
-                        impl->name ? impl->name : "?", impl->abi_version, MHA_ABI_VERSION);
-    if (!impl->name || !impl->attention)
-        return mha_fail(MHA_ERR_BAD_DESCRIPTOR, "implementation descriptor lacks %s",
-                        !impl->name ? "a name" : "an attention function");
 
     static const char *const ptr_names[] = {"q", "k", "v", "out"};
     const void *ptrs[] = {a->q, a->k, a->v, a->out};
@@ -168,7 +160,26 @@ mha_status mha_validate(const mha_impl *impl, const mha_args *a)
                 return mha_fail(MHA_ERR_OVERLAP, "%s [%p, +%zu bytes) overlaps %s [%p, +%zu bytes): "
                                 "expected separate buffers", outputs[o]->name, outputs[o]->data,
                                 outputs[o]->bytes, others[i]->name, others[i]->data, others[i]->bytes);
+    return MHA_OK;
+}
 
+mha_status mha_validate(const mha_impl *impl, const mha_args *a)
+{
+    mha_status st;
+    if (!impl)
+        return mha_fail(MHA_ERR_NULL_POINTER, "impl is NULL: expected an implementation from the registry or a port");
+    if (!a)
+        return mha_fail(MHA_ERR_NULL_POINTER, "args is NULL: expected a filled mha_args");
+    if (impl->abi_version != MHA_ABI_VERSION)
+        return mha_fail(MHA_ERR_ABI_MISMATCH, "implementation '%s' has ABI version %u, expected %u",
+                        impl->name ? impl->name : "?", impl->abi_version, MHA_ABI_VERSION);
+    if (!impl->name || !impl->attention)
+        return mha_fail(MHA_ERR_BAD_DESCRIPTOR, "implementation descriptor lacks %s",
+                        !impl->name ? "a name" : "an attention function");
+    if ((st = mha_validate_args(a)) != MHA_OK)
+        return st;
+
+    const mha_shape *s = &a->shape;
     if (a->probs && !(impl->caps & MHA_CAP_PROBS))
         return mha_fail(MHA_ERR_UNSUPPORTED,
                         "args.probs is set but implementation '%s' cannot write probabilities "

@@ -3,7 +3,7 @@
  * -mavx2 -mfma (sgemm_avx2.c). Only the products change; the driver and
  * the softmax are the baseline ones (mha_gemm.c, gemm_head.c).
  */
-#include "gemm_driver.h"
+#include "gemm.h"
 
 #include "internal.h"
 
@@ -17,11 +17,9 @@ static MHA_ATTENTION_FN(gemm_avx2_attention)
     mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_avx2);
 }
 
-/* C = A B on the avx2 SGEMM; the portable loops if its buffers cannot be allocated. */
-static MHA_MATMUL_FN(gemm_avx2_matmul)
+MHA_MATMUL_FN(mha_matmul_gemm_avx2)
 {
-    if (mha_sgemm_ops_avx2.gemm(MHA_NO_TRANS, MHA_NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, threads))
-        mha_matmul_portable(m, n, k, a, lda, b, ldb, c, ldc, threads);
+    mha_matmul_sgemm(&mha_sgemm_ops_avx2, m, n, k, a, lda, b, ldb, c, ldc, threads);
 }
 
 const mha_impl mha_impl_gemm_avx2 = {
@@ -35,5 +33,5 @@ const mha_impl mha_impl_gemm_avx2 = {
     .priority = 35,
     .workspace = gemm_avx2_workspace,
     .attention = gemm_avx2_attention,
-    .matmul = gemm_avx2_matmul,
+    .matmul = mha_matmul_gemm_avx2,
 };

@@ -7,6 +7,9 @@
  */
 #include "gemm_head.h"
 
+#include "parallel.h"
+#include "../vec/vexp_consts.h"
+
 #include <string.h>
 
 /* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
@@ -27,11 +30,13 @@ static inline float bits_float(uint32_t u)
 }
 
 /*
- * exp(x) = 2^n * exp(r),  n = round(x / ln 2),  r = x - n ln 2, |r| <= ln2/2
- * exp(r) by its Taylor polynomial of degree 7 (truncation below
- * |r|^8 / 8! * e^|r| < 1e-8 relative, under 0.1 ulp), 2^n built from
- * its exponent bits. ln 2 is split Cody-Waite style into ln2_hi (9
- * significant bits, so n * ln2_hi is exact) and ln2_lo = ln 2 - ln2_hi.
+ * exp(x) for x <= 0 by the method and constants of the vectorized exp
+ * (impl/vec/vexp_avx2.h, vexp_consts.h), in plain C for the baseline flags:
+ *   n = round(x / ln2) by the 1.5 * 2^23 shifter, r = x - n*LN2_HI - n*LN2_LO
+ *   (Cody-Waite), exp(r) ~ 1 + r + C2 r^2 + ... + C6 r^6 (minimax, Horner),
+ *   exp(x) = p * 2^n with 2^n built from its exponent bits.
+ * Without FMA at the baseline, each multiply and add rounds on its own, so
+ * the bits may differ from the SIMD versions by an ulp.
  * For |x| > 87 (exp(-87) < 1.7e-38), -inf and NaN the result is 0: the
  * caller deals with NaN for the whole row.
  *
@@ -42,23 +47,18 @@ static inline float bits_float(uint32_t u)
  */
 static inline float exp_nonpositive(float x)
 {
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693359375f;             /* 355 / 512 */
-    const float ln2_lo = -2.12194440054690583e-4f; /* ln 2 - 355 / 512 */
-    const float round_magic = 12582912.0f;         /* 1.5 * 2^23: t + magic rounds t to an integer */
-    const float t = x * log2e + round_magic;
-    const float n = t - round_magic;
-    const float r = (x - n * ln2_hi) - n * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
+    const float t = x * MHA_VEXP_LOG2E + MHA_VEXP_SHIFTER;
+    const float n = t - MHA_VEXP_SHIFTER;
+    const float r = (x - n * MHA_VEXP_LN2_HI) - n * MHA_VEXP_LN2_LO;
+    float p = MHA_VEXP_C6;
+    p = p * r + MHA_VEXP_C5;
+    p = p * r + MHA_VEXP_C4;
+    p = p * r + MHA_VEXP_C3;
+    p = p * r + MHA_VEXP_C2;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
     /* t's low mantissa bits hold n: bits(t) - bits(magic) = n in two's complement */
-    const uint32_t ni = float_bits(t) - float_bits(round_magic);
+    const uint32_t ni = float_bits(t) - float_bits(MHA_VEXP_SHIFTER);
     const float y = p * bits_float((ni + 127u) << 23);
     /* keep y only where |x| <= 87 (0x42ae0000 = bits of 87.0f; inf and NaN are above) */
     const uint32_t keep = (float_bits(x) & 0x7fffffffu) <= 0x42ae0000u ? 0xffffffffu : 0u;
@@ -220,8 +220,13 @@ mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads)
     return w;
 }
 
-void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
-                        float *s, const mha_gemm_products *prod)
+/*
+ * Rows [r0, r1) of one item. s holds (r1 - r0) rows of Skv floats (the
+ * probabilities of args->probs when it is set, else scratch). Rows go in
+ * MHA_GEMM_ROW_BLOCK blocks (r0 is a multiple of it).
+ */
+static void head_rows(const mha_args *a, const mha_gemm_item *it, int64_t r0, int64_t r1, float *s,
+                      const mha_gemm_products *prod)
 {
     const int64_t skv = a->shape.kv_len;
     const int64_t block = MHA_GEMM_ROW_BLOCK;
@@ -233,14 +238,46 @@ void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int
         float *sb = s + (i0 - r0) * skv;
 
         if (keys > 0)
-            prod->scores(prod->ctx, i0, rows, keys, sb, skv);
+            prod->scores(prod->ctx, it, i0, rows, keys, sb, skv);
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = i0 + r;
             const int64_t lim = mha_causal_limit(a, i);
-            softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, b, h, i));
+            softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, it->b, it->h, i));
         }
-        prod->weighted_sum(prod->ctx, i0, rows, keys, sb, skv);
+        prod->weighted_sum(prod->ctx, it, i0, rows, keys, sb, skv);
         for (int64_t r = 0; r < rows; r++)
-            refix_row(a, b, h, i0 + r, sb + r * skv, keys);
+            refix_row(a, it->b, it->h, i0 + r, sb + r * skv, keys);
     }
+}
+
+typedef struct items_ctx {
+    const mha_args *a;
+    mha_gemm_split w;
+    float *scores;
+    size_t scores_stride;
+    const mha_gemm_products *prod;
+} items_ctx;
+
+/* (batch, head, row chunk) items [begin, end) */
+static void items(void *ctx, int64_t begin, int64_t end, int worker)
+{
+    const items_ctx *x = ctx;
+    const mha_args *a = x->a;
+    const mha_shape *sh = &a->shape;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t bh = t / x->w.chunks, chunk = t % x->w.chunks;
+        const int64_t b = bh / sh->heads, h = bh % sh->heads;
+        const mha_gemm_item it = {b, h, h / mha_group_size(sh), worker};
+        const int64_t r0 = chunk * x->w.chunk_rows;
+        const int64_t r1 = r0 + x->w.chunk_rows < sh->q_len ? r0 + x->w.chunk_rows : sh->q_len;
+        float *s = a->probs ? a->probs + mha_probs_offset(sh, b, h, r0) : x->scores + (size_t)worker * x->scores_stride;
+        head_rows(a, &it, r0, r1, s, x->prod);
+    }
+}
+
+void mha_gemm_attend(const mha_args *a, float *scores, size_t scores_stride, const mha_gemm_products *prod)
+{
+    const mha_shape *sh = &a->shape;
+    items_ctx x = {a, mha_gemm_split_work(sh, a->threads), scores, scores_stride, prod};
+    mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, items, &x);
 }

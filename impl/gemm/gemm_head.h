@@ -39,23 +39,30 @@ typedef struct mha_gemm_split {
 
 mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads);
 
-/* The two products of one (batch, head), on rows [i0, i0 + rows) of Q and O. */
+/* The (batch, head) an item computes, and the worker computing it. */
+typedef struct mha_gemm_item {
+    int64_t b, h, g; /* g = the kv head h reads */
+    int worker;
+} mha_gemm_item;
+
+/* The two products of one item, on rows [i0, i0 + rows) of Q and O. */
 typedef struct mha_gemm_products {
     /* s[r][j] = scale * <Q[b,i0+r,h,:], K[b,j,g,:]>  for r < rows, j < keys (ld lds) */
-    void (*scores)(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds);
+    void (*scores)(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys, float *s,
+                   int64_t lds);
     /* O[b,i0+r,h,:] = sum_{j < keys} p[r][j] * V[b,j,g,:]  (keys may be 0: O = 0) */
-    void (*weighted_sum)(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp);
+    void (*weighted_sum)(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys,
+                         const float *p, int64_t ldp);
     void *ctx;
 } mha_gemm_products;
 
 /*
- * Rows [r0, r1) of head (b, h). s holds (r1 - r0) rows of Skv floats
- * (the probabilities of args->probs when it is set, else scratch).
- * Rows go in MHA_GEMM_ROW_BLOCK blocks (r0 must be a multiple of it).
- * One thread: callers spread (b, h, row chunk) items over threads.
+ * The whole attention: the (batch, head, row chunk) items of
+ * mha_gemm_split_work(shape, a->threads) over the threads. Each item's
+ * scores are computed in args->probs when it is set, else in the worker's
+ * scratch: scores + worker * scores_stride floats (chunk_rows x Skv).
  */
-void mha_gemm_head_rows(const mha_args *a, int64_t b, int64_t h, int64_t r0, int64_t r1,
-                        float *s, const mha_gemm_products *prod);
+void mha_gemm_attend(const mha_args *a, float *scores, size_t scores_stride, const mha_gemm_products *prod);
 
 /*
  * exp(x) for x <= 0 in plain C that vectorizes at baseline flags:

@@ -23,7 +23,7 @@
  * computed by one thread with the same operations in the same order
  * whatever the thread count, so the bits do not depend on it.
  */
-#include "gemm_driver.h"
+#include "gemm.h"
 #include "gemm_head.h"
 #include "parallel.h"
 
@@ -65,41 +65,43 @@ size_t mha_gemm_workspace_with(const mha_shape *shape, int threads, int want_pro
     return p.total == SIZE_MAX ? SIZE_MAX : p.total * sizeof(float);
 }
 
-/* What the two products of one item need. */
-typedef struct item_ctx {
-    const mha_args *a;
-    const mha_sgemm_ops *ops;
-    int64_t b, h;
-    mha_packed_b kt, v; /* panels of kv head h / (H / Hkv) */
-    float *work;        /* this thread's A block */
-} item_ctx;
-
-/* s = scale * Q[b, i0:i0+rows, h, :] K_g^T[:, 0:keys] */
-static void item_scores(void *ctx, int64_t i0, int64_t rows, int64_t keys, float *s, int64_t lds)
-{
-    const item_ctx *c = ctx;
-    const mha_args *a = c->a;
-    c->ops->gemm_packed(MHA_NO_TRANS, rows, keys, a->shape.head_dim, a->scale,
-                        mha_row(a->q, a->q_strides, c->b, i0, c->h), a->q_strides.seq,
-                        &c->kt, 0.0f, s, lds, c->work);
-}
-
-/* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V_g[0:keys, :] */
-static void item_values(void *ctx, int64_t i0, int64_t rows, int64_t keys, const float *p, int64_t ldp)
-{
-    const item_ctx *c = ctx;
-    const mha_args *a = c->a;
-    c->ops->gemm_packed(MHA_NO_TRANS, rows, a->shape.head_dim, keys, 1.0f, p, ldp, &c->v, 0.0f,
-                        mha_row_mut(a->out, a->out_strides, c->b, i0, c->h), a->out_strides.seq, c->work);
-}
-
 /* What every item of one call shares. */
 typedef struct call_ctx {
     const mha_args *a;
     const mha_sgemm_ops *ops;
     plan p;
-    float *panels, *scratch;
+    float *panels, *scratch; /* scratch: per_thread floats per worker, its A block first */
 } call_ctx;
+
+/* The packed K_g^T and V_g panels of an item's (b, kv head). */
+static const float *item_panels(const call_ctx *x, const mha_gemm_item *it)
+{
+    return x->panels + (size_t)(it->b * x->a->shape.kv_heads + it->g) * (x->p.kpack + x->p.vpack);
+}
+
+/* s = scale * Q[b, i0:i0+rows, h, :] K_g^T[:, 0:keys] */
+static void item_scores(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys, float *s,
+                        int64_t lds)
+{
+    const call_ctx *x = ctx;
+    const mha_args *a = x->a;
+    const mha_packed_b kt = {item_panels(x, it), a->shape.head_dim, a->shape.kv_len};
+    x->ops->gemm_packed(MHA_NO_TRANS, rows, keys, a->shape.head_dim, a->scale,
+                        mha_row(a->q, a->q_strides, it->b, i0, it->h), a->q_strides.seq, &kt, 0.0f, s, lds,
+                        x->scratch + (size_t)it->worker * x->p.per_thread);
+}
+
+/* O[b, i0:i0+rows, h, :] = P[:, 0:keys] V_g[0:keys, :] */
+static void item_values(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t rows, int64_t keys, const float *p,
+                        int64_t ldp)
+{
+    const call_ctx *x = ctx;
+    const mha_args *a = x->a;
+    const mha_packed_b v = {item_panels(x, it) + x->p.kpack, a->shape.kv_len, a->shape.head_dim};
+    x->ops->gemm_packed(MHA_NO_TRANS, rows, a->shape.head_dim, keys, 1.0f, p, ldp, &v, 0.0f,
+                        mha_row_mut(a->out, a->out_strides, it->b, i0, it->h), a->out_strides.seq,
+                        x->scratch + (size_t)it->worker * x->p.per_thread);
+}
 
 /* Reshape items [begin, end): item 2 bg packs K_g^T of (b, g) = bg, item 2 bg + 1 packs V_g. */
 static void pack_items(void *ctx, int64_t begin, int64_t end, int worker)
@@ -120,33 +122,6 @@ static void pack_items(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-/* (batch, head, row chunk) items [begin, end) */
-static void head_items(void *ctx, int64_t begin, int64_t end, int worker)
-{
-    const call_ctx *x = ctx;
-    const mha_args *a = x->a;
-    const mha_shape *sh = &a->shape;
-    const plan *p = &x->p;
-    float *mine = x->scratch + (size_t)worker * p->per_thread;
-    for (int64_t it = begin; it < end; it++) {
-        const int64_t bh = it / p->w.chunks, chunk = it % p->w.chunks;
-        const int64_t b = bh / sh->heads, h = bh % sh->heads, g = h / mha_group_size(sh);
-        const int64_t r0 = chunk * p->w.chunk_rows;
-        const int64_t r1 = r0 + p->w.chunk_rows < sh->q_len ? r0 + p->w.chunk_rows : sh->q_len;
-        const float *kv = x->panels + (size_t)(b * sh->kv_heads + g) * (p->kpack + p->vpack);
-        item_ctx c = {
-            .a = a, .ops = x->ops, .b = b, .h = h,
-            .kt = {kv, sh->head_dim, sh->kv_len},
-            .v = {kv + p->kpack, sh->kv_len, sh->head_dim},
-            .work = mine,
-        };
-        float *s = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + r0) * sh->kv_len
-                            : mine + pad16(x->ops->work_floats);
-        const mha_gemm_products prod = {item_scores, item_values, &c};
-        mha_gemm_head_rows(a, b, h, r0, r1, s, &prod);
-    }
-}
-
 void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm_ops *ops)
 {
     const mha_shape *sh = &a->shape;
@@ -156,7 +131,8 @@ void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm
 
     /* reshape: K_g^T and V_g of every (b, g) into packed panels */
     mha_parallel_for(x.p.w.threads, 2 * kv_slices, MHA_PARALLEL_BLOCKS, pack_items, &x);
-    mha_parallel_for(x.p.w.threads, sh->batch * sh->heads * x.p.w.chunks, 1, head_items, &x);
+    const mha_gemm_products prod = {item_scores, item_values, &x};
+    mha_gemm_attend(a, x.scratch + pad16(ops->work_floats), x.p.per_thread, &prod);
 }
 
 static MHA_WORKSPACE_FN(gemm_c_workspace)

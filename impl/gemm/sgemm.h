@@ -1,7 +1,7 @@
 /*
  * The project's own SGEMM: C = alpha * op(A) * op(B) + beta * C, fp32,
  * row-major, cache-blocked with packed panels and a register-blocked
- * micro-kernel written in plain C (sgemm_body.h explains the blocking).
+ * micro-kernel written in plain C (sgemm_tmpl.h explains the blocking).
  *
  * One source, compiled once per instruction set: mha_sgemm_ops_c is built
  * with the baseline flags (what `gemm` uses), mha_sgemm_ops_avx2 (when
@@ -55,21 +55,30 @@ typedef struct mha_sgemm_ops {
                         const float *a, int64_t lda, const mha_packed_b *bp,
                         float beta, float *c, int64_t ldc, float *work);
 
+    /* Floats of the work buffer gemm needs for these sizes and up to `threads` threads. */
+    size_t (*gemm_work_floats)(int64_t m, int64_t n, int64_t k, int threads);
+
     /*
-     * C = alpha * op(A) * op(B) + beta * C with up to `threads` OpenMP
-     * threads; allocates its own packing buffers. Returns 0, or -1 when
-     * that allocation fails (C untouched). The bits of C do not depend on
-     * the thread count.
+     * C = alpha * op(A) * op(B) + beta * C with up to `threads` threads;
+     * work holds gemm_work_floats(m, n, k, threads) floats (the packed
+     * blocks). The bits of C do not depend on the thread count.
      */
-    int (*gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                const float *a, int64_t lda, const float *b, int64_t ldb,
-                float beta, float *c, int64_t ldc, int threads);
+    void (*gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc, int threads, float *work);
 } mha_sgemm_ops;
 
 extern const mha_sgemm_ops mha_sgemm_ops_c;
 extern const mha_sgemm_ops mha_sgemm_ops_avx2; /* only in builds with the avx2 library */
 
-/* The layer's matmul (MHA_MATMUL_FN) on the baseline SGEMM. */
+/*
+ * The layer's matmul (MHA_MATMUL_FN) on one SGEMM: C = A B. MHA_MATMUL_FN
+ * has no workspace, so the SGEMM's work buffer is allocated here; if that
+ * fails, the portable loops compute the product (other rounding).
+ */
+void mha_matmul_sgemm(const mha_sgemm_ops *ops, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                      const float *b, int64_t ldb, float *c, int64_t ldc, int threads);
 MHA_MATMUL_FN(mha_matmul_gemm_c);
+MHA_MATMUL_FN(mha_matmul_gemm_avx2); /* only in builds with the avx2 library */
 
 #endif

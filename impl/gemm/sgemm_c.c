@@ -1,3 +1,3 @@
 /* The SGEMM built with the baseline flags: what `gemm` and its matmul use. */
 #define SGEMM_ISA c
-#include "sgemm_body.h"
+#include "sgemm_tmpl.h"

@@ -11,8 +11,6 @@
  *   O[b,i,h,:] = sum_j p[j] * V[b,j,g,:]            (weighted sum of values)
  * Masked keys (causal, or M = -inf) are skipped: never read, p[j] = 0.
  */
-/* Separate multiply and add (see naive_row.h). */
-#define MHA_NAIVE_MADD(x, y, acc) ((x) * (y) + (acc))
 #include "naive_row.h"
 
 #include "parallel.h"
@@ -41,7 +39,7 @@ static void naive_rows_range(void *ctx, int64_t begin, int64_t end, int worker)
     float *scores = c->scores + (size_t)worker * (size_t)sh->kv_len;
     for (int64_t r = begin; r < end; r++) {
         const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-        mha_naive_row(c->args, bh / sh->heads, bh % sh->heads, i, scores);
+        mha_naive_row(c->args, bh / sh->heads, bh % sh->heads, i, scores, 0); /* separate multiply and add */
     }
 }
 

@@ -1,21 +1,24 @@
 /*
  * One query row of the naive algorithm (see mha_naive.c for the math),
- * written once and compiled twice: by naive, where MHA_NAIVE_MADD(x, y, acc)
- * is x * y + acc, and by the conformance suite's fused variant
- * (conformance/plain_fma.c), where it is fmaf(x, y, acc). C allows either
- * evaluation, so both are "the plain fp32 algorithm". Define
- * MHA_NAIVE_MADD before including this file. args->scale must be resolved.
+ * used by naive (fused = 0: x * y + acc, in a file compiled without
+ * contraction) and by the conformance suite's fused variant
+ * (conformance/plain_fma.c, fused = 1: fmaf(x, y, acc)). C allows either
+ * evaluation, so both are "the plain fp32 algorithm". args->scale must be
+ * resolved.
  */
 #ifndef MHA_NAIVE_ROW_H
 #define MHA_NAIVE_ROW_H
 
 #include "../core/internal.h"
 
+#include <math.h>
 #include <string.h>
 
-#ifndef MHA_NAIVE_MADD
-#error "define MHA_NAIVE_MADD(x, y, acc) before including naive_row.h"
-#endif
+/* x * y + acc: one rounding when fused, two otherwise */
+static inline float naive_madd(int fused, float x, float y, float acc)
+{
+    return fused ? fmaf(x, y, acc) : x * y + acc;
+}
 
 /* Key j is hidden from query row i by the causal flag or a -inf mask entry. */
 static int key_masked(int64_t j, int64_t visible, const float *mask_row)
@@ -24,7 +27,7 @@ static int key_masked(int64_t j, int64_t visible, const float *mask_row)
 }
 
 /* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. */
-static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s)
+static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s, int fused)
 {
     const mha_shape *sh = &a->shape;
     const int64_t g = h / mha_group_size(sh), dh = sh->head_dim, skv = sh->kv_len;
@@ -32,7 +35,7 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
     const float *mask = mha_mask_row(a, b, h, i);
     const int64_t visible = mha_causal_limit(a, i);
     float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
-    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * skv : NULL;
+    float *p = a->probs ? a->probs + mha_probs_offset(sh, b, h, i) : NULL;
 
     /* s[j] = scale * <q, k_j> + mask[j];  m = max_j s[j] (NaN wins, so it propagates) */
     float m = -INFINITY;
@@ -45,8 +48,8 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
         const float *k = mha_row(a->k, a->k_strides, b, j, g);
         float dot = 0.0f;
         for (int64_t d = 0; d < dh; d++)
-            dot = MHA_NAIVE_MADD(q[d], k[d], dot);
-        s[j] = MHA_NAIVE_MADD(a->scale, dot, mask ? mask[j] : 0.0f);
+            dot = naive_madd(fused, q[d], k[d], dot);
+        s[j] = naive_madd(fused, a->scale, dot, mask ? mask[j] : 0.0f);
         any_nan |= isnan(s[j]);
         if (s[j] > m)
             m = s[j];
@@ -80,7 +83,7 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
             continue;
         const float *v = mha_row(a->v, a->v_strides, b, j, g);
         for (int64_t d = 0; d < dh; d++)
-            o[d] = MHA_NAIVE_MADD(pj, v[d], o[d]);
+            o[d] = naive_madd(fused, pj, v[d], o[d]);
     }
 }
 

@@ -1,27 +1,10 @@
 /*
- * The simd driver: the row algorithm of naive (impl/naive/mha_naive.c)
- * around one ISA's intrinsic kernels, shared by simd_avx2, simd_avx512 and
- * simd_neon. A variant's .c file defines its kernels, then includes this
- * file, then its descriptor:
- *
- *   SIMD_NAME            the descriptor suffix (simd_avx2, ...): this file
- *                        defines SIMD_NAME_workspace, _attention, _matmul
- *   SIMD_KEYS            keys per simd_dot_keys call (8 on every ISA)
- *   SIMD_MR, SIMD_NR     the matmul block (rows, columns)
- *   simd_row_clear()     s[j] = -inf,  j < n
- *   simd_dot_keys()      dots[u] = scale * <q, k[u]> over dh floats,  u < SIMD_KEYS
- *   simd_row_max()       max_j s[j],  j < n; NaN if any s[j] is NaN
- *   simd_row_exp_sum()   s[j] = exp(s[j] - m) in place,  returns sum_j s[j]
- *   simd_row_scale()     s[j] = s[j] * c
- *   simd_weighted_sum()  o[0:dh] = sum_t p[key[t]] * v[key[t] * v_step + 0:dh],  t < n
- *   simd_matmul_block()  C[0:rows][0:cols] = A[0:rows][:] * B[:][0:cols],
- *                        rows <= SIMD_MR, cols <= SIMD_NR
- * The row kernels get n a multiple of PAD (16), so whole vectors of 4, 8
- * or 16 lanes.
+ * The row algorithm's driver (row.h), compiled once for every ISA's
+ * kernel table.
  *
  * For every batch b, query head h and query position i (one row):
  *   keys   = { j < causal limit : M[b,h,i,j] != -inf }   visible keys, in order
- *   s[j]   = scale * <Q[b,i,h,:], K[b,j,g,:]> + M[b,h,i,j]   SIMD_KEYS keys at a time
+ *   s[j]   = scale * <Q[b,i,h,:], K[b,j,g,:]> + M[b,h,i,j]   kern->scores
  *   m      = max_j s[j]                     (NaN if any score is NaN)
  *   e[j]   = exp(s[j] - m),  l = sum_j e[j]  vectorized exp (impl/vec)
  *   p[j]   = e[j] * (1 / l)
@@ -32,22 +15,15 @@
  * Threads split the rows; each row is computed by one thread in a fixed
  * order, so the result does not depend on the thread count.
  */
-#include "../core/internal.h"
-#include "../core/parallel.h"
+#include "row.h"
+
+#include "parallel.h"
 
 #include <string.h>
 
-#define SIMD_CAT2(a, b) a##b
-#define SIMD_CAT(a, b) SIMD_CAT2(a, b)
-#define SIMD_FN(x) SIMD_CAT(SIMD_NAME, _##x)
-
-enum {
-    PAD = 16, /* the score row is padded to a multiple of PAD with -inf */
-};
-
 static int64_t padded(int64_t n)
 {
-    return (n + PAD - 1) / PAD * PAD;
+    return (n + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
 }
 
 /* Per thread: padded(Skv) scores, padded(Skv) int32 key indices, then
@@ -58,7 +34,7 @@ static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
            2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
 }
 
-static MHA_WORKSPACE_FN(SIMD_FN(workspace))
+MHA_WORKSPACE_FN(row_workspace)
 {
     (void)want_probs;
     const int64_t rows = shape->batch * shape->heads * shape->q_len;
@@ -111,8 +87,8 @@ static int64_t visible_keys(const mha_args *a, const float *mask, int64_t i, int
 }
 
 /* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. s and key: thread workspace. */
-static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t h, int64_t i,
-                       float *s, int32_t *key)
+static void attend_row(const mha_args *a, const row_kernels *kern, const kv_view *kv, int64_t b, int64_t h,
+                       int64_t i, float *s, int32_t *key)
 {
     const mha_shape *sh = &a->shape;
     const int64_t dh = sh->head_dim, skv = sh->kv_len;
@@ -120,30 +96,17 @@ static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t 
     const float *q = mha_row(a->q, a->q_strides, b, i, h);
     const float *mask = mha_mask_row(a, b, h, i);
     float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
-    float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * skv : NULL;
+    float *p = a->probs ? a->probs + mha_probs_offset(sh, b, h, i) : NULL;
 
     /* s[j] = -inf for all j (padding included); key[] = visible keys in order */
-    simd_row_clear(s, spad);
+    kern->clear(s, spad);
     const int64_t n = visible_keys(a, mask, i, key);
 
-    /* s[key[t+u]] = scale * <q, k_{key[t+u]}> + mask[key[t+u]], u < SIMD_KEYS.
-     * A last group of fewer keys repeats its last key (result unused). */
-    for (int64_t t = 0; t < n; t += SIMD_KEYS) {
-        const float *k[SIMD_KEYS];
-        for (int u = 0; u < SIMD_KEYS; u++) {
-            const int64_t tu = t + u < n ? t + u : n - 1;
-            k[u] = kv->k + key[tu] * kv->k_step;
-        }
-        float dots[SIMD_KEYS];
-        simd_dot_keys(q, k, dh, a->scale, dots);
-        for (int u = 0; u < SIMD_KEYS && t + u < n; u++) {
-            const int32_t j = key[t + u];
-            s[j] = dots[u] + (mask ? mask[j] : 0.0f);
-        }
-    }
+    /* s[key[t]] = scale * <q, k_{key[t]}> + mask[key[t]] */
+    kern->scores(q, kv->k, kv->k_step, key, n, dh, a->scale, mask, s);
 
     /* m = max_j s[j]; a NaN score makes m NaN, so it reaches every output */
-    const float m = simd_row_max(s, spad);
+    const float m = kern->max(s, spad);
 
     /* No visible key (or every score -inf): the row is zeros, never 0/0. */
     if (m == -INFINITY) {
@@ -154,24 +117,25 @@ static void attend_row(const mha_args *a, const kv_view *kv, int64_t b, int64_t 
     }
 
     /* e[j] = exp(s[j] - m);  l = sum_j e[j]   (hidden keys and padding: exp(-inf) = 0) */
-    const float l = simd_row_exp_sum(s, spad, m);
+    const float l = kern->exp_sum(s, spad, m);
 
     /* p[j] = e[j] * (1 / l) */
-    simd_row_scale(s, spad, 1.0f / l);
+    kern->scale(s, spad, 1.0f / l);
     if (p)
         memcpy(p, s, (size_t)skv * sizeof *p);
 
     /* o = sum_{j visible} p[j] * v_j */
-    simd_weighted_sum(s, key, n, kv->v, kv->v_step, dh, o);
+    kern->weighted_sum(s, key, n, kv->v, kv->v_step, dh, o);
 }
 
 typedef struct rows_ctx {
     const mha_args *args;
+    const row_kernels *kern;
     void *workspace;
 } rows_ctx;
 
 /* Rows [begin, end) of the (b, h, i) order on one worker's workspace. */
-static void SIMD_FN(rows)(void *ctx, int64_t begin, int64_t end, int worker)
+static void rows(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const rows_ctx *c = ctx;
     const mha_args *args = c->args;
@@ -185,39 +149,15 @@ static void SIMD_FN(rows)(void *ctx, int64_t begin, int64_t end, int worker)
         const int64_t i = r % sh->q_len, bh = r / sh->q_len;
         const int64_t b = bh / sh->heads, h = bh % sh->heads;
         const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
-        attend_row(args, &kv, b, h, i, s, key);
+        attend_row(args, c->kern, &kv, b, h, i, s, key);
     }
 }
 
-static MHA_ATTENTION_FN(SIMD_FN(attention))
+void row_attention(const mha_args *args, void *workspace, const row_kernels *kern)
 {
     const mha_shape *sh = &args->shape;
-    /* Each row is computed by one thread in a fixed order: the result does
-     * not depend on the thread count. One block of rows per thread, so a
-     * thread reuses its packed K and V for the rows of the same head. */
-    rows_ctx c = {args, workspace};
-    mha_parallel_for(args->threads, sh->batch * sh->heads * sh->q_len, MHA_PARALLEL_BLOCKS, SIMD_FN(rows), &c);
-}
-
-/* C = A * B in blocks of SIMD_MR rows x SIMD_NR columns; threads split the
- * row blocks. Every C element is one chain over k in the kernel, so the
- * blocking and the thread count do not change bits. */
-static void SIMD_FN(row_blocks)(void *ctx, int64_t begin, int64_t end, int worker)
-{
-    const mha_matmul_call *x = ctx;
-    (void)worker;
-    for (int64_t ib = begin; ib < end; ib++) {
-        const int64_t i = ib * SIMD_MR, rows = x->m - i < SIMD_MR ? x->m - i : SIMD_MR;
-        for (int64_t j = 0; j < x->n; j += SIMD_NR)
-            simd_matmul_block(rows, x->n - j < SIMD_NR ? x->n - j : SIMD_NR, x->k, x->a + i * x->lda, x->lda,
-                              x->b + j, x->ldb, x->c + i * x->ldc + j, x->ldc);
-    }
-}
-
-static MHA_MATMUL_FN(SIMD_FN(matmul))
-{
-    mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
-    /* small products on one thread: waking others costs more than they save */
-    mha_parallel_for(m * n * k > 32768 ? threads : 1, (m + SIMD_MR - 1) / SIMD_MR, MHA_PARALLEL_BLOCKS,
-                     SIMD_FN(row_blocks), &x);
+    /* One block of rows per thread, so a thread reuses its packed K and V
+     * for the rows of the same head. */
+    rows_ctx c = {args, kern, workspace};
+    mha_parallel_for(args->threads, sh->batch * sh->heads * sh->q_len, MHA_PARALLEL_BLOCKS, rows, &c);
 }

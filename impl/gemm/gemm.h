@@ -1,6 +1,6 @@
 /* The `gemm` attention on any instantiation of the SGEMM (c or avx2). */
-#ifndef MHA_GEMM_DRIVER_H
-#define MHA_GEMM_DRIVER_H
+#ifndef MHA_GEMM_H
+#define MHA_GEMM_H
 
 #include "sgemm.h"
 

@@ -26,15 +26,13 @@
  * dimensions, and the ragged edges are zero-padded: the kernel always
  * computes a full MR x NR tile and only the store looks at the edge.
  *
- * Sizes for the target machine (Zen 3: 32 KiB L1d, 512 KiB L2 per core):
+ * Sizes for a core with 32 KiB L1d and 512 KiB L2:
  * - MR x NR = 4 x 16: per k step one row of 16 B values (two 256-bit or
  *   four 128-bit vectors), 4 broadcast A values, 64 multiply-adds into
  *   accumulators that stay in registers (8 ymm with AVX2, all 16 xmm with
- *   SSE2). Written with j outside r, gcc 12 vectorizes the j loop and keeps
- *   acc in registers for both instruction sets; of the shapes measured
- *   alone (4..12 x 8..24, several loop orders) this one was the fastest
- *   for both, and one tile size keeps the packed formats of every
- *   instantiation the same.
+ *   SSE2). Written with j outside r, gcc vectorizes the j loop and keeps
+ *   acc in registers for both instruction sets; one tile size keeps the
+ *   packed formats of every instantiation the same.
  * - KC = 256: one B strip (256 * 16 floats, 16 KiB) stays in L1d while the
  *   kernel sweeps the A block.
  * - MC = 144 = 36 * MR: the A block (144 * 256 floats, 144 KiB) stays in L2.
@@ -50,11 +48,10 @@
 #include "internal.h"
 #include "parallel.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #ifndef SGEMM_ISA
-#error "define SGEMM_ISA before including sgemm_body.h"
+#error "define SGEMM_ISA before including sgemm_tmpl.h"
 #endif
 
 #define SGEMM_CAT2(a, b) a##b
@@ -272,31 +269,37 @@ static void SGEMM_NAME(row_blocks)(void *ctx, int64_t begin, int64_t end, int wo
     }
 }
 
+/* The packed B block, then one packed A block per thread. */
+static size_t SGEMM_NAME(gemm_work_floats)(int64_t m, int64_t n, int64_t k, int threads)
+{
+    if (m <= 0 || n <= 0 || k <= 0)
+        return 0;
+    threads = mha_threads_for(threads, (m + MC - 1) / MC);
+    const int64_t nc_max = min64(NC, round_up(n, NR)), kc_max = min64(KC, k);
+    return (size_t)(nc_max * kc_max) + (size_t)threads * (size_t)(MC * kc_max);
+}
+
 /*
  * Threads share each packed B block (they pack its strips together, and
  * the loop's end is the barrier before it is used) and split the MC-row
  * blocks of A; each thread packs its own A blocks.
  */
-static int SGEMM_NAME(gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                            const float *a, int64_t lda, const float *b, int64_t ldb,
-                            float beta, float *c, int64_t ldc, int threads)
+static void SGEMM_NAME(gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                             const float *a, int64_t lda, const float *b, int64_t ldb,
+                             float beta, float *c, int64_t ldc, int threads, float *work)
 {
     if (m <= 0 || n <= 0)
-        return 0;
+        return;
     if (k <= 0) {
         scale_c(m, n, beta, c, ldc);
-        return 0;
+        return;
     }
     const int64_t m_blocks = (m + MC - 1) / MC;
     threads = mha_threads_for(threads, m_blocks);
-    const int64_t nc_max = min64(NC, round_up(n, NR)), kc_max = min64(KC, k);
-    const size_t b_floats = (size_t)(nc_max * kc_max), a_floats = (size_t)(MC * kc_max);
-    float *buf = mha_alloc((b_floats + (size_t)threads * a_floats) * sizeof(float));
-    if (!buf)
-        return -1;
+    const size_t b_floats = (size_t)(min64(NC, round_up(n, NR)) * min64(KC, k));
     SGEMM_NAME(step) x = {.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k,
                           .lda = lda, .ldb = ldb, .ldc = ldc, .alpha = alpha,
-                          .a = a, .b = b, .c = c, .bpack = buf, .apacks = buf + b_floats};
+                          .a = a, .b = b, .c = c, .bpack = work, .apacks = work + b_floats};
     for (x.j0 = 0; x.j0 < n; x.j0 += NC) {
         x.nc = min64(NC, n - x.j0);
         for (x.p0 = 0; x.p0 < k; x.p0 += KC) {
@@ -306,8 +309,6 @@ static int SGEMM_NAME(gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int6
             mha_parallel_for(threads, m_blocks, MHA_PARALLEL_BLOCKS, SGEMM_NAME(row_blocks), &x);
         }
     }
-    mha_free(buf);
-    return 0;
 }
 
 const mha_sgemm_ops SGEMM_CAT(mha_sgemm_ops_, SGEMM_ISA) = {
@@ -318,5 +319,6 @@ const mha_sgemm_ops SGEMM_CAT(mha_sgemm_ops_, SGEMM_ISA) = {
     .packed_b_floats = SGEMM_NAME(packed_b_floats),
     .pack_b = SGEMM_NAME(pack_b),
     .gemm_packed = SGEMM_NAME(gemm_packed),
+    .gemm_work_floats = SGEMM_NAME(gemm_work_floats),
     .gemm = SGEMM_NAME(gemm),
 };
