@@ -3,7 +3,7 @@
  *
  * The algorithm (FlashAttention-2, Dao 2023, "FlashAttention-2: Faster
  * Attention with Better Parallelism and Work Partitioning", Algorithm 1)
- * is written out in flash_driver.h; this header holds the plan: block
+ * is written out in flash_ctx.h; this header holds the plan: block
  * sizes, key splits for decoding, and the workspace layout, all computed
  * by mha_flash_plan() in flash_plan.c (baseline flags) so that the
  * workspace function and the attention function of every variant agree.

@@ -128,6 +128,14 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     *bk = ek ? ek : k;
 }
 
+/* The offset *off, then *off advanced by n floats rounded up to 16 (64 bytes). */
+static size_t take(size_t *off, int64_t n)
+{
+    const size_t at = *off;
+    *off += (size_t)round_up(n, 16);
+    return at;
+}
+
 void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_flash_plan *p)
 {
     memset(p, 0, sizeof *p);
@@ -169,25 +177,23 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
-#define MHA_FLASH_TAKE(field, n) (p->field = off, off += (size_t)round_up((int64_t)(n), 16))
     const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
     const int64_t srows = p->stream && p->rows > tile->mr ? p->rows : tile->mr;
-    MHA_FLASH_TAKE(off_k, packed * dh);             /* K block, [bk_pad/nr][Dh][nr] */
-    MHA_FLASH_TAKE(off_v, packed * p->dhp);         /* V block, [dhp/dr][bk_pad][dr] */
+    p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
+    p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
     /* scores, then p, of one row tile [mr][bk_pad]; streamed: of every row, one per kv head */
-    MHA_FLASH_TAKE(off_s, p->stream ? p->s_stride * (size_t)p->nstates : (size_t)(srows * p->bk_pad));
+    p->off_s = take(&off, p->stream ? (int64_t)(p->s_stride * (size_t)p->nstates) : srows * p->bk_pad);
     p->scratch_floats = off;
     off = 0;
-    MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
-    MHA_FLASH_TAKE(off_o, p->bq_pad * p->dhp);      /* unnormalised output, [bq_pad][dhp] */
-    MHA_FLASH_TAKE(off_m, p->bq_pad);               /* running max */
-    MHA_FLASH_TAKE(off_l, p->bq_pad);               /* running sum */
-    MHA_FLASH_TAKE(off_alpha, p->bq_pad);           /* rescale factor of this block */
-    MHA_FLASH_TAKE(off_lim, p->bq_pad * 2);         /* causal limit per row (int64) */
-    MHA_FLASH_TAKE(off_mrow, p->bq_pad * 2);        /* mask row pointer per row */
-    MHA_FLASH_TAKE(off_flag, 4);                    /* streamed decode: block flags (int) */
-#undef MHA_FLASH_TAKE
+    p->off_q = take(&off, p->bq_pad * dh);           /* Q block, [bq_pad][Dh] */
+    p->off_o = take(&off, p->bq_pad * p->dhp);       /* unnormalised output, [bq_pad][dhp] */
+    p->off_m = take(&off, p->bq_pad);                /* running max */
+    p->off_l = take(&off, p->bq_pad);                /* running sum */
+    p->off_alpha = take(&off, p->bq_pad);            /* rescale factor of this block */
+    p->off_lim = take(&off, p->bq_pad * 2);          /* causal limit per row (int64) */
+    p->off_mrow = take(&off, p->bq_pad * 2);         /* mask row pointer per row */
+    p->off_flag = take(&off, 4);                     /* streamed decode: block flags (int) */
     p->state_floats = off;
     p->thread_floats = p->scratch_floats + (size_t)p->nstates * p->state_floats;
 }
