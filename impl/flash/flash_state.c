@@ -7,26 +7,6 @@
 
 #include <string.h>
 
-void flash_ctx_init(flash_ctx *c, const flash_kernels *kern, const mha_args *a, const mha_flash_plan *p, float *base,
-                    int64_t state)
-{
-    float *st = base + p->scratch_floats + (size_t)state * p->state_floats;
-    c->kern = kern;
-    c->a = a;
-    c->p = p;
-    c->k_pack = base + p->off_k;
-    c->v_pack = base + p->off_v;
-    c->s = base + p->off_s + (size_t)state * p->s_stride;
-    c->q = st + p->off_q;
-    c->o = st + p->off_o;
-    c->m = st + p->off_m;
-    c->l = st + p->off_l;
-    c->alpha = st + p->off_alpha;
-    c->lim = (int64_t *)(void *)(st + p->off_lim);
-    c->mrow = (const float **)(void *)(st + p->off_mrow);
-    c->flag = (int *)(void *)(st + p->off_flag);
-}
-
 void flash_row_ih(const flash_ctx *c, int64_t r, int64_t *i, int64_t *h)
 {
     const int64_t rr = c->r0 + r;
