@@ -15,10 +15,10 @@
 
 #include <string.h>
 
-/* Floats of one partial slot: O [slot_rows][dhp], then m and l [slot_rows]. */
+/* Floats of one partial slot: O [bq][dhp], then m and l [bq]. */
 static size_t slot_floats(const mha_flash_plan *p)
 {
-    return (size_t)(p->slot_rows * (p->dhp + 2));
+    return (size_t)(p->bq * (p->dhp + 2));
 }
 
 /* Keys [ks, ke) of split sp of batch b, every kv head; (O, m, l) of each head to its partial slot. */
@@ -54,8 +54,8 @@ static void decode_split(const flash_kernels *kern, const mha_args *a, const mha
         flash_select_block(&c, b, g, 0);
         float *dst = partials + (size_t)(g * MHA_FLASH_MAX_SPLITS + sp) * slot;
         memcpy(dst, c.o, (size_t)(c.nrows * p->dhp) * sizeof(float));
-        memcpy(dst + p->slot_rows * p->dhp, c.m, (size_t)c.nrows * sizeof(float));
-        memcpy(dst + p->slot_rows * p->dhp + p->slot_rows, c.l, (size_t)c.nrows * sizeof(float));
+        memcpy(dst + p->bq * p->dhp, c.m, (size_t)c.nrows * sizeof(float));
+        memcpy(dst + p->bq * p->dhp + p->bq, c.l, (size_t)c.nrows * sizeof(float));
     }
 }
 
@@ -67,14 +67,14 @@ static void merge(flash_ctx *c, const float *slots)
     for (int64_t r = 0; r < c->nrows; r++) {
         float m = -INFINITY;
         for (int64_t sp = 0; sp < p->nsplit; sp++)
-            m = flash_max_nan(m, slots[sp * slot + p->slot_rows * p->dhp + r]);
+            m = flash_max_nan(m, slots[sp * slot + p->bq * p->dhp + r]);
         float l = 0.0f, *o = c->o + r * p->dhp;
         memset(o, 0, (size_t)p->dhp * sizeof *o);
         if (m != -INFINITY) {
             for (int64_t sp = 0; sp < p->nsplit; sp++) {
                 const float *so = slots + sp * slot;
-                const float ms = so[p->slot_rows * p->dhp + r];
-                const float ls = so[p->slot_rows * p->dhp + p->slot_rows + r];
+                const float ms = so[p->bq * p->dhp + r];
+                const float ls = so[p->bq * p->dhp + p->bq + r];
                 if (ms == -INFINITY)
                     continue; /* this split saw no key of row r */
                 /* w_s = exp(m_s - m);  l += w_s l_s;  O += w_s O_s (the ISA's multiply-add) */

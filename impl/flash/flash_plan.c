@@ -86,19 +86,14 @@ static size_t sysfs_cache_size(int level, const char *type)
     return 0;
 }
 
-void mha_flash_cache_sizes(size_t *l1d, size_t *l2)
+size_t mha_flash_l2_size(void)
 {
-    long a = -1, b = -1;
-#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
-    a = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    long b = -1;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
     b = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #endif
-    *l1d = a > 0 ? (size_t)a : sysfs_cache_size(1, "Data");
-    *l2 = b > 0 ? (size_t)b : sysfs_cache_size(2, "Unified");
-    if (*l1d < 4096)
-        *l1d = 32 * 1024;
-    if (*l2 < 65536)
-        *l2 = 512 * 1024;
+    const size_t l2 = b > 0 ? (size_t)b : sysfs_cache_size(2, "Unified");
+    return l2 < 65536 ? 512 * 1024 : l2;
 }
 
 /* A positive integer from the environment, or 0. */
@@ -116,8 +111,7 @@ static int64_t env_block(const char *name)
 
 void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
 {
-    size_t l1d, l2;
-    mha_flash_cache_sizes(&l1d, &l2);
+    const size_t l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
@@ -170,10 +164,9 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         p->split_len = round_up(len, p->bk);
         p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
     }
-    p->slot_rows = p->bq;
     p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
     if (p->nsplit > 1)
-        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->slot_rows * (p->dhp + 2), 16);
+        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->bq * (p->dhp + 2), 16);
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
