@@ -8,7 +8,7 @@
 
 FLASH_TMPL_PROTOTYPES(avx2);
 
-static const flash_kernels flash_kernels_avx2 = {
+const flash_kernels flash_kernels_avx2 = {
     .tile = {FLASH_MR, FLASH_NR, FLASH_DR},
     .pack_strip = flash_pack_strip,
     .qk_tile = flash_qk_tile,
@@ -24,17 +24,6 @@ static const flash_kernels flash_kernels_avx2 = {
     .axpy = flash_axpy_avx2,
 };
 
-static size_t workspace(const mha_shape *shape, int threads, int want_probs)
-{
-    (void)want_probs;
-    return mha_flash_workspace(&flash_kernels_avx2, shape, threads);
-}
-
-static void attention(const mha_args *args, void *workspace)
-{
-    mha_flash_attention(&flash_kernels_avx2, args, workspace);
-}
-
 const mha_impl mha_impl_flash_avx2 = {
     .abi_version = MHA_ABI_VERSION,
     .name = "flash_avx2",
@@ -44,7 +33,7 @@ const mha_impl mha_impl_flash_avx2 = {
     .cpu_features = MHA_CPU_AVX2 | MHA_CPU_FMA,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 90,
-    .workspace = workspace,
-    .attention = attention,
+    .workspace = flash_workspace_avx2,
+    .attention = flash_attention_avx2,
     .matmul = NULL,
 };

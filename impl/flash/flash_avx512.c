@@ -9,7 +9,7 @@
 
 FLASH_TMPL_PROTOTYPES(avx512);
 
-static const flash_kernels flash_kernels_avx512 = {
+const flash_kernels flash_kernels_avx512 = {
     .tile = {FLASH_MR, FLASH_NR, FLASH_DR},
     .pack_strip = flash_pack_strip,
     .qk_tile = flash_qk_tile,
@@ -25,17 +25,6 @@ static const flash_kernels flash_kernels_avx512 = {
     .axpy = flash_axpy_avx512,
 };
 
-static size_t workspace(const mha_shape *shape, int threads, int want_probs)
-{
-    (void)want_probs;
-    return mha_flash_workspace(&flash_kernels_avx512, shape, threads);
-}
-
-static void attention(const mha_args *args, void *workspace)
-{
-    mha_flash_attention(&flash_kernels_avx512, args, workspace);
-}
-
 const mha_impl mha_impl_flash_avx512 = {
     .abi_version = MHA_ABI_VERSION,
     .name = "flash_avx512",
@@ -45,7 +34,7 @@ const mha_impl mha_impl_flash_avx512 = {
     .cpu_features = MHA_CPU_AVX512_BUILD,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 100,
-    .workspace = workspace,
-    .attention = attention,
+    .workspace = flash_workspace_avx512,
+    .attention = flash_attention_avx512,
     .matmul = NULL,
 };

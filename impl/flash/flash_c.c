@@ -7,7 +7,7 @@
 
 FLASH_TMPL_PROTOTYPES(c);
 
-static const flash_kernels flash_kernels_c = {
+const flash_kernels flash_kernels_c = {
     .tile = {FLASH_MR, FLASH_NR, FLASH_DR},
     .pack_strip = flash_pack_strip,
     .qk_tile = flash_qk_tile,
@@ -23,17 +23,6 @@ static const flash_kernels flash_kernels_c = {
     .axpy = flash_axpy_c,
 };
 
-static size_t workspace(const mha_shape *shape, int threads, int want_probs)
-{
-    (void)want_probs;
-    return mha_flash_workspace(&flash_kernels_c, shape, threads);
-}
-
-static void attention(const mha_args *args, void *workspace)
-{
-    mha_flash_attention(&flash_kernels_c, args, workspace);
-}
-
 const mha_impl mha_impl_flash_c = {
     .abi_version = MHA_ABI_VERSION,
     .name = "flash_c",
@@ -43,7 +32,7 @@ const mha_impl mha_impl_flash_c = {
     .cpu_features = 0,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 20,
-    .workspace = workspace,
-    .attention = attention,
+    .workspace = flash_workspace_c,
+    .attention = flash_attention_c,
     .matmul = NULL,
 };

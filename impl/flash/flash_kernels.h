@@ -59,11 +59,19 @@ typedef struct flash_kernels {
     flash_axpy_fn *axpy;
 } flash_kernels;
 
-/* Prototypes of the loops flash_tmpl.c defines for ISA isa (flash_run_block_avx2, ...). */
+/*
+ * Prototypes of what flash_tmpl.c defines for ISA isa (flash_run_block_avx2,
+ * ..., and the descriptor's functions flash_workspace_avx2 and
+ * flash_attention_avx2, which run the driver with the table
+ * flash_kernels_avx2 that the ISA's file defines).
+ */
 #define FLASH_TMPL_PROTOTYPES(isa)                                                                   \
     flash_block_fn flash_run_block_##isa, flash_pack_k_##isa;                                         \
     flash_rows_fn flash_scores_##isa, flash_softmax_##isa;                                            \
-    flash_axpy_fn flash_axpy_##isa
+    flash_axpy_fn flash_axpy_##isa;                                                                   \
+    extern const flash_kernels flash_kernels_##isa;                                                   \
+    size_t flash_workspace_##isa(const mha_shape *shape, int threads, int want_probs);                \
+    void flash_attention_##isa(const mha_args *args, void *workspace)
 
 /* The streamed-decode kernels in portable C (flash_rows_c.c). */
 flash_qk_rows_fn flash_qk_rows_c;

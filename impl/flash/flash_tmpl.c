@@ -4,7 +4,9 @@
  * -DFLASH_ISA=<isa> -DFLASH_KERNELS_H="flash_<isa>.h". That header gives
  * the register tile (FLASH_MR, FLASH_NR, FLASH_DR) and the microkernels as
  * static inline functions, so they inline here. Exported names carry the
- * ISA: flash_run_block_avx2, ... (FLASH_TMPL_PROTOTYPES in flash_kernels.h).
+ * ISA: flash_run_block_avx2, ... (FLASH_TMPL_PROTOTYPES in flash_kernels.h),
+ * among them the descriptor's workspace and attention functions, which
+ * run the driver with the ISA's table.
  *
  * A key block through a query block: K and V are packed once; then each
  * tile of MR rows runs Q K^T, mask, online softmax and P V while its scores
@@ -23,7 +25,9 @@
 #define FLASH_CAT(a, b) FLASH_CAT2(a, b)
 #define FLASH_FN(name) FLASH_CAT(flash_##name##_, FLASH_ISA)
 
-FLASH_TMPL_PROTOTYPES(FLASH_ISA);
+/* FLASH_ISA expanded before FLASH_TMPL_PROTOTYPES pastes it into names */
+#define FLASH_PROTOTYPES_FOR(isa) FLASH_TMPL_PROTOTYPES(isa)
+FLASH_PROTOTYPES_FOR(FLASH_ISA);
 
 /*
  * Prefetch one K or V row (Dh floats). Packing reads rows that are
@@ -197,4 +201,15 @@ void FLASH_FN(axpy)(float *o, const float *x, int64_t n, float w)
 {
     for (int64_t i = 0; i < n; i++)
         o[i] += w * x[i];
+}
+
+size_t FLASH_FN(workspace)(const mha_shape *shape, int threads, int want_probs)
+{
+    (void)want_probs;
+    return mha_flash_workspace(&FLASH_FN(kernels), shape, threads);
+}
+
+void FLASH_FN(attention)(const mha_args *args, void *workspace)
+{
+    mha_flash_attention(&FLASH_FN(kernels), args, workspace);
 }
