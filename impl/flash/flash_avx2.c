@@ -1,10 +1,9 @@
 /*
  * flash_avx2: the flash algorithm with AVX2 + FMA kernels (flash_avx2.h) and the
- * AVX2 streamed-decode kernels (flash_stream_avx2.h).
+ * AVX2 streamed-decode kernels (flash_stream_avx2.c).
  */
 #include "flash_avx2.h"
 #include "flash_kernels.h"
-#include "flash_stream_avx2.h"
 
 FLASH_TMPL_PROTOTYPES(avx2);
 

@@ -1,11 +1,10 @@
 /*
  * flash_avx512: the flash algorithm with AVX-512F kernels (flash_avx512.h) and
- * the AVX2 streamed-decode kernels (flash_stream_avx2.h).
+ * the AVX2 streamed-decode kernels (flash_stream_avx2.c).
  */
 #include "../core/internal.h"
 #include "flash_avx512.h"
 #include "flash_kernels.h"
-#include "flash_stream_avx2.h"
 
 FLASH_TMPL_PROTOTYPES(avx512);
 

@@ -73,9 +73,9 @@ typedef struct flash_kernels {
     size_t flash_workspace_##isa(const mha_shape *shape, int threads, int want_probs);                \
     void flash_attention_##isa(const mha_args *args, void *workspace)
 
-/* The streamed-decode kernels in portable C (flash_rows_c.c). */
-flash_qk_rows_fn flash_qk_rows_c;
-flash_pv_rows_fn flash_pv_rows_c;
+/* The streamed-decode kernels in portable C (flash_rows_c.c) and with AVX2 + FMA (flash_stream_avx2.c). */
+flash_qk_rows_fn flash_qk_rows_c, flash_qk_rows_avx2;
+flash_pv_rows_fn flash_pv_rows_c, flash_pv_rows_avx2;
 
 /* The attention and workspace functions of a variant, given its table (flash_attention.c). */
 void mha_flash_attention(const flash_kernels *k, const mha_args *a, void *workspace);

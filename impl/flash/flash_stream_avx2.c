@@ -1,34 +1,16 @@
 /*
  * The two matrix-vector kernels of the streamed flash decode
- * (flash_stream.c) with AVX2 + FMA, on K and V rows in place. The tables
- * of flash_avx2 and flash_avx512 name them (both ISAs are compiled with
- * -mavx2 -mfma). Rows past Dh are never read: the last partial group of 8
- * head dims goes through masked loads.
+ * (flash_stream.c) with AVX2 + FMA, on K and V rows in place, compiled
+ * with the AVX2 flags; the tables of flash_avx2 and flash_avx512 name
+ * them. Rows past Dh are never read: the last partial group of 8 head
+ * dims goes through masked loads (f32v_avx2_tail_mask).
  *   Q K^T: 2 query rows x 4 keys = 8 accumulators; per 8 head dims, 2 loads
  *          of Q and 4 of K feed 8 FMAs; one hadd tree gives 4 scores per row.
  *   P V:   4 query rows x 16 head dims = 8 accumulators; per key, 2 loads
  *          of V and 4 broadcasts of P feed 8 FMAs.
  */
-#ifndef MHA_FLASH_STREAM_AVX2_H
-#define MHA_FLASH_STREAM_AVX2_H
-
-#include <immintrin.h>
-#include <stdint.h>
-
-/* lanes x < n set (n in 0..8), for _mm256_maskload_ps */
-static inline __m256i flash_lanes_avx2(int64_t n)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-/* horizontal sum of 8 lanes */
-static inline float flash_hsum_avx2(__m256 x)
-{
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
-    return _mm_cvtss_f32(h);
-}
+#include "../vec/f32v_avx2.h"
+#include "flash_kernels.h"
 
 /* a0[x] += x0 * y[x],  a1[x] += x1 * y[x]  for the 4 keys x */
 static inline void flash_qk_fma_2x4(__m256 a0[4], __m256 a1[4], __m256 x0, __m256 x1, const __m256 y[4])
@@ -40,12 +22,11 @@ static inline void flash_qk_fma_2x4(__m256 a0[4], __m256 a1[4], __m256 x0, __m25
 }
 
 /* s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart) */
-__attribute__((noinline)) static void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k,
-                                                         int64_t ldk, int nk, int64_t dh, float scale, float *s,
-                                                         int64_t lds)
+void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh,
+                        float scale, float *s, int64_t lds)
 {
     const int64_t dv = dh & ~(int64_t)7;
-    const __m256i tail = flash_lanes_avx2(dh - dv);
+    const __m256i tail = f32v_avx2_tail_mask((int)(dh - dv));
     const __m128 sc = _mm_set1_ps(scale);
     for (int r = 0; r < nr; r += 2) {
         /* an odd last row is computed twice (q1 = q0) and stored once */
@@ -92,9 +73,9 @@ __attribute__((noinline)) static void flash_qk_rows_avx2(const float *q, int64_t
                 a0 = _mm256_fmadd_ps(_mm256_maskload_ps(q0 + d, tail), y, a0);
                 a1 = _mm256_fmadd_ps(_mm256_maskload_ps(q1 + d, tail), y, a1);
             }
-            s[r * lds + j] = scale * flash_hsum_avx2(a0);
+            s[r * lds + j] = scale * f32v_hsum(a0);
             if (r + 1 < nr)
-                s[(r + 1) * lds + j] = scale * flash_hsum_avx2(a1);
+                s[(r + 1) * lds + j] = scale * f32v_hsum(a1);
         }
     }
 }
@@ -116,9 +97,8 @@ static inline void flash_pv_fma_4x2(__m256 c[4][2], const float *const pr[4], in
  * Rows are taken 4 at a time; a short last group repeats its last row
  * (same inputs, same result, stored again).
  */
-__attribute__((noinline)) static void flash_pv_rows_avx2(const float *p, int64_t ldp, int nr, const float *v,
-                                                         int64_t ldv, int n, int64_t dh, const float *alpha,
-                                                         int rescale, float *o, int64_t ldo)
+void flash_pv_rows_avx2(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n, int64_t dh,
+                        const float *alpha, int rescale, float *o, int64_t ldo)
 {
     for (int r0 = 0; r0 < nr; r0 += 4) {
         int ri[4];
@@ -148,7 +128,7 @@ __attribute__((noinline)) static void flash_pv_rows_avx2(const float *p, int64_t
                 for (int j = 0; j < n; j++)
                     flash_pv_fma_4x2(c, pr, j, _mm256_loadu_ps(v + j * ldv + d), _mm256_loadu_ps(v + j * ldv + d + 8));
             } else {
-                const __m256i m0 = flash_lanes_avx2(dh - d), m1 = flash_lanes_avx2(dh - d - 8);
+                const __m256i m0 = f32v_avx2_tail_mask((int)(dh - d)), m1 = f32v_avx2_tail_mask((int)(dh - d - 8));
                 for (int j = 0; j < n; j++)
                     flash_pv_fma_4x2(c, pr, j, _mm256_maskload_ps(v + j * ldv + d, m0),
                                      _mm256_maskload_ps(v + j * ldv + d + 8, m1));
@@ -161,4 +141,3 @@ __attribute__((noinline)) static void flash_pv_rows_avx2(const float *p, int64_t
     }
 }
 
-#endif
