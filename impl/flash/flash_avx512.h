@@ -6,6 +6,7 @@
 #define MHA_FLASH_AVX512_H
 
 #include "../vec/f32v_avx512.h"
+#define FLASH_VEXP mha_vexp_avx512
 #include "flash_x86.h"
 
 #endif

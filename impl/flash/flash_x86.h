@@ -6,8 +6,12 @@
  *          loads of the packed K strip and 6 broadcasts of Q feed 12 FMAs.
  *   P V:   6 query rows x 2L head dims = 12 accumulators; per key j, two
  *          loads of the packed V strip and 6 broadcasts of P feed 12 FMAs.
- * exp is the ISA's vexp (f32v_exp), fused with the row sum. K strips are
- * packed with the AVX2 8x8 transpose (flash_pack_avx2.h).
+ * exp is the ISA's vexp, fused with the row sum: FLASH_VEXP, which the
+ * including header names (mha_vexp_avx2, mha_vexp_avx512). It is called
+ * directly rather than through f32v_exp: with the extra inline level GCC
+ * inlines the SIMDe-emulated AVX-512 exp differently, and the emulated
+ * build's results change bits. K strips are packed with the AVX2 8x8
+ * transpose (flash_pack_avx2.h).
  */
 #ifndef MHA_FLASH_X86_H
 #define MHA_FLASH_X86_H
@@ -157,8 +161,8 @@ static inline float flash_row_exp_sum(float *s, int64_t n, float m)
     const f32v mv = f32v_set1(m);
     f32v l0 = f32v_zero(), l1 = l0;
     for (int64_t j = 0; j < n; j += FLASH_NR) {
-        const f32v e0 = f32v_exp(f32v_sub(f32v_load(s + j), mv));
-        const f32v e1 = f32v_exp(f32v_sub(f32v_load(s + j + F32V_LANES), mv));
+        const f32v e0 = FLASH_VEXP(f32v_sub(f32v_load(s + j), mv));
+        const f32v e1 = FLASH_VEXP(f32v_sub(f32v_load(s + j + F32V_LANES), mv));
         f32v_store(s + j, e0);
         f32v_store(s + j + F32V_LANES, e1);
         l0 = f32v_add(l0, e0);
