@@ -9,4 +9,8 @@
 #define FLASH_VEXP mha_vexp_avx2
 #include "flash_x86.h"
 
+/* The streamed-decode kernels: AVX2 + FMA (flash_stream_avx2.c) */
+#define FLASH_QK_ROWS flash_qk_rows_avx2
+#define FLASH_PV_ROWS flash_pv_rows_avx2
+
 #endif

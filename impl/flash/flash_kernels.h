@@ -1,10 +1,12 @@
 /*
  * The flash kernel table: what one ISA provides to the flash driver.
- * Each ISA's file (flash_c.c, flash_avx2.c, flash_avx512.c, flash_neon.c)
- * fills one table with its register tile, its microkernels (from its
- * header, flash_<isa>.h) and the loops flash_tmpl.c compiles for it; the
- * driver, compiled once, calls through the table (as BLIS's context and
- * dav1d's DSP tables do).
+ * Each ISA's header (flash_c.h, flash_avx2.h, flash_avx512.h, flash_neon.h)
+ * gives its register tile and microkernels and names its streamed-decode
+ * kernels (FLASH_QK_ROWS, FLASH_PV_ROWS); flash_tmpl.c, compiled once per
+ * ISA with that header, fills the ISA's table flash_kernels_<isa> with
+ * them and its loops. The driver, compiled once, calls through the table
+ * (as BLIS's context and dav1d's DSP tables do). The ISA's file
+ * flash_<isa>.c holds the descriptor.
  */
 #ifndef MHA_FLASH_KERNELS_H
 #define MHA_FLASH_KERNELS_H
@@ -61,9 +63,8 @@ typedef struct flash_kernels {
 
 /*
  * Prototypes of what flash_tmpl.c defines for ISA isa (flash_run_block_avx2,
- * ..., and the descriptor's functions flash_workspace_avx2 and
- * flash_attention_avx2, which run the driver with the table
- * flash_kernels_avx2 that the ISA's file defines).
+ * ..., the table flash_kernels_avx2 and the descriptor's functions
+ * flash_workspace_avx2 and flash_attention_avx2).
  */
 #define FLASH_TMPL_PROTOTYPES(isa)                                                                   \
     flash_block_fn flash_run_block_##isa, flash_pack_k_##isa;                                         \

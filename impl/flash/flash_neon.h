@@ -135,4 +135,8 @@ static inline float flash_row_exp_sum(float *s, int64_t n, float m)
     return vaddvq_f32(vaddq_f32(l0, l1));
 }
 
+/* The streamed-decode kernels: portable C (flash_rows_c.c) */
+#define FLASH_QK_ROWS flash_qk_rows_c
+#define FLASH_PV_ROWS flash_pv_rows_c
+
 #endif

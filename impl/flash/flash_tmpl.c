@@ -5,8 +5,8 @@
  * the register tile (FLASH_MR, FLASH_NR, FLASH_DR) and the microkernels as
  * static inline functions, so they inline here. Exported names carry the
  * ISA: flash_run_block_avx2, ... (FLASH_TMPL_PROTOTYPES in flash_kernels.h),
- * among them the descriptor's workspace and attention functions, which
- * run the driver with the ISA's table.
+ * among them the ISA's table flash_kernels_avx2 and the descriptor's
+ * workspace and attention functions, which run the driver with it.
  *
  * A key block through a query block: K and V are packed once; then each
  * tile of MR rows runs Q K^T, mask, online softmax and P V while its scores
@@ -202,6 +202,25 @@ void FLASH_FN(axpy)(float *o, const float *x, int64_t n, float w)
     for (int64_t i = 0; i < n; i++)
         o[i] += w * x[i];
 }
+
+/* The ISA's table: its tile and microkernels (FLASH_KERNELS_H, which also
+ * names its streamed-decode kernels as FLASH_QK_ROWS and FLASH_PV_ROWS)
+ * and the loops above. */
+const flash_kernels FLASH_FN(kernels) = {
+    .tile = {FLASH_MR, FLASH_NR, FLASH_DR},
+    .pack_strip = flash_pack_strip,
+    .qk_tile = flash_qk_tile,
+    .pv_tile = flash_pv_tile,
+    .row_max = flash_row_max,
+    .row_exp_sum = flash_row_exp_sum,
+    .qk_rows = FLASH_QK_ROWS,
+    .pv_rows = FLASH_PV_ROWS,
+    .run_block = FLASH_FN(run_block),
+    .pack_k = FLASH_FN(pack_k),
+    .scores = FLASH_FN(scores),
+    .softmax = FLASH_FN(softmax),
+    .axpy = FLASH_FN(axpy),
+};
 
 size_t FLASH_FN(workspace)(const mha_shape *shape, int threads, int want_probs)
 {
