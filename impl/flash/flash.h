@@ -3,7 +3,7 @@
  *
  * The algorithm (FlashAttention-2, Dao 2023, "FlashAttention-2: Faster
  * Attention with Better Parallelism and Work Partitioning", Algorithm 1)
- * is written out in flash_driver.h; this header holds the plan: block
+ * is written out in flash_ctx.h; this header holds the plan: block
  * sizes, key splits for decoding, and the workspace layout, all computed
  * by mha_flash_plan() in flash_plan.c (baseline flags) so that the
  * workspace function and the attention function of every variant agree.
@@ -51,7 +51,6 @@ typedef struct mha_flash_plan {
     int64_t qblocks;    /* ceil(rows / bq) */
     int64_t nsplit;     /* key splits per query block (1 unless decoding) */
     int64_t split_len;  /* keys per split (a multiple of bk) */
-    int64_t slot_rows;  /* rows of one partial slot: min(bq, rows) */
     int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
     int stream;         /* streamed decode: K and V read in place, no packed blocks */
     /* Per-thread workspace: scratch (packed K, V, scores), then nstates
@@ -76,7 +75,7 @@ void mha_flash_plan_make(const mha_shape *shape, const mha_flash_tile *tile, mha
 /* Workspace bytes for a plan and a thread count. */
 size_t mha_flash_workspace_bytes(const mha_flash_plan *plan, int threads);
 
-/* L1 data and L2 sizes in bytes as read at run time (fallbacks 32 KiB, 512 KiB). */
-void mha_flash_cache_sizes(size_t *l1d, size_t *l2);
+/* L2 size in bytes (impl/core/cache_info.h). */
+size_t mha_flash_l2_size(void);
 
 #endif

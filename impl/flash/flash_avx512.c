@@ -1,178 +1,13 @@
 /*
- * flash_avx512: the flash algorithm (flash_driver.h) with AVX-512F
- * microkernels, line for line the AVX2 ones (flash_avx2.c) with 16-lane
- * zmm registers in place of 8-lane ymm. Register tile:
- *   Q K^T: 6 query rows x 32 keys = 12 accumulators; per head dim d, two
- *          loads of the packed K strip and 6 broadcasts of Q feed 12 FMAs.
- *   P V:   6 query rows x 32 head dims = 12 accumulators; per key j, two
- *          loads of the packed V strip and 6 broadcasts of P feed 12 FMAs.
- * exp is mha_vexp_avx512 (impl/vec), fused with the row sum. K strips are
- * packed with the AVX2 8x8 transpose (flash_pack_avx2.h).
- * Not run on the development machine (Zen 3 lacks AVX-512): compiled
- * warning-free, its tests skip with "CPU lacks avx512f".
+ * flash_avx512: the descriptor of the flash algorithm with AVX-512F
+ * kernels; its kernels (and the AVX2 streamed-decode kernels it uses) are
+ * named in flash_avx512.h.
  */
-#include "../vec/avx512_intrinsics.h"
-#include <math.h>
-#include <stdint.h>
+#include "../core/internal.h"
+#include "../vec/avx512_intrinsics.h" /* MHA_AVX512_ISA */
+#include "flash_kernels.h"
 
-#include "../vec/vexp_avx512.h"
-#include "flash_pack_avx2.h"
-#include "flash_stream_avx2.h"
-
-#define FLASH_MR 6
-#define FLASH_NR 32
-#define FLASH_DR 32
-#define FLASH_NAME flash_avx512
-
-static inline void flash_pack_strip(const float *const *rows, int nk, int64_t dh, float *k)
-{
-    flash_pack_strip_avx2(rows, nk, dh, k, FLASH_NR);
-}
-
-/* s[r][0..32) = scale * sum_d q[r][d] * k[d][0..32),  r < 6 */
-static inline void flash_qk_tile(const float *q, int64_t dh, const float *k, float scale,
-                                 float *s, int64_t lds)
-{
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t d = 0; d < dh; d++) {
-        const __m512 k0 = _mm512_load_ps(k + d * 32), k1 = _mm512_load_ps(k + d * 32 + 16);
-        __m512 b;
-        /* c[r] += q[r][d] * k[d][:] */
-        b = _mm512_set1_ps(*(q + 0 * dh + d));
-        c00 = _mm512_fmadd_ps(b, k0, c00);
-        c01 = _mm512_fmadd_ps(b, k1, c01);
-        b = _mm512_set1_ps(*(q + 1 * dh + d));
-        c10 = _mm512_fmadd_ps(b, k0, c10);
-        c11 = _mm512_fmadd_ps(b, k1, c11);
-        b = _mm512_set1_ps(*(q + 2 * dh + d));
-        c20 = _mm512_fmadd_ps(b, k0, c20);
-        c21 = _mm512_fmadd_ps(b, k1, c21);
-        b = _mm512_set1_ps(*(q + 3 * dh + d));
-        c30 = _mm512_fmadd_ps(b, k0, c30);
-        c31 = _mm512_fmadd_ps(b, k1, c31);
-        b = _mm512_set1_ps(*(q + 4 * dh + d));
-        c40 = _mm512_fmadd_ps(b, k0, c40);
-        c41 = _mm512_fmadd_ps(b, k1, c41);
-        b = _mm512_set1_ps(*(q + 5 * dh + d));
-        c50 = _mm512_fmadd_ps(b, k0, c50);
-        c51 = _mm512_fmadd_ps(b, k1, c51);
-    }
-    /* s = scale * c */
-    const __m512 sc = _mm512_set1_ps(scale);
-    _mm512_store_ps(s + 0 * lds, _mm512_mul_ps(sc, c00));
-    _mm512_store_ps(s + 0 * lds + 16, _mm512_mul_ps(sc, c01));
-    _mm512_store_ps(s + 1 * lds, _mm512_mul_ps(sc, c10));
-    _mm512_store_ps(s + 1 * lds + 16, _mm512_mul_ps(sc, c11));
-    _mm512_store_ps(s + 2 * lds, _mm512_mul_ps(sc, c20));
-    _mm512_store_ps(s + 2 * lds + 16, _mm512_mul_ps(sc, c21));
-    _mm512_store_ps(s + 3 * lds, _mm512_mul_ps(sc, c30));
-    _mm512_store_ps(s + 3 * lds + 16, _mm512_mul_ps(sc, c31));
-    _mm512_store_ps(s + 4 * lds, _mm512_mul_ps(sc, c40));
-    _mm512_store_ps(s + 4 * lds + 16, _mm512_mul_ps(sc, c41));
-    _mm512_store_ps(s + 5 * lds, _mm512_mul_ps(sc, c50));
-    _mm512_store_ps(s + 5 * lds + 16, _mm512_mul_ps(sc, c51));
-}
-
-/* o[r][0..32) = alpha[r] * o[r][0..32) + sum_{j<n} p[r][j] * v[j][0..32),  r < 6 */
-static inline void flash_pv_tile(const float *p, int64_t ldp, const float *v, int64_t n,
-                                 const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    __m512 c00 = _mm512_load_ps(o + 0 * ldo), c01 = _mm512_load_ps(o + 0 * ldo + 16);
-    __m512 c10 = _mm512_load_ps(o + 1 * ldo), c11 = _mm512_load_ps(o + 1 * ldo + 16);
-    __m512 c20 = _mm512_load_ps(o + 2 * ldo), c21 = _mm512_load_ps(o + 2 * ldo + 16);
-    __m512 c30 = _mm512_load_ps(o + 3 * ldo), c31 = _mm512_load_ps(o + 3 * ldo + 16);
-    __m512 c40 = _mm512_load_ps(o + 4 * ldo), c41 = _mm512_load_ps(o + 4 * ldo + 16);
-    __m512 c50 = _mm512_load_ps(o + 5 * ldo), c51 = _mm512_load_ps(o + 5 * ldo + 16);
-    if (rescale) {
-        /* c[r] = alpha[r] * o[r] */
-        __m512 a;
-        a = _mm512_set1_ps(*(alpha + 0));
-        c00 = _mm512_mul_ps(a, c00);
-        c01 = _mm512_mul_ps(a, c01);
-        a = _mm512_set1_ps(*(alpha + 1));
-        c10 = _mm512_mul_ps(a, c10);
-        c11 = _mm512_mul_ps(a, c11);
-        a = _mm512_set1_ps(*(alpha + 2));
-        c20 = _mm512_mul_ps(a, c20);
-        c21 = _mm512_mul_ps(a, c21);
-        a = _mm512_set1_ps(*(alpha + 3));
-        c30 = _mm512_mul_ps(a, c30);
-        c31 = _mm512_mul_ps(a, c31);
-        a = _mm512_set1_ps(*(alpha + 4));
-        c40 = _mm512_mul_ps(a, c40);
-        c41 = _mm512_mul_ps(a, c41);
-        a = _mm512_set1_ps(*(alpha + 5));
-        c50 = _mm512_mul_ps(a, c50);
-        c51 = _mm512_mul_ps(a, c51);
-    }
-    for (int64_t j = 0; j < n; j++) {
-        const __m512 v0 = _mm512_load_ps(v + j * 32), v1 = _mm512_load_ps(v + j * 32 + 16);
-        __m512 b;
-        /* c[r] += p[r][j] * v[j][:] */
-        b = _mm512_set1_ps(*(p + 0 * ldp + j));
-        c00 = _mm512_fmadd_ps(b, v0, c00);
-        c01 = _mm512_fmadd_ps(b, v1, c01);
-        b = _mm512_set1_ps(*(p + 1 * ldp + j));
-        c10 = _mm512_fmadd_ps(b, v0, c10);
-        c11 = _mm512_fmadd_ps(b, v1, c11);
-        b = _mm512_set1_ps(*(p + 2 * ldp + j));
-        c20 = _mm512_fmadd_ps(b, v0, c20);
-        c21 = _mm512_fmadd_ps(b, v1, c21);
-        b = _mm512_set1_ps(*(p + 3 * ldp + j));
-        c30 = _mm512_fmadd_ps(b, v0, c30);
-        c31 = _mm512_fmadd_ps(b, v1, c31);
-        b = _mm512_set1_ps(*(p + 4 * ldp + j));
-        c40 = _mm512_fmadd_ps(b, v0, c40);
-        c41 = _mm512_fmadd_ps(b, v1, c41);
-        b = _mm512_set1_ps(*(p + 5 * ldp + j));
-        c50 = _mm512_fmadd_ps(b, v0, c50);
-        c51 = _mm512_fmadd_ps(b, v1, c51);
-    }
-    _mm512_store_ps(o + 0 * ldo, c00);
-    _mm512_store_ps(o + 0 * ldo + 16, c01);
-    _mm512_store_ps(o + 1 * ldo, c10);
-    _mm512_store_ps(o + 1 * ldo + 16, c11);
-    _mm512_store_ps(o + 2 * ldo, c20);
-    _mm512_store_ps(o + 2 * ldo + 16, c21);
-    _mm512_store_ps(o + 3 * ldo, c30);
-    _mm512_store_ps(o + 3 * ldo + 16, c31);
-    _mm512_store_ps(o + 4 * ldo, c40);
-    _mm512_store_ps(o + 4 * ldo + 16, c41);
-    _mm512_store_ps(o + 5 * ldo, c50);
-    _mm512_store_ps(o + 5 * ldo + 16, c51);
-}
-
-/* max_j s[j], n a multiple of 32 (a NaN score is caught by the exp pass) */
-static inline float flash_row_max(const float *s, int64_t n)
-{
-    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
-    for (int64_t j = 0; j < n; j += 32) {
-        m0 = _mm512_max_ps(m0, _mm512_load_ps(s + j));
-        m1 = _mm512_max_ps(m1, _mm512_load_ps(s + j + 16));
-    }
-    /* horizontal max of 16 lanes */
-    return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
-}
-
-/* s[j] = exp(s[j] - m);  returns sum_j s[j];  n a multiple of 32 */
-static inline float flash_row_exp_sum(float *s, int64_t n, float m)
-{
-    const __m512 mv = _mm512_set1_ps(m);
-    __m512 l0 = _mm512_setzero_ps(), l1 = l0;
-    for (int64_t j = 0; j < n; j += 32) {
-        const __m512 e0 = mha_vexp_avx512(_mm512_sub_ps(_mm512_load_ps(s + j), mv));
-        const __m512 e1 = mha_vexp_avx512(_mm512_sub_ps(_mm512_load_ps(s + j + 16), mv));
-        _mm512_store_ps(s + j, e0);
-        _mm512_store_ps(s + j + 16, e1);
-        l0 = _mm512_add_ps(l0, e0);
-        l1 = _mm512_add_ps(l1, e1);
-    }
-    /* horizontal sum of 16 lanes */
-    return _mm512_reduce_add_ps(_mm512_add_ps(l0, l1));
-}
-
-#include "flash_driver.h"
+FLASH_TMPL_PROTOTYPES(avx512);
 
 const mha_impl mha_impl_flash_avx512 = {
     .abi_version = MHA_ABI_VERSION,
@@ -183,7 +18,7 @@ const mha_impl mha_impl_flash_avx512 = {
     .cpu_features = MHA_CPU_AVX512_BUILD,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 100,
-    .workspace = flash_avx512_workspace,
-    .attention = flash_avx512_attention,
+    .workspace = flash_workspace_avx512,
+    .attention = flash_attention_avx512,
     .matmul = NULL,
 };

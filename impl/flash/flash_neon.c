@@ -1,140 +1,11 @@
 /*
- * flash_neon: the flash algorithm (flash_driver.h) with AArch64 Advanced
- * SIMD microkernels, the structure of flash_avx2.c with 4-lane registers
- * (32 of them). Register tile:
- *   Q K^T: 6 query rows x 16 keys = 24 accumulators; per head dim d, four
- *          loads of the packed K strip and 6 broadcasts of Q feed 24 FMAs.
- *   P V:   6 query rows x 16 head dims = 24 accumulators; per key j, four
- *          loads of the packed V strip and 6 broadcasts of P feed 24 FMAs.
- * exp is mha_vexp_neon (impl/vec), fused with the row sum. K strips are
- * packed with 4x4 transposes in registers.
+ * flash_neon: the descriptor of the flash algorithm with AArch64 Advanced
+ * SIMD kernels; its kernels and streamed-decode kernels are named in
+ * flash_neon.h.
  */
-#include <arm_neon.h>
-#include <math.h>
-#include <stdint.h>
+#include "flash_kernels.h"
 
-#include "../vec/vexp_neon.h"
-
-#define FLASH_MR 6
-#define FLASH_NR 16
-#define FLASH_DR 16
-#define FLASH_NAME flash_neon
-
-/* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < 16 */
-static inline void flash_pack_strip(const float *const *rows, int nk, int64_t dh, float *k)
-{
-    for (int h = 0; h < FLASH_NR; h += 4) {
-        int64_t d = 0;
-        if (h + 4 <= nk) {
-            for (; d + 4 <= dh; d += 4) {
-                /* r_j = K[h+j][d..d+4);  c_x = column x = K[h..h+4][d+x] */
-                float32x4_t r0 = vld1q_f32(rows[h] + d), r1 = vld1q_f32(rows[h + 1] + d);
-                float32x4_t r2 = vld1q_f32(rows[h + 2] + d), r3 = vld1q_f32(rows[h + 3] + d);
-                float32x4_t t0 = vtrn1q_f32(r0, r1), t1 = vtrn2q_f32(r0, r1);
-                float32x4_t t2 = vtrn1q_f32(r2, r3), t3 = vtrn2q_f32(r2, r3);
-                float64x2_t u0 = vreinterpretq_f64_f32(t0), u1 = vreinterpretq_f64_f32(t1);
-                float64x2_t u2 = vreinterpretq_f64_f32(t2), u3 = vreinterpretq_f64_f32(t3);
-                vst1q_f32(k + (d + 0) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn1q_f64(u0, u2)));
-                vst1q_f32(k + (d + 1) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn1q_f64(u1, u3)));
-                vst1q_f32(k + (d + 2) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn2q_f64(u0, u2)));
-                vst1q_f32(k + (d + 3) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn2q_f64(u1, u3)));
-            }
-        }
-        for (; d < dh; d++)
-            for (int j = h; j < h + 4; j++)
-                k[d * FLASH_NR + j] = j < nk ? rows[j][d] : 0.0f;
-    }
-}
-
-/* s[r][0..16) = scale * sum_d q[r][d] * k[d][0..16),  r < 6 */
-static inline void flash_qk_tile(const float *q, int64_t dh, const float *k, float scale,
-                                 float *s, int64_t lds)
-{
-    float32x4_t c[FLASH_MR][4];
-    for (int r = 0; r < FLASH_MR; r++)
-        for (int x = 0; x < 4; x++)
-            c[r][x] = vdupq_n_f32(0.0f);
-    for (int64_t d = 0; d < dh; d++) {
-        const float32x4_t k0 = vld1q_f32(k + d * 16), k1 = vld1q_f32(k + d * 16 + 4);
-        const float32x4_t k2 = vld1q_f32(k + d * 16 + 8), k3 = vld1q_f32(k + d * 16 + 12);
-        /* c[r] += q[r][d] * k[d][:] */
-        for (int r = 0; r < FLASH_MR; r++) {
-            const float32x4_t b = vld1q_dup_f32(q + r * dh + d);
-            c[r][0] = vfmaq_f32(c[r][0], b, k0);
-            c[r][1] = vfmaq_f32(c[r][1], b, k1);
-            c[r][2] = vfmaq_f32(c[r][2], b, k2);
-            c[r][3] = vfmaq_f32(c[r][3], b, k3);
-        }
-    }
-    /* s = scale * c */
-    for (int r = 0; r < FLASH_MR; r++)
-        for (int x = 0; x < 4; x++)
-            vst1q_f32(s + r * lds + 4 * x, vmulq_n_f32(c[r][x], scale));
-}
-
-/* o[r][0..16) = alpha[r] * o[r][0..16) + sum_{j<n} p[r][j] * v[j][0..16),  r < 6 */
-static inline void flash_pv_tile(const float *p, int64_t ldp, const float *v, int64_t n,
-                                 const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    float32x4_t c[FLASH_MR][4];
-    for (int r = 0; r < FLASH_MR; r++)
-        for (int x = 0; x < 4; x++)
-            c[r][x] = vld1q_f32(o + r * ldo + 4 * x);
-    if (rescale) {
-        /* c[r] = alpha[r] * o[r] */
-        for (int r = 0; r < FLASH_MR; r++)
-            for (int x = 0; x < 4; x++)
-                c[r][x] = vmulq_n_f32(c[r][x], alpha[r]);
-    }
-    for (int64_t j = 0; j < n; j++) {
-        const float32x4_t v0 = vld1q_f32(v + j * 16), v1 = vld1q_f32(v + j * 16 + 4);
-        const float32x4_t v2 = vld1q_f32(v + j * 16 + 8), v3 = vld1q_f32(v + j * 16 + 12);
-        /* c[r] += p[r][j] * v[j][:] */
-        for (int r = 0; r < FLASH_MR; r++) {
-            const float32x4_t b = vld1q_dup_f32(p + r * ldp + j);
-            c[r][0] = vfmaq_f32(c[r][0], b, v0);
-            c[r][1] = vfmaq_f32(c[r][1], b, v1);
-            c[r][2] = vfmaq_f32(c[r][2], b, v2);
-            c[r][3] = vfmaq_f32(c[r][3], b, v3);
-        }
-    }
-    for (int r = 0; r < FLASH_MR; r++)
-        for (int x = 0; x < 4; x++)
-            vst1q_f32(o + r * ldo + 4 * x, c[r][x]);
-}
-
-/* max_j s[j], n a multiple of 16 (a NaN score is caught by the exp pass) */
-static inline float flash_row_max(const float *s, int64_t n)
-{
-    float32x4_t m0 = vdupq_n_f32(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
-    for (int64_t j = 0; j < n; j += 16) {
-        m0 = vmaxnmq_f32(m0, vld1q_f32(s + j));
-        m1 = vmaxnmq_f32(m1, vld1q_f32(s + j + 4));
-        m2 = vmaxnmq_f32(m2, vld1q_f32(s + j + 8));
-        m3 = vmaxnmq_f32(m3, vld1q_f32(s + j + 12));
-    }
-    /* horizontal max of 4 lanes */
-    return vmaxnmvq_f32(vmaxnmq_f32(vmaxnmq_f32(m0, m1), vmaxnmq_f32(m2, m3)));
-}
-
-/* s[j] = exp(s[j] - m);  returns sum_j s[j];  n a multiple of 16 */
-static inline float flash_row_exp_sum(float *s, int64_t n, float m)
-{
-    const float32x4_t mv = vdupq_n_f32(m);
-    float32x4_t l0 = vdupq_n_f32(0.0f), l1 = l0;
-    for (int64_t j = 0; j < n; j += 8) {
-        const float32x4_t e0 = mha_vexp_neon(vsubq_f32(vld1q_f32(s + j), mv));
-        const float32x4_t e1 = mha_vexp_neon(vsubq_f32(vld1q_f32(s + j + 4), mv));
-        vst1q_f32(s + j, e0);
-        vst1q_f32(s + j + 4, e1);
-        l0 = vaddq_f32(l0, e0);
-        l1 = vaddq_f32(l1, e1);
-    }
-    /* horizontal sum of 4 lanes */
-    return vaddvq_f32(vaddq_f32(l0, l1));
-}
-
-#include "flash_driver.h"
+FLASH_TMPL_PROTOTYPES(neon);
 
 const mha_impl mha_impl_flash_neon = {
     .abi_version = MHA_ABI_VERSION,
@@ -145,7 +16,7 @@ const mha_impl mha_impl_flash_neon = {
     .cpu_features = MHA_CPU_NEON,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 90,
-    .workspace = flash_neon_workspace,
-    .attention = flash_neon_attention,
+    .workspace = flash_workspace_neon,
+    .attention = flash_attention_neon,
     .matmul = NULL,
 };

@@ -36,10 +36,8 @@
 #include "flash.h"
 #include "cache_info.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int64_t round_up(int64_t x, int64_t m)
 {
@@ -51,12 +49,10 @@ static int64_t clamp64(int64_t x, int64_t lo, int64_t hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* L1d and L2 of this machine (impl/core/cache_info.h: sysfs, sysconf, cpuid, else assumed). */
-void mha_flash_cache_sizes(size_t *l1d, size_t *l2)
+/* L2 of this machine (impl/core/cache_info.h: sysfs, sysconf, cpuid, else assumed; never 0). */
+size_t mha_flash_l2_size(void)
 {
-    const mha_cache_info *c = mha_cache_info_get();
-    *l1d = c->bytes[0];
-    *l2 = c->bytes[1];
+    return mha_cache_info_get()->bytes[1];
 }
 
 /* A positive integer from the environment, or 0. */
@@ -74,8 +70,7 @@ static int64_t env_block(const char *name)
 
 void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
 {
-    size_t l1d, l2;
-    mha_flash_cache_sizes(&l1d, &l2);
+    const size_t l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
@@ -84,6 +79,14 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
+}
+
+/* The offset *off, then *off advanced by n floats rounded up to 16 (64 bytes). */
+static size_t take(size_t *off, int64_t n)
+{
+    const size_t at = *off;
+    *off += (size_t)round_up(n, 16);
+    return at;
 }
 
 void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_flash_plan *p)
@@ -120,32 +123,29 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         p->split_len = round_up(len, p->bk);
         p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
     }
-    p->slot_rows = p->bq;
     p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
     if (p->nsplit > 1)
-        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->slot_rows * (p->dhp + 2), 16);
+        p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->bq * (p->dhp + 2), 16);
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
-#define MHA_FLASH_TAKE(field, n) (p->field = off, off += (size_t)round_up((int64_t)(n), 16))
     const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
     const int64_t srows = p->stream && p->rows > tile->mr ? p->rows : tile->mr;
-    MHA_FLASH_TAKE(off_k, packed * dh);             /* K block, [bk_pad/nr][Dh][nr] */
-    MHA_FLASH_TAKE(off_v, packed * p->dhp);         /* V block, [dhp/dr][bk_pad][dr] */
+    p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
+    p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
     /* scores, then p, of one row tile [mr][bk_pad]; streamed: of every row, one per kv head */
-    MHA_FLASH_TAKE(off_s, p->stream ? p->s_stride * (size_t)p->nstates : (size_t)(srows * p->bk_pad));
+    p->off_s = take(&off, p->stream ? (int64_t)(p->s_stride * (size_t)p->nstates) : srows * p->bk_pad);
     p->scratch_floats = off;
     off = 0;
-    MHA_FLASH_TAKE(off_q, p->bq_pad * dh);          /* Q block, [bq_pad][Dh] */
-    MHA_FLASH_TAKE(off_o, p->bq_pad * p->dhp);      /* unnormalised output, [bq_pad][dhp] */
-    MHA_FLASH_TAKE(off_m, p->bq_pad);               /* running max */
-    MHA_FLASH_TAKE(off_l, p->bq_pad);               /* running sum */
-    MHA_FLASH_TAKE(off_alpha, p->bq_pad);           /* rescale factor of this block */
-    MHA_FLASH_TAKE(off_lim, p->bq_pad * 2);         /* causal limit per row (int64) */
-    MHA_FLASH_TAKE(off_mrow, p->bq_pad * 2);        /* mask row pointer per row */
-    MHA_FLASH_TAKE(off_flag, 4);                    /* streamed decode: block flags (int) */
-#undef MHA_FLASH_TAKE
+    p->off_q = take(&off, p->bq_pad * dh);           /* Q block, [bq_pad][Dh] */
+    p->off_o = take(&off, p->bq_pad * p->dhp);       /* unnormalised output, [bq_pad][dhp] */
+    p->off_m = take(&off, p->bq_pad);                /* running max */
+    p->off_l = take(&off, p->bq_pad);                /* running sum */
+    p->off_alpha = take(&off, p->bq_pad);            /* rescale factor of this block */
+    p->off_lim = take(&off, p->bq_pad * 2);          /* causal limit per row (int64) */
+    p->off_mrow = take(&off, p->bq_pad * 2);         /* mask row pointer per row */
+    p->off_flag = take(&off, 4);                     /* streamed decode: block flags (int) */
     p->state_floats = off;
     p->thread_floats = p->scratch_floats + (size_t)p->nstates * p->state_floats;
 }

@@ -1,0 +1,85 @@
+/*
+ * The flash kernel table: what one ISA provides to the flash driver.
+ * Each ISA's header (flash_c.h, flash_avx2.h, flash_avx512.h, flash_neon.h)
+ * gives its register tile and microkernels and names its streamed-decode
+ * kernels (FLASH_QK_ROWS, FLASH_PV_ROWS); flash_tmpl.c, compiled once per
+ * ISA with that header, fills the ISA's table flash_kernels_<isa> with
+ * them and its loops. The driver, compiled once, calls through the table
+ * (as BLIS's context and dav1d's DSP tables do). The ISA's file
+ * flash_<isa>.c holds the descriptor.
+ */
+#ifndef MHA_FLASH_KERNELS_H
+#define MHA_FLASH_KERNELS_H
+
+#include "flash.h"
+
+#include <stdint.h>
+
+struct flash_ctx;
+
+/* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < NR (a transpose) */
+typedef void flash_pack_strip_fn(const float *const *rows, int nk, int64_t dh, float *k);
+/* s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR),  r < MR (q rows dh apart, s rows lds apart) */
+typedef void flash_qk_tile_fn(const float *q, int64_t dh, const float *k, float scale, float *s, int64_t lds);
+/* o[r][0..DR) = alpha[r] * o[r][0..DR) (when rescale) + sum_{j<n} p[r][j] * v[j][0..DR),  r < MR */
+typedef void flash_pv_tile_fn(const float *p, int64_t ldp, const float *v, int64_t n, const float *alpha,
+                              int rescale, float *o, int64_t ldo);
+/* max_j s[j] over n scores, n a multiple of NR (a NaN score is caught by the exp pass) */
+typedef float flash_row_max_fn(const float *s, int64_t n);
+/* s[j] = exp(s[j] - m) in place;  returns sum_j s[j];  n a multiple of NR */
+typedef float flash_row_exp_sum_fn(float *s, int64_t n, float m);
+/* Streamed decode, K rows read in place:
+ * s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart) */
+typedef void flash_qk_rows_fn(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk,
+                              int64_t dh, float scale, float *s, int64_t lds);
+/* Streamed decode, V rows read in place:
+ * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],  r < nr, d < dh */
+typedef void flash_pv_rows_fn(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n,
+                              int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo);
+
+/* Loops of flash_tmpl.c over a query block (see there). */
+typedef void flash_block_fn(struct flash_ctx *c, int64_t k0, int64_t n);
+typedef void flash_rows_fn(struct flash_ctx *c, int64_t r0, int64_t r1, int64_t n);
+/* o[i] += w * x[i] for i < n, with the ISA's contraction (fused multiply-add where its flags allow) */
+typedef void flash_axpy_fn(float *o, const float *x, int64_t n, float w);
+
+typedef struct flash_kernels {
+    mha_flash_tile tile; /* MR, NR, DR */
+    /* microkernels */
+    flash_pack_strip_fn *pack_strip;
+    flash_qk_tile_fn *qk_tile;
+    flash_pv_tile_fn *pv_tile;
+    flash_row_max_fn *row_max;
+    flash_row_exp_sum_fn *row_exp_sum;
+    flash_qk_rows_fn *qk_rows;
+    flash_pv_rows_fn *pv_rows;
+    /* flash_tmpl.c compiled for the ISA */
+    flash_block_fn *run_block; /* key block [k0, k0 + n) through the current query block */
+    flash_block_fn *pack_k;    /* K[k0, k0 + n) into NR-wide strips */
+    flash_rows_fn *scores;     /* S = scale * Q K^T of one row tile */
+    flash_rows_fn *softmax;    /* online-softmax update of rows r0 .. r1: m, l, alpha; S becomes P */
+    flash_axpy_fn *axpy;
+} flash_kernels;
+
+/*
+ * Prototypes of what flash_tmpl.c defines for ISA isa (flash_run_block_avx2,
+ * ..., the table flash_kernels_avx2 and the descriptor's functions
+ * flash_workspace_avx2 and flash_attention_avx2).
+ */
+#define FLASH_TMPL_PROTOTYPES(isa)                                                                   \
+    flash_block_fn flash_run_block_##isa, flash_pack_k_##isa;                                         \
+    flash_rows_fn flash_scores_##isa, flash_softmax_##isa;                                            \
+    flash_axpy_fn flash_axpy_##isa;                                                                   \
+    extern const flash_kernels flash_kernels_##isa;                                                   \
+    size_t flash_workspace_##isa(const mha_shape *shape, int threads, int want_probs);                \
+    void flash_attention_##isa(const mha_args *args, void *workspace)
+
+/* The streamed-decode kernels in portable C (flash_rows_c.c) and with AVX2 + FMA (flash_stream_avx2.c). */
+flash_qk_rows_fn flash_qk_rows_c, flash_qk_rows_avx2;
+flash_pv_rows_fn flash_pv_rows_c, flash_pv_rows_avx2;
+
+/* The attention and workspace functions of a variant, given its table (flash_attention.c). */
+void mha_flash_attention(const flash_kernels *k, const mha_args *a, void *workspace);
+size_t mha_flash_workspace(const flash_kernels *k, const mha_shape *shape, int threads);
+
+#endif
