@@ -265,15 +265,12 @@ int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t
         return -1;
     }
     int m = machine_for(d, json_object_get(root, "context"), path, err, err_size);
-    if (m < 0) {
+    if (m < 0)
         return -1;
-    }
     /* tools/run-bench.sh's run-info.json: facts of the run (load, skipped peers) for its machine */
     if (json_array_size(benchmarks) == 0 &&
-        json_is_string(json_object_get(json_object_get(root, "context"), "mha_run_info"))) {
-        json_decref(root);
-        return 0;
-    }
+        json_is_string(json_object_get(json_object_get(root, "context"), "mha_run_info")))
+        return 0; /* root stays the caller's */
     size_t i;
     json_t *b;
     int used = 0, ignored = 0;
