@@ -6,7 +6,7 @@
  * where err_fp32 is the max abs error of the plain fp32 algorithm (naive,
  * and naive's loops with fused multiply-adds: the larger of the two) on
  * the same inputs and magnitude is max|V| for outputs, 1 for
- * probabilities. See the README section "Conformance" for why.
+ * probabilities. See docs/conformance.md for why.
  * Built as its own small library (tolerance_dep) for the tests.
  */
 #ifndef MHA_CONF_TOLERANCE_H
