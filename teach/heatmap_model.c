@@ -82,22 +82,6 @@ void hm_weights_free(hm_weights *w)
     }
 }
 
-mha_status hm_run(const mha_impl *impl, const hm_weights *w, int64_t heads, int64_t T, const float *x,
-                  int causal, float *y, float *probs)
-{
-    mha_layer layer = {w->d_model, heads, heads, w->w[0], w->w[1], w->w[2], w->w[3]};
-    mha_layer_args args;
-    memset(&args, 0, sizeof args);
-    args.batch = 1;
-    args.seq_len = T;
-    args.x = x;
-    args.y = y;
-    args.causal = causal;
-    args.probs = probs;
-    args.threads = 1;
-    return mha_layer_forward(impl, &layer, &args);
-}
-
 /* c (m, n) = a (m, k) b (k, n), row-major, fp32 accumulation in k order. */
 static void matmul(int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *c)
 {
@@ -110,32 +94,110 @@ static void matmul(int64_t m, int64_t n, int64_t k, const float *a, const float 
         }
 }
 
-mha_status hm_single_head_max_diff(const mha_impl *impl, const hm_weights *w, int64_t T, const float *x,
-                                   double *max_diff)
+mha_status hm_run(const mha_impl *impl, const hm_weights *w, int64_t heads, int64_t T, const float *x,
+                  int causal, float scale, float *y, float *probs)
 {
     const int64_t D = w->d_model;
     const size_t n = (size_t)T * (size_t)D;
-    float *buf = malloc(6 * n * sizeof(float));
+    float *buf = malloc(4 * n * sizeof(float));
     if (!buf)
         return MHA_ERR_OUT_OF_MEMORY;
-    float *y_layer = buf, *q = buf + n, *k = q + n, *v = k + n, *ctx = v + n, *y_ref = ctx + n;
-    mha_status st = hm_run(impl, w, 1, T, x, 0, y_layer, NULL);
+    float *q = buf, *k = q + n, *v = k + n, *ctx = v + n;
+    mha_status st = mha_compute_qkv(T, D, x, w->w[0], w->w[1], w->w[2], q, k, v);
+    if (st == MHA_OK) {
+        mha_args a = mha_args_bshd((mha_shape){1, heads, heads, T, T, D / heads}, q, k, v, ctx);
+        a.causal = causal;
+        a.scale = scale;
+        a.probs = probs;
+        a.threads = 1;
+        st = mha_attention(impl, &a);
+    }
+    if (st == MHA_OK)
+        matmul(T, D, D, ctx, w->w[3], y);
+    free(buf);
+    return st;
+}
+
+mha_status hm_single_head_outputs(const mha_impl *impl, const hm_weights *w, int64_t T, const float *x,
+                                  float *y_layer, float *y_ref)
+{
+    const int64_t D = w->d_model;
+    const size_t n = (size_t)T * (size_t)D;
+    float *buf = malloc(4 * n * sizeof(float));
+    if (!buf)
+        return MHA_ERR_OUT_OF_MEMORY;
+    float *q = buf, *k = buf + n, *v = k + n, *ctx = v + n;
+    mha_layer layer = {D, 1, 1, w->w[0], w->w[1], w->w[2], w->w[3]};
+    mha_layer_args args;
+    memset(&args, 0, sizeof args);
+    args.batch = 1;
+    args.seq_len = T;
+    args.x = x;
+    args.y = y_layer;
+    args.threads = 1;
+    mha_status st = mha_layer_forward(impl, &layer, &args);
     if (st == MHA_OK)
         st = mha_compute_qkv(T, D, x, w->w[0], w->w[1], w->w[2], q, k, v);
     if (st == MHA_OK)
         st = mha_self_attention(T, D, q, k, v, ctx);
-    if (st == MHA_OK) {
+    if (st == MHA_OK)
         matmul(T, D, D, ctx, w->w[3], y_ref);
+    free(buf);
+    return st;
+}
+
+mha_status hm_single_head_max_diff(const mha_impl *impl, const hm_weights *w, int64_t T, const float *x,
+                                   double *max_diff)
+{
+    const size_t n = (size_t)T * (size_t)w->d_model;
+    float *y = malloc(2 * n * sizeof(float));
+    if (!y)
+        return MHA_ERR_OUT_OF_MEMORY;
+    mha_status st = hm_single_head_outputs(impl, w, T, x, y, y + n);
+    if (st == MHA_OK) {
         double worst = 0.0;
         for (size_t i = 0; i < n; i++) {
-            double d = fabs((double)y_layer[i] - (double)y_ref[i]);
+            double d = fabs((double)y[i] - (double)y[n + i]);
             if (!(d <= worst)) /* NaN wins */
                 worst = d;
         }
         *max_diff = worst;
     }
-    free(buf);
+    free(y);
     return st;
+}
+
+mha_status hm_experiment_run(hm_experiment *ex, const mha_impl *impl, const char *text, int64_t d_model,
+                             int64_t heads, uint64_t seed, int causal, float scale)
+{
+    memset(ex, 0, sizeof *ex);
+    if (hm_tokenize(text, &ex->tok))
+        return MHA_ERR_OUT_OF_MEMORY;
+    const int64_t T = ex->tok.count, D = d_model, H = heads;
+    ex->d_model = D;
+    ex->heads = H;
+    ex->T = T;
+    ex->x = malloc((size_t)(T * D) * sizeof(float));
+    ex->y = malloc((size_t)(T * D) * sizeof(float));
+    ex->probs = malloc((size_t)(H * T * T) * sizeof(float));
+    mha_status st = MHA_ERR_OUT_OF_MEMORY;
+    if (ex->x && ex->y && ex->probs && hm_weights_make(&ex->w, seed, D) == 0) {
+        hm_embed(&ex->tok, D, ex->x);
+        st = hm_run(impl, &ex->w, H, T, ex->x, causal, scale, ex->y, ex->probs);
+    }
+    if (st != MHA_OK)
+        hm_experiment_free(ex);
+    return st;
+}
+
+void hm_experiment_free(hm_experiment *ex)
+{
+    hm_tokens_free(&ex->tok);
+    hm_weights_free(&ex->w);
+    free(ex->x);
+    free(ex->y);
+    free(ex->probs);
+    memset(ex, 0, sizeof *ex);
 }
 
 double hm_min_head_difference(const float *probs, int64_t heads, int64_t T, int causal, int *a, int *b)

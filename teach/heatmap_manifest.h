@@ -23,7 +23,20 @@ typedef struct hm_manifest {
     double threshold;
 } hm_manifest;
 
-/* Writes path through a temporary file. Returns 0, or -1 with err set. */
+/*
+ * Fills the experiment's part of m: config, the min head difference and its
+ * pair, the colour scale's top and the distinctness threshold.
+ */
+struct hm_experiment;
+void hm_manifest_fill(hm_manifest *m, const struct hm_experiment *ex, uint64_t seed, const char *text);
+
+/* "heads visibly distinct" needs two heads: 1 distinct, 0 not, -1 not judged (one head). */
+int hm_manifest_distinct(const hm_manifest *m);
+
+/*
+ * Writes path through a temporary file; heads_visibly_distinct is null
+ * with one head. Returns 0, or -1 with err set.
+ */
 int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t err_size);
 
 #endif

@@ -44,17 +44,42 @@ typedef struct hm_weights {
 int hm_weights_make(hm_weights *w, uint64_t seed, int64_t d_model);
 void hm_weights_free(hm_weights *w);
 
-/* Y (T, D) and probabilities (H, T, T) of one layer with H heads (B = 1). */
+/*
+ * Y (T, D) and probabilities (H, T, T) of one layer with H heads (B = 1):
+ * Q, K, V = mha_compute_qkv(X, W_Q, W_K, W_V), impl's attention with the
+ * score scale `scale` (0: 1/sqrt(Dh)), then Y = context W_O.
+ */
 mha_status hm_run(const mha_impl *impl, const hm_weights *w, int64_t heads, int64_t T, const float *x,
-                  int causal, float *y, float *probs);
+                  int causal, float scale, float *y, float *probs);
 
 /*
- * Seed 001 Block B on the same input: the layer with H = 1 (no mask) vs
- * mha_self_attention(X W_Q, X W_K, X W_V) followed by W_O. Writes the max
- * absolute difference of the two Y. Returns MHA_OK or the failing status.
+ * Seed 001 Block B on the same input: y_layer = mha_layer_forward with
+ * H = 1 (no mask), y_ref = mha_self_attention(X W_Q, X W_K, X W_V) W_O,
+ * each (T, D). Returns MHA_OK or the failing status.
  */
+mha_status hm_single_head_outputs(const mha_impl *impl, const hm_weights *w, int64_t T, const float *x,
+                                  float *y_layer, float *y_ref);
+
+/* The largest |y_layer - y_ref| of hm_single_head_outputs; NaN counts as infinitely far. */
 mha_status hm_single_head_max_diff(const mha_impl *impl, const hm_weights *w, int64_t T, const float *x,
                                    double *max_diff);
+
+/* One run of the experiment: tokens, X, weights, Y and the probabilities. */
+typedef struct hm_experiment {
+    hm_tokens tok;
+    hm_weights w;
+    int64_t d_model, heads, T;
+    float *x, *y, *probs; /* (T, D), (T, D), (H, T, T) */
+} hm_experiment;
+
+/*
+ * Tokenizes text, embeds it, makes the weights from seed and runs the layer.
+ * Returns MHA_OK; on failure the status (MHA_ERR_OUT_OF_MEMORY, or the
+ * layer's) and nothing to free. Check T and D % H before.
+ */
+mha_status hm_experiment_run(hm_experiment *ex, const mha_impl *impl, const char *text, int64_t d_model,
+                             int64_t heads, uint64_t seed, int causal, float scale);
+void hm_experiment_free(hm_experiment *ex);
 
 /*
  * The smallest mean absolute difference between two heads' maps, over the

@@ -1,5 +1,6 @@
 /* Heatmap manifest; see heatmap_manifest.h. */
 #include "heatmap_manifest.h"
+#include "heatmap_layout.h"
 #include "heatmap_model.h"
 #include "atomic_file.h"
 #include "mha.h"
@@ -41,6 +42,24 @@ static const char *compiler(void)
 #endif
 }
 
+void hm_manifest_fill(hm_manifest *m, const hm_experiment *ex, uint64_t seed, const char *text)
+{
+    m->seed = seed;
+    m->d_model = ex->d_model;
+    m->heads = ex->heads;
+    m->T = ex->T;
+    m->text = text;
+    m->tokens = (const char *const *)ex->tok.tok;
+    m->min_head_diff = hm_min_head_difference(ex->probs, ex->heads, ex->T, m->causal, &m->pair_a, &m->pair_b);
+    m->vmax = hm_color_max(ex->probs, ex->heads * ex->T * ex->T);
+    m->threshold = hm_distinct_threshold(m->vmax);
+}
+
+int hm_manifest_distinct(const hm_manifest *m)
+{
+    return m->heads < 2 ? -1 : m->min_head_diff >= m->threshold;
+}
+
 int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t err_size)
 {
     char date[16], xxh[32];
@@ -54,7 +73,7 @@ int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t 
         "{ss ss ss sI ss"
         " s{ss sI ss ss ss ss}"
         " s{sI sI sI ss so ss sb ss ss}"
-        " s{sf sf sb sb sf s[ii] sf sf ss}"
+        " s{sf sf sb so so s[ii] sf sf ss}"
         " s{ss}}",
         "experiment", "15-multi-head", "tool", "mha heatmap", "date", date, "seed", (json_int_t)m->seed,
         "command", m->command,
@@ -70,7 +89,8 @@ int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t 
         "results_summary", "single_head_equivalence_max_diff", m->single_head_max_diff,
         "single_head_equivalence_tolerance", m->single_head_tolerance, "single_head_equivalence_passed",
         m->single_head_max_diff <= m->single_head_tolerance, "heads_visibly_distinct",
-        m->heads > 1 && m->min_head_diff >= m->threshold, "heads_min_mean_abs_diff", m->min_head_diff,
+        hm_manifest_distinct(m) < 0 ? json_null() : json_boolean(hm_manifest_distinct(m)), "heads_min_mean_abs_diff",
+        m->heads < 2 ? json_null() : json_real(m->min_head_diff),
         "heads_min_pair", m->pair_a, m->pair_b, "heads_distinct_threshold", m->threshold, "color_scale_max",
         m->vmax, "threshold_rule",
         "mean |P_a - P_b| over visible cells >= one lightness JND on the shared viridis scale: "
