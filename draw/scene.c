@@ -62,6 +62,13 @@ void scene_rect(scene *s, double x, double y, double w, double h, int32_t fill, 
     it->line_width = 1.0;
 }
 
+void scene_rect_tip(scene *s, double x, double y, double w, double h, int32_t fill, int32_t stroke, const char *tip)
+{
+    scene_rect(s, x, y, w, h, fill, stroke);
+    if (!s->failed && s->count > 0)
+        s->items[s->count - 1].text = dup_or_null(s, tip);
+}
+
 void scene_line(scene *s, double x1, double y1, double x2, double y2, int32_t stroke, double width)
 {
     scene_item *it = push(s, SCENE_LINE);

@@ -33,7 +33,7 @@ typedef struct scene_item {
     double size;         /* font size */
     double rotate;       /* degrees about (x, y), SVG sense (clockwise on screen) */
     scene_anchor anchor;
-    char *text;          /* text, title, group id */
+    char *text;          /* text, title, group id, a rect's tooltip (or NULL) */
     char *cls;           /* group class */
 } scene_item;
 
@@ -48,6 +48,8 @@ void scene_init(scene *s, double width, double height);
 void scene_free(scene *s);
 
 void scene_rect(scene *s, double x, double y, double w, double h, int32_t fill, int32_t stroke);
+/* A rect with a tooltip: SVG <title> inside the <rect> (shown on hover); PNG ignores it. */
+void scene_rect_tip(scene *s, double x, double y, double w, double h, int32_t fill, int32_t stroke, const char *tip);
 void scene_line(scene *s, double x1, double y1, double x2, double y2, int32_t stroke, double width);
 void scene_text(scene *s, double x, double y, double size, scene_anchor anchor, double rotate, const char *text);
 void scene_group_begin(scene *s, const char *id, const char *cls);

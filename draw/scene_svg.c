@@ -22,7 +22,10 @@ int scene_write_svg(const scene *s, FILE *f)
         const scene_item *it = &s->items[i];
         switch (it->kind) {
         case SCENE_RECT:
-            svg_rect(&out, it->x, it->y, it->w, it->h, hex(it->fill, a), hex(it->stroke, b));
+            if (it->text)
+                svg_rect_titled(&out, it->x, it->y, it->w, it->h, hex(it->fill, a), hex(it->stroke, b), it->text);
+            else
+                svg_rect(&out, it->x, it->y, it->w, it->h, hex(it->fill, a), hex(it->stroke, b));
             break;
         case SCENE_LINE:
             svg_line(&out, it->x, it->y, it->w, it->h, hex(it->stroke, a), it->line_width);

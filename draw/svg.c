@@ -38,6 +38,18 @@ void svg_rect(svg *s, double x, double y, double w, double h, const char *fill, 
     fputs("/>\n", s->f);
 }
 
+void svg_rect_titled(svg *s, double x, double y, double w, double h, const char *fill, const char *stroke,
+                     const char *title)
+{
+    fprintf(s->f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"", x, y, w, h,
+            fill ? fill : "none");
+    if (stroke)
+        fprintf(s->f, " stroke=\"%s\"", stroke);
+    fputs("><title>", s->f);
+    put_escaped(s->f, title);
+    fputs("</title></rect>\n", s->f);
+}
+
 void svg_line(svg *s, double x1, double y1, double x2, double y2, const char *stroke, double width)
 {
     fprintf(s->f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%g\"/>\n", x1,

@@ -18,6 +18,9 @@ void svg_begin(svg *s, FILE *f, double width, double height);
 void svg_end(svg *s);
 
 void svg_rect(svg *s, double x, double y, double w, double h, const char *fill, const char *stroke);
+/* A rect whose <title> child is its tooltip. */
+void svg_rect_titled(svg *s, double x, double y, double w, double h, const char *fill, const char *stroke,
+                     const char *title);
 void svg_line(svg *s, double x1, double y1, double x2, double y2, const char *stroke, double width);
 /* anchor: "start", "middle" or "end"; rotate in degrees about (x, y), 0 for none. */
 void svg_text(svg *s, double x, double y, double size, const char *anchor, double rotate, const char *text);

@@ -22,6 +22,8 @@
 #define BAR_W 18.0
 #define BAR_BAND 120.0   /* colour bar, ticks and its label */
 #define HIDDEN 0xdddddd  /* cells the causal mask hides */
+#define UNIFORM 0xd62728 /* the 1/T marker on the colour bar */
+#define UNIFORM_LEGEND 36.0 /* its two lines under the bar */
 
 double hm_color_max(const float *probs, int64_t count)
 {
@@ -30,6 +32,16 @@ double hm_color_max(const float *probs, int64_t count)
         if (probs[i] > m)
             m = probs[i];
     return m > 0.0 ? m : 1.0;
+}
+
+double hm_tick_step(double vmax)
+{
+    const double raw = vmax / 4.0, decade = pow(10.0, floor(log10(raw)));
+    static const double nice[] = {1.0, 2.0, 2.5, 5.0, 10.0};
+    for (int k = 0; k < 5; k++)
+        if (nice[k] * decade >= raw)
+            return nice[k] * decade;
+    return 10.0 * decade;
 }
 
 static void panel(scene *s, const hm_picture *p, int64_t h, double x0, double y0, double cell, double band,
@@ -50,7 +62,14 @@ static void panel(scene *s, const hm_picture *p, int64_t h, double x0, double y0
         for (int64_t j = 0; j < T; j++) {
             int hidden = p->causal && j > i;
             int32_t c = hidden ? HIDDEN : (int32_t)viridis_hex(ph[i * T + j] / vmax);
-            scene_rect(s, mx + (double)j * cell, my + (double)i * cell, cell, cell, c, SCENE_NONE);
+            char tip[256];
+            if (hidden)
+                snprintf(tip, sizeof tip, "head %lld, query %lld '%s', key %lld '%s': hidden by the causal mask",
+                         (long long)h, (long long)i, p->tokens[i], (long long)j, p->tokens[j]);
+            else
+                snprintf(tip, sizeof tip, "head %lld, query %lld '%s', key %lld '%s': p = %.4f", (long long)h,
+                         (long long)i, p->tokens[i], (long long)j, p->tokens[j], (double)ph[i * T + j]);
+            scene_rect_tip(s, mx + (double)j * cell, my + (double)i * cell, cell, cell, c, SCENE_NONE, tip);
         }
     scene_group_end(s);
     scene_rect(s, mx, my, side, side, SCENE_NONE, 0x444444);
@@ -71,7 +90,7 @@ static void panel(scene *s, const hm_picture *p, int64_t h, double x0, double y0
     scene_group_end(s);
 }
 
-static void colorbar(scene *s, double x, double y, double height, double vmax)
+static void colorbar(scene *s, double x, double y, double height, double vmax, double uniform)
 {
     scene_group_begin(s, "colorbar", "colorbar");
     const int steps = 128;
@@ -81,13 +100,26 @@ static void colorbar(scene *s, double x, double y, double height, double vmax)
         scene_rect(s, x, y + height * k / steps, BAR_W, height / steps + 0.5, (int32_t)viridis_hex(t), SCENE_NONE);
     }
     scene_rect(s, x, y, BAR_W, height, SCENE_NONE, 0x444444);
-    for (int k = 0; k <= 4; k++) {
-        double v = vmax * k / 4, ty = y + height * (1.0 - k / 4.0);
+    const double step = hm_tick_step(vmax);
+    int decimals = 0; /* enough to print the step exactly: 0.25 needs 2 */
+    while (decimals < 6 && fabs(step * pow(10, decimals) - round(step * pow(10, decimals))) > 1e-6)
+        decimals++;
+    for (int k = 0; k * step <= vmax * (1 + 1e-9); k++) {
+        const double v = k * step, ty = y + height * (1.0 - v / vmax);
         char buf[32];
-        snprintf(buf, sizeof buf, "%.3f", v);
+        snprintf(buf, sizeof buf, "%.*f", decimals, v);
         scene_line(s, x + BAR_W, ty, x + BAR_W + 4, ty, 0x444444, 1);
         scene_text(s, x + BAR_W + 7, ty + 4, 11, SCENE_START, 0, buf);
     }
+    /* uniform attention: every one of the T keys gets 1/T */
+    const double uy = y + height * (1.0 - uniform / vmax);
+    scene_group_begin(s, "uniform", "uniform");
+    scene_line(s, x - 5, uy, x + BAR_W + 5, uy, UNIFORM, 2);
+    char label[64];
+    snprintf(label, sizeof label, "red: 1/T = %.3f", uniform);
+    scene_text(s, x - 4, y + height + 16, 11, SCENE_START, 0, label);
+    scene_text(s, x - 4, y + height + 30, 11, SCENE_START, 0, "uniform over T keys");
+    scene_group_end(s);
     scene_text(s, x + BAR_W + 62, y + height / 2, 12, SCENE_MIDDLE, -90, "attention probability");
     scene_group_end(s);
 }
@@ -114,8 +146,8 @@ int hm_layout(const hm_picture *p, scene *s)
     double bar_h = grid_h - HEAD_TITLE - band - AXIS;
     bar_h = bar_h > 320 ? 320 : bar_h < 120 ? 120 : bar_h;
     double height = HEADER + grid_h + MARGIN;
-    if (height < HEADER + HEAD_TITLE + bar_h + MARGIN)
-        height = HEADER + HEAD_TITLE + bar_h + MARGIN;
+    if (height < HEADER + HEAD_TITLE + bar_h + UNIFORM_LEGEND + MARGIN)
+        height = HEADER + HEAD_TITLE + bar_h + UNIFORM_LEGEND + MARGIN;
     const double vmax = hm_color_max(p->probs, H * T * T);
 
     scene_init(s, width, height);
@@ -129,6 +161,6 @@ int hm_layout(const hm_picture *p, scene *s)
         int64_t r = h / cols, c = h % cols;
         panel(s, p, h, MARGIN + (double)c * (pw + GAP), HEADER + (double)r * (ph + GAP), cell, band, font, vmax);
     }
-    colorbar(s, MARGIN + grid_w + 30, HEADER + HEAD_TITLE, bar_h, vmax);
+    colorbar(s, MARGIN + grid_w + 30, HEADER + HEAD_TITLE, bar_h, vmax, 1.0 / (double)T);
     return s->failed ? -1 : 0;
 }

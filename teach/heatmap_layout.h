@@ -16,10 +16,19 @@ typedef struct hm_picture {
 
 /*
  * Lays the picture out into s (initialised here). SVG groups: "panel-h<h>"
- * (class "panel") holding "cells", "query-labels" and "key-labels"
- * groups; "colorbar". Returns 0, or -1 when out of memory.
+ * (class "panel") holding "cells" (each cell's <title> gives its query,
+ * key and probability on hover), "query-labels" and "key-labels" groups;
+ * "colorbar" with round ticks and the group "uniform", a red line at 1/T
+ * (T keys, uniform attention). Returns 0, or -1 when out of memory.
  */
 int hm_layout(const hm_picture *p, scene *s);
+
+/*
+ * The colour bar's tick spacing: the smallest of 1, 2, 2.5, 5 times a power
+ * of ten that is at least vmax / 4, so ticks 0, step, 2 step, ... <= vmax are
+ * round numbers, 4 or 5 of them (and one more at 0).
+ */
+double hm_tick_step(double vmax);
 
 /* The colour scale's top: the largest probability (1 if all are 0). */
 double hm_color_max(const float *probs, int64_t count);
