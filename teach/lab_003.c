@@ -81,8 +81,8 @@ static void slices(lab_env *e, int64_t T)
     fprintf(e->out, "  The table counts d x d per head, a ratio of H^2 = 16. A head's real work grows with d,\n"
                     "  not d^2 (one d-long dot product and one d-long sum per query-key pair), so full-size\n"
                     "  heads cost H = 4 times more: attention FLOPs %llu vs %llu for %lld tokens, KV bytes per\n"
-                    "  token %llu vs %llu. Parameters: W_Q, W_K, W_V, W_O stay 16 x 16 = 1,024 in both cases\n"
-                    "  only when heads split D (mha explain --batch 1 --seq 16 --d-model 16 --heads 4).\n",
+                    "  token %llu vs %llu. Split heads keep W_Q, W_K, W_V, W_O at 16 x 16 each, as the text says\n"
+                    "  (mha explain --batch 1 --seq 16 --d-model 16 --heads 4 prints the whole table).\n",
             (unsigned long long)s.attn_flops_full, (unsigned long long)s.attn_flops_split, (long long)T,
             (unsigned long long)s.kv_bytes_full, (unsigned long long)s.kv_bytes_split);
 }
