@@ -2,7 +2,6 @@
 #include "heatmap_manifest.h"
 #include "heatmap_layout.h"
 #include "heatmap_model.h"
-#include "atomic_file.h"
 #include "mha.h"
 
 #ifdef MHA_HAVE_CAIRO
@@ -60,7 +59,7 @@ int hm_manifest_distinct(const hm_manifest *m)
     return m->heads < 2 ? -1 : m->min_head_diff >= m->threshold;
 }
 
-int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t err_size)
+int hm_manifest_dump(const hm_manifest *m, FILE *f)
 {
     char date[16], xxh[32];
     today(date);
@@ -96,20 +95,12 @@ int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t 
         "mean |P_a - P_b| over visible cells >= one lightness JND on the shared viridis scale: "
         "vmax * 2.3 / (L*(viridis(1)) - L*(viridis(0)))",
         "outputs", "image", m->image);
-    if (!root) {
-        snprintf(err, err_size, "%s: could not build the JSON document", path);
+    if (!root)
         return -1;
-    }
-    atomic_file af;
-    int rc = -1;
-    if (atomic_open(&af, path, err, err_size) == 0) {
-        if (json_dumpf(root, af.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0 && fputc('\n', af.f) != EOF)
-            rc = atomic_commit(&af, err, err_size);
-        else {
-            snprintf(err, err_size, "%s: write failed", path);
-            atomic_abort(&af);
-        }
-    }
+    const int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0 &&
+                           fputc('\n', f) != EOF
+                       ? 0
+                       : -1;
     json_decref(root);
     return rc;
 }

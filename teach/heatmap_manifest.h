@@ -3,6 +3,7 @@
 #define MHA_HEATMAP_MANIFEST_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 
@@ -34,9 +35,9 @@ void hm_manifest_fill(hm_manifest *m, const struct hm_experiment *ex, uint64_t s
 int hm_manifest_distinct(const hm_manifest *m);
 
 /*
- * Writes path through a temporary file; heads_visibly_distinct is null
- * with one head. Returns 0, or -1 with err set.
+ * The manifest as JSON to f (heatmap_files.h writes it with the other
+ * files); heads_visibly_distinct is null with one head. Returns 0, or -1.
  */
-int hm_manifest_write(const hm_manifest *m, const char *path, char *err, size_t err_size);
+int hm_manifest_dump(const hm_manifest *m, FILE *f);
 
 #endif

@@ -12,7 +12,7 @@
 #include "conformance/harness.h"
 #include "heatmap_manifest.h"
 #include "heatmap_model.h"
-#include "heatmap_picture.h"
+#include "heatmap_files.h"
 #include "shapes_math.h"
 
 #include <stdlib.h>
@@ -93,7 +93,8 @@ static int heatmap(lab_env *e, double single_head_diff)
     m.single_head_tolerance = LAB001_SINGLE_HEAD_TOL;
     hm_manifest_fill(&m, &ex, 0, TEXT);
     int rc = 0;
-    if (hm_write_picture(&pic, image, 0, err, sizeof err) || hm_manifest_write(&m, manifest, err, sizeof err)) {
+    hm_files files = {&pic, image, &ex, NULL, NULL, &m, manifest};
+    if (hm_write_files(&files, err, sizeof err)) {
         fprintf(stderr, "mha lab 001: %s\n", err);
         rc = -1;
     } else {

@@ -342,6 +342,21 @@ static void heatmap_extras(void)
         titles++;
     }
     CHECK(titles == N && match, "extra.svg: %d cell titles, values match the npy: %d", titles, match);
+    /* the outputs land together: a failing export leaves the picture as it was */
+    snprintf(full, sizeof full, "%s/keep.svg", outdir);
+    f = fopen(full, "w");
+    if (f) {
+        fputs("old\n", f);
+        fclose(f);
+    }
+    CHECK(run("heatmap -o keep.svg --export-npy no-such-folder/p.npy") == 1 && strstr(out, "no file was changed"),
+          "a failing export: %s", out);
+    f = fopen(full, "r");
+    CHECK(f && fgets(line, sizeof line, f) && strcmp(line, "old\n") == 0, "keep.svg was changed by a failed run");
+    if (f)
+        fclose(f);
+    CHECK(run("heatmap -o keep.svg --export-csv ./keep.svg") == 1 && strstr(out, "named for two outputs"),
+          "one file for two outputs: %s", out);
     /* one head: no pair of heads to call distinct */
     CHECK(run("heatmap --heads 1 -o one.svg --manifest one.json") == 0, "--heads 1: %s", out);
     snprintf(full, sizeof full, "%s/one.json", outdir);

@@ -2,9 +2,8 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "heatmap_manifest.h"
+#include "heatmap_files.h"
 #include "heatmap_model.h"
-#include "heatmap_picture.h"
-#include "npy.h"
 #include "mha.h"
 #include "shapes_math.h"
 
@@ -78,7 +77,8 @@ static const cli_option option_table[] = {
     {"export-npy", 0, CLI_STRING, offsetof(options, export_npy), "F",
      "also write the probabilities as .npy, float32 (H, T, T): [head][query][key]", 0, 0, NULL},
     {"export-csv", 0, CLI_STRING, offsetof(options, export_csv), "F",
-     "also write the probabilities as CSV: head,query,key,query_token,key_token,probability", 0, 0, NULL},
+     "also write the probabilities as CSV: head,query,key,query_token,key_token,probability\n"
+     "(all outputs land together or not at all)", 0, 0, NULL},
 };
 
 const cli_command cli_heatmap = {
@@ -158,47 +158,6 @@ static const mha_impl *pick_impl(const char *name)
     return impl;
 }
 
-/* One CSV field: quoted when it holds a comma, a quote or a line break. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-/* The probabilities (H, T, T) as CSV rows, through a temporary file. 0 or -1 with err. */
-static int write_csv(const char *path, const hm_experiment *ex, char *err, size_t err_size)
-{
-    atomic_file af;
-    if (atomic_open(&af, path, err, err_size))
-        return -1;
-    fputs("head,query,key,query_token,key_token,probability\n", af.f);
-    const int64_t T = ex->T;
-    for (int64_t h = 0; h < ex->heads; h++)
-        for (int64_t i = 0; i < T; i++)
-            for (int64_t j = 0; j < T; j++) {
-                fprintf(af.f, "%lld,%lld,%lld,", (long long)h, (long long)i, (long long)j);
-                csv_field(af.f, ex->tok.tok[i]);
-                fputc(',', af.f);
-                csv_field(af.f, ex->tok.tok[j]);
-                fprintf(af.f, ",%.9g\n", (double)ex->probs[(h * T + i) * T + j]); /* round-trips a float */
-            }
-    if (ferror(af.f)) {
-        snprintf(err, err_size, "%s: write failed", path);
-        atomic_abort(&af);
-        return -1;
-    }
-    return atomic_commit(&af, err, err_size);
-}
-
 MHA_CMD_FN(cmd_heatmap)
 {
     options o;
@@ -236,28 +195,15 @@ MHA_CMD_FN(cmd_heatmap)
     snprintf(title, sizeof title, "Attention per head: d_model %lld, heads %lld, seed %lld, impl %s, causal %s%s",
              (long long)D, (long long)H, (long long)o.seed, impl->name, o.causal ? "on" : "off", scale_text);
     hm_picture pic = {(const char *const *)ex.tok.tok, T, H, ex.probs, o.causal, title};
-    rc = EXIT_FAILED;
-    if (hm_write_picture(&pic, o.output, ends_with(o.output, ".png"), err, sizeof err)) {
-        fprintf(stderr, "mha heatmap: -o %s\n", err);
-        goto done;
-    }
-    const int64_t shape[3] = {H, T, T};
-    if (o.export_npy && npy_write(o.export_npy, NPY_F32, 3, shape, ex.probs, err, sizeof err)) {
-        fprintf(stderr, "mha heatmap: --export-npy %s\n", err);
-        goto done;
-    }
-    if (o.export_csv && write_csv(o.export_csv, &ex, err, sizeof err)) {
-        fprintf(stderr, "mha heatmap: --export-csv %s\n", err);
-        goto done;
-    }
+    hm_manifest m;
+    memset(&m, 0, sizeof m);
+    char cmdline[2048];
     if (o.manifest) {
-        hm_manifest m;
-        memset(&m, 0, sizeof m);
         if ((st = hm_single_head_max_diff(impl, &ex.w, T, ex.x, &m.single_head_max_diff)) != MHA_OK) {
             fprintf(stderr, "mha heatmap: single-head check: %s: %s\n", mha_status_str(st), mha_last_error());
+            rc = EXIT_FAILED;
             goto done;
         }
-        char cmdline[2048];
         command_line(argc, argv, cmdline, sizeof cmdline);
         m.command = cmdline;
         m.impl = impl->name;
@@ -265,10 +211,12 @@ MHA_CMD_FN(cmd_heatmap)
         m.image = o.output;
         m.single_head_tolerance = SINGLE_HEAD_TOL;
         hm_manifest_fill(&m, &ex, (uint64_t)o.seed, o.text);
-        if (hm_manifest_write(&m, o.manifest, err, sizeof err)) {
-            fprintf(stderr, "mha heatmap: --manifest %s\n", err);
-            goto done;
-        }
+    }
+    hm_files files = {&pic, o.output, &ex, o.export_npy, o.export_csv, &m, o.manifest};
+    if (hm_write_files(&files, err, sizeof err)) {
+        fprintf(stderr, "mha heatmap: %s (no file was changed)\n", err);
+        rc = EXIT_FAILED;
+        goto done;
     }
     rc = EXIT_OK;
 done:
