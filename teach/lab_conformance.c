@@ -3,7 +3,9 @@
 
 #include "conformance/harness.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The highest CPU-feature level this machine runs (the one `mha check` gives a port). */
 static const char *top_level(void)
@@ -48,6 +50,12 @@ void lab_conformance_run(lab_env *env, const char *broken_kind, const char *case
     strncat(r->command, " --case", sizeof r->command - strlen(r->command) - 1);
     shell_arg_append(r->command, sizeof r->command, cases);
     fflush(env->out);
+    if (broken_kind && access(port, R_OK) != 0) {
+        fprintf(env->out, "  %s: %s; the deliberately broken ports are built with mhalab (conformance/broken)\n"
+                          "  and installed in LIBDIR/mhalab/broken\n", port, strerror(errno));
+        r->status = CHECK_CANNOT_JUDGE;
+        return;
+    }
     fflush(stdout);
     r->status = harness_check(&o, &r->rep);
     fflush(stdout);
