@@ -129,6 +129,13 @@ void rep_write_spread(const rep_data *d, FILE *f);
 /* roofline.svg: arithmetic intensity vs GFLOP/s, log-log, roofs per ISA and the bandwidth roof. */
 int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
 
+/* Causal in time (report_causal.c): the non-causal run of the same series and point, or NULL; its time over
+ * the causal one's (NAN when either is not timed); the ideal, Sq Skv / visible pairs; the table. */
+const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
+double rep_causal_speedup(const rep_data *d, const rep_run *r);
+double rep_causal_ideal(const rep_run *r);
+void rep_write_causal(const rep_data *d, FILE *f);
+
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);
 int rep_write_csv(const rep_data *d, FILE *f);
