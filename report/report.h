@@ -136,12 +136,22 @@ double rep_causal_speedup(const rep_data *d, const rep_run *r);
 double rep_causal_ideal(const rep_run *r);
 void rep_write_causal(const rep_data *d, FILE *f);
 
+/* The paragraphs that open the report's sections, from the measured numbers (report_prose.c). */
+void rep_prose_machines(const rep_data *d, FILE *f);
+void rep_prose_gflops(const rep_data *d, FILE *f);
+void rep_prose_roofline(const rep_data *d, FILE *f);
+void rep_prose_causal(const rep_data *d, FILE *f);
+void rep_prose_decode(const rep_data *d, FILE *f);
+void rep_prose_workspace(const rep_data *d, FILE *f);
+
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);
 int rep_write_csv(const rep_data *d, FILE *f);
 int rep_write_teaching(const rep_data *d, FILE *f);
 /* Plots into dir; appends the file names written to names (n_names updated). */
 int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
+/* report.html from the Markdown file dir/markdown_name, its SVG images inlined (report_html.c). */
+int rep_write_html(const char *dir, const char *markdown_name, FILE *out);
 /* manifest.json */
 int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names, int force);
 

@@ -270,13 +270,16 @@ int rep_write_markdown(const rep_data *d, FILE *f)
                "(see the last section). Full-layer figures (projections + attention) are only in their own table.\n\n",
             100.0 * REPORT_WIDE_SPREAD);
     fprintf(f, "## Machines\n\n");
+    rep_prose_machines(d, f);
     machines(f, d);
     rep_write_machine_yardsticks(d, f);
     fprintf(f, "## Summary\n\n");
+    rep_prose_gflops(d, f);
     summary(f, d);
     fprintf(f, "## Attention GFLOP/s (higher is better)\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_gflops, "%.2f", 1, 0);
-    fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n");
+    fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n![GFLOP/s vs S, Dh 32](gflops_vs_s_dh32.svg)\n\n"
+               "![GFLOP/s vs S, Dh 128](gflops_vs_s_dh128.svg)\n\n");
     fprintf(f, "## Percent of the machine's measured fp32 peak (its widest ISA level)\n\n");
     rep_write_peak_note(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
@@ -285,26 +288,28 @@ int rep_write_markdown(const rep_data *d, FILE *f)
                "(the level each implementation is built for: `mha list`; blas and the peers choose their own\n"
                "kernels and have no column here)\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_isa_peak, "%.1f", 1, 0);
-    fprintf(f, "## Roofline\n\n![roofline](roofline.svg)\n\n");
+    fprintf(f, "## Roofline\n\n");
+    rep_prose_roofline(d, f);
+    fprintf(f, "![roofline](roofline.svg)\n\n");
     fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
+    fprintf(f, "## Thread scaling\n\n![thread scaling](thread_scaling.svg)\n\n");
+    fprintf(f, "## Causal attention in time\n\n");
+    rep_prose_causal(d, f);
+    rep_write_causal(d, f);
+    fprintf(f, "![causal speedup in time](causal.svg)\n\n");
     fprintf(f, "## Decode (Sq = 1): GB/s of Q, K, V, O moved\n\n");
+    rep_prose_decode(d, f);
     rep_write_decode(d, f);
     fprintf(f, "![decode bandwidth](decode_bandwidth.svg)\n\n");
     fprintf(f, "## Workspace (bytes each implementation asks for)\n\n");
+    rep_prose_workspace(d, f);
     table(f, d, "attn", ROWS_ALL, m_workspace, "", 0, 1);
     fprintf(f, "![workspace vs S](workspace_vs_s.svg)\n\n");
     fprintf(f, "## Full layer GFLOP/s (projections + attention; never mixed with the tables above)\n\n");
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);
-    fprintf(f, "## Plots\n\n");
-    static const char *const plots[] = {"gflops_vs_s_dh32", "gflops_vs_s_dh64", "gflops_vs_s_dh128",
-                                        "peak_pct_vs_s", "workspace_vs_s", "thread_scaling", "causal",
-                                        "decode_bandwidth", "roofline"};
-    for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
-        fprintf(f, "- [%s.svg](%s.svg)\n", plots[i], plots[i]);
-    fprintf(f, "\n");
     rep_write_teaching(d, f);
     fprintf(f, "## Spread of the repetitions\n\n");
     rep_write_spread(d, f);

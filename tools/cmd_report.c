@@ -285,6 +285,15 @@ MHA_CMD_FN(cmd_report)
     snprintf(names[n_names++], 64, "results.csv");
     if (rc == 0)
         rc = rep_write_plots(&d, tmp, names, &n_names, 30);
+    if (rc == 0) {
+        char path[8448];
+        snprintf(path, sizeof path, "%s/report.html", tmp);
+        FILE *f = fopen(path, "w");
+        rc = f ? rep_write_html(tmp, "README.md", f) : -1;
+        if (f && fclose(f) != 0)
+            rc = -1;
+        snprintf(names[n_names++], 64, "report.html");
+    }
     snprintf(names[n_names++], 64, "manifest.json");
     if (rc == 0) {
         char path[8448];
