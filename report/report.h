@@ -33,6 +33,8 @@ typedef struct rep_run {
     /* set by rep_finish: runs[point_first..point_end) share this run's kind and point; naive: index of the
      * timed naive run of the same machine and point, or -1 */
     int point_first, point_end, naive;
+    int causal_twin;        /* set by rep_finish: index of the non-causal run of a causal one (same series and
+                             * shape), or -1 */
 } rep_run;
 
 typedef struct rep_machine {
@@ -132,6 +134,8 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
 /* Causal in time (report_causal.c): the non-causal run of the same series and point, or NULL; its time over
  * the causal one's (NAN when either is not timed); the ideal, Sq Skv / visible pairs; the table. */
 const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
+/* Sets every run's causal_twin (sorting, not a search per run); 0, or -1 out of memory. */
+int rep_causal_link(rep_data *d);
 double rep_causal_speedup(const rep_data *d, const rep_run *r);
 double rep_causal_ideal(const rep_run *r);
 void rep_write_causal(const rep_data *d, FILE *f);

@@ -15,6 +15,7 @@ typedef struct selection {
     int causal;
     int mha;               /* Hkv == H */
     int threads;           /* 0: the most threads timed at this selection on the run's machine */
+    int most[REPORT_MAX_MACHINES]; /* filled by resolve(): the thread count chosen per machine */
 } selection;
 
 /* The selection's points without the thread count. */
@@ -36,9 +37,17 @@ static int most_threads(const rep_data *d, int machine, const selection *s)
     return t;
 }
 
-static int selected(const rep_data *d, const rep_run *r, const selection *s)
+/* Fixes each machine's thread count of the selection (one pass per machine, not one per run). */
+static selection resolve(const rep_data *d, selection s)
 {
-    return same_shape(r, s) && r->threads == (s->threads ? s->threads : most_threads(d, r->machine, s));
+    for (int m = 0; m < d->n_machines; m++)
+        s.most[m] = s.threads ? s.threads : most_threads(d, m, &s);
+    return s;
+}
+
+static int selected(const rep_run *r, const selection *s)
+{
+    return same_shape(r, s) && r->threads == s->most[r->machine];
 }
 
 /* ", 2 threads" for the title: the thread count of every machine's line, or each machine's own. */
@@ -75,7 +84,7 @@ static int points(const rep_data *d, int series, const selection *sel, value_fn 
     int n = 0;
     for (int i = 0; i < d->n_runs && n < MAXP; i++) {
         const rep_run *r = &d->runs[i];
-        if (r->series != series || !selected(d, r, sel))
+        if (r->series != series || !selected(r, sel))
             continue;
         double y = value(d, r);
         if (isnan(y))
@@ -97,9 +106,11 @@ typedef struct chart {
 } chart;
 
 /* A line per series at the selection; hollow markers for a second selection of the same series. */
-static void add_lines(chart *c, const rep_data *d, const selection *sel, value_fn *value, const char *suffix,
-                      int hollow)
+static void add_lines(chart *c, const rep_data *d, const selection *unresolved, value_fn *value,
+                      const char *suffix, int hollow)
 {
+    selection resolved = resolve(d, *unresolved);
+    const selection *sel = &resolved;
     for (int s = 0; s < d->n_series && c->n < PLOT_MAX_LINES; s++) {
         int k = c->n;
         int n = points(d, s, sel, value, c->x[k], c->y[k]);
@@ -143,12 +154,13 @@ static int write_chart(const char *dir, const plot_spec *spec, chart *c, char na
 /* Thread scaling: GFLOP/s on the most threads over GFLOP/s on 1, same point otherwise. */
 static int thread_scaling(const rep_data *d, chart *c, const char *dir, char names[][64], int *n_names, int max)
 {
-    selection base = {0, 64, 0, 1, 0}, one = base;
+    selection base = {0, 64, 0, 1, 0, {0}}, one = base;
     one.threads = 1;
+    base = resolve(d, base), one = resolve(d, one);
     int tmax = 1;
     c->n = 0;
     for (int s = 0; s < d->n_series && c->n < PLOT_MAX_LINES; s++) {
-        int t = most_threads(d, d->series[s].machine, &base), k = c->n, n = 0;
+        int t = base.most[d->series[s].machine], k = c->n, n = 0;
         double x1[MAXP], y1[MAXP];
         int n1 = points(d, s, &one, v_gflops, x1, y1);
         if (t <= 1)
@@ -156,7 +168,7 @@ static int thread_scaling(const rep_data *d, chart *c, const char *dir, char nam
         tmax = t > tmax ? t : tmax;
         for (int i = 0; i < d->n_runs && n < MAXP; i++) {
             const rep_run *r = &d->runs[i];
-            if (r->series != s || !selected(d, r, &base) || r->error[0])
+            if (r->series != s || !selected(r, &base) || r->error[0])
                 continue;
             for (int j = 0; j < n1; j++)
                 if (x1[j] == (double)r->kv_len && y1[j] > 0)
@@ -179,7 +191,7 @@ static int thread_scaling(const rep_data *d, chart *c, const char *dir, char nam
 /* Causal speedup in time: the non-causal time over the causal one, with the ideal 2S/(S+1). */
 static int causal(const rep_data *d, chart *c, const char *dir, char names[][64], int *n_names, int max)
 {
-    selection sel = {0, 64, 1, 1, 0};
+    selection sel = {0, 64, 1, 1, 0, {0}};
     c->n = 0;
     add_lines(c, d, &sel, v_causal, "", 0);
     /* every masked pair skipped: S^2 pairs become S(S+1)/2 */
@@ -203,18 +215,22 @@ static int causal(const rep_data *d, chart *c, const char *dir, char names[][64]
     return write_chart(dir, &spec, c, names, n_names, max);
 }
 
-/* The head dimension of the most decode runs (ties: the larger); 128 when there are none. */
+/* The head dimension of the most decode runs (ties: the larger; the first 16 dimensions seen); 128 when none. */
 static int64_t decode_head_dim(const rep_data *d)
 {
-    int64_t best = 128;
-    int best_n = 0;
+    int64_t dims[16], best = 128;
+    int counts[16] = {0}, n_dims = 0, best_n = 0;
     for (int i = 0; i < d->n_runs; i++) {
         const rep_run *r = &d->runs[i];
-        int n = 0;
-        for (int j = 0; j < d->n_runs && r->q_len == 1; j++)
-            n += d->runs[j].q_len == 1 && d->runs[j].head_dim == r->head_dim;
-        if (n > best_n || (n == best_n && n && r->head_dim > best))
-            best = r->head_dim, best_n = n;
+        int k = 0;
+        while (k < n_dims && dims[k] != r->head_dim)
+            k++;
+        if (r->q_len != 1 || (k == n_dims && n_dims == 16))
+            continue;
+        if (k == n_dims)
+            dims[n_dims++] = r->head_dim;
+        if (++counts[k] > best_n || (counts[k] == best_n && dims[k] > best))
+            best = dims[k], best_n = counts[k];
     }
     return best;
 }
@@ -228,7 +244,7 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
     char title[200], name[64], th[64];
     static const int64_t dhs[] = {32, 64, 128};
     for (int k = 0; k < 3 && rc == 0; k++) {
-        selection sel = {0, dhs[k], 0, 1, 0};
+        selection sel = {0, dhs[k], 0, 1, 0, {0}};
         c->n = 0;
         add_lines(c, d, &sel, v_gflops, "", 0);
         threads_text(d, &sel, th, sizeof th);
@@ -238,7 +254,7 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
                           PLOT_NUMBER, 0, NULL, 1};
         rc = write_chart(dir, &spec, c, names, n_names, max_names);
     }
-    selection base = {0, 64, 0, 1, 0};
+    selection base = {0, 64, 0, 1, 0, {0}};
     if (rc == 0) {
         c->n = 0;
         add_lines(c, d, &base, v_peak, "", 0);
@@ -269,7 +285,7 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
         rc = causal(d, c, dir, names, n_names, max_names);
     if (rc == 0) {
         c->n = 0;
-        selection dec = {1, decode_head_dim(d), 1, 1, 0}, gqa = dec;
+        selection dec = {1, decode_head_dim(d), 1, 1, 0, {0}}, gqa = dec;
         gqa.mha = 0;
         add_lines(c, d, &dec, v_gbs, "", 0);
         add_lines(c, d, &gqa, v_gbs, " GQA", 1);
