@@ -262,7 +262,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     fprintf(f, "# mhalab benchmark report\n\nInputs:");
     for (int i = 0; i < d->n_files; i++)
         fprintf(f, " `%s`", d->files[i]);
-    fprintf(f, ". GFLOP/s counts 4*B*H*Dh FLOPs per visible (query, key) pair (causal: S(S+1)/2 pairs);\n"
+    fprintf(f, ". GFLOP/s counts `4*B*H*Dh` FLOPs per visible (query, key) pair (causal: S(S+1)/2 pairs);\n"
                "times are the median of the repetitions (~: spread above %.0f%%, see \"Spread\"); percent of peak\n"
                "divides by the fp32 peak of the machine's widest ISA level measured on the same machine for the\n"
                "same thread count (a second table: by the peak of the implementation's own ISA level).\n"
