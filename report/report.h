@@ -96,6 +96,8 @@ double rep_gbs(const rep_run *r);
 double rep_peak_pct(const rep_data *d, const rep_run *r);   /* < 0 when unknown */
 /* The naive run of the same machine and point, or NULL. */
 const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r);
+/* naive's time over r's at the same point (NAN without a timed naive twin; report_csv.c). */
+double rep_speedup_vs_naive(const rep_data *d, const rep_run *r);
 /* Same grid point (all dimensions, causal, threads)? */
 int rep_same_point(const rep_run *a, const rep_run *b);
 /* "S=1024 Dh=64 MHA causal T2" style label of a point. */
