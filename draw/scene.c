@@ -16,6 +16,7 @@ void scene_free(scene *s)
     for (size_t i = 0; i < s->count; i++) {
         free(s->items[i].text);
         free(s->items[i].cls);
+        free(s->items[i].points);
     }
     free(s->items);
     memset(s, 0, sizeof *s);
@@ -111,4 +112,60 @@ void scene_title(scene *s, const char *text)
     scene_item *it = push(s, SCENE_TITLE);
     if (it)
         it->text = dup_or_null(s, text);
+}
+
+void scene_path(scene *s, const double *xs, const double *ys, int n, int closed, int32_t fill, int32_t stroke,
+                double width, scene_dash dash)
+{
+    if (n < 1)
+        return;
+    double *p = malloc(2 * (size_t)n * sizeof *p);
+    scene_item *it = p ? push(s, SCENE_PATH) : NULL;
+    if (!it) {
+        free(p);
+        s->failed = 1;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        p[2 * i] = xs[i], p[2 * i + 1] = ys[i];
+    it->points = p;
+    it->n_points = n;
+    it->closed = closed;
+    it->fill = fill;
+    it->stroke = stroke;
+    it->line_width = width;
+    it->dash = dash;
+}
+
+void scene_circle(scene *s, double cx, double cy, double r, int32_t fill, int32_t stroke)
+{
+    scene_item *it = push(s, SCENE_CIRCLE);
+    if (!it)
+        return;
+    it->x = cx; it->y = cy; it->w = r;
+    it->fill = fill;
+    it->stroke = stroke;
+    it->line_width = 1.0;
+}
+
+scene_item *scene_last(scene *s)
+{
+    return s->failed || s->count == 0 ? NULL : &s->items[s->count - 1];
+}
+
+int scene_dash_lengths(scene_dash dash, double out[4])
+{
+    switch (dash) {
+    case SCENE_DASHED:
+        out[0] = 4, out[1] = 2.5;
+        return 2;
+    case SCENE_DOTTED:
+        out[0] = 1, out[1] = 1.5;
+        return 2;
+    case SCENE_DASH_DOT:
+        out[0] = 5, out[1] = 1.5, out[2] = 1, out[3] = 1.5;
+        return 4;
+    default:
+        return 0;
+    }
 }

@@ -27,6 +27,27 @@ static void paint_text(cairo_t *cr, const scene_item *it)
     cairo_restore(cr);
 }
 
+/* Fills with fill and strokes with stroke (either may be SCENE_NONE) the current path, then clears it. */
+static void fill_and_stroke(cairo_t *cr, const scene_item *it)
+{
+    if (it->fill != SCENE_NONE) {
+        set_rgb(cr, it->fill);
+        cairo_fill_preserve(cr);
+    }
+    if (it->stroke != SCENE_NONE) {
+        double dash[4];
+        int n = scene_dash_lengths(it->dash, dash);
+        for (int i = 0; i < n; i++)
+            dash[i] *= it->line_width;
+        cairo_set_dash(cr, dash, n, 0.0);
+        set_rgb(cr, it->stroke);
+        cairo_set_line_width(cr, it->line_width);
+        cairo_stroke_preserve(cr);
+        cairo_set_dash(cr, NULL, 0, 0.0);
+    }
+    cairo_new_path(cr);
+}
+
 static cairo_status_t write_file(void *closure, const unsigned char *data, unsigned int length)
 {
     return fwrite(data, 1, length, (FILE *)closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
@@ -50,23 +71,25 @@ int scene_write_png(const scene *s, FILE *f, double scale, char *err, size_t err
         switch (it->kind) {
         case SCENE_RECT:
             cairo_rectangle(cr, it->x, it->y, it->w, it->h);
-            if (it->fill != SCENE_NONE) {
-                set_rgb(cr, it->fill);
-                cairo_fill_preserve(cr);
-            }
-            if (it->stroke != SCENE_NONE) {
-                set_rgb(cr, it->stroke);
-                cairo_set_line_width(cr, it->line_width);
-                cairo_stroke_preserve(cr);
-            }
-            cairo_new_path(cr);
+            fill_and_stroke(cr, it);
             break;
         case SCENE_LINE:
             cairo_move_to(cr, it->x, it->y);
             cairo_line_to(cr, it->w, it->h);
-            set_rgb(cr, it->stroke);
-            cairo_set_line_width(cr, it->line_width);
-            cairo_stroke(cr);
+            fill_and_stroke(cr, it);
+            break;
+        case SCENE_PATH:
+            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            for (int p = 0; p < it->n_points; p++)
+                cairo_line_to(cr, it->points[2 * p], it->points[2 * p + 1]);
+            if (it->closed)
+                cairo_close_path(cr);
+            fill_and_stroke(cr, it);
+            break;
+        case SCENE_CIRCLE:
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, it->x, it->y, it->w, 0.0, 2 * M_PI);
+            fill_and_stroke(cr, it);
             break;
         case SCENE_TEXT:
             paint_text(cr, it);

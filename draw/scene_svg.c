@@ -42,6 +42,16 @@ int scene_write_svg(const scene *s, FILE *f)
         case SCENE_TITLE:
             svg_title(&out, it->text);
             break;
+        case SCENE_PATH: {
+            double dash[4];
+            int n_dash = scene_dash_lengths(it->dash, dash);
+            svg_path(&out, it->points, it->n_points, it->closed, hex(it->fill, a), hex(it->stroke, b),
+                     it->line_width, dash, n_dash);
+            break;
+        }
+        case SCENE_CIRCLE:
+            svg_circle(&out, it->x, it->y, it->w, hex(it->fill, a), hex(it->stroke, b));
+            break;
         }
     }
     svg_end(&out);

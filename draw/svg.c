@@ -66,18 +66,30 @@ void svg_text(svg *s, double x, double y, double size, const char *anchor, doubl
     fputs("</text>\n", s->f);
 }
 
-void svg_polyline(svg *s, const double *xs, const double *ys, int n, const char *stroke, double width, int dashed)
+void svg_path(svg *s, const double *xy, int n, int closed, const char *fill, const char *stroke, double width,
+              const double *dash, int n_dash)
 {
-    fputs("<polyline fill=\"none\" points=\"", s->f);
+    fprintf(s->f, "<%s fill=\"%s\" points=\"", closed ? "polygon" : "polyline", fill ? fill : "none");
     for (int i = 0; i < n; i++)
-        fprintf(s->f, "%s%.2f,%.2f", i ? " " : "", xs[i], ys[i]);
-    fprintf(s->f, "\" stroke=\"%s\" stroke-width=\"%g\"%s/>\n", stroke, width,
-            dashed ? " stroke-dasharray=\"6 4\"" : "");
+        fprintf(s->f, "%s%.2f,%.2f", i ? " " : "", xy[2 * i], xy[2 * i + 1]);
+    fputc('"', s->f);
+    if (stroke)
+        fprintf(s->f, " stroke=\"%s\" stroke-width=\"%g\" stroke-linejoin=\"round\"", stroke, width);
+    if (stroke && n_dash > 0) {
+        fputs(" stroke-dasharray=\"", s->f);
+        for (int i = 0; i < n_dash; i++)
+            fprintf(s->f, "%s%g", i ? " " : "", dash[i] * width);
+        fputc('"', s->f);
+    }
+    fputs("/>\n", s->f);
 }
 
-void svg_circle(svg *s, double cx, double cy, double r, const char *fill)
+void svg_circle(svg *s, double cx, double cy, double r, const char *fill, const char *stroke)
 {
-    fprintf(s->f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%g\" fill=\"%s\"/>\n", cx, cy, r, fill);
+    fprintf(s->f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%g\" fill=\"%s\"", cx, cy, r, fill ? fill : "none");
+    if (stroke)
+        fprintf(s->f, " stroke=\"%s\"", stroke);
+    fputs("/>\n", s->f);
 }
 
 void svg_title(svg *s, const char *text)

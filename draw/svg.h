@@ -1,7 +1,7 @@
 /*
- * A small SVG writer for plots and heatmaps: the document is text, so
- * elements are printed straight to a FILE. Coordinates are in pixels,
- * colours are "#rrggbb" strings, text is XML-escaped.
+ * The SVG back end of scene.h: the document is text, so elements are
+ * printed straight to a FILE. Coordinates are in pixels, colours are
+ * "#rrggbb" strings (NULL: none), text is XML-escaped.
  */
 #ifndef MHA_SVG_H
 #define MHA_SVG_H
@@ -24,9 +24,13 @@ void svg_rect_titled(svg *s, double x, double y, double w, double h, const char 
 void svg_line(svg *s, double x1, double y1, double x2, double y2, const char *stroke, double width);
 /* anchor: "start", "middle" or "end"; rotate in degrees about (x, y), 0 for none. */
 void svg_text(svg *s, double x, double y, double size, const char *anchor, double rotate, const char *text);
-/* A polyline through n points; dashed nonzero draws it dashed. */
-void svg_polyline(svg *s, const double *xs, const double *ys, int n, const char *stroke, double width, int dashed);
-void svg_circle(svg *s, double cx, double cy, double r, const char *fill);
+/*
+ * A polyline through n points (xy: x0, y0, x1, y1, ...), or a polygon when
+ * closed. dash: n_dash lengths in units of width (0: solid).
+ */
+void svg_path(svg *s, const double *xy, int n, int closed, const char *fill, const char *stroke, double width,
+              const double *dash, int n_dash);
+void svg_circle(svg *s, double cx, double cy, double r, const char *fill, const char *stroke);
 /* <title> for the element that follows, or for the document when first. */
 void svg_title(svg *s, const char *text);
 /* Opens and closes a group with an id and optional class (for tests and styling). */

@@ -33,6 +33,8 @@ typedef struct rep_run {
     /* set by rep_finish: runs[point_first..point_end) share this run's kind and point; naive: index of the
      * timed naive run of the same machine and point, or -1 */
     int point_first, point_end, naive;
+    int causal_twin;        /* set by rep_finish: index of the non-causal run of a causal one (same series and
+                             * shape), or -1 */
 } rep_run;
 
 typedef struct rep_machine {
@@ -94,6 +96,8 @@ double rep_gbs(const rep_run *r);
 double rep_peak_pct(const rep_data *d, const rep_run *r);   /* < 0 when unknown */
 /* The naive run of the same machine and point, or NULL. */
 const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r);
+/* naive's time over r's at the same point (NAN without a timed naive twin; report_csv.c). */
+double rep_speedup_vs_naive(const rep_data *d, const rep_run *r);
 /* Same grid point (all dimensions, causal, threads)? */
 int rep_same_point(const rep_run *a, const rep_run *b);
 /* "S=1024 Dh=64 MHA causal T2" style label of a point. */
@@ -129,12 +133,31 @@ void rep_write_spread(const rep_data *d, FILE *f);
 /* roofline.svg: arithmetic intensity vs GFLOP/s, log-log, roofs per ISA and the bandwidth roof. */
 int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
 
+/* Causal in time (report_causal.c): the non-causal run of the same series and point, or NULL; its time over
+ * the causal one's (NAN when either is not timed); the ideal, Sq Skv / visible pairs; the table. */
+const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
+/* Sets every run's causal_twin (sorting, not a search per run); 0, or -1 out of memory. */
+int rep_causal_link(rep_data *d);
+double rep_causal_speedup(const rep_data *d, const rep_run *r);
+double rep_causal_ideal(const rep_run *r);
+void rep_write_causal(const rep_data *d, FILE *f);
+
+/* The paragraphs that open the report's sections, from the measured numbers (report_prose.c). */
+void rep_prose_machines(const rep_data *d, FILE *f);
+void rep_prose_gflops(const rep_data *d, FILE *f);
+void rep_prose_roofline(const rep_data *d, FILE *f);
+void rep_prose_causal(const rep_data *d, FILE *f);
+void rep_prose_decode(const rep_data *d, FILE *f);
+void rep_prose_workspace(const rep_data *d, FILE *f);
+
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);
 int rep_write_csv(const rep_data *d, FILE *f);
 int rep_write_teaching(const rep_data *d, FILE *f);
 /* Plots into dir; appends the file names written to names (n_names updated). */
 int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
+/* report.html from the Markdown file dir/markdown_name, its SVG images inlined (report_html.c). */
+int rep_write_html(const char *dir, const char *markdown_name, FILE *out);
 /* manifest.json */
 int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names, int force);
 

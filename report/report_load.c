@@ -497,7 +497,7 @@ int rep_finish(rep_data *d)
             d->runs[i].naive = naive[d->runs[i].machine];
         }
     }
-    return 0;
+    return rep_causal_link(d);
 }
 
 void rep_free(rep_data *d)

@@ -1,11 +1,10 @@
-/* The report's Markdown tables, CSV and manifest. */
+/* The report's Markdown: the sections in order, their tables. */
 #include "report.h"
 #include "shapes_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef double metric_fn(const rep_data *d, const rep_run *r);
 
@@ -29,8 +28,7 @@ static double m_isa_peak(const rep_data *d, const rep_run *r)
 
 static double m_speedup(const rep_data *d, const rep_run *r)
 {
-    const rep_run *n = rep_naive_twin(d, r);
-    return n && n != r && !r->error[0] ? n->seconds / r->seconds : NAN;
+    return rep_speedup_vs_naive(d, r);
 }
 
 static double m_workspace(const rep_data *d, const rep_run *r)
@@ -262,7 +260,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     fprintf(f, "# mhalab benchmark report\n\nInputs:");
     for (int i = 0; i < d->n_files; i++)
         fprintf(f, " `%s`", d->files[i]);
-    fprintf(f, ". GFLOP/s counts 4*B*H*Dh FLOPs per visible (query, key) pair (causal: S(S+1)/2 pairs);\n"
+    fprintf(f, ". GFLOP/s counts `4*B*H*Dh` FLOPs per visible (query, key) pair (causal: S(S+1)/2 pairs);\n"
                "times are the median of the repetitions (~: spread above %.0f%%, see \"Spread\"); percent of peak\n"
                "divides by the fp32 peak of the machine's widest ISA level measured on the same machine for the\n"
                "same thread count (a second table: by the peak of the implementation's own ISA level).\n"
@@ -270,13 +268,16 @@ int rep_write_markdown(const rep_data *d, FILE *f)
                "(see the last section). Full-layer figures (projections + attention) are only in their own table.\n\n",
             100.0 * REPORT_WIDE_SPREAD);
     fprintf(f, "## Machines\n\n");
+    rep_prose_machines(d, f);
     machines(f, d);
     rep_write_machine_yardsticks(d, f);
     fprintf(f, "## Summary\n\n");
+    rep_prose_gflops(d, f);
     summary(f, d);
     fprintf(f, "## Attention GFLOP/s (higher is better)\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_gflops, "%.2f", 1, 0);
-    fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n");
+    fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n![GFLOP/s vs S, Dh 32](gflops_vs_s_dh32.svg)\n\n"
+               "![GFLOP/s vs S, Dh 128](gflops_vs_s_dh128.svg)\n\n");
     fprintf(f, "## Percent of the machine's measured fp32 peak (its widest ISA level)\n\n");
     rep_write_peak_note(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
@@ -285,136 +286,32 @@ int rep_write_markdown(const rep_data *d, FILE *f)
                "(the level each implementation is built for: `mha list`; blas and the peers choose their own\n"
                "kernels and have no column here)\n\n");
     table(f, d, "attn", ROWS_PREFILL, m_isa_peak, "%.1f", 1, 0);
-    fprintf(f, "## Roofline\n\n![roofline](roofline.svg)\n\n");
+    fprintf(f, "## Roofline\n\n");
+    rep_prose_roofline(d, f);
+    fprintf(f, "![roofline](roofline.svg)\n\n");
     fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
+    fprintf(f, "## Thread scaling\n\n![thread scaling](thread_scaling.svg)\n\n");
+    fprintf(f, "## Causal attention in time\n\n");
+    rep_prose_causal(d, f);
+    rep_write_causal(d, f);
+    fprintf(f, "![causal speedup in time](causal.svg)\n\n");
     fprintf(f, "## Decode (Sq = 1): GB/s of Q, K, V, O moved\n\n");
+    rep_prose_decode(d, f);
     rep_write_decode(d, f);
     fprintf(f, "![decode bandwidth](decode_bandwidth.svg)\n\n");
     fprintf(f, "## Workspace (bytes each implementation asks for)\n\n");
+    rep_prose_workspace(d, f);
     table(f, d, "attn", ROWS_ALL, m_workspace, "", 0, 1);
     fprintf(f, "![workspace vs S](workspace_vs_s.svg)\n\n");
     fprintf(f, "## Full layer GFLOP/s (projections + attention; never mixed with the tables above)\n\n");
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);
-    fprintf(f, "## Plots\n\n");
-    static const char *const plots[] = {"gflops_vs_s_dh32", "gflops_vs_s_dh64", "gflops_vs_s_dh128",
-                                        "peak_pct_vs_s", "workspace_vs_s", "thread_scaling", "causal",
-                                        "decode_bandwidth", "roofline"};
-    for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
-        fprintf(f, "- [%s.svg](%s.svg)\n", plots[i], plots[i]);
-    fprintf(f, "\n");
     rep_write_teaching(d, f);
     fprintf(f, "## Spread of the repetitions\n\n");
     rep_write_spread(d, f);
     fprintf(f, "## Skipped and failed points\n\n");
     problems(f, d);
     return ferror(f) ? -1 : 0;
-}
-
-int rep_write_csv(const rep_data *d, FILE *f)
-{
-    fprintf(f, "machine,implementation,kind,B,H,Hkv,Sq,Skv,Dh,causal,threads,seconds,gflops,gbs,peak_pct,"
-               "speedup_vs_naive,workspace_bytes,status,repetitions,min_seconds,max_seconds,isa_peak_pct,kv_cache_resident\n");
-    for (int i = 0; i < d->n_runs; i++) {
-        const rep_run *r = &d->runs[i];
-        double pct = rep_peak_pct(d, r), sp = m_speedup(d, r);
-        char status[300];
-        snprintf(status, sizeof status, "%s", r->error[0] ? r->error : "ok");
-        for (char *c = status; *c; c++)
-            if (*c == '"')
-                *c = '\'';
-        fprintf(f, "%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%d,", d->machines[r->machine].label, r->impl,
-                r->kind, (long long)r->batch, (long long)r->heads, (long long)r->kv_heads, (long long)r->q_len,
-                (long long)r->kv_len, (long long)r->head_dim, r->causal, r->threads);
-        if (r->error[0])
-            fprintf(f, ",,,,,");
-        else
-        {
-            fprintf(f, "%.9g,%.4f,%.4f,", r->seconds, rep_gflops(r), rep_gbs(r));
-            if (pct >= 0)
-                fprintf(f, "%.2f", pct);
-            fputc(',', f);
-            if (!isnan(sp))
-                fprintf(f, "%.3f", sp);
-            fputc(',', f);
-        }
-        if (r->workspace >= 0)
-            fprintf(f, "%.0f", r->workspace);
-        fprintf(f, ",\"%s\",%d,", status, r->reps);
-        if (!r->error[0])
-            fprintf(f, "%.9g,%.9g", r->min_seconds, r->max_seconds);
-        else
-            fputc(',', f);
-        double isa = rep_isa_peak_pct(d, r);
-        fputc(',', f);
-        if (isa >= 0)
-            fprintf(f, "%.2f", isa);
-        int res = rep_kv_cache_resident(d, r);
-        fprintf(f, ",%s\n", res < 0 ? "" : res ? "1" : "0");
-    }
-    return ferror(f) ? -1 : 0;
-}
-
-int rep_write_manifest(const rep_data *d, FILE *f, char names[][64], int n_names, int force)
-{
-    json_t *root = json_object(), *inputs = json_array(), *ms = json_array(), *files = json_array(),
-           *sum = json_array();
-    char when[64];
-    time_t now = time(NULL);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    json_object_set_new(root, "tool", json_string("mha report"));
-    json_object_set_new(root, "mha_version", json_string("0.1.0"));
-    json_object_set_new(root, "jansson_version", json_string(JANSSON_VERSION));
-    json_object_set_new(root, "created", json_string(when));
-    for (int i = 0; i < d->n_files; i++)
-        json_array_append_new(inputs, json_string(d->files[i]));
-    json_object_set_new(root, "inputs", inputs);
-    json_object_set_new(root, "check", d->check_file ? json_string(d->check_file) : json_null());
-    json_t *config = json_object();
-    json_object_set_new(config, "force", json_boolean(force));
-    json_object_set_new(config, "time_statistic", json_string("median real_time over repetitions"));
-    json_object_set_new(config, "flops_rule", json_string("4*B*H*Dh per visible (query, key) pair"));
-    json_object_set_new(root, "config", config);
-    for (int m = 0; m < d->n_machines; m++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "label", json_string(d->machines[m].label));
-        json_object_set(o, "environment", d->machines[m].context);
-        json_array_append_new(ms, o);
-    }
-    json_object_set_new(root, "machines", ms);
-    for (int s = 0; s < d->n_series; s++) {
-        int timed = 0, skipped = 0, failed = 0;
-        double best = 0;
-        for (int i = 0; i < d->n_runs; i++) {
-            const rep_run *r = &d->runs[i];
-            if (r->series != s)
-                continue;
-            if (!r->error[0]) {
-                timed++;
-                if (rep_gflops(r) > best)
-                    best = rep_gflops(r);
-            } else if (strncmp(r->error, "skipped", 7) == 0)
-                skipped++;
-            else
-                failed++;
-        }
-        json_t *o = json_object();
-        json_object_set_new(o, "implementation", json_string(d->series[s].impl));
-        json_object_set_new(o, "machine", json_string(d->machines[d->series[s].machine].label));
-        json_object_set_new(o, "timed", json_integer(timed));
-        json_object_set_new(o, "skipped", json_integer(skipped));
-        json_object_set_new(o, "failed", json_integer(failed));
-        json_object_set_new(o, "best_gflops", json_real(best));
-        json_array_append_new(sum, o);
-    }
-    json_object_set_new(root, "results_summary", sum);
-    for (int i = 0; i < n_names; i++)
-        json_array_append_new(files, json_string(names[i]));
-    json_object_set_new(root, "files", files);
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_SORT_KEYS);
-    fputc('\n', f);
-    json_decref(root);
-    return rc == 0 && !ferror(f) ? 0 : -1;
 }

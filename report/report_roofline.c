@@ -61,7 +61,7 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
         if (!n)
             continue;
         snprintf(c->label[k], sizeof c->label[k], "%s", d->series[s].impl);
-        c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, s, 0, 1};
+        c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, s, 1, 0, 0};
         c->n++;
     }
     double bw = threads <= 1 ? rep_ctx_number(m, "mha_read_gbs_1") : m->read_gbs;
@@ -89,24 +89,18 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
                 c->y[k][n] = fmin(peak, xs[p] * bw);
             }
             snprintf(c->label[k], sizeof c->label[k], "roof %s %.0f GFLOP/s, %.1f GB/s", lvl, peak, bw);
-            c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, MAX_IMPLS + roof, 1, 0};
+            c->s[k] = (plot_series){c->label[k], c->x[k], c->y[k], n, roof, 0, 0, 1};
             c->n++;
         }
     }
     char title[256];
-    snprintf(title, sizeof title, "Roofline, %s, %d thread(s): attention points and the roof of each ISA level",
-             m->label, threads);
-    plot_spec spec = {title, "arithmetic intensity (FLOPs per byte of Q, K, V, O)", "GFLOP/s", PLOT_LOG10,
-                      PLOT_LOG10, PLOT_NUMBER, PLOT_NUMBER, 0, NULL, 0};
+    snprintf(title, sizeof title, "Roofline, %s, %d thread%s: attention points and the roof of each ISA level",
+             m->label, threads, threads == 1 ? "" : "s");
+    plot_spec spec = {"roofline", title, "arithmetic intensity (FLOPs per byte of Q, K, V, O)", "GFLOP/s",
+                      PLOT_LOG10, PLOT_LOG10, PLOT_NUMBER, PLOT_NUMBER, 0, NULL, 0};
     char path[8448];
     snprintf(path, sizeof path, "%s/roofline.svg", dir);
-    FILE *f = fopen(path, "w");
-    int rc = -1;
-    if (f) {
-        plot_lines(f, &spec, c->s, c->n);
-        int bad = ferror(f);
-        rc = fclose(f) != 0 || bad ? -1 : 0;
-    }
+    int rc = plot_write_svg(path, &spec, c->s, c->n);
     if (rc == 0 && *n_names < max_names)
         snprintf(names[(*n_names)++], 64, "roofline.svg");
     free(c);

@@ -93,6 +93,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 #define CLI_STR(x) CLI_STR_(x)
 
 /* The tables of the subcommands that use cli_parse (tests read them). */
-extern const cli_command cli_list, cli_attend, cli_check, cli_vectors, cli_example, cli_explain, cli_heatmap, cli_lab;
+extern const cli_command cli_list, cli_attend, cli_check, cli_vectors, cli_example, cli_explain, cli_heatmap,
+    cli_report, cli_lab;
 
 #endif
