@@ -141,21 +141,22 @@ int hm_layout(const hm_picture *p, scene *s)
     const double grid_w = (double)cols * pw + (double)(cols - 1) * GAP;
     const double grid_h = (double)rows * ph + (double)(rows - 1) * GAP;
     double width = MARGIN + grid_w + 30 + BAR_BAND;
-    if (width < 640)
-        width = 640;
+    const double vmax = hm_color_max(p->probs, H * T * T);
+    char sub[256];
+    snprintf(sub, sizeof sub, "rows: query token, columns: key token; one colour scale, 0 to %.3f, for all panels%s",
+             vmax, p->causal ? "; grey: hidden by the causal mask" : "");
+    /* wide enough for the title and the subtitle */
+    const double title_w = fmax(scene_text_width(p->title, 15), scene_text_width(sub, 11)) + 2 * MARGIN;
+    width = fmax(width, fmax(640, title_w));
     double bar_h = grid_h - HEAD_TITLE - band - AXIS;
     bar_h = bar_h > 320 ? 320 : bar_h < 120 ? 120 : bar_h;
     double height = HEADER + grid_h + MARGIN;
     if (height < HEADER + HEAD_TITLE + bar_h + UNIFORM_LEGEND + MARGIN)
         height = HEADER + HEAD_TITLE + bar_h + UNIFORM_LEGEND + MARGIN;
-    const double vmax = hm_color_max(p->probs, H * T * T);
 
     scene_init(s, width, height);
     scene_title(s, p->title);
     scene_text(s, MARGIN, 26, 15, SCENE_START, 0, p->title);
-    char sub[256];
-    snprintf(sub, sizeof sub, "rows: query token, columns: key token; one colour scale, 0 to %.3f, for all panels%s",
-             vmax, p->causal ? "; grey: hidden by the causal mask" : "");
     scene_text(s, MARGIN, 46, 11, SCENE_START, 0, sub);
     for (int64_t h = 0; h < H; h++) {
         int64_t r = h / cols, c = h % cols;

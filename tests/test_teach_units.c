@@ -89,8 +89,29 @@ static void colour_bar_ticks(void)
               hm_tick_step(vmax[i]), step[i]);
 }
 
+/* No text of the picture runs past its right edge (a small causal picture has the longest subtitle). */
+static void texts_inside(void)
+{
+    const char *tokens[] = {"<bos>", "a", "b", "c"};
+    const float probs[2 * 16] = {1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 0.3f, 0.3f, 0.4f, 0, 0.25f, 0.25f, 0.25f, 0.25f,
+                                 1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 0.3f, 0.3f, 0.4f, 0, 0.25f, 0.25f, 0.25f, 0.25f};
+    hm_picture pic = {tokens, 4, 2, probs, 1, "Attention per head: d_model 16, heads 2, seed 0, impl naive, causal on"};
+    scene s;
+    CHECK(hm_layout(&pic, &s) == 0, "layout");
+    for (size_t i = 0; i < s.count; i++) {
+        const scene_item *it = &s.items[i];
+        if (it->kind != SCENE_TEXT || it->rotate != 0)
+            continue;
+        const double w = scene_text_width(it->text, it->size);
+        const double right = it->anchor == SCENE_START ? it->x + w : it->anchor == SCENE_MIDDLE ? it->x + w / 2 : it->x;
+        CHECK(right <= s.width, "'%s' ends at %.1f, past the width %.1f", it->text, right, s.width);
+    }
+    scene_free(&s);
+}
+
 int main(void)
 {
+    texts_inside();
     colour_bar_ticks();
     tokens_and_embedding();
     weights();
