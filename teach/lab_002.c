@@ -79,12 +79,14 @@ static int gqa(lab_env *e)
     lab_section(e, "GQA/MQA change the KV heads, not \"Q reads K/V\" (seed 002, What to Notice)");
     const int64_t S = 4, H = 4, Dh = 4, D = 16;
     char a[32], b[32];
-    fprintf(e->out, "  %-4s %8s %14s %12s %18s\n", "kind", "kv heads", "W_K, W_V", "parameters", "KV bytes/token");
+    fprintf(e->out, "  %-4s %8s %14s %16s %12s %18s\n", "kind", "kv heads", "W_K, W_V", "K, V split", "parameters",
+            "KV bytes/token");
     for (int64_t K = H; K >= 1; K /= 2) {
         shapes_cfg c = {2, S, D, H, K};
-        char wk[32];
+        char wk[32], split[32];
         snprintf(wk, sizeof wk, "%lld x %lld", (long long)D, (long long)(K * Dh));
-        fprintf(e->out, "  %-4s %8lld %14s %12s %18s\n", shapes_kind(H, K), (long long)K, wk,
+        snprintf(split, sizeof split, "(2, %lld, %lld, %lld)", (long long)K, (long long)S, (long long)Dh);
+        fprintf(e->out, "  %-4s %8lld %14s %16s %12s %18s\n", shapes_kind(H, K), (long long)K, wk, split,
                 explain_grouped(shapes_parameters(&c).total, a, sizeof a),
                 explain_grouped((uint64_t)(2 * K * Dh * SHAPES_FP32_BYTES), b, sizeof b));
         /* counted: W_Q and W_O are D x D, W_K and W_V are D x K*Dh */

@@ -127,6 +127,8 @@ static int decode(lab_env *e, const hm_experiment *ex)
                     "  Tolerance: each side within %.3g of the float64 reference (mha check's model), so 2 x that.\n",
             (long long)D, tol);
     lab003_check_decode(e, "microgpt decode loop equals one causal call", loop, causal, n, 2.0 * tol);
+    fprintf(e->out, "  The cost of each step: mha explain --batch 1 --seq %lld --d-model %d --heads %d --decode\n",
+            (long long)T, N_EMBD, N_HEAD);
     char what[128];
     snprintf(what, sizeof what, "%s, one decode call per token (Sq = 1), equals one causal call", e->impl->name);
     lab003_check_decode(e, what, steps, causal, n, 2.0 * tol);
