@@ -44,6 +44,12 @@ EXPECT = {
                         ["mask_*", "*_mask_per_head", "large_logits_mask", "nan_v_masked", "prop_causal_mask",
                          "prop_masked_rows_zero", "prop_probs_sum", "large_*_mask"],
                         ["seqlen_s17", "heads_h4", "causal_q17_kv129"]),
+    # seed 001's pitfalls (mha lab 001): with one head, or one element per head, (S, Dh, H) is (S, H, Dh)
+    "reshape_dh_h": (["heads_h4", "heads_h2", "batch_b2_h2"], "out error", ["*"],
+                     ["heads_h1", "seqlen_s17", "tiny_2x3_d4", "headdim_d1"]),
+    # a token's query meets its own kv heads: right only when a row has one key and one kv head
+    "matmul_before_transpose": (["heads_h1", "heads_h4", "seqlen_s17"], "error", ["*"],
+                                ["tiny_1x1_d1", "seqlen_s1"]),
 }
 # kind: (what every failing call's variant must show, the test); from the FAIL lines on stdout
 VARIANT = {
