@@ -143,6 +143,9 @@ double rep_causal_ideal(const rep_run *r);
 void rep_write_causal(const rep_data *d, FILE *f);
 
 /* The paragraphs that open the report's sections, from the measured numbers (report_prose.c). */
+/* The headline point: non-causal prefill (Sq = Skv) on the first machine with at least two implementations
+ * timed; the largest S, then the most threads, then MHA. A run there, or NULL when there is none. */
+const rep_run *rep_headline(const rep_data *d);
 void rep_prose_machines(const rep_data *d, FILE *f);
 void rep_prose_gflops(const rep_data *d, FILE *f);
 void rep_prose_roofline(const rep_data *d, FILE *f);

@@ -25,12 +25,7 @@ static int timed_at(const rep_data *d, const rep_run *p)
     return n;
 }
 
-/*
- * The headline point: non-causal prefill (Sq = Skv) on the first machine
- * with at least two implementations timed; the largest S, then the most
- * threads, then MHA. NULL when there is none.
- */
-static const rep_run *headline(const rep_data *d)
+const rep_run *rep_headline(const rep_data *d)
 {
     const rep_run *best = NULL;
     for (int i = 0; i < d->n_runs; i++) {
@@ -76,7 +71,7 @@ static void score_clause(const rep_data *d, const rep_run *r, double score, FILE
 
 void rep_prose_gflops(const rep_data *d, FILE *f)
 {
-    const rep_run *p = headline(d);
+    const rep_run *p = rep_headline(d);
     if (!p) {
         fprintf(f, "No point has two implementations timed on the same machine: nothing to compare.\n\n");
         return;
@@ -129,7 +124,7 @@ void rep_prose_machines(const rep_data *d, FILE *f)
 
 void rep_prose_roofline(const rep_data *d, FILE *f)
 {
-    const rep_run *p = headline(d);
+    const rep_run *p = rep_headline(d);
     const rep_machine *m = d->n_machines ? &d->machines[0] : NULL;
     if (!p || !m || !(m->read_gbs > 0) || !(m->peak_gflops_all > 0))
         return;

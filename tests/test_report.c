@@ -214,7 +214,8 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| flash_fake @ sample-x86 | S=1024 H8 Dh=64 MHA T2 | 2 | 27.5 ms | 25 ms | 30 ms | 18% |"),
           "wide spread listed");
     CHECK(file_has(path, "| S=4096 H8 Dh=64 MHA T2 | skip |"), "skipped point shown as skip");
-    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 |"), "accuracy row");
+    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 | 78.09 | 3.6x |"),
+          "accuracy row, with GFLOP/s and the speedup over naive at the headline point (S=1024 T2)");
     CHECK(file_has(path, "| grid H 8 x Dh 64 | 512 | 8 | 64 | 1.05 M |"), "parameter table: 4 D^2 for D 512");
     CHECK(file_has(path, "| seeds' toy | 4 | 64 | 1024 | 16x |"), "the seeds' 16x");
     snprintf(path, sizeof path, "%s/results.csv", rep);
