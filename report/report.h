@@ -152,6 +152,13 @@ void rep_prose_roofline(const rep_data *d, FILE *f);
 void rep_prose_causal(const rep_data *d, FILE *f);
 void rep_prose_decode(const rep_data *d, FILE *f);
 void rep_prose_workspace(const rep_data *d, FILE *f);
+/* report_prose_more.c: the sections that rank many numbers. */
+void rep_prose_wins(const rep_data *d, FILE *f);
+void rep_prose_peak(const rep_data *d, FILE *f);
+void rep_prose_speedup(const rep_data *d, FILE *f);
+void rep_prose_threads(const rep_data *d, FILE *f);
+void rep_prose_layer(const rep_data *d, FILE *f);
+void rep_prose_accuracy(const rep_data *d, FILE *f);
 
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);

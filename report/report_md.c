@@ -236,6 +236,7 @@ static void accuracy(FILE *f, const rep_data *d)
         fprintf(f, "No conformance summary given (`mha report --check FILE`).\n\n");
         return;
     }
+    rep_prose_accuracy(d, f);
     const rep_run *p = rep_headline(d);
     char point[160] = "the headline point";
     if (p)
@@ -296,10 +297,12 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     rep_prose_gflops(d, f);
     summary(f, d);
     fprintf(f, "## Attention GFLOP/s (higher is better)\n\n");
+    rep_prose_wins(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n![GFLOP/s vs S, Dh 32](gflops_vs_s_dh32.svg)\n\n"
                "![GFLOP/s vs S, Dh 128](gflops_vs_s_dh128.svg)\n\n");
     fprintf(f, "## Percent of the machine's measured fp32 peak (its widest ISA level)\n\n");
+    rep_prose_peak(d, f);
     rep_write_peak_note(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
     fprintf(f, "![percent of peak](peak_pct_vs_s.svg)\n\n");
@@ -311,8 +314,11 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     rep_prose_roofline(d, f);
     fprintf(f, "![roofline](roofline.svg)\n\n");
     fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
+    rep_prose_speedup(d, f);
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
-    fprintf(f, "## Thread scaling\n\n![thread scaling](thread_scaling.svg)\n\n");
+    fprintf(f, "## Thread scaling\n\n");
+    rep_prose_threads(d, f);
+    fprintf(f, "![thread scaling](thread_scaling.svg)\n\n");
     fprintf(f, "## Causal attention in time\n\n");
     rep_prose_causal(d, f);
     rep_write_causal(d, f);
@@ -326,6 +332,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     table(f, d, "attn", ROWS_ALL, m_workspace, "", 0, 1);
     fprintf(f, "![workspace vs S](workspace_vs_s.svg)\n\n");
     fprintf(f, "## Full layer GFLOP/s (projections + attention; never mixed with the tables above)\n\n");
+    rep_prose_layer(d, f);
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);
