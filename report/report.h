@@ -138,6 +138,11 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
 const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
 /* Sets every run's causal_twin (sorting, not a search per run); 0, or -1 out of memory. */
 int rep_causal_link(rep_data *d);
+/* Indices of the runs ordered by series, kind, B, H, Hkv, Sq, Skv, Dh, threads, causal (malloc'ed; NULL out of
+ * memory): the runs of one shape are adjacent, fewer threads first. */
+int *rep_order_by_shape(const rep_data *d);
+/* Same series, kind and dimensions (threads and causal may differ)? */
+int rep_same_shape(const rep_run *a, const rep_run *b);
 double rep_causal_speedup(const rep_data *d, const rep_run *r);
 double rep_causal_ideal(const rep_run *r);
 void rep_write_causal(const rep_data *d, FILE *f);

@@ -75,45 +75,25 @@ void rep_prose_speedup(const rep_data *d, FILE *f)
             d->series[best->series].label, 1e3 * best->seconds);
 }
 
-/* Orders runs by series, kind and shape, then threads: the runs of one shape are adjacent, 1 thread first. */
-static const rep_run *sort_base;
-
-static int by_shape_threads(const void *pa, const void *pb)
-{
-    const rep_run *a = &sort_base[*(const int *)pa], *b = &sort_base[*(const int *)pb];
-    const int64_t ka[9] = {a->series, a->batch, a->heads, a->kv_heads, a->q_len, a->kv_len, a->head_dim, a->causal,
-                           a->threads};
-    const int64_t kb[9] = {b->series, b->batch, b->heads, b->kv_heads, b->q_len, b->kv_len, b->head_dim, b->causal,
-                           b->threads};
-    for (int i = 0; i < 9; i++)
-        if (ka[i] != kb[i])
-            return ka[i] < kb[i] ? -1 : 1;
-    return strcmp(a->kind, b->kind);
-}
-
 void rep_prose_threads(const rep_data *d, FILE *f)
 {
-    int *order = malloc(((size_t)d->n_runs + 1) * sizeof *order);
+    int *order = rep_order_by_shape(d);
     if (!order)
         return;
-    for (int i = 0; i < d->n_runs; i++)
-        order[i] = i;
-    sort_base = d->runs;
-    qsort(order, (size_t)d->n_runs, sizeof *order, by_shape_threads);
-    const rep_run *one = NULL, *best_one = NULL, *best_many = NULL;
+    /* per shape, the 1-thread run of each causal setting comes before the runs on more threads */
+    const rep_run *one[2] = {NULL, NULL}, *best_one = NULL, *best_many = NULL;
     for (int k = 0; k < d->n_runs; k++) {
         const rep_run *r = &d->runs[order[k]];
         if (!timed(r, "attn"))
             continue;
-        if (r->threads == 1) { /* the 1-thread run of a shape comes first in the order */
-            one = r;
+        if (r->threads == 1) {
+            one[r->causal] = r;
             continue;
         }
-        int same = one && one->series == r->series && one->batch == r->batch && one->heads == r->heads &&
-                   one->kv_heads == r->kv_heads && one->q_len == r->q_len && one->kv_len == r->kv_len &&
-                   one->head_dim == r->head_dim && one->causal == r->causal;
-        if (same && (!best_many || one->seconds / r->seconds > best_one->seconds / best_many->seconds))
-            best_one = one, best_many = r;
+        const rep_run *o = one[r->causal];
+        if (o && rep_same_shape(o, r) &&
+            (!best_many || o->seconds / r->seconds > best_one->seconds / best_many->seconds))
+            best_one = o, best_many = r;
     }
     free(order);
     if (!best_many) {
