@@ -145,17 +145,17 @@ static int ranges(frame *f, const plot_spec *spec, const plot_series *series, in
         y0 = fmin(y0, tr(f->ys, spec->hline)), y1 = fmax(y1, tr(f->ys, spec->hline));
     if (!points)
         return 0;
-    /* log axes snap to whole powers, linear y may start at 0; the top stays above the largest value (a line
-     * at the maximum would hide in the frame) */
+    /* log axes snap to whole powers, linear y may start at 0; the top stays a quarter of the largest value
+     * (log) or half a tick step (linear) above it, so that no line hides in the frame */
     if (f->xs != PLOT_LINEAR)
         x0 = floor(x0), x1 = ceil(x1);
     if (f->ys != PLOT_LINEAR) {
-        y0 = floor(y0), y1 = floor(y1) + 1;
+        y0 = floor(y0), y1 = ceil(y1 + tr(f->ys, 1.25));
     } else {
         if (spec->y_from_zero && y0 > 0)
             y0 = 0;
         double st = nice_step(y1 - y0 > 0 ? y1 - y0 : fabs(y1) + 1, 5);
-        y0 = floor(y0 / st) * st, y1 = (floor(y1 / st) + 1) * st;
+        y0 = floor(y0 / st) * st, y1 = ceil((y1 + st / 2) / st) * st;
     }
     if (x1 <= x0) /* one x value: a log axis keeps whole powers */
         x0 -= f->xs == PLOT_LINEAR ? 0.5 : 1, x1 += f->xs == PLOT_LINEAR ? 0.5 : 1;

@@ -138,17 +138,32 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
 const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
 /* Sets every run's causal_twin (sorting, not a search per run); 0, or -1 out of memory. */
 int rep_causal_link(rep_data *d);
+/* Indices of the runs ordered by series, kind, B, H, Hkv, Sq, Skv, Dh, threads, causal (malloc'ed; NULL out of
+ * memory): the runs of one shape are adjacent, fewer threads first. */
+int *rep_order_by_shape(const rep_data *d);
+/* Same series, kind and dimensions (threads and causal may differ)? */
+int rep_same_shape(const rep_run *a, const rep_run *b);
 double rep_causal_speedup(const rep_data *d, const rep_run *r);
 double rep_causal_ideal(const rep_run *r);
 void rep_write_causal(const rep_data *d, FILE *f);
 
 /* The paragraphs that open the report's sections, from the measured numbers (report_prose.c). */
+/* The headline point: non-causal prefill (Sq = Skv) on the first machine with at least two implementations
+ * timed; the largest S, then the most threads, then MHA. A run there, or NULL when there is none. */
+const rep_run *rep_headline(const rep_data *d);
 void rep_prose_machines(const rep_data *d, FILE *f);
 void rep_prose_gflops(const rep_data *d, FILE *f);
 void rep_prose_roofline(const rep_data *d, FILE *f);
 void rep_prose_causal(const rep_data *d, FILE *f);
 void rep_prose_decode(const rep_data *d, FILE *f);
 void rep_prose_workspace(const rep_data *d, FILE *f);
+/* report_prose_more.c: the sections that rank many numbers. */
+void rep_prose_wins(const rep_data *d, FILE *f);
+void rep_prose_peak(const rep_data *d, FILE *f);
+void rep_prose_speedup(const rep_data *d, FILE *f);
+void rep_prose_threads(const rep_data *d, FILE *f);
+void rep_prose_layer(const rep_data *d, FILE *f);
+void rep_prose_accuracy(const rep_data *d, FILE *f);
 
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);

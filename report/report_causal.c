@@ -10,40 +10,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Orders runs by series, kind and shape, then causal last: a causal run follows its non-causal twin. */
 static const rep_run *sort_base;
 
+/* series, kind, B, H, Hkv, Sq, Skv, Dh, then threads, then causal */
 static int by_shape(const void *pa, const void *pb)
 {
     const rep_run *a = &sort_base[*(const int *)pa], *b = &sort_base[*(const int *)pb];
-    const int64_t ka[8] = {a->series, a->batch, a->heads, a->kv_heads, a->q_len, a->kv_len, a->head_dim, a->threads};
-    const int64_t kb[8] = {b->series, b->batch, b->heads, b->kv_heads, b->q_len, b->kv_len, b->head_dim, b->threads};
-    for (int i = 0; i < 8; i++)
-        if (ka[i] != kb[i])
-            return ka[i] < kb[i] ? -1 : 1;
+    const int64_t ka[9] = {a->series, a->batch, a->heads, a->kv_heads, a->q_len, a->kv_len, a->head_dim, a->threads,
+                           a->causal};
+    const int64_t kb[9] = {b->series, b->batch, b->heads, b->kv_heads, b->q_len, b->kv_len, b->head_dim, b->threads,
+                           b->causal};
     int k = strcmp(a->kind, b->kind);
-    return k ? k : a->causal - b->causal;
+    for (int i = 0; i < 9 && !k; i++)
+        if (ka[i] != kb[i])
+            k = ka[i] < kb[i] ? -1 : 1;
+    return k;
 }
 
-static int same_but_causal(const rep_run *a, const rep_run *b)
+int *rep_order_by_shape(const rep_data *d)
+{
+    int *order = malloc(((size_t)d->n_runs + 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    for (int i = 0; i < d->n_runs; i++)
+        order[i] = i;
+    sort_base = d->runs;
+    qsort(order, (size_t)d->n_runs, sizeof *order, by_shape);
+    return order;
+}
+
+int rep_same_shape(const rep_run *a, const rep_run *b)
 {
     return a->series == b->series && strcmp(a->kind, b->kind) == 0 && a->batch == b->batch && a->heads == b->heads &&
            a->kv_heads == b->kv_heads && a->q_len == b->q_len && a->kv_len == b->kv_len &&
-           a->head_dim == b->head_dim && a->threads == b->threads;
+           a->head_dim == b->head_dim;
 }
 
 int rep_causal_link(rep_data *d)
 {
-    int *order = malloc(((size_t)d->n_runs + 1) * sizeof *order);
+    int *order = rep_order_by_shape(d);
     if (!order)
         return -1;
     for (int i = 0; i < d->n_runs; i++)
-        order[i] = i, d->runs[i].causal_twin = -1;
-    sort_base = d->runs;
-    qsort(order, (size_t)d->n_runs, sizeof *order, by_shape);
+        d->runs[i].causal_twin = -1;
+    /* a causal run follows its non-causal twin (same shape and threads) in this order */
     for (int i = 1; i < d->n_runs; i++) {
         rep_run *a = &d->runs[order[i - 1]], *b = &d->runs[order[i]];
-        if (!a->causal && b->causal && same_but_causal(a, b))
+        if (!a->causal && b->causal && rep_same_shape(a, b) && a->threads == b->threads)
             b->causal_twin = order[i - 1];
     }
     free(order);

@@ -220,21 +220,43 @@ static void machines(FILE *f, const rep_data *d)
     fprintf(f, "\n");
 }
 
+/* The timed run of impl on the first machine at p's point, or NULL. */
+static const rep_run *run_at(const rep_data *d, const rep_run *p, const char *impl)
+{
+    for (int i = p ? p->point_first : 0; p && i < p->point_end; i++)
+        if (d->runs[i].machine == 0 && !d->runs[i].error[0] && strcmp(d->runs[i].impl, impl) == 0)
+            return &d->runs[i];
+    return NULL;
+}
+
+/* Accuracy from the conformance summary beside speed at the headline point. */
 static void accuracy(FILE *f, const rep_data *d)
 {
     if (!d->check_file) {
         fprintf(f, "No conformance summary given (`mha report --check FILE`).\n\n");
         return;
     }
+    rep_prose_accuracy(d, f);
+    const rep_run *p = rep_headline(d);
+    char point[160] = "the headline point";
+    if (p)
+        rep_point_label(p, point, sizeof point);
     fprintf(f, "From `%s` (`mha check --json`). Error unit: the max abs error of the plain fp32 algorithm\n"
                "(naive) on the same case; 1.0 means as accurate as naive, 2.0 twice its error. Over every\n"
-               "CPU-feature level the implementation ran at.\n\n"
-               "| implementation | cases | failed | max error (fp32 units) | worst case |\n"
-               "| --- | ---: | ---: | ---: | --- |\n", d->check_file);
+               "CPU-feature level the implementation ran at. Speed beside it: %s on %s.\n\n"
+               "| implementation | cases | failed | max error (fp32 units) | worst case | GFLOP/s | x naive |\n"
+               "| --- | ---: | ---: | ---: | --- | ---: | ---: |\n",
+            d->check_file, point, d->n_machines ? d->machines[0].label : "-");
     for (int i = 0; i < d->n_accuracy; i++) {
         const rep_accuracy *a = &d->accuracy[i];
-        fprintf(f, "| %s | %d | %d | %.2f | %s |\n", a->impl, a->cases, a->failed, a->max_error_units,
-                a->worst_case[0] ? a->worst_case : "-");
+        const rep_run *r = run_at(d, p, a->impl);
+        char gf[32] = "-", sp[32] = "-";
+        if (r)
+            snprintf(gf, sizeof gf, "%.2f", rep_gflops(r));
+        if (r && !isnan(m_speedup(d, r)))
+            snprintf(sp, sizeof sp, "%.1fx", m_speedup(d, r));
+        fprintf(f, "| %s | %d | %d | %.2f | %s | %s | %s |\n", a->impl, a->cases, a->failed, a->max_error_units,
+                a->worst_case[0] ? a->worst_case : "-", gf, sp);
     }
     fprintf(f, "\n");
 }
@@ -275,10 +297,12 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     rep_prose_gflops(d, f);
     summary(f, d);
     fprintf(f, "## Attention GFLOP/s (higher is better)\n\n");
+    rep_prose_wins(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "![GFLOP/s vs S, Dh 64](gflops_vs_s_dh64.svg)\n\n![GFLOP/s vs S, Dh 32](gflops_vs_s_dh32.svg)\n\n"
                "![GFLOP/s vs S, Dh 128](gflops_vs_s_dh128.svg)\n\n");
     fprintf(f, "## Percent of the machine's measured fp32 peak (its widest ISA level)\n\n");
+    rep_prose_peak(d, f);
     rep_write_peak_note(d, f);
     table(f, d, "attn", ROWS_PREFILL, m_peak, "%.1f", 1, 0);
     fprintf(f, "![percent of peak](peak_pct_vs_s.svg)\n\n");
@@ -290,8 +314,11 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     rep_prose_roofline(d, f);
     fprintf(f, "![roofline](roofline.svg)\n\n");
     fprintf(f, "## Speedup over naive (same machine, same point; naive's time / this one's)\n\n");
+    rep_prose_speedup(d, f);
     table(f, d, "attn", ROWS_ALL, m_speedup, "%.1fx", 1, 0);
-    fprintf(f, "## Thread scaling\n\n![thread scaling](thread_scaling.svg)\n\n");
+    fprintf(f, "## Thread scaling\n\n");
+    rep_prose_threads(d, f);
+    fprintf(f, "![thread scaling](thread_scaling.svg)\n\n");
     fprintf(f, "## Causal attention in time\n\n");
     rep_prose_causal(d, f);
     rep_write_causal(d, f);
@@ -305,6 +332,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     table(f, d, "attn", ROWS_ALL, m_workspace, "", 0, 1);
     fprintf(f, "![workspace vs S](workspace_vs_s.svg)\n\n");
     fprintf(f, "## Full layer GFLOP/s (projections + attention; never mixed with the tables above)\n\n");
+    rep_prose_layer(d, f);
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);

@@ -289,9 +289,12 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
         gqa.mha = 0;
         add_lines(c, d, &dec, v_gbs, "", 0);
         add_lines(c, d, &gqa, v_gbs, " GQA", 1);
-        double bw = d->n_machines ? d->machines[0].read_gbs : 0;
+        /* the first machine's read bandwidth on the thread count drawn: one thread, or all */
+        int t = d->n_machines ? resolve(d, dec).most[0] : 0;
+        double bw = !d->n_machines ? 0 : t <= 1 ? rep_ctx_number(&d->machines[0], "mha_read_gbs_1")
+                                                : d->machines[0].read_gbs;
         char hl[256];
-        snprintf(hl, sizeof hl, "measured read bandwidth %.1f GB/s (%s)", bw,
+        snprintf(hl, sizeof hl, "read bandwidth on %s %.1f GB/s (%s)", t <= 1 ? "1 thread" : "all threads", bw,
                  d->n_machines ? d->machines[0].label : "");
         threads_text(d, &dec, th, sizeof th);
         snprintf(title, sizeof title, "Decode (Sq 1, Dh %lld%s): GB/s of Q, K, V, O (GQA: hollow markers)",

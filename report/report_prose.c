@@ -25,12 +25,7 @@ static int timed_at(const rep_data *d, const rep_run *p)
     return n;
 }
 
-/*
- * The headline point: non-causal prefill (Sq = Skv) on the first machine
- * with at least two implementations timed; the largest S, then the most
- * threads, then MHA. NULL when there is none.
- */
-static const rep_run *headline(const rep_data *d)
+const rep_run *rep_headline(const rep_data *d)
 {
     const rep_run *best = NULL;
     for (int i = 0; i < d->n_runs; i++) {
@@ -76,7 +71,7 @@ static void score_clause(const rep_data *d, const rep_run *r, double score, FILE
 
 void rep_prose_gflops(const rep_data *d, FILE *f)
 {
-    const rep_run *p = headline(d);
+    const rep_run *p = rep_headline(d);
     if (!p) {
         fprintf(f, "No point has two implementations timed on the same machine: nothing to compare.\n\n");
         return;
@@ -129,7 +124,7 @@ void rep_prose_machines(const rep_data *d, FILE *f)
 
 void rep_prose_roofline(const rep_data *d, FILE *f)
 {
-    const rep_run *p = headline(d);
+    const rep_run *p = rep_headline(d);
     const rep_machine *m = d->n_machines ? &d->machines[0] : NULL;
     if (!p || !m || !(m->read_gbs > 0) || !(m->peak_gflops_all > 0))
         return;
@@ -194,8 +189,7 @@ void rep_prose_decode(const rep_data *d, FILE *f)
         const rep_run *r = &d->runs[i];
         if (!timed_attn(r) || r->q_len != 1 || r->machine != 0)
             continue;
-        if (!best || r->kv_len > best->kv_len || (r->kv_len == best->kv_len && rep_same_point(r, best) &&
-                                                  rep_gbs(r) > rep_gbs(best)))
+        if (!best || r->kv_len > best->kv_len || (r->kv_len == best->kv_len && rep_gbs(r) > rep_gbs(best)))
             best = r;
     }
     if (!best)
@@ -205,12 +199,14 @@ void rep_prose_decode(const rep_data *d, FILE *f)
     /* K and V in fp32: Skv keys and values of Dh floats for each of the Hkv heads */
     rep_bytes_text(2.0 * 4 * (double)best->batch * (double)best->kv_heads * (double)best->kv_len *
                        (double)best->head_dim, kv, sizeof kv);
-    double bw = d->machines[0].read_gbs;
+    /* the read bandwidth measured on the point's thread count: one thread, or all */
+    double bw = best->threads <= 1 ? rep_ctx_number(&d->machines[0], "mha_read_gbs_1") : d->machines[0].read_gbs;
     fprintf(f, "A decode step reads all of K and V for one query: %s at %s, and does only 4 FLOPs per pair, so it "
                "is bound by bandwidth. %s moves %.1f GB/s there", kv, label, d->series[best->series].label,
             rep_gbs(best));
     if (bw > 0)
-        fprintf(f, ", %.0f%% of the measured %.1f GB/s read bandwidth", 100.0 * rep_gbs(best) / bw, bw);
+        fprintf(f, ", %.0f%% of the %.1f GB/s read bandwidth measured on %s", 100.0 * rep_gbs(best) / bw, bw,
+                best->threads <= 1 ? "one thread" : "all threads");
     int res = rep_kv_cache_resident(d, best);
     if (res == 1)
         fprintf(f, "; K and V fit in the last-level caches, so the figure may exceed what memory delivers");

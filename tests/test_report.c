@@ -23,6 +23,11 @@
  *   causal: 27.5 / 16 = 1.72x in time, saving 1 - 16 / 27.5 = 42%; visible pairs 1024 * 1025 / 2 = 524800
  *     of 1048576, ideal 2048 / 1025 = 2.00x, saving 50%; blas_fake 1.00x
  *   intensity: 2147483648 FLOPs / (4 * 8 * 1024 * 64 * 4 B) = 256.0 FLOPs per byte; knee 100 / 20 = 5.0
+ *   naive on 1 thread 190 ms: 190 / 100 = 1.90x on 2 threads; flash_fake fastest at 2 of the 3 prefill points
+ *   (naive alone at T1); largest speedup over naive 60 / 16 = 3.75 -> 3.8x (causal)
+ * sample.json paragraphs: flash_fake fastest at both prefill points of sample-x86; the highest share of peak
+ *   is sample-arm's 107.4 %; the largest speedup 3.6x; the fastest layer 214.75 GFLOP/s; 1 of 2 checked
+ *   implementations failed a case, the largest error 1.73 (flash_fake, gqa_causal_3)
  * A generated file with 12 implementations: every series keeps one colour in every plot, no two share it.
  * report.html: no http(s) reference, no <img>, <script> or <link>, every plot inline as <svg> with text.
  * usage: test_report MHA_EXE TESTDATA_DIR SCRATCH_DIR
@@ -214,7 +219,18 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| flash_fake @ sample-x86 | S=1024 H8 Dh=64 MHA T2 | 2 | 27.5 ms | 25 ms | 30 ms | 18% |"),
           "wide spread listed");
     CHECK(file_has(path, "| S=4096 H8 Dh=64 MHA T2 | skip |"), "skipped point shown as skip");
-    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 |"), "accuracy row");
+    CHECK(file_has(path, "On sample-x86, flash_fake @ sample-x86 is the fastest at 2 of the 2 prefill points timed"),
+          "GFLOP/s paragraph: wins");
+    CHECK(file_has(path, "The highest share of the measured peak is 107.4%: naive @ sample-arm at S=1024 H8 Dh=64 MHA T2."),
+          "peak paragraph");
+    CHECK(file_has(path, "The largest speedup over naive is 3.6x: flash_fake @ sample-x86 at S=1024 H8 Dh=64 MHA T2 "
+                         "(naive 100 ms, flash_fake @ sample-x86 27.5 ms)."), "speedup paragraph");
+    CHECK(file_has(path, "The fastest full layer (projections and attention) is flash_fake @ sample-x86 at S=1024 H8 "
+                         "Dh=64 MHA T2: 214.75 GFLOP/s."), "full layer paragraph");
+    CHECK(file_has(path, "1 of 2 checked implementations failed a case; the largest error is 1.73 times naive's "
+                         "(flash_fake, case gqa_causal_3)."), "accuracy paragraph");
+    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 | 78.09 | 3.6x |"),
+          "accuracy row, with GFLOP/s and the speedup over naive at the headline point (S=1024 T2)");
     CHECK(file_has(path, "| grid H 8 x Dh 64 | 512 | 8 | 64 | 1.05 M |"), "parameter table: 4 D^2 for D 512");
     CHECK(file_has(path, "| seeds' toy | 4 | 64 | 1024 | 16x |"), "the seeds' 16x");
     snprintf(path, sizeof path, "%s/results.csv", rep);
@@ -259,6 +275,11 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| flash_fake | S=1024 H8 Dh=64 MHA causal T2 | 27.5 ms | 16 ms | 1.72x | 2.00x | 42% | 50% |"),
           "causal table row");
     CHECK(file_has(path, "256.0 FLOPs per byte of Q, K, V and O, above the knee at 5.0"), "roofline paragraph");
+    CHECK(file_has(path, "The best scaling: naive takes 190 ms on one thread and 100 ms on 2 at S=1024 H8 Dh=64 MHA T2, "
+                         "1.90x faster (ideal 2x)."), "thread scaling paragraph");
+    CHECK(file_has(path, "flash_fake is the fastest at 2 of the 3 prefill points"), "wins counted per point");
+    CHECK(file_has(path, "The largest speedup over naive is 3.8x: flash_fake at S=1024 H8 Dh=64 MHA causal T2"),
+          "speedup paragraph over causal points too");
     snprintf(path, sizeof path, "%s/causal/causal.svg", scratch);
     CHECK(file_has(path, "Causal speedup in time") && file_has(path, "<title>flash_fake</title>"),
           "causal plot in time with a line per implementation");
