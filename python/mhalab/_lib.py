@@ -12,7 +12,7 @@ from ctypes import POINTER, c_char_p, c_int, c_size_t, c_void_p
 from . import _abi
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-MHA_PROGRAM = os.path.join(PACKAGE_DIR, "mha")
+MHA_PROGRAM = os.path.join(PACKAGE_DIR, "bin", "mha")
 VECTORS_DIR = os.path.join(PACKAGE_DIR, "vectors")
 
 

@@ -17,8 +17,15 @@ import sys
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    try:
+        pump(sys.argv[1])
+    except (BrokenPipeError, ConnectionError):  # mha or the server ended first: nothing left to carry
+        pass
+
+
+def pump(socket_path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(sys.argv[1])
+    sock.connect(socket_path)
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ, "stdin")
     selector.register(sock, selectors.EVENT_READ, "socket")
