@@ -40,13 +40,15 @@ def attention64(q, k, v, mask=None, causal=False, scale=None):
     return np.einsum("bhij,bjhd->bihd", probs, v), probs
 
 
-def attention_bound(q, k, v, mask=None, scale=None, u=U32):
+def attention_bound(q, k, v, mask=None, scale=None, u=U32, score_error=0.0, v_error=0.0):
     """Per-row bounds (out (B, Sq, H, 1), probs (B, H, Sq, 1)) on the error of
     attention computed in a precision of unit roundoff u against the exact
     result, first order (tests/attention_bound.h derives it): a score errs by
     at most (gamma_Dh + 2u) |scale| sum_d |q_d k_jd| + u |mask|, Delta the
     row's largest; probs err by p (exp(2 Delta) - 1 + gamma_Skv + 4u) and out
-    by max|V| (exp(2 Delta) - 1 + 2 gamma_Skv + 4u)."""
+    by max|V| (exp(2 Delta) - 1 + 2 gamma_Skv + 4u). Errors already in the
+    inputs add score_error (B, H, Sq, Skv) to each score's and v_error (the
+    largest error of a V element) to out's."""
     dh, skv = q.shape[3], k.shape[1]
     scale = 1 / np.sqrt(dh) if scale is None else abs(float(np.float32(scale)))
     group = q.shape[2] // k.shape[2]
@@ -55,9 +57,9 @@ def attention_bound(q, k, v, mask=None, scale=None, u=U32):
     ds = (gamma(dh, u) + 2 * u) * scale * absdot
     if mask is not None:
         ds = ds + u * np.abs(np.where(np.isfinite(mask), mask, 0))
-    delta = ds.max(axis=-1, keepdims=True)  # (B, H, Sq, 1)
+    delta = (ds + score_error).max(axis=-1, keepdims=True)  # (B, H, Sq, 1)
     p_bound = np.expm1(2 * delta) + gamma(skv, u) + 4 * u
-    out_bound = np.abs(v).max() * (np.expm1(2 * delta) + 2 * gamma(skv, u) + 4 * u)
+    out_bound = np.abs(v).max() * (np.expm1(2 * delta) + 2 * gamma(skv, u) + 4 * u) + v_error
     return out_bound.transpose(0, 2, 1, 3), p_bound
 
 
