@@ -7,7 +7,8 @@
 #      AVX-512 (tools/test-avx512-simde.sh)
 #   5. conformance extras: the example port built against an installed
 #      mhalab through pkg-config and validated, libFuzzer runs
-#   6. the AArch64 cross build with every test under qemu
+#   6. the Python package: pip install . into a venv, pytest (tools/test-python.sh)
+#   7. the AArch64 cross build with every test under qemu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -37,6 +38,9 @@ tools/test-avx512-simde.sh build/test-avx512-simde
 
 stage "conformance: installed port example, fuzzing"
 tools/test-conformance.sh
+
+stage "Python package: pip install ., pytest"
+tools/test-python.sh
 
 stage "AArch64: cross build, every test under qemu"
 tools/test-cross-aarch64.sh build/test-aarch64
