@@ -1,6 +1,6 @@
 /*
  * Prints the C layout of include/mha.h's structures, one "struct.field
- * offset" line per field and one "struct size" line per structure, for
+ * offset size" line per field and one "struct size" line per structure, for
  * python/tests/check_abi_layout.py to compare with mhalab/_abi.py.
  */
 #include "mha.h"
@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #define SIZE(type) printf(#type " %zu\n", sizeof(type))
-#define FIELD(type, field) printf(#type "." #field " %zu\n", offsetof(type, field))
+#define FIELD(type, field) printf(#type "." #field " %zu %zu\n", offsetof(type, field), sizeof(((type *)0)->field))
 
 int main(void)
 {
@@ -18,8 +18,20 @@ int main(void)
     printf("MHA_CAP_PROBS %u\nMHA_CAP_DETERMINISTIC %u\nMHA_CAP_THREADS %u\n", (unsigned)MHA_CAP_PROBS,
            (unsigned)MHA_CAP_DETERMINISTIC, (unsigned)MHA_CAP_THREADS);
     SIZE(mha_shape);
+    FIELD(mha_shape, batch);
+    FIELD(mha_shape, heads);
+    FIELD(mha_shape, kv_heads);
+    FIELD(mha_shape, q_len);
+    FIELD(mha_shape, kv_len);
+    FIELD(mha_shape, head_dim);
     SIZE(mha_strides);
+    FIELD(mha_strides, batch);
+    FIELD(mha_strides, seq);
+    FIELD(mha_strides, head);
     SIZE(mha_mask_strides);
+    FIELD(mha_mask_strides, batch);
+    FIELD(mha_mask_strides, head);
+    FIELD(mha_mask_strides, row);
     SIZE(mha_args);
     FIELD(mha_args, shape);
     FIELD(mha_args, q);

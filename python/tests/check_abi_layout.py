@@ -4,8 +4,8 @@
     check_abi_layout.py ABI_LAYOUT
 
 ABI_LAYOUT is python/abi_layout.c built against this tree's mha.h. Every
-structure must have the C size, every C field the C offset, and the ctypes
-structure no field C lacks. Standard library only.
+structure must have the C size, every C field the C offset and size, and
+the ctypes structure no field C lacks. Standard library only.
 """
 import ctypes
 import os
@@ -20,8 +20,9 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     lines = subprocess.run([sys.argv[1]], capture_output=True, text=True, check=True).stdout.split("\n")
-    c = dict(line.rsplit(" ", 1) for line in lines if line)
-    c = {key: int(value) for key, value in c.items()}
+    # "name value" for constants and sizes, "struct.field offset size" for fields
+    c = {line.split()[0]: [int(n) for n in line.split()[1:]] for line in lines if line}
+    c = {key: values[0] if len(values) == 1 else tuple(values) for key, values in c.items()}
     version = c["MHA_ABI_VERSION"]
     if version not in _abi.ARGS or version not in _abi.IMPL:
         sys.exit(f"FAIL: mha.h has MHA_ABI_VERSION {version}; mhalab/_abi.py knows {sorted(_abi.ARGS)}")
@@ -39,9 +40,9 @@ def main():
                 problems.append(f"{name}.{field}: in {cls.__name__}, not in the C structure")
             elif field not in python_fields:
                 problems.append(f"{name}.{field}: in the C structure, not in {cls.__name__}")
-            elif getattr(cls, field).offset != c[f"{name}.{field}"]:
-                problems.append(f"{name}.{field}: C offset {c[name + '.' + field]}, "
-                                f"ctypes {getattr(cls, field).offset}")
+            elif (getattr(cls, field).offset, getattr(cls, field).size) != c[f"{name}.{field}"]:
+                problems.append(f"{name}.{field}: C (offset, size) {c[name + '.' + field]}, ctypes "
+                                f"{(getattr(cls, field).offset, getattr(cls, field).size)}")
     caps = {"probs": c["MHA_CAP_PROBS"], "deterministic": c["MHA_CAP_DETERMINISTIC"], "threads": c["MHA_CAP_THREADS"]}
     if caps != _abi.CAPS:
         problems.append(f"capability bits: C {caps}, mhalab {_abi.CAPS}")
