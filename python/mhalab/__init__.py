@@ -16,6 +16,8 @@ from .check import CaseResult, CheckResult, check
 from .implementations import Implementation, default_implementation, implementations
 from .layer import compute_qkv, layer_forward, multi_head_attention, self_attention
 
+MhaError.__module__ = __name__  # shown as mhalab.MhaError
+
 try:
     __version__ = _version("mhalab")
 except PackageNotFoundError:  # imported from a source tree

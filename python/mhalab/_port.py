@@ -1,8 +1,10 @@
 """A Python callable as a port of docs/porting-protocol.md (`mha check --exec`).
 
-serve() answers the protocol on any pair of text streams: mhalab.check()
-runs it in the caller's process on a Unix socket that mhalab/_relay.py
-joins to mha's pipes. Run as a program,
+The protocol is conformance/numpy-port/mha_numpy_port.py's serve(), which
+pip installs into this package: compute() below adapts a callable
+fn(q, k, v, mask, causal, scale) -> out to it. mhalab.check() serves it in
+the caller's process on a Unix socket that mhalab/_relay.py joins to mha's
+pipes. Run as a program,
 
     python -m mhalab._port MODULE:FUNCTION [--deterministic]
 
@@ -10,16 +12,15 @@ it imports the function and answers on its own stdin and stdout (check()
 with a "module:function" string starts it so).
 """
 import importlib
-import json
 import os
 import re
 import sys
+import threading
 import traceback
 
 import numpy as np
 
-PROTOCOL = 1
-MAX_ERROR_CHARS = 4000  # a reply must stay under the harness's 64 KiB
+from . import mha_numpy_port
 
 
 def port_name(fn):
@@ -43,53 +44,23 @@ def as_float32(result):
     return np.ascontiguousarray(a, dtype="<f4")
 
 
-def handle(request, fn):
-    """One attention request: read the inputs, call fn, write out."""
-    folder = request["dir"]
-
-    def load(name):
-        return np.load(os.path.join(folder, name), allow_pickle=False) if name is not None else None
-
-    if request.get("probs") is not None:
-        raise ValueError("asked for probabilities, which this port does not declare")
-    out = fn(load(request["q"]), load(request["k"]), load(request["v"]), load(request["mask"]),
-             bool(request["causal"]), float(request["scale"]))
-    np.save(os.path.join(folder, request["out"]), as_float32(out))
-
-
-def serve(requests, replies, fn, name, summary, deterministic, lock, errors):
-    """The protocol loop until EOF: the handshake, then one reply line per
-    request line. fn(q, k, v, mask, causal, scale) -> out runs under lock;
-    each exception's traceback is appended to errors as (request id, text),
-    or printed to stderr when errors is None."""
-    def send(obj):
-        replies.write(json.dumps(obj) + "\n")
-        replies.flush()
-
-    hello = json.loads(requests.readline() or "null")
-    if not isinstance(hello, dict) or hello.get("op") != "hello":
-        send({"error": f"expected a hello request first, got {hello!r}"})
-        return
-    if hello.get("protocol") != PROTOCOL:
-        send({"error": f"protocol {hello.get('protocol')!r} is not supported: this port speaks {PROTOCOL}"})
-        return
-    send({"protocol": PROTOCOL, "name": name, "summary": summary,
-          "capabilities": {"probs": False, "deterministic": bool(deterministic), "threads": False}})
-    for line in requests:
-        request = json.loads(line)
-        reply = {"id": request.get("id"), "ok": True}
+def serve(requests, replies, fn, summary, deterministic, lock, errors):
+    """Answers the protocol on two text streams until EOF. fn runs under lock;
+    the traceback of each exception it raises is appended to errors, or
+    printed to stderr when errors is None, and the case fails with its message."""
+    def compute(q, k, v, mask, scale, causal, want_probs, threads):
         try:
-            if request.get("op") != "attention":
-                raise ValueError(f"unknown op {request.get('op')!r}")
             with lock:
-                handle(request, fn)
-        except Exception as e:  # the harness fails the case with this text; the traceback is kept
+                return as_float32(fn(q, k, v, mask, bool(causal), float(scale))), None
+        except Exception:
             if errors is None:
                 traceback.print_exc()
             else:
-                errors.append((request.get("id"), traceback.format_exc()))
-            reply = {"id": request.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"[:MAX_ERROR_CHARS]}
-        send(reply)
+                errors.append(traceback.format_exc())
+            raise
+
+    mha_numpy_port.serve(requests, replies, compute, port_name(fn), summary,
+                         {"probs": False, "deterministic": bool(deterministic), "threads": False})
 
 
 def load_function(spec):
@@ -106,15 +77,13 @@ def load_function(spec):
 
 
 def main(argv):
-    import threading
     if len(argv) not in (1, 2) or (len(argv) == 2 and argv[1] != "--deterministic"):
         sys.exit(__doc__)
     # stdout is the protocol channel: keep it for replies, send every stray print to stderr
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    fn = load_function(argv[0])
-    serve(sys.stdin, replies, fn, port_name(fn), f"{argv[0]} (Python, mhalab.check)", len(argv) == 2,
+    serve(sys.stdin, replies, load_function(argv[0]), f"{argv[0]} (Python, mhalab.check)", len(argv) == 2,
           threading.Lock(), None)
 
 

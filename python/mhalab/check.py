@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class CheckResult:
     results_failed: int
     cases: List[CaseResult]
     report: str                     # mha check's printed report, last line "N passed, N failed"
-    port_errors: List[Tuple[str, str]] = field(default_factory=list)  # (request id, traceback) raised by fn
+    port_errors: List[str] = field(default_factory=list)  # the traceback of each exception fn raised
 
     @property
     def failures(self):
@@ -62,15 +62,15 @@ class CheckResult:
 
 def _serve_socket(listener, stop, fn, deterministic, errors):
     """Accepts port connections until stop is set; each is served in a thread of its own."""
-    name, lock = _port.port_name(fn), threading.Lock()
+    lock = threading.Lock()
     where = getattr(fn, "__module__", None) or "?"
-    summary = f"{where}.{getattr(fn, '__qualname__', name)} (Python {sys.version.split()[0]}, " \
+    summary = f"{where}.{getattr(fn, '__qualname__', _port.port_name(fn))} (Python {sys.version.split()[0]}, " \
               f"NumPy {np.__version__}, in process)"
 
     def one(conn):
         with conn, conn.makefile("r", encoding="utf-8") as requests, conn.makefile("w", encoding="utf-8") as replies:
             try:
-                _port.serve(requests, replies, fn, name, summary, deterministic, lock, errors)
+                _port.serve(requests, replies, fn, summary, deterministic, lock, errors)
             except (OSError, ValueError):  # mha ended the port (time limit, protocol error): nothing to answer
                 pass
 
