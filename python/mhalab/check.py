@@ -109,11 +109,15 @@ def check(fn, cases=None, no_large=False, deterministic=False, timeout=None, ver
     Python instead, so that a crash in it fails a case rather than this
     process. cases: comma-separated globs of case ids ('seqlen_*,prop_*');
     no_large skips the large shapes; deterministic declares that fn gives
-    the same bits every time (then checked); timeout: seconds for the whole
-    run (mha's default otherwise); verbose lists passing cases too; quiet
+    the same bits every time (then checked); timeout: `mha check
+    --timeout`, the seconds the run may take; verbose lists passing cases too; quiet
     prints nothing (the report is in the result either way).
     """
-    folder = tempfile.mkdtemp(prefix="mhalab-check-")
+    if not isinstance(fn, str) and not callable(fn):
+        raise TypeError(f"fn: {fn!r}, expected a callable fn(q, k, v, mask, causal, scale) -> out "
+                        "or a 'module:function' string")
+    # a Unix socket's path has at most 107 bytes: a long $TMPDIR gives way to /tmp
+    folder = tempfile.mkdtemp(prefix="mhalab-check-", dir="/tmp" if len(tempfile.gettempdir()) > 60 else None)
     json_path = os.path.join(folder, "result.json")
     errors, stop, listener, server = [], threading.Event(), None, None
     env = dict(os.environ)
@@ -121,7 +125,7 @@ def check(fn, cases=None, no_large=False, deterministic=False, timeout=None, ver
         command = [sys.executable, "-m", "mhalab._port", fn] + (["--deterministic"] if deterministic else [])
         # the child finds fn's module and mhalab where this process does
         env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(PACKAGE_DIR)] + [p for p in sys.path if p])
-    elif callable(fn):
+    else:
         socket_path = os.path.join(folder, "port.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(socket_path)
@@ -130,9 +134,6 @@ def check(fn, cases=None, no_large=False, deterministic=False, timeout=None, ver
         server = threading.Thread(target=_serve_socket, args=(listener, stop, fn, deterministic, errors), daemon=True)
         server.start()
         command = [sys.executable, "-I", os.path.join(PACKAGE_DIR, "_relay.py"), socket_path]
-    else:
-        raise TypeError(f"fn: {fn!r}, expected a callable fn(q, k, v, mask, causal, scale) -> out "
-                        "or a 'module:function' string")
     argv = [MHA_PROGRAM, "check", "--exec", shlex.join(command), "--vectors", VECTORS_DIR, "--json", json_path]
     argv += (["--case", cases] if cases else []) + (["--no-large"] if no_large else [])
     argv += (["--timeout", str(int(timeout))] if timeout else []) + (["--verbose"] if verbose else [])
