@@ -91,7 +91,6 @@ FUNCTIONS = {
     "mha_status_str": (c_char_p, [c_int]),
     "mha_last_error": (c_char_p, []),
     "mha_impl_count": (c_size_t, []),
-    "mha_cpu_features": (c_uint32, []),
     "mha_cpu_feature_names": (c_char_p, [c_uint32, c_char_p, c_size_t]),
     "mha_compute_qkv": (c_int, [c_int64, c_int64] + [c_void_p] * 7),
     "mha_self_attention": (c_int, [c_int64, c_int64] + [c_void_p] * 4),
