@@ -20,7 +20,6 @@
  */
 #include "checkasm.h"
 #include "impl/flash/flash_kernels.h"
-#include "impl/vec/vexp_consts.h"
 
 #include <math.h>
 
@@ -86,6 +85,17 @@ static void check_pack_strip(const flash_kernels *fk)
         }
 }
 
+/* s[i] against scale * sum_d q[d] k[d * k_step], d < dh */
+static void expect_score(int64_t i, float got, const float *q, const float *k, int64_t k_step, int64_t dh, float scale)
+{
+    double dot = 0.0, abs_dot = 0.0;
+    for (int64_t d = 0; d < dh; d++) {
+        dot += (double)q[d] * k[d * k_step];
+        abs_dot += fabs((double)q[d] * k[d * k_step]);
+    }
+    checkasm_near("s", i, got, scale * dot, checkasm_gamma(dh + 1) * scale * abs_dot);
+}
+
 static void check_qk_tile(const flash_kernels *fk)
 {
     const int mr = fk->tile.mr, nr = fk->tile.nr;
@@ -101,13 +111,7 @@ static void check_qk_tile(const flash_kernels *fk)
                         checkasm_intact("s (past NR)", r * lds + j, s[r * lds + j]);
                         continue;
                     }
-                    double dot = 0.0, abs_dot = 0.0;
-                    for (int64_t d = 0; d < dh; d++) {
-                        dot += (double)q[r * dh + d] * k[d * nr + j];
-                        abs_dot += fabs((double)q[r * dh + d] * k[d * nr + j]);
-                    }
-                    checkasm_near("s", r * lds + j, s[r * lds + j], scale * dot,
-                                  checkasm_gamma(dh + 1) * scale * abs_dot);
+                    expect_score(r * lds + j, s[r * lds + j], q + r * dh, k + j, nr, dh, scale);
                 }
             checkasm_check_guard("s", s, mr * lds);
             checkasm_free(q);
@@ -183,27 +187,11 @@ static void check_row_exp_sum(const flash_kernels *fk)
     const int nr = fk->tile.nr;
     for (int64_t n = nr; n <= 4 * nr; n += nr)
         for (int rep = 0; rep < 10; rep++) {
-            float *s = checkasm_alloc(n), *x = checkasm_alloc(n);
-            float m = -INFINITY;
-            for (int64_t j = 0; j < n; j++) {
-                s[j] = j > 0 && checkasm_rand_below(4) == 0 ? -INFINITY : checkasm_rand(rep % 2 ? 20.0f : 2.0f);
-                m = s[j] > m ? s[j] : m;
-            }
+            float *s = checkasm_alloc(n);
             for (int64_t j = 0; j < n; j++)
-                x[j] = s[j] - m; /* the kernel's argument of exp, rounded to fp32 */
-            const float l = fk->row_exp_sum(s, n, m);
-            double sum = 0.0, sum_bounds = 0.0;
-            for (int64_t j = 0; j < n; j++) {
-                const double e = exp((double)x[j]);
-                const double b = MHA_VEXP_MAX_ERR * (e > 0.0 ? fmax(CHECKASM_U * 2 * e, 0x1p-149) : 0.0);
-                checkasm_near("e", j, s[j], e, b);
-                sum += e + b;
-                sum_bounds += b;
-            }
-            checkasm_near("sum", rep, l, sum - sum_bounds, checkasm_gamma(n - 1) * sum + sum_bounds);
-            checkasm_check_guard("e", s, n);
+                s[j] = j > 0 && checkasm_rand_below(4) == 0 ? -INFINITY : checkasm_rand(rep % 2 ? 20.0f : 2.0f);
+            checkasm_check_exp_sum(fk->row_exp_sum, s, n);
             checkasm_free(s);
-            checkasm_free(x);
         }
 }
 
@@ -227,13 +215,7 @@ static void check_qk_rows(const flash_kernels *fk)
                             checkasm_intact("s (past nk)", r * lds + j, s[r * lds + j]);
                             continue;
                         }
-                        double dot = 0.0, abs_dot = 0.0;
-                        for (int64_t d = 0; d < dh; d++) {
-                            dot += (double)q[r * ldq + d] * k[j * ldk + d];
-                            abs_dot += fabs((double)q[r * ldq + d] * k[j * ldk + d]);
-                        }
-                        checkasm_near("s", r * lds + j, s[r * lds + j], scale * dot,
-                                      checkasm_gamma(dh + 1) * scale * abs_dot);
+                        expect_score(r * lds + j, s[r * lds + j], q + r * ldq, k + j * ldk, 1, dh, scale);
                     }
                 checkasm_check_guard("s", s, nr * lds);
                 checkasm_free(q);

@@ -138,6 +138,33 @@ static void sweep(const checkasm_vec_kernels *v, uint32_t lo, uint32_t hi, int64
     }
 }
 
+/*
+ * Each value: MHA_VEXP_MAX_ERR ULPs of exp(x), an ULP of a positive
+ * value v being at most max(2u v, 2^-149). The sum: n - 1 additions of
+ * values each within b_j of e_j = exp(x_j):
+ * |l - sum e_j| <= gamma(n - 1) sum (e_j + b_j) + sum b_j.
+ */
+void checkasm_check_exp_sum(float (*exp_sum)(float *s, int64_t n, float m), float *s, int64_t n)
+{
+    float m = -INFINITY, *x = checkasm_alloc(n), *e = s;
+    for (int64_t j = 0; j < n; j++)
+        m = s[j] > m ? s[j] : m;
+    for (int64_t j = 0; j < n; j++)
+        x[j] = s[j] - m; /* the kernel's argument of exp, rounded to fp32 */
+    const float l = exp_sum(s, n, m);
+    double sum = 0.0, sum_bounds = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        const double want = exp((double)x[j]);
+        const double b = want > 0.0 ? MHA_VEXP_MAX_ERR * fmax(2 * CHECKASM_U * want, 0x1p-149) : 0.0;
+        checkasm_near("e", j, e[j], want, b);
+        sum += want + b;
+        sum_bounds += b;
+    }
+    checkasm_near("sum", n, l, sum - sum_bounds, checkasm_gamma(n - 1) * sum + sum_bounds);
+    checkasm_check_guard("e", e, n);
+    checkasm_free(x);
+}
+
 /* y = exp(x) for n random x (a mix of ranges), nothing written past n */
 static void exp_tails(const checkasm_vec_kernels *v)
 {

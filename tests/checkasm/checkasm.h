@@ -89,6 +89,12 @@ void checkasm_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the kernel's result line (ok, or FAIL with the worst violation). */
 void checkasm_end(void);
 
+/* Calls an exp-and-sum kernel (row.exp_sum, flash.row_exp_sum:
+ * s[j] = exp(s[j] - m), returns the sum) on the n scores s (from
+ * checkasm_alloc) with m = max_j s[j], and checks the values, the sum and
+ * s's guard (check_vec.c states the bound). */
+void checkasm_check_exp_sum(float (*exp_sum)(float *s, int64_t n, float m), float *s, int64_t n);
+
 /* ---- inputs and buffers ------------------------------------------ */
 
 /* The run's PRNG (seeded by --seed), mhalab's SplitMix64. */
