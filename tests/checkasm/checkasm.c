@@ -153,7 +153,7 @@ void checkasm_end(void)
         return;
     }
     kernels_failed++;
-    printf("%-24s %-7s %-8s FAIL (%" PRId64 " wrong; worst) %s\n", name, cur.isa, cur.level, cur.failures,
+    printf("%-24s %-7s %-8s FAIL: %" PRId64 " wrong, worst: %s\n", name, cur.isa, cur.level, cur.failures,
            cur.message);
 }
 
