@@ -72,6 +72,13 @@ typedef struct exp_worst {
     float x_dist, x_err;
 } exp_worst;
 
+/* Whether error e at x is worse than error w at wx: larger, or as large at
+ * a smaller |x| (so the reported x does not depend on the threads' order). */
+static int worse(double e, float x, double w, float wx)
+{
+    return e > w || (e == w && fabsf(x) < fabsf(wx));
+}
+
 /* The floats with bit patterns first .. first+255 (one sign and binade):
  * x0 + k d exactly, so exp(x0 + k d) = exp(x0) * T[k], T[k] = exp(k d):
  * two exp() calls per block (the product is within 3 double ULPs). */
@@ -95,12 +102,12 @@ static void sweep_block(const checkasm_vec_kernels *v, uint32_t first, exp_worst
             continue; /* correctly rounded: distance 0, error <= 0.5 */
         const int64_t dist = isnan(y[k]) || y[k] < 0.0f ? INT64_MAX
                                                          : llabs((long long)bits_of(y[k]) - (long long)bits_of(rn));
-        if (dist > w->dist) {
+        if (worse(dist, x[k], w->dist, w->x_dist)) {
             w->dist = dist;
             w->x_dist = x[k];
         }
         const double err = isinf(rn) || isinf(y[k]) || dist == INT64_MAX ? 0.0 : fabs((double)y[k] - ref) / ulp_at(ref);
-        if (err > w->err) {
+        if (worse(err, x[k], w->err, w->x_err)) {
             w->err = err;
             w->x_err = x[k];
         }
@@ -126,11 +133,11 @@ static void sweep(const checkasm_vec_kernels *v, uint32_t lo, uint32_t hi, int64
 #pragma omp critical
 #endif
         {
-            if (w.dist > total->dist) {
+            if (worse((double)w.dist, w.x_dist, (double)total->dist, total->x_dist)) {
                 total->dist = w.dist;
                 total->x_dist = w.x_dist;
             }
-            if (w.err > total->err) {
+            if (worse(w.err, w.x_err, total->err, total->x_err)) {
                 total->err = w.err;
                 total->x_err = w.x_err;
             }
