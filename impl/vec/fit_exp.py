@@ -8,7 +8,7 @@ Start from Chebyshev extrema, solve the 8 x 8 system
 at 8 reference points, move the references to the extrema of the error on
 a fine grid, repeat until E settles. The coefficients are then rounded to
 fp32 (printed as C hex floats); the headers use those. Run:
-    /usr/bin/python3 bench/vexp/fit_exp.py
+    /usr/bin/python3 impl/vec/fit_exp.py
 """
 import numpy as np
 
