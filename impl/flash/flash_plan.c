@@ -1,22 +1,25 @@
 /*
  * The flash plan: block sizes, decode splits, workspace layout.
  *
- * Block-size rule (documented in the README, "Block sizes"), with L2 the per-core L2
- * size read at run time:
+ * Block-size rule (docs/flash.md, "Block sizes"), with L1 and L2 the
+ * per-core L1 data and L2 sizes read at run time:
  *   dhp = Dh rounded up to the P V tile width
  *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
- *         block (bk x dhp) together fill at most a quarter of L2; rounded
- *         down to the Q K^T tile width, clamped to [tile width, 512]
+ *         block (bk x dhp) together fill at most a quarter of L2;
+ *         at most (L1 / 2) / (4 * pass)  the scores of one pass of rows
+ *         (pass x bk) fill at most half of L1; rounded down to the Q K^T
+ *         tile width, clamped to [tile width, 512]
  *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) fill at most half;
  *         rounded down to the row tile, clamped to [row tile, 256]
  * The last quarter holds the K and V rows being packed and the output.
- * Inside a block, one row tile at a time runs Q K^T, softmax and P V, so
- * L1 holds the tile's scores (mr x bk), its Q rows (mr x Dh) and the K
- * strip (Dh x nr) or V strip (bk x dr) being used: under 32 KiB for
- * Dh <= 128 with the AVX2 tile. Large bq amortises packing K and V (done
- * once per query block); causal cost does not grow with the blocks
- * because row tiles above the diagonal are skipped inside a block.
+ * Inside a block, one pass of rows (tile->pass, whole register tiles) at
+ * a time runs Q K^T, softmax and P V, so L1 holds the pass's scores
+ * (pass x bk), its Q rows (pass x Dh) and the K strip (Dh x nr) or V
+ * strip (bk x dr) being used: under 32 KiB for Dh <= 128 with the AVX2
+ * tile. Large bq amortises packing K and V (done once per query block);
+ * causal cost does not grow with the blocks because passes above the
+ * diagonal are skipped inside a block.
  * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
  * included) replace the rule so the benchmark can sweep block sizes.
  *
@@ -70,9 +73,12 @@ static int64_t env_block(const char *name)
 
 void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
 {
-    const size_t l2 = mha_flash_l2_size();
+    const size_t l1 = mha_cache_info_get()->bytes[0], l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
+    const int64_t k_l1 = (int64_t)(l1 / 2) / (4 * (int64_t)tile->pass);
+    if (k > k_l1)
+        k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
     int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
     q = clamp64(q / tile->mr * tile->mr, tile->mr, 256);
