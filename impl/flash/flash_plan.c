@@ -11,7 +11,9 @@
  *         tile width, clamped to [tile width, 512]
  *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) fill at most half;
- *         rounded down to the row tile, clamped to [row tile, 256]
+ *         clamped to [row tile, 256]; then the G*Sq rows are cut into
+ *         ceil(rows / bq) blocks of equal size, rounded up to the row tile
+ *         (so a block may exceed the cap by less than one row tile)
  * The last quarter holds the K and V rows being packed and the output.
  * Inside a block, one pass of rows (tile->pass, whole register tiles) at
  * a time runs Q K^T, softmax and P V, so L1 holds the pass's scores
@@ -81,7 +83,7 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
         k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
     int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
-    q = clamp64(q / tile->mr * tile->mr, tile->mr, 256);
+    q = clamp64(q, tile->mr, 256);
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
@@ -102,8 +104,15 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     p->group = s->heads / s->kv_heads;
     p->rows = p->group * s->q_len;
     mha_flash_block_sizes(dh, tile, &p->bq, &p->bk);
-    if (p->bq > p->rows)
+    if (p->bq >= p->rows) {
         p->bq = p->rows;
+    } else if (!env_block("MHA_FLASH_BQ")) {
+        /* as many blocks as the cap needs, of equal size in whole row tiles
+         * (1024 rows under a cap of 256: 4 blocks of 258 rows, not 4 of 252
+         * and a fifth of 16 that packs all of K and V for 16 rows) */
+        const int64_t nblocks = (p->rows + p->bq - 1) / p->bq;
+        p->bq = round_up((p->rows + nblocks - 1) / nblocks, tile->mr);
+    }
     if (p->bk > s->kv_len)
         p->bk = s->kv_len;
     p->bq_pad = round_up(p->bq, tile->mr);
