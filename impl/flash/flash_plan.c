@@ -11,9 +11,10 @@
  *         tile width, clamped to [tile width, 512]
  *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) fill at most half;
- *         clamped to [row tile, 256]; then the G*Sq rows are cut into
- *         ceil(rows / bq) blocks of equal size, rounded up to the row tile
- *         (so a block may exceed the cap by less than one row tile)
+ *         clamped to [row tile, 256]; then the G*Sq rows go into
+ *         n = ceil(rows / bq) blocks of ceil(rows / n) rows rounded up to
+ *         the row tile (less than a row tile over the cap; the last block
+ *         takes the rest)
  * The last quarter holds the K and V rows being packed and the output.
  * Inside a block, one pass of rows (tile->pass, whole register tiles) at
  * a time runs Q K^T, softmax and P V, so L1 holds the pass's scores
@@ -107,9 +108,9 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     if (p->bq >= p->rows) {
         p->bq = p->rows;
     } else if (!env_block("MHA_FLASH_BQ")) {
-        /* as many blocks as the cap needs, of equal size in whole row tiles
-         * (1024 rows under a cap of 256: 4 blocks of 258 rows, not 4 of 252
-         * and a fifth of 16 that packs all of K and V for 16 rows) */
+        /* as many blocks as the cap needs, of (nearly) equal size in whole
+         * row tiles (1024 rows under a cap of 256: 4 blocks of 258 rows, not
+         * 4 of 252 and a fifth of 16 that packs all of K and V for 16 rows) */
         const int64_t nblocks = (p->rows + p->bq - 1) / p->bq;
         p->bq = round_up((p->rows + nblocks - 1) / nblocks, tile->mr);
     }
