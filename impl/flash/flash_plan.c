@@ -146,7 +146,7 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
     const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
-    const int64_t srows = p->stream && p->rows > tile->pass ? p->rows : tile->pass;
+    const int64_t srows = !p->stream ? tile->pass : p->rows > tile->mr ? p->rows : tile->mr;
     p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
     p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
