@@ -8,6 +8,8 @@
  *   - rows are cut into no more query blocks than the cap bq of
  *     mha_flash_block_sizes needs, each a whole number of row tiles
  *     (none of only a few leftover rows) and less than a tile over the cap;
+ *   - the workspace holds the scores of one pass (of one tile when a
+ *     table names no pass, pass 0);
  *   - MHA_FLASH_BQ and MHA_FLASH_BK replace the rule exactly.
  */
 #include "flash.h"
@@ -24,6 +26,7 @@ static const struct {
     {"c 4x8", {4, 8, 8, 12}},
     {"avx2 6x16", {6, 16, 16, 12}},
     {"avx512 14x32", {14, 32, 32, 14}},
+    {"6x16, no pass named", {6, 16, 16, 0}},
 };
 
 static mha_flash_plan plan_for(const mha_flash_tile *t, int64_t heads, int64_t kv_heads, int64_t sq, int64_t dh)
@@ -46,7 +49,8 @@ int main(void)
         for (size_t d = 0; d < sizeof dhs / sizeof *dhs; d++) {
             int64_t cap_q, cap_k;
             mha_flash_block_sizes(dhs[d], tile, &cap_q, &cap_k);
-            const size_t pass_bytes = (size_t)tile->pass * (size_t)cap_k * sizeof(float);
+            const int64_t pass = tile->pass ? tile->pass : tile->mr;
+            const size_t pass_bytes = (size_t)pass * (size_t)cap_k * sizeof(float);
             CHECK(cap_k == tile->nr || pass_bytes <= l1 / 2,
                   "%s Dh %lld: a pass's scores take %zu bytes with bk %lld, over half of L1 (%zu)", tiles[t].name,
                   (long long)dhs[d], pass_bytes, (long long)cap_k, l1);
@@ -54,6 +58,11 @@ int main(void)
                 for (int64_t g = 1; g <= 4; g *= 4) {
                     /* decoding shapes (one block of few rows) take other paths */
                     const mha_flash_plan p = plan_for(tile, 8, 8 / g, sqs[i], dhs[d]);
+                    if (!p.stream)
+                        CHECK(p.scratch_floats - p.off_s >= (size_t)(pass * p.bk_pad),
+                              "%s Dh %lld rows %lld: %zu floats of scores for %lld rows of %lld", tiles[t].name,
+                              (long long)dhs[d], (long long)p.rows, p.scratch_floats - p.off_s, (long long)pass,
+                              (long long)p.bk_pad);
                     if (p.rows <= cap_q) {
                         CHECK(p.qblocks == 1 && p.bq == p.rows, "%s Dh %lld rows %lld: one block of all rows, got "
                               "%lld of %lld", tiles[t].name, (long long)dhs[d], (long long)p.rows,

@@ -61,6 +61,12 @@ size_t mha_flash_l2_size(void)
     return mha_cache_info_get()->bytes[1];
 }
 
+/* Rows of a pass: tile->pass, or one register tile for a table that names no pass (0). */
+static int64_t pass_rows(const mha_flash_tile *tile)
+{
+    return tile->pass > tile->mr ? tile->pass : tile->mr;
+}
+
 /* A positive integer from the environment, or 0. */
 static int64_t env_block(const char *name)
 {
@@ -79,7 +85,7 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     const size_t l1 = mha_cache_info_get()->bytes[0], l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
-    const int64_t k_l1 = (int64_t)(l1 / 2) / (4 * (int64_t)tile->pass);
+    const int64_t k_l1 = (int64_t)(l1 / 2) / (4 * pass_rows(tile));
     if (k > k_l1)
         k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
@@ -146,7 +152,7 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
     const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
-    const int64_t srows = !p->stream ? tile->pass : p->rows > tile->mr ? p->rows : tile->mr;
+    const int64_t srows = !p->stream ? pass_rows(tile) : p->rows > tile->mr ? p->rows : tile->mr;
     p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
     p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
