@@ -2,17 +2,17 @@
  * flash_ab: the decode target of flash_bench for two or more builds of
  * libmha in one interleaved run (before / after a change), next to the
  * 1- and 2-thread read loops. Each library is dlopen'ed on its own
- * (RTLD_LOCAL | RTLD_DEEPBIND), so pass copies or different build trees:
+ * (lib_ab.h), so pass copies or different build trees:
  *   build/bench/flash/flash_ab REPS IMPL LIB...   e.g.
  *   build/bench/flash/flash_ab 10 flash_avx2 /tmp/base/build/libmha.so.0 build/libmha.so.0
  * Shape: Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, seed layout.
  * Wall time, best of REPS, every library and thread count in turn.
  */
 #include "mha.h"
+#include "lib_ab.h"
 #include "read_sum.h"
 #include "../bench_args.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +23,6 @@
 #endif
 
 #define MAX_LIBS 8
-
-typedef const mha_impl *(*find_fn)(const char *);
-typedef mha_status (*attention_fn)(const mha_impl *, const mha_args *);
-typedef mha_strides (*strides_fn)(int64_t, int64_t, int64_t);
 
 static double now(void)
 {
@@ -57,23 +53,10 @@ int main(int argc, char **argv)
         k[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
         v[i] = (float)(i * 7907 % 997) / 997.0f - 0.5f;
     }
-    find_fn find[MAX_LIBS];
-    attention_fn attend[MAX_LIBS];
-    strides_fn bshd[MAX_LIBS];
-    for (int l = 0; l < nlib; l++) {
-        void *so = dlopen(argv[3 + l], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-        if (!so) {
-            fprintf(stderr, "%s\n", dlerror());
+    lib_ab libs[MAX_LIBS];
+    for (int l = 0; l < nlib; l++)
+        if (lib_ab_open(&libs[l], argv[3 + l], impl) != 0)
             return 1;
-        }
-        find[l] = (find_fn)(uintptr_t)dlsym(so, "mha_impl_find");
-        attend[l] = (attention_fn)(uintptr_t)dlsym(so, "mha_attention");
-        bshd[l] = (strides_fn)(uintptr_t)dlsym(so, "mha_strides_bshd");
-        if (!find[l] || !attend[l] || !bshd[l] || !find[l](impl)) {
-            fprintf(stderr, "%s: no mha_impl_find / mha_attention / %s\n", argv[3 + l], impl);
-            return 1;
-        }
-    }
     const size_t bn = (size_t)64 << 20;
     float *buf = malloc(bn * 4);
     for (size_t i = 0; i < bn; i++)
@@ -94,11 +77,11 @@ int main(int argc, char **argv)
                 a.k = k;
                 a.v = v;
                 a.out = o;
-                a.q_strides = a.out_strides = bshd[l](1, h, dh);
-                a.k_strides = a.v_strides = bshd[l](skv, hkv, dh);
+                a.q_strides = a.out_strides = libs[l].strides_bshd(1, h, dh);
+                a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
                 a.threads = th;
                 double t0 = now();
-                if (attend[l](find[l](impl), &a) != MHA_OK) {
+                if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
                     fprintf(stderr, "%s failed\n", argv[3 + l]);
                     return 1;
                 }

@@ -35,9 +35,12 @@
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {
-    int mr;  /* query rows per microkernel call */
-    int nr;  /* keys per Q K^T microkernel call (the packed K strip width) */
-    int dr;  /* head-dim columns per P V microkernel call */
+    int mr;   /* query rows per microkernel call */
+    int nr;   /* keys per Q K^T microkernel call (the packed K strip width) */
+    int dr;   /* head-dim columns per P V microkernel call */
+    int pass; /* rows whose scores are held at once (a multiple of mr): every
+               * K or V strip loaded into L1 serves pass / mr microkernel calls;
+               * 0 means mr (one tile) */
 } mha_flash_tile;
 
 /* Everything derived from the shape, the caches and the environment. */
