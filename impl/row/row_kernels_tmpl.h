@@ -130,7 +130,7 @@ static inline __attribute__((always_inline)) void weighted_key(int vecs, int tai
 
 /*
  * o[c : c + w] = sum_t p[key[t]] * v_{key[t]}[c : c + w], w = vecs vectors of columns (with tail set,
- * the last one holds `last` floats, read and written through tail masks). With 2 streams the
+ * the last one holds `last` floats, read and written through a tail mask). With 2 streams the
  * keys alternate between two sets of accumulators, added at the end: a block of 4 vectors or fewer
  * still has 8 independent multiply-add chains (2 FMA ports x latency 4).
  */
@@ -157,30 +157,27 @@ static inline __attribute__((always_inline)) void weighted_cols(int vecs, int st
 }
 
 /* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys; row j of V is v + j * v_step.
- * Columns in blocks of 8 vectors, then one block of the vectors left (2 streams when 4 or fewer). */
+ * Columns in blocks of 8 vectors, then one block of the whole vectors left (2 streams when 4 or fewer),
+ * then the last dh % LANES columns through a tail mask (2 streams). */
 static void weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0, int64_t v_step,
                          int64_t dh, float *o)
 {
     int64_t c = 0;
     for (; c + COLS <= dh; c += COLS)
         weighted_cols(8, 1, 0, p, key, n, v0, v_step, c, LANES, o);
-    if (c == dh)
-        return;
-    const int rest = (int)(dh - c), last = rest - (rest - 1) / LANES * LANES;
-/* the block of v vectors with st streams, its last vector full or not (both compiled) */
-#define ROW_LAST_BLOCK(v, st)                                                                                     \
-    (last < LANES ? weighted_cols(v, st, 1, p, key, n, v0, v_step, c, last, o)                                   \
-                  : weighted_cols(v, st, 0, p, key, n, v0, v_step, c, last, o))
-    switch ((rest + LANES - 1) / LANES) {
-    case 1: ROW_LAST_BLOCK(1, 2); break;
-    case 2: ROW_LAST_BLOCK(2, 2); break;
-    case 3: ROW_LAST_BLOCK(3, 2); break;
-    case 4: ROW_LAST_BLOCK(4, 2); break;
-    case 5: ROW_LAST_BLOCK(5, 1); break;
-    case 6: ROW_LAST_BLOCK(6, 1); break;
-    default: ROW_LAST_BLOCK(7, 1); break;
+    switch ((dh - c) / LANES) {
+    case 0: break;
+    case 1: weighted_cols(1, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 2: weighted_cols(2, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 3: weighted_cols(3, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 4: weighted_cols(4, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 5: weighted_cols(5, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 6: weighted_cols(6, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    default: weighted_cols(7, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
     }
-#undef ROW_LAST_BLOCK
+    c = dh / LANES * LANES;
+    if (c < dh)
+        weighted_cols(1, 2, 1, p, key, n, v0, v_step, c, (int)(dh - c), o);
 }
 
 static const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
