@@ -26,18 +26,21 @@
  * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
  * included) replace the rule so the benchmark can sweep block sizes.
  *
- * Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
+ Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
  * fit in one query block and Skv >= 2 * MHA_FLASH_SPLIT_MIN_KEYS, the keys
  * are cut into splits of max(MHA_FLASH_SPLIT_MIN_KEYS, ceil(Skv / 16))
  * keys rounded up to a multiple of bk. The cut depends on the shape and
  * the block size only, never on the thread count.
  *
- * Streamed decode: when such a split decode has at most
- * MHA_FLASH_STREAM_ROWS rows per (batch, kv head) (Sq = 1 and G <= 8, the
- * usual decoding step), Q K^T and P V are matrix-vector products with
- * nothing to reuse a packed block for: the kernels read K and V rows in
- * place, in key blocks of MHA_FLASH_STREAM_BK keys, and the workspace
- * holds no K or V block.
+ * Streamed decode: when the rows of one (batch, kv head) fit in one query
+ * block and number at most MHA_FLASH_STREAM_ROWS (Sq = 1 and G <= 8, the
+ * usual decoding step), whatever Skv, Q K^T and P V are matrix-vector
+ * products with nothing to reuse a packed block for: the kernels read K
+ * and V rows in place, in key blocks of MHA_FLASH_STREAM_BK keys, and the
+ * workspace holds no K or V block.
+ *
+ * A split or streamed shape takes the decode path (flash_decode.c): tasks
+ * of one split and a group of kv heads, then a merge of the splits.
  */
 #include "flash.h"
 #include "cache_info.h"
@@ -129,23 +132,24 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
 
     p->nsplit = 1;
     p->split_len = s->kv_len;
+    if (p->qblocks == 1 && p->rows <= MHA_FLASH_STREAM_ROWS) {
+        /* streamed decode: small key blocks, as they are read in place */
+        const int64_t ek = env_block("MHA_FLASH_BK");
+        p->stream = 1;
+        p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
+        if (p->bk > s->kv_len)
+            p->bk = s->kv_len;
+        p->bk_pad = round_up(p->bk, tile->nr);
+    }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
-        if (p->rows <= MHA_FLASH_STREAM_ROWS) {
-            /* streamed decode: small key blocks, as they are read in place */
-            const int64_t ek = env_block("MHA_FLASH_BK");
-            p->stream = 1;
-            p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
-            if (p->bk > s->kv_len)
-                p->bk = s->kv_len;
-            p->bk_pad = round_up(p->bk, tile->nr);
-        }
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
         if (len < MHA_FLASH_SPLIT_MIN_KEYS)
             len = MHA_FLASH_SPLIT_MIN_KEYS;
         p->split_len = round_up(len, p->bk);
         p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
     }
-    p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
+    p->decode = p->stream || p->nsplit > 1;
+    p->nstates = p->decode ? s->kv_heads : 1;
     if (p->nsplit > 1)
         p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->bq * (p->dhp + 2), 16);
 
