@@ -39,9 +39,10 @@ static int reference_row(const bench_inputs *in, int64_t b, int64_t i, double *d
     r.shape.q_len = 1;
     r.shape.kv_len = keys;
     r.causal = 0;
-    r.q = a->q + b * a->q_strides.batch + i * a->q_strides.seq;
-    r.k = a->k + b * a->k_strides.batch;
-    r.v = a->v + b * a->v_strides.batch;
+    const int64_t elem = (int64_t)mha_dtype_size(a->dtype); /* strides count elements of the inputs' dtype */
+    r.q = (const char *)a->q + (b * a->q_strides.batch + i * a->q_strides.seq) * elem;
+    r.k = (const char *)a->k + b * a->k_strides.batch * elem;
+    r.v = (const char *)a->v + b * a->v_strides.batch * elem;
     r.out = in->scratch_out; /* validated, never written */
     mha_status st = mha_reference(&r, dst, NULL);
     if (st != MHA_OK) {
