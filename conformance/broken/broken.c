@@ -130,7 +130,7 @@ static MHA_ATTENTION_FN(broken_attention)
     (void)past;
 #endif
 #if BROKEN_KIND == 13
-    volatile float before = a.q[-1];
+    volatile float before = ((const float *)a.q)[-1];
     (void)before;
 #endif
 #if BROKEN_KIND == 14

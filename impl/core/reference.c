@@ -1,6 +1,7 @@
 /*
  * The float64 reference: the naive algorithm with every intermediate in
- * double. The golden vectors are generated from it, and large shapes are
+ * double, on inputs of any dtype (each element converted exactly to
+ * double). The golden vectors are generated from it, and large shapes are
  * checked against it on the fly.
  */
 #include "internal.h"
@@ -15,8 +16,9 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
 {
     const mha_shape *s = &a->shape;
     const int64_t kvh = h / mha_group_size(s), dh = s->head_dim;
+    const mha_dtype dt = a->dtype;
     for (int64_t i = 0; i < s->q_len; i++) {
-        const float *q = mha_row(a->q, a->q_strides, b, i, h);
+        const void *q = mha_row_of(a->q, dt, a->q_strides, b, i, h);
         const float *mask = mha_mask_row(a, b, h, i);
         const int64_t visible = mha_causal_limit(a, i);
         double m = -INFINITY;
@@ -26,10 +28,10 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
                 scores[j] = -INFINITY;
                 continue;
             }
-            const float *k = mha_row(a->k, a->k_strides, b, j, kvh);
+            const void *k = mha_row_of(a->k, dt, a->k_strides, b, j, kvh);
             double dot = 0.0;
             for (int64_t d = 0; d < dh; d++)
-                dot += (double)q[d] * (double)k[d];
+                dot += (double)mha_load_f32(q, dt, d) * (double)mha_load_f32(k, dt, d);
             scores[j] = scale * dot + add;
             if (scores[j] > m || isnan(scores[j]))
                 m = isnan(m) ? m : scores[j];
@@ -53,9 +55,9 @@ static void reference_head(const mha_args *a, double scale, int64_t b, int64_t h
                 p[j] = pj;
             if (j >= visible || (mask && mask[j] == -INFINITY))
                 continue; /* masked keys are never read */
-            const float *v = mha_row(a->v, a->v_strides, b, j, kvh);
+            const void *v = mha_row_of(a->v, dt, a->v_strides, b, j, kvh);
             for (int64_t d = 0; d < dh; d++)
-                o[d] += pj * (double)v[d];
+                o[d] += pj * (double)mha_load_f32(v, dt, d);
         }
     }
 }
