@@ -4,10 +4,12 @@
  * F16C). Widening 8 elements: bf16 is a zero-extension to 32 bits and a
  * shift by 16 (vpmovzxwd, vpslld); fp16 is vcvtph2ps. Both are exact.
  *
- * The streamed-decode kernels are flash_stream_avx2.c's with the K and V
- * loads widened: the same accumulators, the same order of operations and
- * the same reduction tree, so a result on bf16 or fp16 rows is bit for bit
- * the fp32 kernel's on the widened rows. A last partial group of 8 head
+ * The streamed-decode kernels compute what flash_stream_avx2.c's do with
+ * the K and V loads widened: the same accumulation per output, the same
+ * order of operations and the same reduction trees, so a result on bf16 or
+ * fp16 rows is bit for bit the fp32 kernels' on the widened rows. Q K^T
+ * takes four query rows per pass (the fp32 kernel two), so each K vector
+ * is widened once for four rows. A last partial group of 8 head
  * dims is copied into a zeroed buffer first (AVX2 has no 16-bit masked
  * load); lanes past Dh are 0, as the fp32 kernels' masked loads give.
  */
@@ -98,68 +100,80 @@ static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
     }
 }
 
-/* a0[x] += x0 * y[x],  a1[x] += x1 * y[x]  for the 4 keys x */
-LP_INLINE void qk_fma_2x4(__m256 a0[4], __m256 a1[4], __m256 x0, __m256 x1, const __m256 y[4])
+/* acc[i][x] += q_i[d..d+8) * y[x] for the 4 rows i and the nx keys x (q rows ldq apart; masked past dh) */
+LP_INLINE void qk_fma_4xn(__m256 acc[4][2], const float *const qr[4], int64_t d, __m256i mask, int masked,
+                          const __m256 *y, int nx)
 {
-    for (int x = 0; x < 4; x++) {
-        a0[x] = _mm256_fmadd_ps(x0, y[x], a0[x]);
-        a1[x] = _mm256_fmadd_ps(x1, y[x], a1[x]);
+    for (int i = 0; i < 4; i++) {
+        const __m256 x = masked ? _mm256_maskload_ps(qr[i] + d, mask) : _mm256_loadu_ps(qr[i] + d);
+        for (int k = 0; k < nx; k++)
+            acc[i][k] = _mm256_fmadd_ps(x, y[k], acc[i][k]);
     }
 }
 
-/* flash_qk_rows_avx2 with K rows of dtype */
-LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
-                       float scale, float *s, int64_t lds, mha_dtype dtype)
+/* acc[i][x] = sum over d of q_i[d] * k_x[d] as 8 lanes, for 4 rows and the nx keys k_x (nx <= 2): the
+ * fp32 kernel's accumulation per (row, key), 8 head dims at a time, the last partial 8 zero-padded */
+LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *const kx[2], int nx, int64_t dh, __m256 acc[4][2],
+                      mha_dtype dtype)
 {
     const int64_t dv = dh & ~(int64_t)7;
     const int t = (int)(dh - dv);
     const __m256i tail = f32v_avx2_tail_mask(t);
+    for (int i = 0; i < 4; i++)
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    __m256 y[2];
+    int64_t d = 0;
+    for (; d < dv; d += 8) {
+        for (int k = 0; k < nx; k++)
+            y[k] = lp_load8(kx[k] + d, dtype);
+        qk_fma_4xn(acc, qr, d, tail, 0, y, nx);
+    }
+    if (d < dh) {
+        for (int k = 0; k < nx; k++)
+            y[k] = lp_load_tail(kx[k] + d, t, dtype);
+        qk_fma_4xn(acc, qr, d, tail, 1, y, nx);
+    }
+}
+
+/*
+ * flash_qk_rows_avx2 with K rows of dtype, the same bits: per (row, key)
+ * the same accumulation, the same reduction (the hadd tree for keys in
+ * whole groups of 4 from key 0, f32v_hsum for the rest) and one multiply
+ * by scale. Four query rows share each widened K vector (the fp32 kernel
+ * takes two rows a pass), so K is widened once per four rows; a group of
+ * 4 keys runs as two passes of 2 keys (8 accumulators).
+ */
+LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
+                       float scale, float *s, int64_t lds, mha_dtype dtype)
+{
     const __m128 sc = _mm_set1_ps(scale);
-    for (int r = 0; r < nr; r += 2) {
-        /* an odd last row is computed twice (q1 = q0) and stored once */
-        const float *q0 = q + r * ldq, *q1 = r + 1 < nr ? q0 + ldq : q0;
+    for (int r0 = 0; r0 < nr; r0 += 4) {
+        /* rows past nr repeat the last row (computed, not stored) */
+        const float *qr[4];
+        for (int i = 0; i < 4; i++)
+            qr[i] = q + (r0 + i < nr ? r0 + i : nr - 1) * ldq;
+        const int rows = nr - r0 < 4 ? nr - r0 : 4;
         int j = 0;
         for (; j + 4 <= nk; j += 4) {
-            const uint16_t *kx[4] = {k + j * ldk, k + (j + 1) * ldk, k + (j + 2) * ldk, k + (j + 3) * ldk};
-            __m256 a0[4], a1[4], y[4];
-            for (int x = 0; x < 4; x++)
-                a0[x] = a1[x] = _mm256_setzero_ps();
-            int64_t d = 0;
-            for (; d < dv; d += 8) {
-                for (int x = 0; x < 4; x++)
-                    y[x] = lp_load8(kx[x] + d, dtype);
-                qk_fma_2x4(a0, a1, _mm256_loadu_ps(q0 + d), _mm256_loadu_ps(q1 + d), y);
+            __m256 acc[4][2], t01[4];
+            const uint16_t *k01[2] = {k + j * ldk, k + (j + 1) * ldk}, *k23[2] = {k + (j + 2) * ldk, k + (j + 3) * ldk};
+            qk_acc(qr, k01, 2, dh, acc, dtype);
+            /* the hadd tree of flash_qk_rows_avx2: (keys 0, 1), (keys 2, 3), then the two 128-bit halves */
+            for (int i = 0; i < 4; i++)
+                t01[i] = _mm256_hadd_ps(acc[i][0], acc[i][1]);
+            qk_acc(qr, k23, 2, dh, acc, dtype);
+            for (int i = 0; i < rows; i++) {
+                const __m256 u = _mm256_hadd_ps(t01[i], _mm256_hadd_ps(acc[i][0], acc[i][1]));
+                const __m128 sum = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
+                _mm_storeu_ps(s + (r0 + i) * lds + j, _mm_mul_ps(sc, sum));
             }
-            if (d < dh) {
-                for (int x = 0; x < 4; x++)
-                    y[x] = lp_load_tail(kx[x] + d, t, dtype);
-                qk_fma_2x4(a0, a1, _mm256_maskload_ps(q0 + d, tail), _mm256_maskload_ps(q1 + d, tail), y);
-            }
-            const __m256 t0 = _mm256_hadd_ps(_mm256_hadd_ps(a0[0], a0[1]), _mm256_hadd_ps(a0[2], a0[3]));
-            const __m256 t1 = _mm256_hadd_ps(_mm256_hadd_ps(a1[0], a1[1]), _mm256_hadd_ps(a1[2], a1[3]));
-            const __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(t0), _mm256_extractf128_ps(t0, 1));
-            const __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(t1), _mm256_extractf128_ps(t1, 1));
-            _mm_storeu_ps(s + r * lds + j, _mm_mul_ps(sc, s0));
-            if (r + 1 < nr)
-                _mm_storeu_ps(s + (r + 1) * lds + j, _mm_mul_ps(sc, s1));
         }
         for (; j < nk; j++) {
-            const uint16_t *kj = k + j * ldk;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            int64_t d = 0;
-            for (; d < dv; d += 8) {
-                const __m256 y = lp_load8(kj + d, dtype);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q0 + d), y, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q1 + d), y, a1);
-            }
-            if (d < dh) {
-                const __m256 y = lp_load_tail(kj + d, t, dtype);
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(q0 + d, tail), y, a0);
-                a1 = _mm256_fmadd_ps(_mm256_maskload_ps(q1 + d, tail), y, a1);
-            }
-            s[r * lds + j] = scale * f32v_hsum(a0);
-            if (r + 1 < nr)
-                s[(r + 1) * lds + j] = scale * f32v_hsum(a1);
+            __m256 acc[4][2];
+            const uint16_t *kj[2] = {k + j * ldk, NULL};
+            qk_acc(qr, kj, 1, dh, acc, dtype);
+            for (int i = 0; i < rows; i++)
+                s[(r0 + i) * lds + j] = scale * f32v_hsum(acc[i][0]);
         }
     }
 }
