@@ -172,9 +172,64 @@ static void check_known(void)
     CHECK(bits_of(mha_bf16_to_f32(0x7f81)) == 0x7f810000u, "bf16 widens by a shift, bit for bit");
 }
 
+/*
+ * mha_reference() reads bf16 and fp16 inputs exactly: the same bits as on
+ * their fp32 widening, in the head-major layout (strides count elements of
+ * the dtype). naive rounds O once: its out_dtype = dtype output is its fp32
+ * output rounded.
+ */
+static void check_reference_and_naive(mha_dtype dt)
+{
+    enum { B = 1, H = 2, HKV = 1, SQ = 5, SKV = 9, DH = 8, NQ = B * SQ * H * DH, NKV = B * SKV * HKV * DH };
+    float q[NQ], k[NKV], v[NKV], out32[NQ];
+    uint16_t q16[NQ], k16[NKV], v16[NKV], out16[NQ];
+    double ref32[NQ], ref16[NQ], probs32[B * H * SQ * SKV], probs16[B * H * SQ * SKV];
+    mha_rng rng;
+    mha_rng_seed(&rng, 99 + (uint64_t)dt);
+    mha_rng_fill(&rng, q, NQ, 1.0f);
+    mha_rng_fill(&rng, k, NKV, 1.0f);
+    mha_rng_fill(&rng, v, NKV, 1.0f);
+    const narrow_type *t = &types[dt == MHA_BF16 ? 0 : 1];
+    float *all[3] = {q, k, v};
+    uint16_t *narrow[3] = {q16, k16, v16};
+    const size_t n[3] = {NQ, NKV, NKV};
+    for (int x = 0; x < 3; x++)
+        for (size_t e = 0; e < n[x]; e++) {
+            narrow[x][e] = t->narrow(all[x][e]);
+            all[x][e] = t->widen(narrow[x][e]); /* the fp32 arrays hold the dtype's values */
+        }
+    const mha_shape shape = {B, H, HKV, SQ, SKV, DH};
+    mha_args a = mha_args_bshd(shape, q, k, v, out32);
+    a.q_strides = mha_strides_bhsd(SQ, H, DH);
+    a.k_strides = a.v_strides = mha_strides_bhsd(SKV, HKV, DH);
+    a.threads = 1;
+    CHECK(mha_reference(&a, ref32, probs32) == MHA_OK, "%s: fp32 reference: %s", t->name, mha_last_error());
+    mha_args a16 = a;
+    a16.q = q16;
+    a16.k = k16;
+    a16.v = v16;
+    a16.dtype = dt;
+    CHECK(mha_reference(&a16, ref16, probs16) == MHA_OK, "%s: reference: %s", t->name, mha_last_error());
+    CHECK(memcmp(ref32, ref16, sizeof ref32) == 0 && memcmp(probs32, probs16, sizeof probs32) == 0,
+          "%s: the reference on %s inputs differs from it on their exact fp32 values", t->name, t->name);
+
+    const mha_impl *naive = mha_impl_find("naive");
+    a16.out = out32;
+    CHECK(mha_attention(naive, &a16) == MHA_OK, "%s -> fp32: %s", t->name, mha_last_error());
+    a16.out = out16;
+    a16.out_dtype = dt;
+    CHECK(mha_attention(naive, &a16) == MHA_OK, "%s -> %s: %s", t->name, t->name, mha_last_error());
+    int same = 1;
+    for (size_t e = 0; e < NQ; e++)
+        same &= out16[e] == t->narrow(out32[e]);
+    CHECK(same, "naive %s -> %s is not its %s -> fp32 output rounded once", t->name, t->name, t->name);
+}
+
 int main(void)
 {
     check_names();
+    check_reference_and_naive(MHA_BF16);
+    check_reference_and_naive(MHA_F16);
     check_known();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         check_round_trip(&types[i]);

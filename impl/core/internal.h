@@ -128,6 +128,16 @@ static inline void mha_store_f32(void *row, mha_dtype dtype, int64_t i, float x)
     }
 }
 
+/* x rounded to dtype (nearest even), as the fp32 value it is. */
+static inline float mha_round_f32(mha_dtype dtype, float x)
+{
+    switch (dtype) {
+    case MHA_BF16: return mha_bf16_to_f32_inline(mha_f32_to_bf16_inline(x));
+    case MHA_F16:  return mha_f16_to_f32_inline(mha_f32_to_f16_inline(x));
+    default:       return x;
+    }
+}
+
 /* The supported combinations of a descriptor: dtypes, or MHA_IO_F32 when 0. */
 static inline uint32_t mha_impl_dtypes(const mha_impl *impl)
 {

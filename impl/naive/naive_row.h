@@ -3,8 +3,14 @@
  * used by naive (fused = 0: x * y + acc, in a file compiled without
  * contraction) and by the conformance suite's fused variant
  * (conformance/plain_fma.c, fused = 1: fmaf(x, y, acc)). C allows either
- * evaluation, so both are "the plain fp32 algorithm". args->scale must be
+ * evaluation, so both are "the plain algorithm". args->scale must be
  * resolved.
+ *
+ * In every dtype the arithmetic is fp32: elements of Q, K and V are
+ * converted exactly to fp32 as they are read; each probability is rounded
+ * to the inputs' dtype before it weights V (as GPU FlashAttention kernels
+ * do; a no-op for fp32); O is accumulated in fp32 and rounded once to
+ * out_dtype. The probabilities written to P are the fp32 ones.
  */
 #ifndef MHA_NAIVE_ROW_H
 #define MHA_NAIVE_ROW_H
@@ -26,15 +32,25 @@ static int key_masked(int64_t j, int64_t visible, const float *mask_row)
     return j >= visible || (mask_row && mask_row[j] == -INFINITY);
 }
 
-/* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. */
-static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s, int fused)
+/* Floats of scratch one row needs: Skv scores, then Q's row and O's accumulator (Dh each). */
+static inline size_t mha_naive_row_floats(const mha_shape *sh)
+{
+    return (size_t)sh->kv_len + 2 * (size_t)sh->head_dim;
+}
+
+/* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. scratch holds mha_naive_row_floats(). */
+static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *scratch, int fused)
 {
     const mha_shape *sh = &a->shape;
     const int64_t g = h / mha_group_size(sh), dh = sh->head_dim, skv = sh->kv_len;
-    const float *q = mha_row(a->q, a->q_strides, b, i, h);
+    const mha_dtype dt = a->dtype;
+    float *s = scratch, *q = scratch + skv, *acc = q + dh;
+    const void *q_in = mha_row_of(a->q, dt, a->q_strides, b, i, h);
+    for (int64_t d = 0; d < dh; d++)
+        q[d] = mha_load_f32(q_in, dt, d);
     const float *mask = mha_mask_row(a, b, h, i);
     const int64_t visible = mha_causal_limit(a, i);
-    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    void *o = mha_row_of_mut(a->out, a->out_dtype, a->out_strides, b, i, h);
     float *p = a->probs ? a->probs + mha_probs_offset(sh, b, h, i) : NULL;
 
     /* s[j] = scale * <q, k_j> + mask[j];  m = max_j s[j] (NaN wins, so it propagates) */
@@ -45,10 +61,10 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
             s[j] = -INFINITY;
             continue;
         }
-        const float *k = mha_row(a->k, a->k_strides, b, j, g);
+        const void *k = mha_row_of(a->k, dt, a->k_strides, b, j, g);
         float dot = 0.0f;
         for (int64_t d = 0; d < dh; d++)
-            dot = naive_madd(fused, q[d], k[d], dot);
+            dot = naive_madd(fused, q[d], mha_load_f32(k, dt, d), dot);
         s[j] = naive_madd(fused, a->scale, dot, mask ? mask[j] : 0.0f);
         any_nan |= isnan(s[j]);
         if (s[j] > m)
@@ -58,8 +74,10 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
         m = NAN;
 
     /* Every key masked: the row is zeros, never 0/0. */
+    memset(acc, 0, (size_t)dh * sizeof *acc);
     if (m == -INFINITY) {
-        memset(o, 0, (size_t)dh * sizeof *o);
+        for (int64_t d = 0; d < dh; d++)
+            mha_store_f32(o, a->out_dtype, d, 0.0f);
         if (p)
             memset(p, 0, (size_t)skv * sizeof *p);
         return;
@@ -72,19 +90,21 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
         l += s[j];
     }
 
-    /* p[j] = e[j] / l;  o = sum_j p[j] * v_j */
+    /* p[j] = e[j] / l;  o = sum_j round_to_dtype(p[j]) * v_j, then rounded to out_dtype */
     const float inv_l = 1.0f / l;
-    memset(o, 0, (size_t)dh * sizeof *o);
     for (int64_t j = 0; j < skv; j++) {
         const float pj = s[j] * inv_l;
         if (p)
             p[j] = pj;
         if (key_masked(j, visible, mask))
             continue;
-        const float *v = mha_row(a->v, a->v_strides, b, j, g);
+        const float pj_in = mha_round_f32(dt, pj);
+        const void *v = mha_row_of(a->v, dt, a->v_strides, b, j, g);
         for (int64_t d = 0; d < dh; d++)
-            o[d] = naive_madd(fused, pj, v[d], o[d]);
+            acc[d] = naive_madd(fused, pj_in, mha_load_f32(v, dt, d), acc[d]);
     }
+    for (int64_t d = 0; d < dh; d++)
+        mha_store_f32(o, a->out_dtype, d, acc[d]);
 }
 
 #endif
