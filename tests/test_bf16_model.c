@@ -26,7 +26,7 @@
 /* bf16 bits of a float that is exactly a bf16 */
 static uint32_t bf(float x)
 {
-    return mha_bf16m_bits(x) >> 16;
+    return mha_f32_bits(x) >> 16;
 }
 
 static uint32_t pair(float x0, float x1)
@@ -36,7 +36,7 @@ static uint32_t pair(float x0, float x1)
 
 static int same_bits(float x, float y)
 {
-    return mha_bf16m_bits(x) == mha_bf16m_bits(y);
+    return mha_f32_bits(x) == mha_f32_bits(y);
 }
 
 static void check_dot_rules(void)
@@ -77,8 +77,8 @@ static void check_round_rules(void)
     CHECK(mha_bf16m_round(0x1p-140f) == 0x0000, "denormal -> +0");
     CHECK(mha_bf16m_round(-0x1p-140f) == 0x8000, "denormal -> -0");
     CHECK(mha_bf16m_round(INFINITY) == 0x7f80, "inf");
-    CHECK(mha_bf16m_round(mha_bf16m_from_bits(0x7f800001u)) == 0x7fc0, "signalling NaN made quiet");
-    CHECK(mha_bf16m_round(mha_bf16m_from_bits(0x7f7fffffu)) == 0x7f80, "overflow to inf");
+    CHECK(mha_bf16m_round(mha_f32_from_bits(0x7f800001u)) == 0x7fc0, "signalling NaN made quiet");
+    CHECK(mha_bf16m_round(mha_f32_from_bits(0x7f7fffffu)) == 0x7f80, "overflow to inf");
     CHECK(mha_bf16m_round(-2.5f) == 0xc020, "exact value kept");
 }
 
@@ -113,7 +113,7 @@ static void check_against_native(void)
         for (int i = 0; i < N; i++) {
             a[i] = random_bf16(&rng) | random_bf16(&rng) << 16;
             b[i] = random_bf16(&rng) | random_bf16(&rng) << 16;
-            acc[i] = mha_bf16m_from_bits(random_bf16(&rng) << 16 | (random_bf16(&rng) & 0xffffu));
+            acc[i] = mha_f32_from_bits(random_bf16(&rng) << 16 | (random_bf16(&rng) & 0xffffu));
             want[i] = mha_bf16m_dot_pair(acc[i], a[i], b[i]);
         }
         bf16_native_dot(acc, a, b);
@@ -122,7 +122,7 @@ static void check_against_native(void)
         float x[2 * N];
         uint16_t got[2 * N];
         for (int i = 0; i < 2 * N; i++)
-            x[i] = mha_bf16m_from_bits(random_bf16(&rng) << 16 | (random_bf16(&rng) & 0xffffu));
+            x[i] = mha_f32_from_bits(random_bf16(&rng) << 16 | (random_bf16(&rng) & 0xffffu));
         bf16_native_round(x, got);
         for (int i = 0; i < 2 * N; i++)
             bad += got[i] != mha_bf16m_round(x[i]) && !(isnan(x[i]) && (got[i] & 0x7fc0u) == 0x7fc0u);

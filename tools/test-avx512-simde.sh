@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The AVX-512 code (simd_avx512, flash_avx512, mha_vexp_avx512, the
-# benchmark probe's peak loops) on a CPU without AVX-512: built against
+# The AVX-512 code (simd_avx512, flash_avx512, flash_avx512bf16,
+# mha_vexp_avx512, the benchmark probe's peak loops) on a CPU without
+# AVX-512: built against
 # SIMDe's portable intrinsics
 # (-Davx512_emulation=true; impl/vec/avx512_intrinsics.h) with the address
 # and undefined-behaviour sanitizers, then run through its own tests and the
@@ -22,7 +23,8 @@ if [ ! -d "$dir" ]; then
 fi
 # Only what the AVX-512 checks below run.
 ninja -C "$dir" tools/mha tests/test_flash tests/simd/test_simd_attention \
-    tests/simd/test_simd_matmul tests/simd/test_vexp_avx512 tests/test_probe_loops
+    tests/simd/test_simd_matmul tests/simd/test_vexp_avx512 tests/test_probe_loops \
+    tests/test_flash_lowp tests/test_bf16_model
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # The exp test visits every 16th block of 256 floats here (about 30 s with
 # the sanitizers); MHA_VEXP_BLOCK_STRIDE=1 makes it exhaustive (measured:
@@ -31,8 +33,11 @@ MHA_VEXP_BLOCK_STRIDE=${MHA_VEXP_BLOCK_STRIDE:-16} \
     meson test -C "$dir" --no-rebuild --print-errorlogs simd_avx512 simd_matmul_avx512 vexp_avx512
 # The benchmark probe's AVX-512 FMA and bf16 (vdpbf16ps) peak loops: their results, not their speed.
 meson test -C "$dir" --no-rebuild --print-errorlogs probe_loops
+# bf16 and fp16 in flash_avx512 and flash_avx512bf16 (vdpbf16ps through the
+# scalar model of impl/vec/bf16_model.h), and that model's own checks.
+meson test -C "$dir" --no-rebuild --print-errorlogs flash_lowp bf16_model
 # flash_avx512 alone, a third of the (Dh, S) grid (the release stage runs
 # the whole grid for the native variants).
 MHA_TEST_QUICK=1 "$dir/tests/test_flash" flash_avx512 | tail -n 3
 # Every stored and generated conformance case, at every CPU level.
-"$dir/tools/mha" check --impl '*_avx512' | tail -n 8
+"$dir/tools/mha" check --impl '*_avx512,*_avx512bf16' | tail -n 8

@@ -102,7 +102,7 @@ static void accumulate_guarded(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0,
         for (int64_t j = 0; j < n; j++) {
             if (k0 + j >= c->lim[r] || (mr && mr[j] == -INFINITY))
                 continue;
-            const float pj = mha_bf16m_from_bits((uint32_t)mha_bf16m_round(s[j]) << 16);
+            const float pj = mha_f32_from_bits((uint32_t)mha_bf16m_round(s[j]) << 16);
             flash_lp_axpy(c->kern, o, flash_lp_row(a->v, a->v_strides, c->b, k0 + j, c->g, MHA_BF16),
                           a->shape.head_dim, pj, MHA_BF16);
         }

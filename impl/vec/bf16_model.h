@@ -27,38 +27,25 @@
 #ifndef MHA_BF16_MODEL_H
 #define MHA_BF16_MODEL_H
 
+#include "../core/dtype_convert.h"
+
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
-
-static inline float mha_bf16m_from_bits(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
-static inline uint32_t mha_bf16m_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
 
 /* x with a denormal replaced by a zero of its sign (DAZ on input, FTZ on output) */
 static inline float mha_bf16m_flush(float x)
 {
-    const uint32_t u = mha_bf16m_bits(x);
+    const uint32_t u = mha_f32_bits(x);
     if ((u & 0x7f800000u) == 0)
-        return mha_bf16m_from_bits(u & 0x80000000u);
+        return mha_f32_from_bits(u & 0x80000000u);
     return x;
 }
 
 /* One lane of VDPBF16PS: acc + a1 * b1, then + a0 * b0 (a, b: bf16 pairs, element 0 in the low half). */
 static inline float mha_bf16m_dot_pair(float acc, uint32_t a, uint32_t b)
 {
-    const float a0 = mha_bf16m_flush(mha_bf16m_from_bits(a << 16)), a1 = mha_bf16m_flush(mha_bf16m_from_bits(a & 0xffff0000u));
-    const float b0 = mha_bf16m_flush(mha_bf16m_from_bits(b << 16)), b1 = mha_bf16m_flush(mha_bf16m_from_bits(b & 0xffff0000u));
+    const float a0 = mha_bf16m_flush(mha_f32_from_bits(a << 16)), a1 = mha_bf16m_flush(mha_f32_from_bits(a & 0xffff0000u));
+    const float b0 = mha_bf16m_flush(mha_f32_from_bits(b << 16)), b1 = mha_bf16m_flush(mha_f32_from_bits(b & 0xffff0000u));
     float t = mha_bf16m_flush(fmaf(a1, b1, mha_bf16m_flush(acc)));
     return mha_bf16m_flush(fmaf(a0, b0, t));
 }
@@ -66,7 +53,7 @@ static inline float mha_bf16m_dot_pair(float acc, uint32_t a, uint32_t b)
 /* One element of VCVTNE2PS2BF16 / VCVTNEPS2BF16. */
 static inline uint16_t mha_bf16m_round(float x)
 {
-    const uint32_t u = mha_bf16m_bits(x);
+    const uint32_t u = mha_f32_bits(x);
     if ((u & 0x7f800000u) == 0)
         return (uint16_t)((u >> 16) & 0x8000u); /* zero or denormal */
     if ((u & 0x7fffffffu) == 0x7f800000u)
