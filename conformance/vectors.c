@@ -126,8 +126,13 @@ int case_compute(const conf_case *c, case_data *d, char *err, size_t err_size)
 /* The manifest's name of a file dtype: f32, f64, f16, bf16 (stored as '<u2' bit patterns). */
 static const char *file_dtype_name(npy_dtype dt)
 {
-    static const char *const names[] = {[NPY_F32] = "f32", [NPY_F64] = "f64", [NPY_F16] = "f16", [NPY_U16] = "bf16"};
-    return names[dt];
+    switch (dt) {
+    case NPY_F32: return "f32";
+    case NPY_F64: return "f64";
+    case NPY_F16: return "f16";
+    case NPY_U16: return "bf16";
+    }
+    return "?";
 }
 
 /* The .npy dtype of Q, K and V of a case of dtype. */

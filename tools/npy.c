@@ -55,10 +55,11 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
     if (!d_end)
         FAIL("header 'descr' string is not closed");
     size_t dlen = (size_t)(d_end - d - 1);
+    static const npy_dtype all[] = {NPY_F32, NPY_F64, NPY_F16, NPY_U16};
     int known = 0;
-    for (npy_dtype t = NPY_F32; t <= NPY_U16 && !known; t++)
-        if (dlen == 3 && memcmp(d + 1, npy_dtype_descr(t), 3) == 0) {
-            out->dtype = t;
+    for (size_t t = 0; t < sizeof all / sizeof all[0] && !known; t++)
+        if (dlen == 3 && memcmp(d + 1, npy_dtype_descr(all[t]), 3) == 0) {
+            out->dtype = all[t];
             known = 1;
         }
     if (!known)
@@ -307,20 +308,29 @@ int npy_read(const char *path, npy_array *out, char *err, size_t err_size)
 
 size_t npy_dtype_size(npy_dtype dtype)
 {
-    static const size_t sizes[] = {4, 8, 2, 2};
-    return sizes[dtype];
+    return dtype == NPY_U16 ? 2 : (size_t)dtype;
 }
 
 const char *npy_dtype_descr(npy_dtype dtype)
 {
-    static const char *const descr[] = {"<f4", "<f8", "<f2", "<u2"};
-    return descr[dtype];
+    switch (dtype) {
+    case NPY_F32: return "<f4";
+    case NPY_F64: return "<f8";
+    case NPY_F16: return "<f2";
+    case NPY_U16: return "<u2";
+    }
+    return "?";
 }
 
 const char *npy_dtype_name(npy_dtype dtype)
 {
-    static const char *const names[] = {"float32", "float64", "float16", "uint16"};
-    return names[dtype];
+    switch (dtype) {
+    case NPY_F32: return "float32";
+    case NPY_F64: return "float64";
+    case NPY_F16: return "float16";
+    case NPY_U16: return "uint16";
+    }
+    return "?";
 }
 
 /* Element i as a double (exact for every dtype read). */

@@ -19,7 +19,8 @@
 /* npy_read: the most data bytes read from a device or pipe (a regular file's size is checked instead) */
 #define NPY_MAX_STREAM ((uint64_t)16 << 30)
 
-typedef enum npy_dtype { NPY_F32, NPY_F64, NPY_F16, NPY_U16 } npy_dtype;
+/* F32, F64 and F16 are their element sizes (code from before F16 and U16 relies on it); U16 is not. */
+typedef enum npy_dtype { NPY_F32 = 4, NPY_F64 = 8, NPY_F16 = 2, NPY_U16 = 3 } npy_dtype;
 
 /* Bytes of one element: 4, 8, 2, 2. */
 size_t npy_dtype_size(npy_dtype dtype);

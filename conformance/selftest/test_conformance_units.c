@@ -214,6 +214,38 @@ static void test_records(void)
     CHECK(record_write(-1, recs, sizeof recs[0]) == -1, "no fd: not written");
 }
 
+/*
+ * Cases and properties whose dtypes an implementation does not declare are
+ * skipped, not failed: naive declaring bf16 -> bf16 alone would fail every
+ * fp32 call with MHA_ERR_BAD_DTYPE if they ran. The result records say so.
+ */
+static void test_skip_undeclared(void)
+{
+    mha_impl only_bf16 = *mha_impl_find("naive");
+    only_bf16.dtypes = MHA_IO_BF16;
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    run_opts o = {"naive_bf16_only@test", "rerun", 8, 8, 0, fds[1], 0};
+    runner_install(&o);
+    case_data d;
+    char err[256];
+    CHECK(case_compute(cases_find("tiny_2x3_d4"), &d, err, sizeof err) == 0, "compute: %s", err);
+    CHECK(suite_cases_run(&only_bf16, &d, 1, &o) == 0, "an undeclared fp32 case counts as no failure");
+    props_prepare("prop_single_head");
+    CHECK(suite_props_run(&only_bf16, &o, "prop_single_head") == 0, "an fp32 property counts as no failure");
+    props_release();
+    close(fds[1]);
+    run_result r[4];
+    int n = 0, skipped = 0;
+    for (; n < 4 && read(fds[0], &r[n], sizeof r[n]) == (ssize_t)sizeof r[n]; n++)
+        skipped += !r[n].started && r[n].skipped && !r[n].pass && strstr(r[n].reason, "not declared") &&
+                   strcmp(r[n].dtypes, "fp32 -> fp32") == 0;
+    CHECK(n == 4 && skipped == 2, "two started markers and two skipped results with the reason: %d records, "
+          "%d skipped", n, skipped);
+    close(fds[0]);
+    case_data_free(&d);
+}
+
 int main(void)
 {
     test_records();
@@ -221,5 +253,6 @@ int main(void)
     test_manifest_dtypes();
     test_ulps_and_compare();
     test_patterns();
+    test_skip_undeclared();
     return check_summary();
 }

@@ -95,17 +95,23 @@ static inline float *mha_row_mut(float *base, mha_strides st, int64_t b,
     return base + b * st.batch + s * st.seq + h * st.head;
 }
 
+/* Bytes of an element of a valid dtype (mha_dtype_size() without the call). */
+static inline int64_t mha_elem_bytes(mha_dtype dtype)
+{
+    return dtype == MHA_F32 ? 4 : 2;
+}
+
 /* Row (b, s, h) of a strided view of any dtype: the offset in elements times its size. */
 static inline const void *mha_row_of(const void *base, mha_dtype dtype, mha_strides st,
                                      int64_t b, int64_t s, int64_t h)
 {
-    return (const char *)base + (b * st.batch + s * st.seq + h * st.head) * (int64_t)mha_dtype_size(dtype);
+    return (const char *)base + (b * st.batch + s * st.seq + h * st.head) * mha_elem_bytes(dtype);
 }
 
 static inline void *mha_row_of_mut(void *base, mha_dtype dtype, mha_strides st,
                                    int64_t b, int64_t s, int64_t h)
 {
-    return (char *)base + (b * st.batch + s * st.seq + h * st.head) * (int64_t)mha_dtype_size(dtype);
+    return (char *)base + (b * st.batch + s * st.seq + h * st.head) * mha_elem_bytes(dtype);
 }
 
 /* Element i of a row of dtype, exactly as fp32. */

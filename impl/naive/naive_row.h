@@ -26,6 +26,48 @@ static inline float naive_madd(int fused, float x, float y, float acc)
     return fused ? fmaf(x, y, acc) : x * y + acc;
 }
 
+/*
+ * <q, k> with k a row of dtype, and acc += p * v with v a row of dtype:
+ * one loop per dtype, so the fp32 loop reads floats directly.
+ */
+static inline float naive_dot(int fused, const float *q, const void *k, mha_dtype dt, int64_t dh)
+{
+    float dot = 0.0f;
+    const uint16_t *k16 = k;
+    switch (dt) {
+    case MHA_BF16:
+        for (int64_t d = 0; d < dh; d++)
+            dot = naive_madd(fused, q[d], mha_bf16_to_f32_inline(k16[d]), dot);
+        break;
+    case MHA_F16:
+        for (int64_t d = 0; d < dh; d++)
+            dot = naive_madd(fused, q[d], mha_f16_to_f32_inline(k16[d]), dot);
+        break;
+    default:
+        for (int64_t d = 0; d < dh; d++)
+            dot = naive_madd(fused, q[d], ((const float *)k)[d], dot);
+    }
+    return dot;
+}
+
+static inline void naive_axpy(int fused, float p, const void *v, mha_dtype dt, float *acc, int64_t dh)
+{
+    const uint16_t *v16 = v;
+    switch (dt) {
+    case MHA_BF16:
+        for (int64_t d = 0; d < dh; d++)
+            acc[d] = naive_madd(fused, p, mha_bf16_to_f32_inline(v16[d]), acc[d]);
+        break;
+    case MHA_F16:
+        for (int64_t d = 0; d < dh; d++)
+            acc[d] = naive_madd(fused, p, mha_f16_to_f32_inline(v16[d]), acc[d]);
+        break;
+    default:
+        for (int64_t d = 0; d < dh; d++)
+            acc[d] = naive_madd(fused, p, ((const float *)v)[d], acc[d]);
+    }
+}
+
 /* Key j is hidden from query row i by the causal flag or a -inf mask entry. */
 static int key_masked(int64_t j, int64_t visible, const float *mask_row)
 {
@@ -61,10 +103,7 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
             s[j] = -INFINITY;
             continue;
         }
-        const void *k = mha_row_of(a->k, dt, a->k_strides, b, j, g);
-        float dot = 0.0f;
-        for (int64_t d = 0; d < dh; d++)
-            dot = naive_madd(fused, q[d], mha_load_f32(k, dt, d), dot);
+        const float dot = naive_dot(fused, q, mha_row_of(a->k, dt, a->k_strides, b, j, g), dt, dh);
         s[j] = naive_madd(fused, a->scale, dot, mask ? mask[j] : 0.0f);
         any_nan |= isnan(s[j]);
         if (s[j] > m)
@@ -98,10 +137,7 @@ static void mha_naive_row(const mha_args *a, int64_t b, int64_t h, int64_t i, fl
             p[j] = pj;
         if (key_masked(j, visible, mask))
             continue;
-        const float pj_in = mha_round_f32(dt, pj);
-        const void *v = mha_row_of(a->v, dt, a->v_strides, b, j, g);
-        for (int64_t d = 0; d < dh; d++)
-            acc[d] = naive_madd(fused, pj_in, mha_load_f32(v, dt, d), acc[d]);
+        naive_axpy(fused, mha_round_f32(dt, pj), mha_row_of(a->v, dt, a->v_strides, b, j, g), dt, acc, dh);
     }
     for (int64_t d = 0; d < dh; d++)
         mha_store_f32(o, a->out_dtype, d, acc[d]);
