@@ -172,12 +172,6 @@ static int run_check(int k, const mha_impl *impl, const run_opts *o)
     p.probs = (impl->caps & MHA_CAP_PROBS) != 0;
     verdict_begin(&p.v, o, pc->id, "property");
     p.v.r.units = -1; /* relations between two calls: no error against the reference to check_summary */
-    if (!((impl->dtypes ? impl->dtypes : MHA_IO_F32) & MHA_IO_F32)) {
-        char reason[128]; /* e.g. flash_avx512bf16, bf16 only */
-        snprintf(reason, sizeof reason, "the property checks run fp32 inputs, not declared by %s", impl->name);
-        verdict_skip(&p.v, reason);
-        return verdict_end(&p.v);
-    }
     if (pc->needs_probs && !p.probs)
         return verdict_end(&p.v); /* nothing to check: the implementation writes no probabilities */
     if (impl->dtypes && !(impl->dtypes & MHA_IO_F32)) { /* the properties' calls are fp32 */
