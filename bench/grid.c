@@ -8,17 +8,22 @@
  *   gqa       Hkv 2 (4 query heads per kv head), causal
  *   threads   1 thread vs the baseline's 2
  *   decode    Sq 1 against Skv = S cached keys, Dh 128, MHA and GQA, 1 and 2 threads
+ * Every grid also has a "dtype" family: bf16 and fp16 inputs (out fp32)
+ * for the implementations that declare them, at S 512..2048 (quick: 256),
+ * Dh 64 and 128, 1 thread, and decode with a bf16 or fp16 KV cache. The
+ * fp32 points are the same with or without it.
  */
 #include "grid.h"
+#include "mha.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const bench_grid_info grids[] = {
-    {"quick", "smoke test: 9 small shapes, every family once (CI)", 0.01, 1.0, 1},
-    {"default", "five sweeps over S = 128..4096 (H 8, Dh 32/64/128, causal, GQA, threads 1/2, decode)", 0.05,
+    {"quick", "smoke test: 15 small shapes, every family once, bf16 and fp16 included (CI)", 0.01, 1.0, 1},
+    {"default", "five sweeps over S = 128..4096 (H 8, Dh 32/64/128, causal, GQA, threads 1/2, decode), bf16/fp16 points", 0.05,
      4.0, 3},
-    {"full", "cross product B 1/2, Hkv 8/2/1, S 128..8192, Dh 32/64/128, causal, threads 1/2, decode", 0.2, 30.0,
+    {"full", "cross product B 1/2, Hkv 8/2/1, S 128..8192, Dh 32/64/128, causal, threads 1/2, decode; bf16/fp16 points", 0.2, 30.0,
      3},
 };
 
@@ -52,7 +57,22 @@ static void add(point_list *l, int64_t b, int64_t h, int64_t hkv, int64_t sq, in
         }
         l->p = p;
     }
-    l->p[l->n++] = (bench_point){b, h, hkv, sq, skv, dh, causal, threads, family};
+    l->p[l->n++] = (bench_point){b, h, hkv, sq, skv, dh, causal, threads, family, MHA_F32};
+}
+
+/* The dtype family: prefill at each of the n lengths s, Dh 64 and 128, and a decode of Skv = kv, in bf16 and fp16. */
+static void dtype_points(point_list *l, const int64_t *s, int n, int64_t kv)
+{
+    static const mha_dtype dts[] = {MHA_BF16, MHA_F16};
+    for (int t = 0; t < 2; t++) {
+        for (int64_t dh = 64; dh <= 128; dh *= 2)
+            for (int i = 0; i < n; i++) {
+                add(l, 1, 8, 8, s[i], s[i], dh, 0, 1, "dtype");
+                l->p[l->n - 1].dtype = dts[t];
+            }
+        add(l, 1, 8, 2, 1, kv, 128, 1, 1, "dtype");
+        l->p[l->n - 1].dtype = dts[t];
+    }
 }
 
 static void quick(point_list *l)
@@ -66,6 +86,8 @@ static void quick(point_list *l)
     add(l, 1, 4, 4, 1, 256, 64, 1, 1, "decode");
     add(l, 1, 4, 1, 1, 256, 64, 1, 2, "decode");
     add(l, 1, 4, 4, 37, 91, 40, 1, 2, "odd");
+    static const int64_t s[] = {256};
+    dtype_points(l, s, 1, 256);
 }
 
 static void default_grid(point_list *l)
@@ -86,6 +108,7 @@ static void default_grid(point_list *l)
             add(l, 1, 8, 8, 1, s[i], 128, 1, t, "decode");
     for (int i = 0; i < 6; i++)
         add(l, 1, 8, 2, 1, s[i], 128, 1, 2, "decode");
+    dtype_points(l, s + 2, 3, 4096);
 }
 
 static void full(point_list *l)
@@ -105,6 +128,7 @@ static void full(point_list *l)
             for (int d = 0; d < 3; d++)
                 for (int i = 0; i < 7; i++)
                     add(l, 1, 8, hkv[g], 1, s[i], dh[d], 1, t, "decode");
+    dtype_points(l, s + 2, 5, 8192);
 }
 
 int bench_grid_points(const char *name, bench_point **out)
@@ -124,9 +148,10 @@ int bench_grid_points(const char *name, bench_point **out)
 
 void bench_point_name(const bench_point *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "B:%lld/H:%lld/Hkv:%lld/Sq:%lld/Skv:%lld/Dh:%lld/causal:%d/threads:%d",
+    snprintf(buf, size, "B:%lld/H:%lld/Hkv:%lld/Sq:%lld/Skv:%lld/Dh:%lld/causal:%d/threads:%d%s%s",
              (long long)p->batch, (long long)p->heads, (long long)p->kv_heads, (long long)p->q_len,
-             (long long)p->kv_len, (long long)p->head_dim, p->causal, p->threads);
+             (long long)p->kv_len, (long long)p->head_dim, p->causal, p->threads, p->dtype ? "/dtype:" : "",
+             p->dtype ? mha_dtype_name((mha_dtype)p->dtype) : "");
 }
 
 int bench_grid_print_json(const char *name, FILE *f)
@@ -143,10 +168,10 @@ int bench_grid_print_json(const char *name, FILE *f)
         char nm[160];
         bench_point_name(&p[i], nm, sizeof nm);
         fprintf(f, "    {\"name\": \"%s\", \"family\": \"%s\", \"B\": %lld, \"H\": %lld, \"Hkv\": %lld, "
-                   "\"Sq\": %lld, \"Skv\": %lld, \"Dh\": %lld, \"causal\": %d, \"threads\": %d}%s\n",
+                   "\"Sq\": %lld, \"Skv\": %lld, \"Dh\": %lld, \"causal\": %d, \"threads\": %d, \"dtype\": \"%s\"}%s\n",
                 nm, p[i].family, (long long)p[i].batch, (long long)p[i].heads, (long long)p[i].kv_heads,
                 (long long)p[i].q_len, (long long)p[i].kv_len, (long long)p[i].head_dim, p[i].causal,
-                p[i].threads, i + 1 < n ? "," : "");
+                p[i].threads, mha_dtype_name((mha_dtype)p[i].dtype), i + 1 < n ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
     free(p);

@@ -17,7 +17,8 @@ typedef struct bench_point {
     int64_t batch, heads, kv_heads, q_len, kv_len, head_dim;
     int causal;
     int threads;
-    const char *family;  /* "head_dim", "causal", "gqa", "threads", "decode", "full" */
+    const char *family;  /* "head_dim", "causal", "gqa", "threads", "decode", "full", "dtype" */
+    int dtype;           /* mha_dtype of q, k and v (0: fp32); out is fp32 */
 } bench_point;
 
 typedef struct bench_grid_info {
@@ -37,10 +38,10 @@ const char *bench_grid_names(void);
 /* Points of grid name, malloc'ed into *out; returns the count (-1 if unknown). */
 int bench_grid_points(const char *name, bench_point **out);
 
-/* "B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2" */
+/* "B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2", then "/dtype:bf16" unless fp32 */
 void bench_point_name(const bench_point *p, char *buf, size_t size);
 
-/* The grid as JSON: {"grid": name, "min_time": ..., "points": [{...}, ...]}. */
+/* The grid as JSON: {"grid": name, "min_time": ..., "points": [{..., "dtype": "fp32"}, ...]}. */
 int bench_grid_print_json(const char *name, FILE *f);
 
 #ifdef __cplusplus

@@ -92,7 +92,9 @@ std::unique_ptr<void, AlignedFree> aligned_buffer(size_t bytes)
 void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_point p, std::string name)
 {
     const double flops = shapes_attention_flops(p.batch, p.heads, p.q_len, p.kv_len, p.head_dim, p.causal);
-    const double bytes = shapes_attention_bytes(p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim);
+    // Q, K, V and O counted at the inputs' element size (out is fp32: a slight undercount for bf16 and fp16)
+    const double bytes = shapes_attention_bytes(p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim) *
+                         (double)mha_dtype_size((mha_dtype)p.dtype) / 4.0;
     const std::string rate_key = std::string(impl->name) + "/" + std::to_string(p.threads);
 
     // The workspace is a property of the shape: a skipped point reports it in
@@ -391,10 +393,14 @@ int main(int argc, char **argv)
         char pn[160];
         bench_point_name(&pts[i], pn, sizeof pn);
         for (const mha_impl *impl : impls) {
+            // a bf16 or fp16 point: only the implementations that declare that input dtype (out fp32)
+            const uint32_t dtypes = impl->dtypes ? impl->dtypes : (uint32_t)MHA_IO_F32;
+            if (!(dtypes & mha_dtype_combo((mha_dtype)pts[i].dtype, MHA_F32)))
+                continue;
             std::string name = std::string("attn/") + impl->name + "/" + pn;
             add_statistics(benchmark::RegisterBenchmark(name.c_str(), run_point, impl, i, pts[i], name));
         }
-        if (bench_layer_point(pts[i])) {
+        if (pts[i].dtype == MHA_F32 && bench_layer_point(pts[i])) {
             std::string name = std::string("layer/") + layer_impl->name + "/" + pn;
             add_statistics(benchmark::RegisterBenchmark(name.c_str(), bench_run_layer_point, layer_impl, pts[i]));
         }

@@ -321,7 +321,9 @@ const char *bench_isa_level(const char *impl_isa)
         return NULL;
 #endif
     }
-    if (strcmp(impl_isa, "avx2") == 0 || strcmp(impl_isa, "avx512") == 0 || strcmp(impl_isa, "neon") == 0)
+    /* avx512_bf16 (flash_avx512bf16): its isa_peak% is against the bf16 dot-product (vdpbf16ps) peak */
+    if (strcmp(impl_isa, "avx2") == 0 || strcmp(impl_isa, "avx512") == 0 || strcmp(impl_isa, "neon") == 0 ||
+        strcmp(impl_isa, "avx512_bf16") == 0)
         return impl_isa;
     return NULL;
 }

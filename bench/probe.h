@@ -52,7 +52,8 @@ double bench_peak_gflops(const bench_machine *m, int threads);
 /* The same for one ISA level ("avx2", ...); 0 when that level was not probed. */
 double bench_isa_peak_gflops(const bench_machine *m, const char *isa, int threads);
 /* The probe level an implementation's isa string (mha_impl.isa) runs at, or NULL
- * ("blas": the library picks its own kernels). "c" is the baseline level. */
+ * ("blas": the library picks its own kernels). "c" is the baseline level;
+ * "avx512_bf16" the bf16 dot-product level (the peak of issue 17, item 5). */
 const char *bench_isa_level(const char *impl_isa);
 
 #ifdef __cplusplus

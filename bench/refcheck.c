@@ -16,6 +16,21 @@ double bench_tolerance(int64_t kv_len, int64_t head_dim)
     return u * (2.0 * dh * sqrt(dh) + 2.0 * (double)kv_len + 16.0);
 }
 
+double bench_tolerance_dtype(int64_t kv_len, int64_t head_dim, mha_dtype dtype)
+{
+    const double ud = dtype == MHA_BF16 ? ldexp(1.0, -8) : dtype == MHA_F16 ? ldexp(1.0, -11) : 0.0;
+    return bench_tolerance(kv_len, head_dim) + 2.0 * ud;
+}
+
+/* x[i] rounded to dtype into low[i] (nearest even) and back to fp32 in x[i] (exact) */
+static void round_to(mha_dtype dtype, float *x, uint16_t *low, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        low[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
+        x[i] = dtype == MHA_BF16 ? mha_bf16_to_f32(low[i]) : mha_f16_to_f32(low[i]);
+    }
+}
+
 static int64_t visible_keys(const mha_shape *s, int causal, int64_t i)
 {
     if (!causal)
@@ -39,9 +54,10 @@ static int reference_row(const bench_inputs *in, int64_t b, int64_t i, double *d
     r.shape.q_len = 1;
     r.shape.kv_len = keys;
     r.causal = 0;
-    r.q = a->q + b * a->q_strides.batch + i * a->q_strides.seq;
-    r.k = a->k + b * a->k_strides.batch;
-    r.v = a->v + b * a->v_strides.batch;
+    r.dtype = MHA_F32; /* the exact fp32 values of the inputs */
+    r.q = in->q + b * a->q_strides.batch + i * a->q_strides.seq;
+    r.k = in->k + b * a->k_strides.batch;
+    r.v = in->v + b * a->v_strides.batch;
     r.out = in->scratch_out; /* validated, never written */
     mha_status st = mha_reference(&r, dst, NULL);
     if (st != MHA_OK) {
@@ -87,6 +103,26 @@ int bench_inputs_make(const bench_point *p, bench_inputs *in, char *err, size_t 
     mha_rng_fill(&rng, in->k, in->kv_elems, 1.0f);
     mha_rng_fill(&rng, in->v, in->kv_elems, 1.0f);
     in->tolerance = bench_tolerance(p->kv_len, p->head_dim);
+    if (p->dtype != MHA_F32) {
+        const mha_dtype dt = (mha_dtype)p->dtype;
+        in->q_low = malloc(in->q_elems * 2);
+        in->k_low = malloc(in->kv_elems * 2);
+        in->v_low = malloc(in->kv_elems * 2);
+        if (!in->q_low || !in->k_low || !in->v_low) {
+            snprintf(err, err_size, "out of memory for the %s inputs", mha_dtype_name(dt));
+            bench_inputs_free(in);
+            return 1;
+        }
+        round_to(dt, in->q, in->q_low, in->q_elems);
+        round_to(dt, in->k, in->k_low, in->kv_elems);
+        round_to(dt, in->v, in->v_low, in->kv_elems);
+        a->q = in->q_low;
+        a->k = in->k_low;
+        a->v = in->v_low;
+        a->dtype = dt;
+        a->out_dtype = MHA_F32;
+        in->tolerance = bench_tolerance_dtype(p->kv_len, p->head_dim, dt);
+    }
 
     /* rows 0 .. Sq-1, or 8 spread from the first to the last */
     for (int r = 0; r < in->rows; r++)
@@ -110,6 +146,9 @@ void bench_inputs_free(bench_inputs *in)
     free(in->row_index);
     free(in->ref);
     free(in->scratch_out);
+    free(in->q_low);
+    free(in->k_low);
+    free(in->v_low);
     memset(in, 0, sizeof *in);
 }
 

@@ -5,7 +5,9 @@
  * is computed once per shape: for every query row when the shape is small,
  * otherwise for 8 sampled rows (first, last, and spread between) of every
  * batch and head, each as a one-row problem over exactly the keys that row
- * sees, so a large shape costs milliseconds to check.
+ * sees, so a large shape costs milliseconds to check. A point of dtype
+ * bf16 or fp16 rounds Q, K, V to it (nearest even): the call reads the
+ * rounded tensors, the reference their exact fp32 values, out is fp32.
  */
 #ifndef MHA_BENCH_REFCHECK_H
 #define MHA_BENCH_REFCHECK_H
@@ -29,6 +31,7 @@ typedef struct bench_inputs {
     double *ref;          /* [B][rows][H][Dh] */
     double tolerance;     /* see bench_tolerance() */
     float *scratch_out;   /* [H][Dh], passed as out to the reference calls (which write doubles) */
+    void *q_low, *k_low, *v_low; /* q, k, v in point.dtype (args reads these) unless fp32 */
 } bench_inputs;
 
 /* Make inputs and reference for p; 0 on success, else a message in err. */
@@ -60,6 +63,17 @@ void bench_inputs_free(bench_inputs *in);
  * every implementation.
  */
 double bench_tolerance(int64_t kv_len, int64_t head_dim);
+
+/*
+ * The bound for inputs of dtype (bf16, fp16; out fp32): the inputs are
+ * exact in fp32, so bench_tolerance() holds for every fp32 step; an
+ * implementation may also round P to dtype before P V (mha.h), which moves
+ * each weight by at most the unit roundoff u_d relative (bf16 2^-8, fp16
+ * 2^-11), so O by at most u_d max|V|; twice that covers kernels that also
+ * normalise by the rounded P:
+ *   tol = bench_tolerance(Skv, Dh) + 2 u_d max|V|,  max|V| = 1.
+ */
+double bench_tolerance_dtype(int64_t kv_len, int64_t head_dim, mha_dtype dtype);
 
 /* 0 if out (B, Sq, H*Dh) matches the reference within the tolerance;
  * else 1 with the worst element, its error and the bound in msg. */

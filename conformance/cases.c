@@ -187,6 +187,40 @@ static void build(void)
         c->scale = scales[i];
     }
 
+    /*
+     * bf16 and fp16: inputs rounded to the dtype; out fp32 or the dtype.
+     * GQA, causal, per-head mask, Dh 64 and 128, tails of every tile width,
+     * NaN, and a decode row over 1000 keys, where a sum kept in the 16-bit
+     * dtype (instead of fp32) loses most of its terms' low bits.
+     */
+    static const mha_dtype low[] = {MHA_BF16, MHA_F16};
+    for (size_t i = 0; i < 2; i++) {
+        const mha_dtype dt = low[i];
+        const char *p = mha_dtype_name(dt);
+        snprintf(id, sizeof id, "%s_gqa_h8_kv2_d64", p);
+        c = add(p, id, 1, 8, 2, 17, 33, 64);
+        c->dtype = dt;
+        snprintf(id, sizeof id, "%s_causal_s65_d128", p);
+        c = add(p, id, 1, 2, 2, 65, 65, 128);
+        c->dtype = c->out_dtype = dt;
+        c->causal = 1;
+        c->layout = CASE_LAYOUT_BHSD;
+        snprintf(id, sizeof id, "%s_mask_q17_kv40_d64", p);
+        c = add(p, id, 2, 2, 1, 17, 40, 64);
+        c->dtype = dt;
+        c->mask = MASK_PER_HEAD;
+        snprintf(id, sizeof id, "%s_tail_q33_kv47_d64", p);
+        c = add(p, id, 1, 2, 2, 33, 47, 64);
+        c->dtype = c->out_dtype = dt;
+        snprintf(id, sizeof id, "%s_nan_v_d128", p);
+        c = add(p, id, 1, 2, 1, 9, 17, 128);
+        c->dtype = c->out_dtype = dt;
+        snprintf(c->recipe, sizeof c->recipe, "nan_v");
+        snprintf(id, sizeof id, "%s_decode_kv1000_d128", p);
+        c = add(p, id, 1, 4, 2, 1, 1000, 128);
+        c->dtype = dt;
+    }
+
     /* large: too big to store, checked against the reference on the fly */
     c = add("large", "large_s1024_d64", 1, 2, 2, 1024, 1024, 64);
     c->large = 1;
@@ -234,6 +268,18 @@ int case_mask_parse(const char *name, case_mask *m)
             return 0;
         }
     return -1;
+}
+
+const char *case_dtypes_name(const conf_case *c)
+{
+    static const char *const names[MHA_DTYPE_COUNT][MHA_DTYPE_COUNT] = {
+        {"fp32 -> fp32", "fp32 -> bf16", "fp32 -> fp16"},
+        {"bf16 -> fp32", "bf16 -> bf16", "bf16 -> fp16"},
+        {"fp16 -> fp32", "fp16 -> bf16", "fp16 -> fp16"},
+    };
+    if ((unsigned)c->dtype >= MHA_DTYPE_COUNT || (unsigned)c->out_dtype >= MHA_DTYPE_COUNT)
+        return "?";
+    return names[c->dtype][c->out_dtype];
 }
 
 const char *case_layout_name(int layout)

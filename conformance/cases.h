@@ -37,9 +37,15 @@ typedef struct conf_case {
     uint64_t seed;
     char recipe[16];   /* uniform, ints, large, zero_q, zero_v, nan_q, nan_k, nan_v */
     int large;         /* checked against the reference on the fly, never stored */
+    mha_dtype dtype;     /* of Q, K, V: the recipe's values rounded to it */
+    mha_dtype out_dtype; /* of the output the case asks for: fp32 or dtype */
 } conf_case;
 
-/* Inputs of one case in logical order: Q [B][Sq][H][Dh], K and V [B][Skv][Hkv][Dh]. */
+/*
+ * Inputs of one case in logical order: Q [B][Sq][H][Dh], K and V
+ * [B][Skv][Hkv][Dh]. Always fp32 arrays: a bf16 or fp16 case holds values
+ * its dtype represents exactly (case_narrow() gives its 16-bit patterns).
+ */
 typedef struct case_inputs {
     float *q, *k, *v;
     float *mask;          /* [mask_b][mask_h][Sq][Skv] or NULL */
@@ -65,13 +71,25 @@ size_t case_kv_count(const mha_shape *s);
 size_t case_out_count(const mha_shape *s);
 size_t case_probs_count(const mha_shape *s);
 
+/* Rounds n floats to dtype in place (nearest even); fp32: unchanged. */
+void case_round(mha_dtype dtype, float *x, size_t n);
+
+/* n floats (exact in dtype, bf16 or fp16) to their 16-bit patterns, and back. */
+void case_narrow(mha_dtype dtype, const float *src, uint16_t *dst, size_t n);
+void case_widen(mha_dtype dtype, const uint16_t *src, float *dst, size_t n);
+
+/* "bf16 -> fp32" (static storage, one per combination). */
+const char *case_dtypes_name(const conf_case *c);
+
 /* recipes.c: runs the recipe; returns 0 or -1 (out of memory or unknown recipe). */
 int case_make_inputs(const conf_case *c, case_inputs *in);
 void case_free_inputs(case_inputs *in);
 
 /*
  * mha_args over logical inputs (bshd strides) with the mask strides set;
- * out/probs left NULL; scale and causal from the case.
+ * out/probs left NULL; scale, causal, dtype and out_dtype from the case
+ * (the pointers are in's fp32 arrays: a bf16 or fp16 case replaces them,
+ * see case_data_args()).
  */
 mha_args case_args(const conf_case *c, const case_inputs *in);
 

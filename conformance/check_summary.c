@@ -39,7 +39,9 @@ void check_run_add(check_run *run, const run_result *res)
         run->cap = cap;
     }
     run->results[run->count++] = *res;
-    if (res->pass)
+    if (res->skipped)
+        run->skipped++;
+    else if (res->pass)
         run->passed++;
     else
         run->failed++;
@@ -55,7 +57,8 @@ const char *run_status_name(int status)
 static size_t collect_groups(const check_summary *r, char groups[][16], size_t max)
 {
     static const char *const order[] = {"tiny", "headdim", "seqlen", "batch", "heads", "gqa", "decode",
-                                        "mask", "logits", "softmax", "special", "scale", "large", "property", "process"};
+                                        "mask", "logits", "softmax", "special", "scale", "bf16", "fp16", "large", "property",
+                                        "process"};
     size_t n = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         for (size_t k = 0; k < r->count; k++) {
@@ -89,6 +92,7 @@ void summary_print_table(const check_summary *r, FILE *f)
                "           the plain fp32 algorithm's error on the same case (the limit is the tolerance factor)\n"
                "  ok       every check passed; the group (property checks) has no error in those units\n"
                "  FAIL n/N n of the group's N cases failed\n"
+               "  skip     the group's cases need dtypes the implementation does not declare\n"
                "  -        no case of the group ran\n\n");
     fprintf(f, "%-32s %-8s", "implementation", "result");
     for (size_t g = 0; g < ng; g++)
@@ -98,12 +102,16 @@ void summary_print_table(const check_summary *r, FILE *f)
         const check_run *run = &r->runs[k];
         fprintf(f, "%-32s %-8s", run->label, run_status_name(run->status));
         for (size_t g = 0; g < ng; g++) {
-            size_t n = 0, bad = 0;
+            size_t n = 0, bad = 0, skipped = 0;
             double worst = -1;
             for (size_t j = 0; j < run->count; j++) {
                 const run_result *res = &run->results[j];
                 if (strcmp(res->group, groups[g]) != 0)
                     continue;
+                if (res->skipped) {
+                    skipped++;
+                    continue;
+                }
                 n++;
                 bad += !res->pass;
                 if (res->pass && res->units > worst && isfinite(res->units))
@@ -111,7 +119,7 @@ void summary_print_table(const check_summary *r, FILE *f)
             }
             char cell[48];
             if (!n)
-                snprintf(cell, sizeof cell, "-");
+                snprintf(cell, sizeof cell, "%s", skipped ? "skip" : "-");
             else if (bad)
                 snprintf(cell, sizeof cell, "FAIL %zu/%zu", bad, n);
             else if (worst < 0)
@@ -135,12 +143,13 @@ int summary_failed(const check_summary *r)
     return 0;
 }
 
-void summary_totals(const check_summary *r, size_t *passed, size_t *failed)
+void summary_totals(const check_summary *r, size_t *passed, size_t *failed, size_t *skipped)
 {
-    *passed = *failed = 0;
+    *passed = *failed = *skipped = 0;
     for (size_t k = 0; k < r->count; k++) {
         *passed += r->runs[k].passed;
         *failed += r->runs[k].failed;
+        *skipped += r->runs[k].skipped;
     }
 }
 

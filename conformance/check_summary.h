@@ -19,7 +19,7 @@ typedef struct check_run {
     char rerun[1024];   /* the command that reruns this implementation at this level */
     size_t stdout_bytes; /* what the implementation wrote to stdout */
     run_result *results;
-    size_t count, cap, passed, failed;
+    size_t count, cap, passed, failed, skipped; /* skipped: cases not run (dtypes not declared) */
 } check_run;
 
 typedef struct check_summary {
@@ -37,7 +37,7 @@ void summary_print_table(const check_summary *r, FILE *f);
 int summary_failed(const check_summary *r);
 
 /* Results of (case, implementation, level) over the whole summary. */
-void summary_totals(const check_summary *r, size_t *passed, size_t *failed);
+void summary_totals(const check_summary *r, size_t *passed, size_t *failed, size_t *skipped);
 
 /* Everything the JSON file says about the run besides the results. */
 typedef struct summary_meta {
@@ -52,7 +52,7 @@ typedef struct summary_meta {
     int exit_status;
 } summary_meta;
 
-#define SUMMARY_SCHEMA_VERSION 2
+#define SUMMARY_SCHEMA_VERSION 3
 
 /* Write to f; return 0, or -1 when a write failed. */
 int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f);

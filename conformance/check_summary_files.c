@@ -56,7 +56,13 @@ static void json_result(FILE *f, const check_run *run, const run_result *res)
     json_str(f, res->group);
     fprintf(f, ", \"level\": ");
     json_str(f, run->level);
-    fprintf(f, ", \"pass\": %s, \"units\": ", res->pass ? "true" : "false");
+    fprintf(f, ", \"dtypes\": ");
+    if (res->dtypes[0])
+        json_str(f, res->dtypes);
+    else
+        fprintf(f, "null");
+    fprintf(f, ", \"pass\": %s, \"skipped\": %s, \"units\": ", res->pass ? "true" : "false",
+            res->skipped ? "true" : "false");
     json_num(f, res->units);
     fprintf(f, ", \"max_abs\": ");
     json_num(f, res->max_abs);
@@ -77,8 +83,8 @@ static void json_result(FILE *f, const check_run *run, const run_result *res)
 
 int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f)
 {
-    size_t passed, failed;
-    summary_totals(r, &passed, &failed);
+    size_t passed, failed, skipped;
+    summary_totals(r, &passed, &failed, &skipped);
     fprintf(f, "{\n  \"schema_version\": %d,\n  \"mhalab_version\": ", SUMMARY_SCHEMA_VERSION);
     json_str(f, MHA_VERSION_STRING);
     fprintf(f, ",\n  \"abi_version\": %d,\n  \"port\": ", MHA_ABI_VERSION);
@@ -106,8 +112,8 @@ int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f)
     json_str(f, m->level_filter);
     fprintf(f, ", \"no_large\": %s},\n  \"partial\": %s,\n  \"timeout_s\": %u,\n", m->no_large ? "true" : "false",
             m->partial ? "true" : "false", m->timeout_s);
-    fprintf(f, "  \"results_passed\": %zu,\n  \"results_failed\": %zu,\n  \"exit_status\": %d,\n", passed, failed,
-            m->exit_status);
+    fprintf(f, "  \"results_passed\": %zu,\n  \"results_failed\": %zu,\n  \"results_skipped\": %zu,\n"
+               "  \"exit_status\": %d,\n", passed, failed, skipped, m->exit_status);
     fprintf(f, "  \"passed\": %s,\n  \"runs\": [", m->exit_status == 0 ? "true" : "false");
     for (size_t k = 0; k < r->count; k++) {
         const check_run *run = &r->runs[k];
@@ -147,17 +153,17 @@ static void xml_str(FILE *f, const char *s)
 
 int summary_write_junit(const check_summary *r, FILE *f)
 {
-    size_t passed, failed;
-    summary_totals(r, &passed, &failed);
+    size_t passed, failed, skipped;
+    summary_totals(r, &passed, &failed, &skipped);
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mha check\" tests=\"%zu\" "
-            "failures=\"%zu\">\n", passed + failed, failed);
+            "failures=\"%zu\" skipped=\"%zu\">\n", passed + failed + skipped, failed, skipped);
     for (size_t k = 0; k < r->count; k++) {
         const check_run *run = &r->runs[k];
         const int skipped = run->status == RUN_SKIP;
         fprintf(f, "  <testsuite name=\"");
         xml_str(f, run->label);
-        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%d\">\n", skipped ? 1 : run->count, run->failed,
-                skipped);
+        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", skipped ? 1 : run->count, run->failed,
+                skipped ? 1 : run->skipped);
         if (skipped) {
             fprintf(f, "    <testcase classname=\"");
             xml_str(f, run->label);
@@ -171,13 +177,25 @@ int summary_write_junit(const check_summary *r, FILE *f)
             xml_str(f, run->label);
             fprintf(f, "\" name=\"");
             xml_str(f, res->id);
+            fprintf(f, "\">\n");
+            if (res->dtypes[0]) {
+                fprintf(f, "      <properties><property name=\"dtypes\" value=\"");
+                xml_str(f, res->dtypes);
+                fprintf(f, "\"/></properties>\n");
+            }
             if (res->pass) {
-                fprintf(f, "\"/>\n");
+                fprintf(f, "    </testcase>\n");
+                continue;
+            }
+            if (res->skipped) {
+                fprintf(f, "      <skipped message=\"");
+                xml_str(f, res->reason);
+                fprintf(f, "\"/>\n    </testcase>\n");
                 continue;
             }
             char rerun[1200];
             rerun_of(run, res, rerun, sizeof rerun);
-            fprintf(f, "\">\n      <failure message=\"");
+            fprintf(f, "      <failure message=\"");
             xml_str(f, res->reason);
             fprintf(f, "\">");
             xml_str(f, res->reason);

@@ -110,7 +110,7 @@ static int read_one(const exec_files *f, const char *name, const char *role, con
     }
     if (arr->dtype != NPY_F32 || arr->ndim != 4 || memcmp(arr->shape, shape, 4 * sizeof *shape) != 0) {
         snprintf(why, why_size, "its %s file %s holds %s %s; expected float32 ('<f4') %s", role, name,
-                 arr->dtype == NPY_F32 ? "float32" : "float64", npy_shape_str(arr->ndim, arr->shape, got, sizeof got),
+                 npy_dtype_name(arr->dtype), npy_shape_str(arr->ndim, arr->shape, got, sizeof got),
                  npy_shape_str(4, shape, want, sizeof want));
         npy_free(arr);
         return -1;

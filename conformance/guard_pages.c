@@ -29,7 +29,7 @@ static size_t round_up(size_t n, size_t to)
 
 int guard_map(guard_buf *g, size_t bytes, guard_side side, size_t slack, uint32_t fill)
 {
-    const size_t page = page_size(), rounded = round_up(bytes, 4);
+    const size_t page = page_size(), rounded = round_up(bytes, 2); /* 2: the smallest element (bf16, fp16) */
     memset(g, 0, sizeof *g);
     if (rounded < bytes || rounded + slack < rounded || round_up(rounded + slack, page) < rounded + slack) {
         errno = ENOMEM;
@@ -46,7 +46,7 @@ int guard_map(guard_buf *g, size_t bytes, guard_side side, size_t slack, uint32_
     if (side == GUARD_AFTER_END) { /* [data ... buffer][guard] */
         g->data = g->map;
         g->guard = g->map + g->data_bytes;
-        g->p = g->guard - rounded; /* a buffer of bytes not a multiple of 4 leaves 1 to 3 fill bytes before the page */
+        g->p = g->guard - rounded; /* an odd byte count leaves 1 fill byte before the page */
     } else { /* [guard][buffer ... data] */
         g->guard = g->map;
         g->data = g->map + page;
@@ -75,7 +75,7 @@ int guard_find_changed(const guard_buf *g, uint32_t fill, size_t skip_from, size
 {
     unsigned char pattern[4];
     memcpy(pattern, &fill, 4);
-    const size_t p0 = (size_t)(g->p - g->data); /* a multiple of 4: the pattern's phase is the same at data and p */
+    const size_t p0 = (size_t)(g->p - g->data); /* the pattern repeats from data, whatever p's alignment */
     for (size_t i = 0; i < g->data_bytes; i++) {
         if (i >= p0 + skip_from && i < p0 + skip_to)
             continue;

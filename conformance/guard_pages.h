@@ -32,8 +32,10 @@ typedef struct guard_buf {
 /*
  * Maps a buffer of bytes with a guard page on side and at least slack
  * readable bytes on the other side. Every readable byte holds the 32-bit
- * little-endian pattern fill, repeated from the first page, so p (which is
- * 4-byte aligned) starts a whole pattern. 0, or -1 with errno set.
+ * little-endian pattern fill, repeated from the first page. p is 4-byte
+ * aligned for a multiple of 4 bytes (then it starts a whole pattern), else
+ * 2-byte aligned: a buffer of 2-byte elements ends right at the page too,
+ * and its fill should repeat every 2 bytes. 0, or -1 with errno set.
  */
 int guard_map(guard_buf *g, size_t bytes, guard_side side, size_t slack, uint32_t fill);
 void guard_unmap(guard_buf *g);

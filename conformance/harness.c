@@ -251,7 +251,8 @@ int harness_check(const harness_options *o, check_summary *rep)
                 "large_* and prop_* ids in docs/conformance.md)\n", o->pattern, o->vectors);
         verdict = CHECK_USAGE;
     } else {
-        printf("mha check: %zu cases from %s, tolerance = %g x err_fp32 + %g x max|V| x eps, --timeout %u s\n",
+        printf("mha check: %zu cases from %s, tolerance = %g x err_fp32 + %g x max|V| x eps "
+               "(+ max|V| x u(dtype) for a bf16/fp16 out), --timeout %u s\n",
                ncases, o->vectors, factor, floor, o->timeout_s);
         props_prepare(o->pattern); /* once here, not in every child */
         int unjudged = 0;

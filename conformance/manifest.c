@@ -50,18 +50,20 @@ char *manifest_format(const manifest *m, size_t *len)
     sbuf b = {malloc(4096), 0, 4096, 0};
     if (!b.p)
         return NULL;
-    put(&b, "mhalab-vectors version=%d\n", m->version);
+    put(&b, "mhalab-vectors version=%d\n", MANIFEST_VERSION); /* the fields below are version 2's */
     put(&b, "tolerance factor=%.17g floor=%.17g\n", m->factor, m->floor);
     for (size_t i = 0; i < m->count; i++) {
         const manifest_case *mc = &m->cases[i];
         const conf_case *c = &mc->c;
         const mha_shape *s = &c->shape;
         put(&b, "case id=%s group=%s B=%lld H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld layout=%s mask=%s flags=%s "
-                "scale=%.9g seed=%llu recipe=%s max_abs_v=%.17g err_out=%.17g err_probs=%.17g\n",
+                "scale=%.9g seed=%llu recipe=%s dtype=%s out_dtype=%s max_abs_v=%.17g err_out=%.17g "
+                "err_probs=%.17g\n",
             c->id, c->group, (long long)s->batch, (long long)s->heads, (long long)s->kv_heads,
             (long long)s->q_len, (long long)s->kv_len, (long long)s->head_dim, case_layout_name(c->layout),
             case_mask_name(c->mask), c->causal ? "causal" : "-", (double)c->scale, (unsigned long long)c->seed,
-            c->recipe, mc->max_abs_v, mc->err_out, mc->err_probs);
+            c->recipe, mha_dtype_name(c->dtype), mha_dtype_name(c->out_dtype), mc->max_abs_v, mc->err_out,
+            mc->err_probs);
         for (int f = 0; f < mc->nfiles; f++) {
             const manifest_file *mf = &mc->files[f];
             put(&b, "file role=%s name=%s dtype=%s shape=", mf->role, mf->name, mf->dtype);
@@ -129,20 +131,37 @@ static int copy_str(char *dst, size_t size, const char *v)
     return 0;
 }
 
-static int parse_case_field(manifest_case *mc, const char *k, const char *v, unsigned *seen)
+static int parse_dtype(const char *v, mha_dtype *dt)
 {
-    static const char *const keys[] = {"id", "group", "B", "H", "Hkv", "Sq", "Skv", "Dh", "layout", "mask",
-                                       "flags", "scale", "seed", "recipe", "max_abs_v", "err_out", "err_probs"};
+    for (int d = 0; d < MHA_DTYPE_COUNT; d++)
+        if (strcmp(v, mha_dtype_name((mha_dtype)d)) == 0) {
+            *dt = (mha_dtype)d;
+            return 0;
+        }
+    return -1;
+}
+
+/* The case fields; the last two exist from version 2 on. */
+enum { CASE_KEYS_V1 = 17, CASE_KEYS = 19 };
+
+static int parse_case_field(manifest_case *mc, int version, const char *k, const char *v, unsigned *seen)
+{
+    static const char *const keys[CASE_KEYS] = {"id", "group", "B", "H", "Hkv", "Sq", "Skv", "Dh", "layout",
+                                                "mask", "flags", "scale", "seed", "recipe", "max_abs_v", "err_out",
+                                                "err_probs", "dtype", "out_dtype"};
+    const unsigned nkeys = version >= 2 ? CASE_KEYS : CASE_KEYS_V1;
     conf_case *c = &mc->c;
     int64_t *dims[] = {&c->shape.batch, &c->shape.heads, &c->shape.kv_heads,
                        &c->shape.q_len, &c->shape.kv_len, &c->shape.head_dim};
-    for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    for (unsigned i = 0; i < nkeys; i++) {
         if (strcmp(k, keys[i]) != 0)
             continue;
         if (*seen & (1u << i))
             return -1;
         *seen |= 1u << i;
         switch (i) {
+        case 17: return parse_dtype(v, &c->dtype);
+        case 18: return parse_dtype(v, &c->out_dtype);
         case 0: return copy_str(c->id, sizeof c->id, v);
         case 1: return copy_str(c->group, sizeof c->group, v);
         case 2: case 3: case 4: case 5: case 6: case 7:
@@ -202,7 +221,7 @@ static int parse_file_field(manifest_file *f, const char *k, const char *v, unsi
             return copy_str(f->role, sizeof f->role, v);
         case 1: return copy_str(f->name, sizeof f->name, v);
         case 2:
-            if (strcmp(v, "f32") && strcmp(v, "f64"))
+            if (strcmp(v, "f32") && strcmp(v, "f64") && strcmp(v, "f16") && strcmp(v, "bf16"))
                 return -1;
             return copy_str(f->dtype, sizeof f->dtype, v);
         case 3: {
@@ -259,8 +278,8 @@ int manifest_parse(const char *text, size_t len, manifest *m, char *err, size_t 
             if (lineno != 1 || strcmp(tok, "mhalab-vectors") != 0 || !val || strncmp(val, "version=", 8) != 0 ||
                 parse_i64(val + 8, 1, 1000000, &v))
                 FAIL("expected the first line 'mhalab-vectors version=%d'", MANIFEST_VERSION);
-            if (v != MANIFEST_VERSION)
-                FAIL("schema version %lld, this program reads version %d", (long long)v, MANIFEST_VERSION);
+            if (v != 1 && v != MANIFEST_VERSION)
+                FAIL("schema version %lld, this program reads versions 1 and %d", (long long)v, MANIFEST_VERSION);
             m->version = (int)v;
             if (strtok_r(NULL, " ", &save))
                 FAIL("unexpected field after the version");
@@ -299,12 +318,15 @@ int manifest_parse(const char *text, size_t len, manifest *m, char *err, size_t 
                 if (!eq)
                     FAIL("field '%.40s' is not key=value", kv);
                 *eq = '\0';
-                if (parse_case_field(mc, kv, eq + 1, &seen))
+                if (parse_case_field(mc, m->version, kv, eq + 1, &seen))
                     FAIL("case field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
             }
-            if (seen != (1u << 17) - 1)
+            if (seen != (1u << (m->version >= 2 ? CASE_KEYS : CASE_KEYS_V1)) - 1)
                 FAIL("case record lacks fields (needs all of id group B H Hkv Sq Skv Dh layout mask flags scale "
-                     "seed recipe max_abs_v err_out err_probs)");
+                     "seed recipe max_abs_v err_out err_probs%s)", m->version >= 2 ? " dtype out_dtype" : "");
+            if (!mha_dtype_combo(mc->c.dtype, mc->c.out_dtype))
+                FAIL("case %s: out_dtype %s with dtype %s: expected fp32 or the inputs' dtype", mc->c.id,
+                     mha_dtype_name(mc->c.out_dtype), mha_dtype_name(mc->c.dtype));
             if (mc->c.shape.heads % mc->c.shape.kv_heads != 0)
                 FAIL("case %s: H = %lld is not a multiple of Hkv = %lld", mc->c.id, (long long)mc->c.shape.heads,
                      (long long)mc->c.shape.kv_heads);

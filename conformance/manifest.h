@@ -11,13 +11,14 @@
 
 #include <stddef.h>
 
-#define MANIFEST_VERSION 1
+/* Version 2 added the case fields dtype and out_dtype; version 1 files are read as fp32 cases. */
+#define MANIFEST_VERSION 2
 #define MANIFEST_MAX_FILES 6
 
 typedef struct manifest_file {
     char role[8];    /* q, k, v, mask, out, probs */
     char name[80];   /* file name inside the vectors directory */
-    char dtype[4];   /* f32 or f64 */
+    char dtype[8];   /* f32, f64, f16 ('<f2') or bf16 (bit patterns as '<u2') */
     int ndim;
     int64_t shape[4];
     char xxh3[33];   /* XXH3-128 of the whole file, canonical (big-endian) hex */

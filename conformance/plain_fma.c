@@ -1,9 +1,9 @@
 /*
- * The plain fp32 algorithm with fused multiply-adds: naive's loops with
+ * The plain algorithm with fused multiply-adds: naive's loops with
  * every a * b + c of the dot products and of the weighted sum contracted to
- * fmaf(a, b, c). C allows either evaluation (FP_CONTRACT), so both are "the
- * plain fp32 algorithm"; err_fp32 is the larger of their errors (see
- * vectors.c). fmaf is correctly rounded everywhere (libm does it in
+ * fmaf(a, b, c), in every dtype naive takes. C allows either evaluation
+ * (FP_CONTRACT), so both are "the plain algorithm"; err_fp32 is the larger
+ * of their errors (see tolerance.c). fmaf is correctly rounded everywhere (libm does it in
  * software on CPUs without FMA), so the result is portable.
  */
 #include "plain_fma.h"
@@ -16,7 +16,7 @@
 int plain_fma_attention(const mha_args *a)
 {
     const mha_shape *sh = &a->shape;
-    float *s = malloc((size_t)sh->kv_len * sizeof *s);
+    float *s = malloc(mha_naive_row_floats(sh) * sizeof *s);
     if (!s)
         return -1;
     mha_args resolved = *a;

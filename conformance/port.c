@@ -2,8 +2,32 @@
 #include "port.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ABI version 1: mha_impl without the dtypes field, which version 2 appended. */
+#define ABI_V1 1u
+#define ABI_V1_BYTES offsetof(mha_impl, dtypes)
+
+/*
+ * A version-2 copy of a version-1 descriptor: its prefix, dtypes =
+ * MHA_IO_F32. Only the prefix is read (the port's struct ends there). The
+ * copy lives as long as the port, which stays loaded for the process.
+ */
+static const mha_impl *upgrade_v1(const mha_impl *v1, const char *path, char *err, size_t err_size)
+{
+    mha_impl *v2 = calloc(1, sizeof *v2);
+    if (!v2) {
+        snprintf(err, err_size, "port %s: out of memory copying its ABI-1 descriptor", path);
+        return NULL;
+    }
+    memcpy(v2, v1, ABI_V1_BYTES);
+    v2->abi_version = MHA_ABI_VERSION;
+    v2->dtypes = MHA_IO_F32;
+    return v2;
+}
 
 mha_port_entry_fn *port_open(const char *path, char *err, size_t err_size)
 {
@@ -34,18 +58,18 @@ const mha_impl *port_describe(const char *path, mha_port_entry_fn *entry, char *
         snprintf(err, err_size, "port %s: %s() returned NULL", path, MHA_PORT_SYMBOL);
         return NULL;
     }
-    if (impl->abi_version != MHA_ABI_VERSION) {
+    if (impl->abi_version != MHA_ABI_VERSION && impl->abi_version != ABI_V1) {
         snprintf(err, err_size,
-                 "port %s: descriptor has ABI version %u, this mhalab has ABI version %d: rebuild the port "
-                 "against this mhalab's mha.h",
-                 path, impl->abi_version, MHA_ABI_VERSION);
+                 "port %s: descriptor has ABI version %u, this mhalab has ABI version %d (and loads version %u "
+                 "ports, fp32 only): rebuild the port against this mhalab's mha.h",
+                 path, impl->abi_version, MHA_ABI_VERSION, ABI_V1);
         return NULL;
     }
     if (!impl->name || !impl->attention) {
         snprintf(err, err_size, "port %s: descriptor lacks %s", path, !impl->name ? "a name" : "an attention function");
         return NULL;
     }
-    return impl;
+    return impl->abi_version == ABI_V1 ? upgrade_v1(impl, path, err, err_size) : impl;
 }
 
 const mha_impl *port_load(const char *path, char *err, size_t err_size)

@@ -14,7 +14,8 @@ mha_port_entry_fn *port_open(const char *path, char *err, size_t err_size);
 
 /*
  * Call the port's entry point and check the descriptor it returns (ABI
- * version, name, attention function). NULL with a message in err.
+ * version, name, attention function). A version-1 descriptor comes back as
+ * a version-2 copy declaring fp32 only. NULL with a message in err.
  */
 const mha_impl *port_describe(const char *path, mha_port_entry_fn *entry, char *err, size_t err_size);
 

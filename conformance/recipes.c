@@ -31,6 +31,26 @@ void case_free_inputs(case_inputs *in)
     memset(in, 0, sizeof *in);
 }
 
+void case_round(mha_dtype dtype, float *x, size_t n)
+{
+    for (size_t e = 0; e < n; e++)
+        x[e] = dtype == MHA_BF16 ? mha_bf16_to_f32(mha_f32_to_bf16(x[e]))
+             : dtype == MHA_F16  ? mha_f16_to_f32(mha_f32_to_f16(x[e]))
+                                 : x[e];
+}
+
+void case_narrow(mha_dtype dtype, const float *src, uint16_t *dst, size_t n)
+{
+    for (size_t e = 0; e < n; e++)
+        dst[e] = dtype == MHA_BF16 ? mha_f32_to_bf16(src[e]) : mha_f32_to_f16(src[e]);
+}
+
+void case_widen(mha_dtype dtype, const uint16_t *src, float *dst, size_t n)
+{
+    for (size_t e = 0; e < n; e++)
+        dst[e] = dtype == MHA_BF16 ? mha_bf16_to_f32(src[e]) : mha_f16_to_f32(src[e]);
+}
+
 /* Element (b, s, h, 0) of a logical [B][S][H][Dh] tensor. */
 static size_t at(const mha_shape *sh, int64_t S, int64_t H, int64_t b, int64_t s, int64_t h)
 {
@@ -111,6 +131,12 @@ int case_make_inputs(const conf_case *c, case_inputs *in)
         case_free_inputs(in);
         return -1;
     }
+    /* last, a bf16 or fp16 case rounds Q, K and V to its dtype (nearest even): its inputs as given */
+    if (c->dtype != MHA_F32) {
+        case_round(c->dtype, in->q, nq);
+        case_round(c->dtype, in->k, nkv);
+        case_round(c->dtype, in->v, nkv);
+    }
     return 0;
 }
 
@@ -129,6 +155,8 @@ mha_args case_args(const conf_case *c, const case_inputs *in)
     a.out_strides = a.q_strides;
     a.scale = c->scale;
     a.causal = c->causal;
+    a.dtype = c->dtype;
+    a.out_dtype = c->out_dtype;
     a.mask = in->mask;
     if (in->mask) {
         a.mask_strides.row = s->kv_len;

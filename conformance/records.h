@@ -19,6 +19,8 @@ typedef struct run_result {
     char id[48];
     char group[16];
     int pass;
+    int skipped;        /* 1: not run (reason says why, e.g. a dtype combination not declared); pass is 0 */
+    char dtypes[16];    /* "bf16 -> fp32": the case's input and output dtypes; "" for properties */
     double units;       /* worst error in units of err_fp32; < 0 when not applicable (properties) */
     double max_abs, tol;
     double max_rel;     /* largest relative error seen */

@@ -49,8 +49,22 @@ void verdict_failf(verdict *v, const char *fmt, ...)
     verdict_fail(v, msg, NULL);
 }
 
+void verdict_skip(verdict *v, const char *reason)
+{
+    v->r.skipped = 1;
+    snprintf(v->r.reason, sizeof v->r.reason, "%s", reason);
+    if (v->o->verbose)
+        printf("skip  %s  %s  (%s)\n", v->o->label, v->r.id, reason);
+}
+
 int verdict_end(verdict *v)
 {
+    if (v->r.skipped) {
+        v->r.pass = 0;
+        record_write(v->o->fd, &v->r, sizeof v->r);
+        fflush(stdout);
+        return 0;
+    }
     v->r.pass = !v->failed;
     if (v->r.pass && v->o->verbose) {
         if (v->r.units >= 0)
@@ -82,13 +96,13 @@ static void describe_index(const mha_shape *s, int is_probs, size_t e, char *buf
 }
 
 int runner_judge(verdict *v, const mha_shape *s, int is_probs, const float *got, const double *want, size_t n,
-                 double err_fp32, double magnitude)
+                 double err_fp32, double magnitude, mha_dtype got_dtype)
 {
     const run_opts *o = v->o;
     run_result *r = &v->r;
     err_stats st;
     compare_values(got, NULL, want, n, &st);
-    const double tol = tolerance_of(o->factor, o->floor, err_fp32, magnitude);
+    const double tol = tolerance_of_dtype(o->factor, o->floor, err_fp32, magnitude, got_dtype);
     const double units = error_units(st.max_abs, err_fp32);
     if (st.nan_mismatch == 0 && st.max_abs <= tol) {
         if (units > r->units)
@@ -118,12 +132,15 @@ int runner_judge(verdict *v, const mha_shape *s, int is_probs, const float *got,
         snprintf(reason, sizeof reason, "%s NaN/inf mismatch at %s", what, where);
         r->units = INFINITY;
     } else {
+        char rounding[64] = ""; /* the term of a 16-bit output */
+        if (dtype_unit_roundoff(got_dtype) > 0)
+            snprintf(rounding, sizeof rounding, " + %g x u(%s)", magnitude, mha_dtype_name(got_dtype));
         snprintf(detail, sizeof detail,
-                 "      %s error %.3g exceeds tolerance %.3g = %g x err_fp32 %.3g + %g x %g x eps\n"
+                 "      %s error %.3g exceeds tolerance %.3g = %g x err_fp32 %.3g + %g x %g x eps%s\n"
                  "      worst at %s: got %.9g expected %.17g (abs %.3g, rel %.3g, %lld ulps, %.3g units of "
                  "err_fp32)\n",
-                 what, st.max_abs, tol, o->factor, err_fp32, o->floor, magnitude, where, st.got, st.want, st.max_abs,
-                 st.max_rel, (long long)st.ulps, units);
+                 what, st.max_abs, tol, o->factor, err_fp32, o->floor, magnitude, rounding, where, st.got, st.want,
+                 st.max_abs, st.max_rel, (long long)st.ulps, units);
         snprintf(reason, sizeof reason, "%s error %.3g > tol %.3g (%.3g units) at %s", what, st.max_abs, tol, units,
                  where);
         if (units > r->units || isnan(r->units))

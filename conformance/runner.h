@@ -43,18 +43,22 @@ void verdict_begin(verdict *v, const run_opts *o, const char *id, const char *gr
 void verdict_fail(verdict *v, const char *reason, const char *detail);
 void verdict_failf(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Sends the result (pass unless a failure was recorded); 1 if it failed, else 0. */
+/* Not run, for reason (e.g. a dtype combination the implementation does not declare); counts as neither. */
+void verdict_skip(verdict *v, const char *reason);
+
+/* Sends the result (pass unless a failure was recorded, or skipped); 1 if it failed, else 0. */
 int verdict_end(verdict *v);
 
 /*
  * Judges got (n floats, logical order: out [B][Sq][H][Dh] or probs
- * [B][H][Sq][Skv]) against want from the float64 reference: within
- * tolerance_of(factor, floor, err_fp32, magnitude) and NaN where want is
- * NaN. Updates v's error figures; on failure records it with the worst
- * element. 0 within tolerance, else -1.
+ * [B][H][Sq][Skv]; values of got_dtype, widened) against want from the
+ * float64 reference: within tolerance_of_dtype(factor, floor, err_fp32,
+ * magnitude, got_dtype) and NaN where want is NaN. Updates v's error
+ * figures; on failure records it with the worst element. 0 within
+ * tolerance, else -1.
  */
 int runner_judge(verdict *v, const mha_shape *s, int is_probs, const float *got, const double *want, size_t n,
-                 double err_fp32, double magnitude);
+                 double err_fp32, double magnitude, mha_dtype got_dtype);
 
 /* How the runner lays out one call's tensors. */
 typedef struct call_variant {

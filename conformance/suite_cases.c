@@ -62,6 +62,14 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
     const mha_shape *s = &c->shape;
     verdict v;
     verdict_begin(&v, o, c->id, c->group);
+    snprintf(v.r.dtypes, sizeof v.r.dtypes, "%s", case_dtypes_name(c));
+    const uint32_t combo = mha_dtype_combo(c->dtype, c->out_dtype);
+    if (!((impl->dtypes ? impl->dtypes : MHA_IO_F32) & combo)) {
+        char reason[128];
+        snprintf(reason, sizeof reason, "dtypes %s not declared by %s", case_dtypes_name(c), impl->name);
+        verdict_skip(&v, reason);
+        return verdict_end(&v);
+    }
     const size_t no = case_out_count(s), np = case_probs_count(s);
     const int probs_on = (impl->caps & MHA_CAP_PROBS) && d->ref_probs;
     float *out = malloc(no * sizeof *out), *probs = probs_on ? malloc(np * sizeof *probs) : NULL;
@@ -80,8 +88,8 @@ static int run_case(const mha_impl *impl, const case_data *d, const run_opts *o)
             verdict_fail(&v, reason, detail);
             break;
         }
-        if (!runner_judge(&v, s, 0, out, d->ref_out, no, d->err_out, d->max_abs_v) && probs_on)
-            runner_judge(&v, s, 1, probs, d->ref_probs, np, d->err_probs, 1.0);
+        if (!runner_judge(&v, s, 0, out, d->ref_out, no, d->err_out, d->max_abs_v, c->out_dtype) && probs_on)
+            runner_judge(&v, s, 1, probs, d->ref_probs, np, d->err_probs, 1.0, MHA_F32);
     }
     if (!v.failed && (impl->caps & MHA_CAP_DETERMINISTIC))
         check_determinism(&v, c, variants, same, hash);

@@ -3,6 +3,8 @@
 
 #include "plain_fma.h"
 
+#include "../impl/core/internal.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +61,20 @@ double tolerance_of(double factor, double floor, double err_fp32, double magnitu
     return factor * err_fp32 + floor * magnitude * (double)FLT_EPSILON;
 }
 
+double dtype_unit_roundoff(mha_dtype out_dtype)
+{
+    switch (out_dtype) {
+    case MHA_BF16: return 0x1p-8;  /* 8 significant bits */
+    case MHA_F16:  return 0x1p-11; /* 11 significant bits */
+    default:       return 0.0;     /* fp32: within the floor */
+    }
+}
+
+double tolerance_of_dtype(double factor, double floor, double err_plain, double magnitude, mha_dtype out_dtype)
+{
+    return tolerance_of(factor, floor, err_plain, magnitude) + magnitude * dtype_unit_roundoff(out_dtype);
+}
+
 double error_units(double err, double err_fp32)
 {
     if (err_fp32 > 0)
@@ -74,12 +90,14 @@ const mha_impl *naive_impl(void)
     return &mha_impl_naive;
 }
 
-/* Raises *worst to the largest |got - want| where neither is NaN. */
-static void raise_error(const float *got, const double *want, size_t n, double *worst)
+/* Raises *worst to the largest |got - want| where neither is NaN; got holds n elements of dtype. */
+static void raise_error(const void *got, mha_dtype dtype, const double *want, size_t n, double *worst)
 {
-    for (size_t e = 0; e < n; e++)
-        if (!isnan(want[e]) && !isnan(got[e]) && fabs(got[e] - want[e]) > *worst)
-            *worst = fabs(got[e] - want[e]);
+    for (size_t e = 0; e < n; e++) {
+        const double g = mha_load_f32(got, dtype, (int64_t)e);
+        if (!isnan(want[e]) && !isnan(g) && fabs(g - want[e]) > *worst)
+            *worst = fabs(g - want[e]);
+    }
 }
 
 int measure_err_fp32(const mha_args *args, const double *ref_out, const double *ref_probs, double *err_out,
@@ -88,7 +106,8 @@ int measure_err_fp32(const mha_args *args, const double *ref_out, const double *
     const mha_shape *s = &args->shape;
     const size_t no = (size_t)(s->batch * s->q_len * s->heads * s->head_dim);
     const size_t np = (size_t)(s->batch * s->heads * s->q_len * s->kv_len);
-    float *out = malloc(no * sizeof *out), *probs = ref_probs ? malloc(np * sizeof *probs) : NULL;
+    void *out = malloc(no * mha_dtype_size(args->out_dtype));
+    float *probs = ref_probs ? malloc(np * sizeof *probs) : NULL;
     int rc = -1;
     *err_out = *err_probs = 0;
     if (!out || (ref_probs && !probs)) {
@@ -107,16 +126,16 @@ int measure_err_fp32(const mha_args *args, const double *ref_out, const double *
         snprintf(err, err_size, "naive: %s", mha_last_error());
         goto done;
     }
-    raise_error(out, ref_out, no, err_out);
+    raise_error(out, a.out_dtype, ref_out, no, err_out);
     if (probs)
-        raise_error(probs, ref_probs, np, err_probs);
+        raise_error(probs, MHA_F32, ref_probs, np, err_probs);
     if (plain_fma_attention(&a)) {
         snprintf(err, err_size, "out of memory");
         goto done;
     }
-    raise_error(out, ref_out, no, err_out);
+    raise_error(out, a.out_dtype, ref_out, no, err_out);
     if (probs)
-        raise_error(probs, ref_probs, np, err_probs);
+        raise_error(probs, MHA_F32, ref_probs, np, err_probs);
     rc = 0;
 done:
     free(out);

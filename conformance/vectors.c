@@ -26,6 +26,33 @@ void case_data_free(case_data *d)
     memset(d, 0, sizeof *d);
 }
 
+int case_data_narrow(const case_data *d, uint16_t *narrow[3])
+{
+    const float *src[3] = {d->in.q, d->in.k, d->in.v};
+    const size_t n[3] = {case_q_count(&d->c.shape), case_kv_count(&d->c.shape), case_kv_count(&d->c.shape)};
+    narrow[0] = narrow[1] = narrow[2] = NULL;
+    if (d->c.dtype == MHA_F32)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        narrow[i] = malloc(n[i] * sizeof *narrow[i]);
+        if (!narrow[i])
+            return -1;
+        case_narrow(d->c.dtype, src[i], narrow[i], n[i]);
+    }
+    return 0;
+}
+
+mha_args case_data_args(const case_data *d, uint16_t *const narrow[3])
+{
+    mha_args a = case_args(&d->c, &d->in);
+    if (d->c.dtype != MHA_F32) {
+        a.q = narrow[0];
+        a.k = narrow[1];
+        a.v = narrow[2];
+    }
+    return a;
+}
+
 int case_measure_fp32(case_data *d, char *err, size_t err_size)
 {
     const mha_shape *s = &d->c.shape;
@@ -36,12 +63,22 @@ int case_measure_fp32(case_data *d, char *err, size_t err_size)
             d->max_abs_v = fabs((double)d->in.v[e]);
 
     char why[256];
-    mha_args a = case_args(&d->c, &d->in);
+    uint16_t *narrow[3];
+    int rc = -1;
+    if (case_data_narrow(d, narrow)) {
+        snprintf(err, err_size, "%s: out of memory", d->c.id);
+        goto done;
+    }
+    mha_args a = case_data_args(d, narrow);
     if (measure_err_fp32(&a, d->ref_out, d->ref_probs, &d->err_out, &d->err_probs, why, sizeof why)) {
         snprintf(err, err_size, "%s: %s", d->c.id, why);
-        return -1;
+        goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    for (int i = 0; i < 3; i++)
+        free(narrow[i]);
+    return rc;
 }
 
 int case_compute(const conf_case *c, case_data *d, char *err, size_t err_size)
@@ -60,10 +97,21 @@ int case_compute(const conf_case *c, case_data *d, char *err, size_t err_size)
         case_data_free(d);
         return -1;
     }
-    mha_args a = case_args(c, &d->in);
+    uint16_t *narrow[3];
+    if (case_data_narrow(d, narrow)) {
+        snprintf(err, err_size, "%s: out of memory", c->id);
+        for (int i = 0; i < 3; i++)
+            free(narrow[i]);
+        case_data_free(d);
+        return -1;
+    }
+    mha_args a = case_data_args(d, narrow); /* a bf16 or fp16 case: the reference reads the 16-bit patterns */
     a.threads = 1; /* `mha check` forks after this: no OpenMP thread pool may exist yet */
-    a.out = (float *)d->ref_out; /* validation wants an out view; the reference writes only its double buffers */
-    if (mha_reference(&a, d->ref_out, d->ref_probs) != MHA_OK) {
+    a.out = d->ref_out; /* validation wants an out view; the reference writes only its double buffers */
+    const mha_status st = mha_reference(&a, d->ref_out, d->ref_probs);
+    for (int i = 0; i < 3; i++)
+        free(narrow[i]);
+    if (st != MHA_OK) {
         snprintf(err, err_size, "%s: reference: %s", c->id, mha_last_error());
         case_data_free(d);
         return -1;
@@ -73,6 +121,24 @@ int case_compute(const conf_case *c, case_data *d, char *err, size_t err_size)
         return -1;
     }
     return 0;
+}
+
+/* The manifest's name of a file dtype: f32, f64, f16, bf16 (stored as '<u2' bit patterns). */
+static const char *file_dtype_name(npy_dtype dt)
+{
+    switch (dt) {
+    case NPY_F32: return "f32";
+    case NPY_F64: return "f64";
+    case NPY_F16: return "f16";
+    case NPY_U16: return "bf16";
+    }
+    return "?";
+}
+
+/* The .npy dtype of Q, K and V of a case of dtype. */
+static npy_dtype input_file_dtype(mha_dtype dtype)
+{
+    return dtype == MHA_BF16 ? NPY_U16 : dtype == MHA_F16 ? NPY_F16 : NPY_F32;
 }
 
 /* One file: encode, hash, record, maybe write. */
@@ -85,7 +151,7 @@ static int emit(manifest_case *mc, const char *role, npy_dtype dt, int ndim, con
     char id[sizeof mc->c.id];
     memcpy(id, mc->c.id, sizeof id);
     snprintf(f->name, sizeof f->name, "%s.%s.npy", id, role);
-    snprintf(f->dtype, sizeof f->dtype, "%s", dt == NPY_F32 ? "f32" : "f64");
+    snprintf(f->dtype, sizeof f->dtype, "%s", file_dtype_name(dt));
     f->ndim = ndim;
     memcpy(f->shape, shape, (size_t)ndim * sizeof *shape);
     void *bytes;
@@ -104,6 +170,16 @@ static int emit(manifest_case *mc, const char *role, npy_dtype dt, int ndim, con
     return rc;
 }
 
+/* An input of dtype: fp32 as it is, bf16 and fp16 as their 16-bit patterns (through scratch, n elements). */
+static int emit_input(manifest_case *mc, const char *role, mha_dtype dtype, const int64_t *shape, const float *x,
+                      size_t n, uint16_t *scratch, const char *dir, char *err, size_t err_size)
+{
+    if (dtype == MHA_F32)
+        return emit(mc, role, NPY_F32, 4, shape, x, dir, err, err_size);
+    case_narrow(dtype, x, scratch, n);
+    return emit(mc, role, input_file_dtype(dtype), 4, shape, scratch, dir, err, err_size);
+}
+
 int vectors_encode_case(const case_data *d, manifest_case *mc, const char *dir, char *err, size_t err_size)
 {
     memset(mc, 0, sizeof *mc);
@@ -116,10 +192,11 @@ int vectors_encode_case(const case_data *d, manifest_case *mc, const char *dir, 
     const int64_t B = s->batch, H = s->heads, Hkv = s->kv_heads, Sq = s->q_len, Skv = s->kv_len, Dh = s->head_dim;
     /* inputs in layout order: bshd (B, S, H, Dh), bhsd (B, H, S, Dh) */
     const int64_t q_shape[4] = {B, L ? H : Sq, L ? Sq : H, Dh}, kv_shape[4] = {B, L ? Hkv : Skv, L ? Skv : Hkv, Dh};
-    float *q = malloc(case_q_count(s) * sizeof *q), *k = malloc(case_kv_count(s) * sizeof *k),
-          *v = malloc(case_kv_count(s) * sizeof *v);
+    const size_t nq = case_q_count(s), nkv = case_kv_count(s);
+    float *q = malloc(nq * sizeof *q), *k = malloc(nkv * sizeof *k), *v = malloc(nkv * sizeof *v);
+    uint16_t *narrow = malloc((nq > nkv ? nq : nkv) * sizeof *narrow);
     int rc = -1;
-    if (!q || !k || !v) {
+    if (!q || !k || !v || !narrow) {
         snprintf(err, err_size, "%s: out of memory", d->c.id);
         goto done;
     }
@@ -128,9 +205,9 @@ int vectors_encode_case(const case_data *d, manifest_case *mc, const char *dir, 
     case_to_layout(d->in.v, v, B, Skv, Hkv, Dh, L);
     const int64_t mask_shape[4] = {d->in.mask_b, d->in.mask_h, Sq, Skv};
     const int64_t out_shape[4] = {B, Sq, H, Dh}, probs_shape[4] = {B, H, Sq, Skv};
-    if (emit(mc, "q", NPY_F32, 4, q_shape, q, dir, err, err_size) ||
-        emit(mc, "k", NPY_F32, 4, kv_shape, k, dir, err, err_size) ||
-        emit(mc, "v", NPY_F32, 4, kv_shape, v, dir, err, err_size) ||
+    if (emit_input(mc, "q", d->c.dtype, q_shape, q, nq, narrow, dir, err, err_size) ||
+        emit_input(mc, "k", d->c.dtype, kv_shape, k, nkv, narrow, dir, err, err_size) ||
+        emit_input(mc, "v", d->c.dtype, kv_shape, v, nkv, narrow, dir, err, err_size) ||
         (d->in.mask && emit(mc, "mask", NPY_F32, 4, mask_shape, d->in.mask, dir, err, err_size)) ||
         emit(mc, "out", NPY_F64, 4, out_shape, d->ref_out, dir, err, err_size) ||
         emit(mc, "probs", NPY_F64, 4, probs_shape, d->ref_probs, dir, err, err_size))
@@ -140,6 +217,7 @@ done:
     free(q);
     free(k);
     free(v);
+    free(narrow);
     return rc;
 }
 
@@ -204,7 +282,7 @@ static int load_file(const char *dir, const manifest_case *mc, const char *role,
         err_path(err, err_size, path, "%s", perr);
         return -1;
     }
-    int ok = arr->ndim == f->ndim && (int)arr->dtype == (strcmp(f->dtype, "f32") == 0 ? NPY_F32 : NPY_F64);
+    int ok = arr->ndim == f->ndim && strcmp(file_dtype_name(arr->dtype), f->dtype) == 0;
     for (int i = 0; ok && i < f->ndim; i++)
         ok = arr->shape[i] == f->shape[i];
     if (!ok) {
@@ -244,7 +322,8 @@ int vectors_load_case(const char *dir, const manifest *m, const manifest_case *m
             ok &= r == 3 && i < 2 ? 1 : arr[r].shape[i] == want[r][i];
         if (r == 3)
             ok &= (arr[3].shape[0] == 1 || arr[3].shape[0] == B) && (arr[3].shape[1] == 1 || arr[3].shape[1] == H);
-        if (!ok || arr[r].ndim != 4 || arr[r].dtype != (r < 4 ? NPY_F32 : NPY_F64)) {
+        const npy_dtype want_dt = r < 3 ? input_file_dtype(mc->c.dtype) : r == 3 ? NPY_F32 : NPY_F64;
+        if (!ok || arr[r].ndim != 4 || arr[r].dtype != want_dt) {
             snprintf(err, err_size, "case %s: file %s has a dtype or shape that does not fit the case's shape",
                      mc->c.id, manifest_file_role(mc, roles[r])->name);
             goto done;
@@ -257,9 +336,19 @@ int vectors_load_case(const char *dir, const manifest *m, const manifest_case *m
         snprintf(err, err_size, "case %s: out of memory", mc->c.id);
         goto done;
     }
-    case_from_layout(arr[0].data, d->in.q, B, Sq, H, Dh, L);
-    case_from_layout(arr[1].data, d->in.k, B, Skv, Hkv, Dh, L);
-    case_from_layout(arr[2].data, d->in.v, B, Skv, Hkv, Dh, L);
+    float *in[3] = {d->in.q, d->in.k, d->in.v};
+    const int64_t S[3] = {Sq, Skv, Skv}, heads[3] = {H, Hkv, Hkv};
+    for (int r = 0; r < 3; r++) {
+        float *f32 = npy_to_f32(&arr[r]); /* f32 as it is; f16 exactly; bf16 patterns widened below */
+        if (!f32) {
+            snprintf(err, err_size, "case %s: out of memory", mc->c.id);
+            goto done;
+        }
+        if (mc->c.dtype == MHA_BF16)
+            case_widen(MHA_BF16, arr[r].data, f32, arr[r].count);
+        case_from_layout(f32, in[r], B, S[r], heads[r], Dh, L);
+        free(f32);
+    }
     if (arr[3].data) {
         d->in.mask = arr[3].data;
         d->in.mask_b = arr[3].shape[0];

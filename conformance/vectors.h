@@ -25,6 +25,17 @@ int case_measure_fp32(case_data *d, char *err, size_t err_size);
 void case_data_free(case_data *d);
 
 /*
+ * The 16-bit patterns of a bf16 or fp16 case's Q, K and V (logical order;
+ * its fp32 arrays hold values the dtype represents exactly), malloc'd;
+ * three NULLs for an fp32 case. 0, or -1 when out of memory (then
+ * whatever was allocated is in narrow, for free()).
+ */
+int case_data_narrow(const case_data *d, uint16_t *narrow[3]);
+
+/* case_args() with the case's dtype and out_dtype, reading narrow's patterns when the case is bf16 or fp16. */
+mha_args case_data_args(const case_data *d, uint16_t *const narrow[3]);
+
+/*
  * The case's files as .npy images: fills mc (record, names, shapes, hashes);
  * writes them into dir unless dir is NULL. 0 or -1 with err.
  */

@@ -67,36 +67,39 @@ size_t view_count(const tensor_view *v)
     return (size_t)(v->size[0] * v->size[1] * v->size[2] * v->size[3]);
 }
 
-/* Copies every innermost row between the view in buf and logical order; to_view picks the direction. */
-static void copy_rows(const tensor_view *v, float *buf, float *logical, int to_view)
+/*
+ * Copies every innermost row (elements of elem bytes) between the view in
+ * buf and logical order; to_view picks the direction.
+ */
+static void copy_rows(const tensor_view *v, size_t elem, char *buf, char *logical, int to_view)
 {
-    const size_t n = (size_t)v->size[3];
-    float *lrow = logical;
+    const size_t row_bytes = (size_t)v->size[3] * elem;
+    char *lrow = logical;
     for (int64_t i0 = 0; i0 < v->size[0]; i0++)
         for (int64_t i1 = 0; i1 < v->size[1]; i1++)
-            for (int64_t i2 = 0; i2 < v->size[2]; i2++, lrow += n) {
-                float *vrow = buf + i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2];
-                memcpy(to_view ? vrow : lrow, to_view ? lrow : vrow, n * sizeof *vrow);
+            for (int64_t i2 = 0; i2 < v->size[2]; i2++, lrow += row_bytes) {
+                char *vrow = buf + (size_t)(i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2]) * elem;
+                memcpy(to_view ? vrow : lrow, to_view ? lrow : vrow, row_bytes);
             }
 }
 
-void view_scatter(const tensor_view *v, const float *logical, float *dst)
+void view_scatter(const tensor_view *v, size_t elem, const void *logical, void *dst)
 {
-    copy_rows(v, dst, (float *)logical, 1); /* only read: to_view copies from logical */
+    copy_rows(v, elem, dst, (char *)logical, 1); /* only read: to_view copies from logical */
 }
 
-void view_gather(const tensor_view *v, const float *src, float *logical)
+void view_gather(const tensor_view *v, size_t elem, const void *src, void *logical)
 {
-    copy_rows(v, (float *)src, logical, 0); /* only read: !to_view copies from src */
+    copy_rows(v, elem, (char *)src, logical, 0); /* only read: !to_view copies from src */
 }
 
-void view_fill(const tensor_view *v, float *dst, uint32_t bits)
+void view_fill(const tensor_view *v, size_t elem, void *dst, uint32_t bits)
 {
     for (int64_t i0 = 0; i0 < v->size[0]; i0++)
         for (int64_t i1 = 0; i1 < v->size[1]; i1++)
             for (int64_t i2 = 0; i2 < v->size[2]; i2++) {
-                float *row = dst + i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2];
+                char *row = (char *)dst + (size_t)(i0 * v->stride[0] + i1 * v->stride[1] + i2 * v->stride[2]) * elem;
                 for (int64_t e = 0; e < v->size[3]; e++)
-                    memcpy(row + e, &bits, sizeof bits);
+                    memcpy(row + (size_t)e * elem, &bits, elem); /* the low elem bytes (little-endian) */
             }
 }

@@ -43,11 +43,11 @@ size_t view_extent(const tensor_view *v);
 /* Logical elements (the product of the sizes). */
 size_t view_count(const tensor_view *v);
 
-/* logical (dense, v->size order) -> the view's elements in dst, and back. */
-void view_scatter(const tensor_view *v, const float *logical, float *dst);
-void view_gather(const tensor_view *v, const float *src, float *logical);
+/* logical (dense, v->size order) -> the view's elements (elem bytes each: 4 or 2) in dst, and back. */
+void view_scatter(const tensor_view *v, size_t elem, const void *logical, void *dst);
+void view_gather(const tensor_view *v, size_t elem, const void *src, void *logical);
 
-/* Sets every element of the view in dst to the float with these bits. */
-void view_fill(const tensor_view *v, float *dst, uint32_t bits);
+/* Sets every element (elem bytes) of the view in dst to the low elem bytes of bits (little-endian). */
+void view_fill(const tensor_view *v, size_t elem, void *dst, uint32_t bits);
 
 #endif

@@ -9,7 +9,8 @@
  *
  * - B batch, H query heads, Hkv key/value heads (H % Hkv == 0; Hkv == H is
  *   MHA, Hkv == 1 is MQA, anything between is GQA), Sq query length, Skv
- *   key/value length, Dh head dimension. All tensors are fp32.
+ *   key/value length, Dh head dimension. Q, K, V and O are fp32, bf16 or
+ *   fp16 (mha_args.dtype and out_dtype, below); the mask and P are fp32.
  * - Q, K, V and O are strided views over [batch][seq][head][head_dim] with
  *   head_dim contiguous (stride 1). Strides are in elements. The seed layout
  *   (B, S, D = H*Dh), where heads are interleaved exactly as X @ W_Q leaves
@@ -66,8 +67,12 @@
 extern "C" {
 #endif
 
-/** Bumped whenever mha_impl or a function signature changes. */
-#define MHA_ABI_VERSION 1
+/**
+ * Bumped whenever mha_impl or a function signature changes. Version 2
+ * appended mha_args.dtype, mha_args.out_dtype and mha_impl.dtypes; a port
+ * built against version 1 still loads and runs, fp32 only.
+ */
+#define MHA_ABI_VERSION 2
 
 
 /* ------------------------------------------------------------------ */
@@ -91,6 +96,7 @@ typedef enum mha_status {
     MHA_ERR_ABI_MISMATCH,      /**< descriptor built against another MHA_ABI_VERSION */
     MHA_ERR_BAD_DESCRIPTOR,    /**< descriptor lacks a name or attention function */
     MHA_ERR_IMPL_FAILED,       /**< the implementation could not compute (e.g. an out-of-process port failed) */
+    MHA_ERR_BAD_DTYPE,         /**< dtype or out_dtype is no mha_dtype value, or a combination the implementation lacks */
     MHA_STATUS_COUNT
 } mha_status;
 
@@ -99,6 +105,53 @@ const char *mha_status_str(mha_status status);
 
 /** Message of the last failed call on this thread: argument, value, expectation. */
 const char *mha_last_error(void);
+
+/* ------------------------------------------------------------------ */
+/** @name Element types                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Element type of Q, K, V and O. Low-precision semantics, for every
+ * implementation: inputs are taken as given (already rounded to their
+ * dtype); scores and their softmax are computed with at least fp32
+ * accumulation; an implementation may round P to the inputs' dtype before
+ * P V; O is accumulated in fp32 at least and rounded once to out_dtype
+ * (round to nearest even).
+ */
+typedef enum mha_dtype {
+    MHA_F32  = 0,  /**< IEEE binary32 */
+    MHA_BF16 = 1,  /**< bfloat16: the upper 16 bits of a binary32 */
+    MHA_F16  = 2,  /**< IEEE binary16 */
+    MHA_DTYPE_COUNT
+} mha_dtype;
+
+/** Input/output dtype combinations a descriptor supports (mha_impl.dtypes). */
+enum {
+    MHA_IO_F32      = 1u << 0,  /**< q, k, v fp32; out fp32 */
+    MHA_IO_BF16_F32 = 1u << 1,  /**< q, k, v bf16; out fp32 */
+    MHA_IO_BF16     = 1u << 2,  /**< q, k, v bf16; out bf16 */
+    MHA_IO_F16_F32  = 1u << 3,  /**< q, k, v fp16; out fp32 */
+    MHA_IO_F16      = 1u << 4,  /**< q, k, v fp16; out fp16 */
+};
+
+/** The MHA_IO_* bit of (in, out), 0 when that pair is no combination. */
+uint32_t mha_dtype_combo(mha_dtype in, mha_dtype out);
+
+/** "fp32", "bf16", "fp16"; "?" for a value that is no mha_dtype. */
+const char *mha_dtype_name(mha_dtype dtype);
+
+/** Bytes of one element: 4, 2, 2; 0 for a value that is no mha_dtype. */
+size_t mha_dtype_size(mha_dtype dtype);
+
+/*
+ * Portable conversions (integer code, no CPU feature needed). To the narrow
+ * type: round to nearest, ties to even; NaN stays NaN (quiet, sign kept);
+ * an fp16 overflow gives infinity; subnormals are kept. To fp32: exact.
+ */
+float    mha_bf16_to_f32(uint16_t x);
+uint16_t mha_f32_to_bf16(float x);
+float    mha_f16_to_f32(uint16_t x);
+uint16_t mha_f32_to_f16(float x);
 
 /* ------------------------------------------------------------------ */
 /** @name Shapes and strided views                                     */
@@ -137,10 +190,10 @@ typedef struct mha_mask_strides {
 /** Everything one attention call needs. Zero-initialise, then fill in. */
 typedef struct mha_args {
     mha_shape shape;
-    const float *q;  mha_strides q_strides;   /**< [B][Sq][H][Dh] view */
-    const float *k;  mha_strides k_strides;   /**< [B][Skv][Hkv][Dh] view */
-    const float *v;  mha_strides v_strides;   /**< [B][Skv][Hkv][Dh] view */
-    float *out;      mha_strides out_strides; /**< [B][Sq][H][Dh] view, written */
+    const void *q;   mha_strides q_strides;   /**< [B][Sq][H][Dh] view of dtype */
+    const void *k;   mha_strides k_strides;   /**< [B][Skv][Hkv][Dh] view of dtype */
+    const void *v;   mha_strides v_strides;   /**< [B][Skv][Hkv][Dh] view of dtype */
+    void *out;       mha_strides out_strides; /**< [B][Sq][H][Dh] view of out_dtype, written */
     float scale;                  /**< 0 means 1/sqrt(Dh) */
     const float *mask;            /**< optional additive mask, NULL for none */
     mha_mask_strides mask_strides;
@@ -149,6 +202,8 @@ typedef struct mha_args {
     int threads;                  /**< 0 means all cores */
     void *workspace;              /**< optional caller buffer, NULL lets the library allocate */
     size_t workspace_bytes;       /**< size of that buffer */
+    mha_dtype dtype;              /**< of q, k, v; MHA_F32 when zero-initialised */
+    mha_dtype out_dtype;          /**< MHA_F32 or the inputs' dtype */
 } mha_args;
 
 /**
@@ -170,7 +225,11 @@ enum {
     MHA_CPU_AVX512VL = 1u << 5,
     MHA_CPU_AVX512BF16 = 1u << 6,
     MHA_CPU_NEON     = 1u << 7,  /**< AArch64 Advanced SIMD */
-    MHA_CPU_ALL      = 0xffu
+    MHA_CPU_F16C     = 1u << 8,  /**< fp16 <-> fp32 conversions (VCVTPH2PS, VCVTPS2PH) */
+    MHA_CPU_AVX512FP16 = 1u << 9, /**< AVX-512 FP16 arithmetic */
+    MHA_CPU_NEON_BF16 = 1u << 10, /**< AArch64 FEAT_BF16: BFDOT, BFMMLA */
+    MHA_CPU_NEON_FHM = 1u << 11,  /**< AArch64 FEAT_FHM: FMLAL, FMLSL */
+    MHA_CPU_ALL      = 0xfffu
 };
 
 /** What the CPU and OS support, ignoring the mask. */
@@ -193,7 +252,8 @@ const char *mha_cpu_feature_names(uint32_t features, char *buf, size_t size);
 
 /**
  * Feature mask levels of this build's architecture, lowest first
- * (x86-64: baseline, avx2, avx512; aarch64: baseline, neon).
+ * (x86-64: baseline, avx2 (with f16c), avx512 (with the avx512 extensions
+ * detected); aarch64: baseline, neon (with the NEON extensions detected)).
  * Returns the count; *names and *masks point to static arrays.
  */
 int mha_cpu_levels(const char *const **names, const uint32_t **masks);
@@ -246,7 +306,17 @@ typedef struct mha_impl {
     mha_workspace_fn *workspace;   /**< NULL means no workspace */
     mha_attention_fn *attention;   /**< required */
     mha_matmul_fn *matmul;         /**< optional; the layer uses a portable one otherwise */
+    uint32_t dtypes;               /**< MHA_IO_* bits; 0 means MHA_IO_F32 only */
 } mha_impl;
+
+/*
+ * A port built against ABI version 1 exports a descriptor without the
+ * dtypes field. The conformance loader copies that prefix into a version-2
+ * descriptor (dtypes = MHA_IO_F32) and never reads past it; mha_args only
+ * gained fields at its end, so such a port reads its fp32 arguments where
+ * it always did. mha_validate() refuses every abi_version other than
+ * MHA_ABI_VERSION.
+ */
 
 /** Symbol an out-of-tree port exports: `const mha_impl *mha_port_impl(void);` */
 #define MHA_PORT_SYMBOL "mha_port_impl"
@@ -281,7 +351,10 @@ int mha_impl_runnable_with(const mha_impl *impl, uint32_t features, char *why, s
 /** @name Attention                                                    */
 /* ------------------------------------------------------------------ */
 
-/** Check args against the contract and impl's capabilities; writes nothing. */
+/**
+ * Check args against the contract and impl's capabilities, dtypes included
+ * (args->dtype -> args->out_dtype must be one of impl->dtypes); writes nothing.
+ */
 mha_status mha_validate(const mha_impl *impl, const mha_args *args);
 
 /** Bytes of workspace impl needs for args (0 if none). Validate first. */
@@ -292,8 +365,10 @@ mha_status mha_attention(const mha_impl *impl, const mha_args *args);
 
 /**
  * The float64 reference: the naive algorithm in double precision on the
- * same fp32 inputs. out is contiguous [B][Sq][H][Dh], probs (optional)
- * contiguous [B][H][Sq][Skv]. Validated like mha_attention().
+ * same inputs (of args->dtype, each converted exactly to double). out is
+ * contiguous [B][Sq][H][Dh], probs (optional) contiguous [B][H][Sq][Skv];
+ * args->out is validated as a view of out_dtype but never written.
+ * Validated like mha_attention() (the arguments; no descriptor).
  */
 mha_status mha_reference(const mha_args *args, double *out, double *probs);
 

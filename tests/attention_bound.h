@@ -43,13 +43,13 @@ static inline double attention_row_bound(const mha_args *a, int64_t b, int64_t i
     const mha_shape *s = &a->shape;
     const int64_t g = h / (s->heads / s->kv_heads);
     const double scale = a->scale != 0.0f ? fabs((double)a->scale) : 1.0 / sqrt((double)s->head_dim);
-    const float *q = a->q + b * a->q_strides.batch + i * a->q_strides.seq + h * a->q_strides.head;
+    const float *q = (const float *)a->q + b * a->q_strides.batch + i * a->q_strides.seq + h * a->q_strides.head;
     const float *mrow = a->mask ? a->mask + b * a->mask_strides.batch + h * a->mask_strides.head +
                                       i * a->mask_strides.row
                                 : NULL;
     double delta = 0;
     for (int64_t j = 0; j < s->kv_len; j++) {
-        const float *k = a->k + b * a->k_strides.batch + j * a->k_strides.seq + g * a->k_strides.head;
+        const float *k = (const float *)a->k + b * a->k_strides.batch + j * a->k_strides.seq + g * a->k_strides.head;
         double absdot = 0;
         for (int64_t d = 0; d < s->head_dim; d++)
             absdot += fabs((double)q[d] * (double)k[d]);

@@ -2,7 +2,8 @@
  * The benchmark's output check (bench/refcheck.h) must let a correct kernel
  * through and stop a broken one before it is timed: naive passes; a single
  * element moved by 10x the bound, a wrong scale and a dropped causal mask
- * fail, on a small shape (full reference) and a large one (sampled rows).
+ * fail, on a small shape (full reference) and a large one (sampled rows),
+ * and on bf16 and fp16 points (inputs rounded to the dtype).
  * The layer's check (bench/layer_check.h) passes every runnable built-in
  * implementation and fails a moved output element, a wrong W_V, a wrong
  * W_O and a dropped causal mask.
@@ -16,7 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs naive on the inputs (optionally with a wrong scale or no causal mask). */
+/* naive, or (for a dtype naive lacks) the first runnable implementation that takes it; NULL if none */
+static const mha_impl *impl_for(mha_dtype dtype)
+{
+    const mha_impl *naive = mha_impl_find("naive");
+    if (naive->dtypes & mha_dtype_combo(dtype, MHA_F32) || (dtype == MHA_F32 && !naive->dtypes))
+        return naive;
+    for (size_t i = 0; i < mha_impl_count(); i++) {
+        const mha_impl *impl = mha_impl_get(i);
+        if ((impl->dtypes & mha_dtype_combo(dtype, MHA_F32)) && mha_impl_runnable(impl, NULL, 0))
+            return impl;
+    }
+    return NULL;
+}
+
+/* Runs naive (or impl_for's choice) on the inputs (optionally with a wrong scale or no causal mask). */
 static float *run_naive(const bench_inputs *in, float scale, int causal)
 {
     float *out = calloc(in->q_elems, sizeof *out);
@@ -24,8 +39,9 @@ static float *run_naive(const bench_inputs *in, float scale, int causal)
     a.out = out;
     a.scale = scale;
     a.causal = causal;
-    mha_status st = mha_attention(mha_impl_find("naive"), &a);
-    CHECK(st == MHA_OK, "naive failed: %s", mha_last_error());
+    const mha_impl *impl = impl_for(a.dtype);
+    mha_status st = mha_attention(impl, &a);
+    CHECK(st == MHA_OK, "%s failed: %s", impl->name, mha_last_error());
     return out;
 }
 
@@ -132,11 +148,22 @@ int main(void)
     double t = bench_tolerance(4096, 128), want = ldexp(1.0, -24) * (2.0 * 128.0 * sqrt(128.0) + 8192.0 + 16.0);
     CHECK(fabs(t - want) < 1e-12 && t < 7e-4, "tolerance %g, expected %g", t, want);
 
-    bench_point small = {1, 4, 2, 37, 91, 40, 1, 1, "odd"};
+    bench_point small = {1, 4, 2, 37, 91, 40, 1, 1, "odd", MHA_F32};
     shape(&small, 37);
-    bench_point large = {1, 8, 8, 512, 512, 64, 1, 2, "causal"};
+    bench_point large = {1, 8, 8, 512, 512, 64, 1, 2, "causal", MHA_F32};
     shape(&large, 8);
     layer_case(0);
     layer_case(1);
+    /* bf16 and fp16 points: naive on the rounded inputs passes their bound, the broken runs fail it */
+    for (int dt = MHA_BF16; dt <= MHA_F16; dt++) {
+        bench_point low = {1, 4, 2, 37, 91, 40, 1, 1, "dtype", dt};
+        if (impl_for((mha_dtype)dt))
+            shape(&low, 37);
+        else
+            SKIP("no runnable implementation takes %s", mha_dtype_name((mha_dtype)dt));
+        const double ud = dt == MHA_BF16 ? ldexp(1.0, -8) : ldexp(1.0, -11);
+        CHECK(bench_tolerance_dtype(91, 40, (mha_dtype)dt) == bench_tolerance(91, 40) + 2.0 * ud,
+              "%s bound: the fp32 bound + 2 u_d", mha_dtype_name((mha_dtype)dt));
+    }
     return check_summary();
 }

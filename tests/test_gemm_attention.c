@@ -163,7 +163,7 @@ static void compare(const mha_impl *impl, const tcase *c, const mha_args *a, con
         for (int64_t j = 0; j < Skv; j++)
             for (int64_t g = 0; g < c->Hkv; g++)
                 for (int64_t d = 0; d < Dh; d++) {
-                    const float v = a->v[b * a->v_strides.batch + j * a->v_strides.seq + g * a->v_strides.head + d];
+                    const float v = ((const float *)a->v)[b * a->v_strides.batch + j * a->v_strides.seq + g * a->v_strides.head + d];
                     vmax = isnan(v) ? vmax : max_of(vmax, fabs((double)v));
                 }
     const double tol = tolerance_of(TOL_FACTOR, TOL_FLOOR, err_out, vmax);

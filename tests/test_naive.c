@@ -71,7 +71,7 @@ static void release(buffers *x)
 
 static const float *out_row(const mha_args *a, int64_t b, int64_t i, int64_t h)
 {
-    return a->out + b * a->out_strides.batch + i * a->out_strides.seq + h * a->out_strides.head;
+    return (const float *)a->out + b * a->out_strides.batch + i * a->out_strides.seq + h * a->out_strides.head;
 }
 
 /* Compares naive's output and probabilities with the reference row by row. */

@@ -32,6 +32,8 @@ static size_t make_npy(unsigned char *buf, const char *header, const void *data,
 
 int main(void)
 {
+    unsigned char buf[512];
+    size_t n;
     /* Round trip float32 and float64; data offset is a multiple of 64. */
     float f[6] = {1, -2, 3.5f, 0, -0.0f, 1e-30f};
     int64_t shape[2] = {2, 3};
@@ -61,10 +63,32 @@ int main(void)
     npy_free(&a);
     free(bytes);
 
+    /* float16 ('<f2') and uint16 ('<u2', bf16 bit patterns): 2 bytes an element, both ways. */
+    const uint16_t halves[3] = {0x3c00, 0xc000, 0x7bff}; /* fp16 1, -2, 65504 */
+    const npy_dtype sixteen[2] = {NPY_F16, NPY_U16};
+    const char *const descr[2] = {"'<f2'", "'<u2'"};
+    for (int t = 0; t < 2; t++) {
+        CHECK(npy_encode(sixteen[t], 1, s1, halves, &bytes, &size) == 0, "encode %s", descr[t]);
+        CHECK(strstr((char *)bytes + 10, descr[t]) && (size - sizeof halves) % 64 == 0, "%s header", descr[t]);
+        CHECK(npy_parse(bytes, size, &a, err, sizeof err) == 0 && a.dtype == sixteen[t] && a.count == 3 &&
+                  memcmp(a.data, halves, sizeof halves) == 0, "%s round trip: %s", descr[t], err);
+        as_f32 = npy_to_f32(&a);
+        CHECK(t == 0 ? as_f32[0] == 1.0f && as_f32[1] == -2.0f && as_f32[2] == 65504.0f
+                     : as_f32[0] == 15360.0f && as_f32[2] == 31743.0f,
+              "%s to float32: fp16 values exactly, uint16 as integers", descr[t]);
+        free(as_f32);
+        npy_free(&a);
+        free(bytes);
+    }
+    CHECK(npy_dtype_size(NPY_F32) == 4 && npy_dtype_size(NPY_F64) == 8 && npy_dtype_size(NPY_F16) == 2 &&
+              npy_dtype_size(NPY_U16) == 2, "element sizes");
+    n = make_npy(buf, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }\n", halves, 4);
+    CHECK(npy_parse(buf, n - 1, &a, err, sizeof err) == -1 && strstr(err, "float16") && strstr(err, "needs 4"),
+          "a short '<f2' file names float16 and the bytes it needs: %s", err);
+
     /* Fortran order (2, 3): memory holds columns [1 4] [2 5] [3 6]; C order is 1..6. */
-    unsigned char buf[512];
     float col_major[6] = {1, 4, 2, 5, 3, 6};
-    size_t n = make_npy(buf, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n", col_major,
+    n = make_npy(buf, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }\n", col_major,
                         sizeof col_major);
     CHECK(npy_parse(buf, n, &a, err, sizeof err) == 0, "fortran parse: %s", err);
     int c_order = 1;

@@ -113,6 +113,36 @@ int main(void)
     no_fn.attention = NULL;
     expect("no attention function", good_args(), &no_fn, MHA_ERR_BAD_DESCRIPTOR, "attention function");
 
+    /* dtypes: values outside the enum, pairs that are no combination, combinations not declared. */
+    a = good_args(); a.dtype = (mha_dtype)3;
+    expect("dtype out of range", a, naive, MHA_ERR_BAD_DTYPE, "dtype = 3: expected MHA_F32 (0), MHA_BF16 (1) or MHA_F16 (2)");
+    a = good_args(); a.out_dtype = (mha_dtype)-1;
+    expect("out_dtype out of range", a, naive, MHA_ERR_BAD_DTYPE, "out_dtype = -1: expected");
+    a = good_args(); a.dtype = MHA_BF16; a.out_dtype = MHA_F16;
+    expect("bf16 -> fp16", a, naive, MHA_ERR_BAD_DTYPE, "out_dtype = fp16 with q/k/v bf16: expected out fp32 or bf16");
+    a = good_args(); a.out_dtype = MHA_BF16;
+    expect("fp32 -> bf16", a, naive, MHA_ERR_BAD_DTYPE, "out_dtype = bf16 with q/k/v fp32: expected out fp32 or fp32");
+    mha_impl two_combos = *naive;
+    two_combos.dtypes = MHA_IO_F32 | MHA_IO_BF16_F32;
+    a = good_args(); a.dtype = MHA_BF16; a.out_dtype = MHA_BF16;
+    expect("undeclared combination", a, &two_combos, MHA_ERR_BAD_DTYPE,
+           "naive supports q/k/v fp32 -> out fp32, bf16 -> fp32; asked q/k/v bf16 -> out bf16");
+    mha_impl fp32_by_default = *naive;
+    fp32_by_default.dtypes = 0;
+    a = good_args(); a.dtype = MHA_F16;
+    expect("dtypes 0 means fp32 only", a, &fp32_by_default, MHA_ERR_BAD_DTYPE,
+           "naive supports q/k/v fp32 -> out fp32; asked q/k/v fp16 -> out fp32");
+    /* Extents count elements of each tensor's dtype: a bf16 out ends after 2 bytes per element. */
+    mha_impl every_combo = *naive;
+    every_combo.dtypes = MHA_IO_F32 | MHA_IO_BF16_F32 | MHA_IO_BF16 | MHA_IO_F16_F32 | MHA_IO_F16;
+    float out_and_probs[N_Q + B * H * S * S];
+    a = good_args(); a.out = out_and_probs; a.probs = out_and_probs + N_Q / 2;
+    CHECK(mha_validate(&every_combo, &a) == MHA_ERR_OVERLAP, "fp32 out overlaps probs placed after half of it");
+    a.dtype = a.out_dtype = MHA_BF16;
+    CHECK(mha_validate(&every_combo, &a) == MHA_OK, "bf16 out ends where probs starts: %s", mha_last_error());
+    a.dtype = MHA_F16; a.out_dtype = MHA_F32;
+    CHECK(mha_validate(&every_combo, &a) == MHA_ERR_OVERLAP, "fp16 -> fp32: out is 4 bytes an element");
+
     /* A CPU lacking the ISA: an implementation requiring AVX2 under the baseline mask. */
     mha_impl needs_avx2 = *naive;
     needs_avx2.cpu_features = MHA_CPU_AVX2 | MHA_CPU_NEON;

@@ -150,11 +150,15 @@ MHA_CMD_FN(cmd_check)
         status = CHECK_CANNOT_JUDGE;
     if (junit && write_output("--junit", junit, &rep, NULL))
         status = CHECK_CANNOT_JUDGE;
-    size_t passed, failed;
-    summary_totals(&rep, &passed, &failed);
+    size_t passed, failed, skipped;
+    summary_totals(&rep, &passed, &failed, &skipped);
     static const char *const verdicts[] = {"all passed", "FAILED", "usage error", "could not judge (exit status 3)"};
-    printf("mha check: %s%s\n%zu passed, %zu failed\n", verdicts[status],
-           meta.partial ? " (a partial run: filters narrowed it)" : "", passed, failed);
+    char skip_note[96] = "";
+    if (skipped)
+        snprintf(skip_note, sizeof skip_note, " (%zu case%s skipped: dtypes not declared)", skipped,
+                 skipped == 1 ? "" : "s");
+    printf("mha check: %s%s%s\n%zu passed, %zu failed\n", verdicts[status],
+           meta.partial ? " (a partial run: filters narrowed it)" : "", skip_note, passed, failed);
     summary_free(&rep);
     return status;
 }

@@ -3,9 +3,11 @@
 
 #include "atomic_file.h"
 #include "err_text.h"
+#include "../impl/core/dtype_convert.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +55,16 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
     if (!d_end)
         FAIL("header 'descr' string is not closed");
     size_t dlen = (size_t)(d_end - d - 1);
-    if (dlen == 3 && memcmp(d + 1, "<f4", 3) == 0)
-        out->dtype = NPY_F32;
-    else if (dlen == 3 && memcmp(d + 1, "<f8", 3) == 0)
-        out->dtype = NPY_F64;
-    else
-        FAIL("dtype '%.*s': expected little-endian float32 '<f4' or float64 '<f8'", (int)(dlen < 32 ? dlen : 32),
-             d + 1);
+    static const npy_dtype all[] = {NPY_F32, NPY_F64, NPY_F16, NPY_U16};
+    int known = 0;
+    for (size_t t = 0; t < sizeof all / sizeof all[0] && !known; t++)
+        if (dlen == 3 && memcmp(d + 1, npy_dtype_descr(all[t]), 3) == 0) {
+            out->dtype = all[t];
+            known = 1;
+        }
+    if (!known)
+        FAIL("dtype '%.*s': expected little-endian float32 '<f4', float64 '<f8', float16 '<f2' or uint16 '<u2' "
+             "(bfloat16 bit patterns)", (int)(dlen < 32 ? dlen : 32), d + 1);
 
     const char *f = find_key(h, end, "fortran_order");
     if (!f)
@@ -107,7 +112,7 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
 /* Fortran order: element (i0, ..., in-1) is at sum i_k * prod_{m<k} n_m. */
 static void fortran_to_c(const npy_array *a, const char *src, char *dst)
 {
-    size_t es = (size_t)a->dtype, idx[NPY_MAX_DIMS] = {0};
+    size_t es = npy_dtype_size(a->dtype), idx[NPY_MAX_DIMS] = {0};
     for (size_t c = 0; c < a->count; c++) {
         size_t off = 0, mul = 1;
         for (int k = 0; k < a->ndim; k++) {
@@ -156,13 +161,13 @@ int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t 
     int fortran = 0;
     if (parse_header((const char *)b + start, hlen, out, &fortran, err, err_size))
         return -1;
-    size_t data_off = start + hlen, es = (size_t)out->dtype;
+    size_t data_off = start + hlen, es = npy_dtype_size(out->dtype);
     if (out->count > SIZE_MAX / es)
         FAIL("data size overflows size_t");
     size_t need = out->count * es;
     if (size - data_off != need)
         FAIL("shape %s of %s needs %zu data bytes, file has %zu",
-             npy_shape_str(out->ndim, out->shape, (char[96]){0}, 96), out->dtype == NPY_F32 ? "float32" : "float64",
+             npy_shape_str(out->ndim, out->shape, (char[96]){0}, 96), npy_dtype_name(out->dtype),
              need, size - data_off);
     out->data = malloc(need ? need : 1);
     if (!out->data)
@@ -225,11 +230,11 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
         free(buf);
         return -1;
     }
-    size_t es = (size_t)shape_only.dtype, head = start + hlen;
+    size_t es = npy_dtype_size(shape_only.dtype), head = start + hlen;
     uint64_t need = shape_only.count > (SIZE_MAX - head) / es ? UINT64_MAX : (uint64_t)shape_only.count * es;
     char shp[96];
     npy_shape_str(shape_only.ndim, shape_only.shape, shp, sizeof shp);
-    const char *type = shape_only.dtype == NPY_F32 ? "float32" : "float64";
+    const char *type = npy_dtype_name(shape_only.dtype);
     if (S_ISREG(st->st_mode) && (uint64_t)st->st_size - head != need) {
         free(buf);
         FAIL("shape %s of %s needs %llu data bytes, file has %lld", shp, type, (unsigned long long)need,
@@ -301,13 +306,52 @@ int npy_read(const char *path, npy_array *out, char *err, size_t err_size)
     return rc;
 }
 
+size_t npy_dtype_size(npy_dtype dtype)
+{
+    return dtype == NPY_U16 ? 2 : (size_t)dtype;
+}
+
+const char *npy_dtype_descr(npy_dtype dtype)
+{
+    switch (dtype) {
+    case NPY_F32: return "<f4";
+    case NPY_F64: return "<f8";
+    case NPY_F16: return "<f2";
+    case NPY_U16: return "<u2";
+    }
+    return "?";
+}
+
+const char *npy_dtype_name(npy_dtype dtype)
+{
+    switch (dtype) {
+    case NPY_F32: return "float32";
+    case NPY_F64: return "float64";
+    case NPY_F16: return "float16";
+    case NPY_U16: return "uint16";
+    }
+    return "?";
+}
+
+/* Element i as a double (exact for every dtype read). */
+static double element(const npy_array *a, size_t i)
+{
+    switch (a->dtype) {
+    case NPY_F32: return ((const float *)a->data)[i];
+    case NPY_F64: return ((const double *)a->data)[i];
+    case NPY_F16: return mha_f16_to_f32_inline(((const uint16_t *)a->data)[i]);
+    case NPY_U16: return ((const uint16_t *)a->data)[i];
+    }
+    return NAN;
+}
+
 float *npy_to_f32(const npy_array *a)
 {
     float *dst = malloc(a->count ? a->count * sizeof *dst : 1);
     if (!dst)
         return NULL;
     for (size_t i = 0; i < a->count; i++)
-        dst[i] = a->dtype == NPY_F32 ? ((const float *)a->data)[i] : (float)((const double *)a->data)[i];
+        dst[i] = (float)element(a, i);
     return dst;
 }
 
@@ -317,7 +361,7 @@ double *npy_to_f64(const npy_array *a)
     if (!dst)
         return NULL;
     for (size_t i = 0; i < a->count; i++)
-        dst[i] = a->dtype == NPY_F64 ? ((const double *)a->data)[i] : (double)((const float *)a->data)[i];
+        dst[i] = element(a, i);
     return dst;
 }
 
@@ -339,13 +383,13 @@ int npy_encode(npy_dtype dtype, int ndim, const int64_t *shape, const void *data
         count *= (size_t)shape[i];
     }
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                     dtype == NPY_F32 ? "<f4" : "<f8", npy_shape_str(ndim, shape, shp, sizeof shp));
+                     npy_dtype_descr(dtype), npy_shape_str(ndim, shape, shp, sizeof shp));
     if (n < 0 || (size_t)n >= sizeof dict - 64)
         return -1;
     size_t hlen = (size_t)n + 1; /* + '\n' */
     size_t total_header = (10 + hlen + 63) / 64 * 64;
     hlen = total_header - 10;
-    size_t data_bytes = count * (size_t)dtype;
+    size_t data_bytes = count * npy_dtype_size(dtype);
     unsigned char *buf = malloc(total_header + data_bytes);
     if (!buf)
         return -1;

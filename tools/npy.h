@@ -1,8 +1,9 @@
 /*
  * Reading and writing NumPy .npy files (format versions 1.0, 2.0, 3.0).
  * https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
- * Reads little-endian float32 ('<f4') and float64 ('<f8') in C or Fortran
- * order (Fortran order is converted to C order on reading); writes
+ * Reads little-endian float32 ('<f4'), float64 ('<f8'), float16 ('<f2')
+ * and uint16 ('<u2', how mhalab stores bfloat16 bit patterns) in C or
+ * Fortran order (Fortran order is converted to C order on reading); writes
  * version 1.0, C order, header padded so the data starts at a multiple of
  * 64 bytes, byte-identical for identical arrays.
  */
@@ -18,7 +19,15 @@
 /* npy_read: the most data bytes read from a device or pipe (a regular file's size is checked instead) */
 #define NPY_MAX_STREAM ((uint64_t)16 << 30)
 
-typedef enum npy_dtype { NPY_F32 = 4, NPY_F64 = 8 } npy_dtype;
+/* F32, F64 and F16 are their element sizes (code from before F16 and U16 relies on it); U16 is not. */
+typedef enum npy_dtype { NPY_F32 = 4, NPY_F64 = 8, NPY_F16 = 2, NPY_U16 = 3 } npy_dtype;
+
+/* Bytes of one element: 4, 8, 2, 2. */
+size_t npy_dtype_size(npy_dtype dtype);
+
+/* The header's descr ("<f4") and a name for messages ("float32"). */
+const char *npy_dtype_descr(npy_dtype dtype);
+const char *npy_dtype_name(npy_dtype dtype);
 
 typedef struct npy_array {
     npy_dtype dtype;
@@ -39,7 +48,10 @@ int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t 
  */
 int npy_read(const char *path, npy_array *out, char *err, size_t err_size);
 
-/* The array's elements as float32 (a fresh malloc'd copy), NULL if out of memory. */
+/*
+ * The array's elements as float32 (a fresh malloc'd copy), NULL if out of
+ * memory. float16 converts exactly; uint16 gives the integers' values.
+ */
 float *npy_to_f32(const npy_array *a);
 
 /* The array's elements as float64 (a fresh malloc'd copy), NULL if out of memory. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The AVX-512 code (simd_avx512, flash_avx512, every AVX-512 kernel table, the
-# benchmark probe's peak loops) on a CPU without AVX-512: built against
+# The AVX-512 code (simd_avx512, flash_avx512, flash_avx512bf16, every
+# AVX-512 kernel table, the benchmark probe's peak loops) on a CPU without
+# AVX-512: built against
 # SIMDe's portable intrinsics
 # (-Davx512_emulation=true; impl/vec/avx512_intrinsics.h) with the address
 # and undefined-behaviour sanitizers, then run through its own tests and the
@@ -22,15 +23,19 @@ if [ ! -d "$dir" ]; then
 fi
 # Only what the AVX-512 checks below run.
 ninja -C "$dir" tools/mha tests/test_flash tests/simd/test_simd_attention \
-    tests/simd/test_simd_matmul tests/checkasm/checkasm tests/test_probe_loops
+    tests/simd/test_simd_matmul tests/checkasm/checkasm tests/test_probe_loops \
+    tests/test_flash_lowp tests/test_bf16_model
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # checkasm: every kernel table, the avx512 ones included; its exp sweep
 # visits every 16th block of 256 floats in this build (tests/checkasm/meson.build).
 meson test -C "$dir" --no-rebuild --print-errorlogs simd_avx512 simd_matmul_avx512 checkasm
 # The benchmark probe's AVX-512 FMA and bf16 (vdpbf16ps) peak loops: their results, not their speed.
 meson test -C "$dir" --no-rebuild --print-errorlogs probe_loops
+# bf16 and fp16 in flash_avx512 and flash_avx512bf16 (vdpbf16ps through the
+# scalar model of impl/vec/bf16_model.h), and that model's own checks.
+meson test -C "$dir" --no-rebuild --print-errorlogs flash_lowp bf16_model
 # flash_avx512 alone, a third of the (Dh, S) grid (the release stage runs
 # the whole grid for the native variants).
 MHA_TEST_QUICK=1 "$dir/tests/test_flash" flash_avx512 | tail -n 3
 # Every stored and generated conformance case, at every CPU level.
-"$dir/tools/mha" check --impl '*_avx512' | tail -n 8
+"$dir/tools/mha" check --impl '*_avx512,*_avx512bf16' | tail -n 8

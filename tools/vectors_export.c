@@ -152,8 +152,12 @@ int vectors_export(const char *vectors_dir, const char *out_dir, int force)
     }
     json_t *cases = json_array();
     int rc = prepare_dir(out_dir, force) || !cases ? -1 : 0;
-    size_t stored = 0, large = 0;
+    size_t stored = 0, large = 0, low_precision = 0;
     for (size_t i = 0; !rc && i < m.count; i++) {
+        if (m.cases[i].c.dtype != MHA_F32) { /* the export format (and the --exec protocol) is fp32 */
+            low_precision++;
+            continue;
+        }
         case_data d;
         rc = vectors_load_case(vectors_dir, &m, &m.cases[i], &d, err, sizeof err);
         if (!rc) {
@@ -186,8 +190,8 @@ int vectors_export(const char *vectors_dir, const char *out_dir, int force)
         rc = write_index(out_dir, vectors_dir, m.factor, m.floor, cases);
     if (!rc)
         printf("mha vectors export: %zu cases (%zu stored, %zu large, %zu from the property checks) and index.json "
-               "written to %s\n",
-               json_array_size(cases), stored, large, json_array_size(cases) - before, out_dir);
+               "written to %s; %zu bf16/fp16 cases left out (the format is fp32)\n",
+               json_array_size(cases), stored, large, json_array_size(cases) - before, out_dir, low_precision);
     json_decref(cases);
     manifest_free(&m);
     return rc;

@@ -44,6 +44,11 @@ def load_grid(bench, grid, grid_json=None, family=None):
             raise SystemExit("--family %s: the %s grid has no such family; expected one of %s"
                              % (family, doc["grid"], ", ".join(families)))
         doc["points"] = [p for p in doc["points"] if p["family"] == family]
+    # the peers time fp32 inputs only: bf16 and fp16 points are mha-bench's
+    low = [p for p in doc["points"] if p.get("dtype", "fp32") != "fp32"]
+    if low:
+        log("grid", "%d bf16/fp16 point(s) left to mha-bench (the peers time fp32 inputs)" % len(low))
+        doc["points"] = [p for p in doc["points"] if p.get("dtype", "fp32") == "fp32"]
     return doc
 
 

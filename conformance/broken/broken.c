@@ -32,13 +32,19 @@
  *                      to (H, S, Dh): the batched product runs over tokens, so
  *                      query head h of token i attends over the kv heads of the
  *                      same token (seed 001's transpose pitfall)
+ *  20 bf16_accumulate  declares every dtype combination; on bf16 inputs it keeps the
+ *                      dot products and the weighted sum of V in bf16 (each add
+ *                      rounded to bf16) instead of fp32
+ *
+ * Q, K, V and out are read and written in the call's dtypes (every kind but
+ * 20 declares fp32 only).
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..19)"
+#error "BROKEN_KIND must be defined (1..20)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -47,14 +53,26 @@
 #define WRONG_GQA (BROKEN_KIND == 4)
 #define IGNORE_MASK (BROKEN_KIND == 5)
 #define WRITE_PAST (BROKEN_KIND == 6)
+#define BF16_ACCUMULATE (BROKEN_KIND == 20)
+
+/* Floats of workspace: Skv scores (kind 19: kv heads when more), then O's accumulator (Dh). */
+static size_t workspace_floats(const mha_shape *shape)
+{
+    const int64_t n = BROKEN_KIND == 19 && shape->kv_heads > shape->kv_len ? shape->kv_heads : shape->kv_len;
+    return (size_t)(n + shape->head_dim);
+}
 
 static MHA_WORKSPACE_FN(broken_workspace)
 {
     (void)threads;
     (void)want_probs;
-    /* kind 19 scores kv heads, the others keys */
-    const int64_t n = BROKEN_KIND == 19 && shape->kv_heads > shape->kv_len ? shape->kv_heads : shape->kv_len;
-    return (size_t)n * sizeof(float);
+    return workspace_floats(shape) * sizeof(float);
+}
+
+/* An accumulator after an add: fp32, or (the bug of kind 20) rounded to bf16 when the inputs are bf16. */
+static inline float kept(const mha_args *a, float x)
+{
+    return BF16_ACCUMULATE && a->dtype == MHA_BF16 ? mha_round_f32(MHA_BF16, x) : x;
 }
 
 #if BROKEN_KIND != 18 && BROKEN_KIND != 19
@@ -65,10 +83,12 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
     const int64_t g = WRONG_GQA ? h % sh->kv_heads : h / mha_group_size(sh);
     const int64_t skv = OFF_BY_ONE_TAIL && sh->kv_len % 8 ? sh->kv_len - 1 : sh->kv_len;
     const float scale = WRONG_SCALE ? 1.0f / sqrtf((float)dh) : a->scale;
-    const float *q = mha_row(a->q, a->q_strides, b, i, h);
+    const mha_dtype dt = a->dtype;
+    const void *q = mha_row_of(a->q, dt, a->q_strides, b, i, h);
     const float *mask = IGNORE_MASK ? NULL : mha_mask_row(a, b, h, i);
     const int64_t visible = mha_causal_limit(a, i);
-    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    void *o = mha_row_of_mut(a->out, a->out_dtype, a->out_strides, b, i, h);
+    float *acc = s + sh->kv_len;
     float *p = a->probs ? a->probs + ((b * sh->heads + h) * sh->q_len + i) * sh->kv_len : NULL;
 
     float m = -INFINITY;
@@ -78,10 +98,10 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
             s[j] = -INFINITY;
             continue;
         }
-        const float *k = mha_row(a->k, a->k_strides, b, j, g);
+        const void *k = mha_row_of(a->k, dt, a->k_strides, b, j, g);
         float dot = 0.0f;
         for (int64_t d = 0; d < dh; d++)
-            dot += q[d] * k[d];
+            dot = kept(a, dot + mha_load_f32(q, dt, d) * mha_load_f32(k, dt, d));
         s[j] = scale * dot + (mask ? mask[j] : 0.0f);
         any_nan |= isnan(s[j]);
         if (s[j] > m)
@@ -89,8 +109,10 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
     }
     if (any_nan)
         m = NAN;
-    memset(o, 0, (size_t)dh * sizeof *o);
+    memset(acc, 0, (size_t)dh * sizeof *acc);
     if (m == -INFINITY) {
+        for (int64_t d = 0; d < dh; d++)
+            mha_store_f32(o, a->out_dtype, d, 0.0f);
         if (p)
             memset(p, 0, (size_t)sh->kv_len * sizeof *p);
         return;
@@ -107,10 +129,12 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
             p[j] = pj;
         if (j >= skv || j >= visible || (mask && mask[j] == -INFINITY))
             continue;
-        const float *v = mha_row(a->v, a->v_strides, b, j, g);
+        const void *v = mha_row_of(a->v, dt, a->v_strides, b, j, g);
         for (int64_t d = 0; d < dh; d++)
-            o[d] += pj * v[d];
+            acc[d] = kept(a, acc[d] + pj * mha_load_f32(v, dt, d));
     }
+    for (int64_t d = 0; d < dh; d++)
+        mha_store_f32(o, a->out_dtype, d, acc[d]);
 }
 #endif
 
@@ -138,8 +162,8 @@ static void attend_row_reshaped(const mha_args *a, int64_t b, int64_t h, int64_t
             continue;
         float dot = 0.0f;
         for (int64_t d = 0; d < dh; d++)
-            dot += a->q[reshaped_offset(a->q_strides, b, i, H, dh, h, d)] *
-                   a->k[reshaped_offset(a->k_strides, b, j, Hkv, dh, g, d)];
+            dot += ((const float *)a->q)[reshaped_offset(a->q_strides, b, i, H, dh, h, d)] *
+                   ((const float *)a->k)[reshaped_offset(a->k_strides, b, j, Hkv, dh, g, d)];
         s[j] = a->scale * dot + (mask ? mask[j] : 0.0f);
         if (s[j] > m)
             m = s[j];
@@ -158,8 +182,8 @@ static void attend_row_reshaped(const mha_args *a, int64_t b, int64_t h, int64_t
         float acc = 0.0f;
         for (int64_t j = 0; j < sh->kv_len; j++)
             if (s[j] != 0.0f)
-                acc += s[j] * a->v[reshaped_offset(a->v_strides, b, j, Hkv, dh, g, d)];
-        a->out[reshaped_offset(a->out_strides, b, i, H, dh, h, d)] = acc;
+                acc += s[j] * ((const float *)a->v)[reshaped_offset(a->v_strides, b, j, Hkv, dh, g, d)];
+        ((float *)a->out)[reshaped_offset(a->out_strides, b, i, H, dh, h, d)] = acc;
     }
 }
 #endif
@@ -232,7 +256,7 @@ static MHA_ATTENTION_FN(broken_attention)
     (void)past;
 #endif
 #if BROKEN_KIND == 13
-    volatile float before = a.q[-1];
+    volatile float before = ((const float *)a.q)[-1];
     (void)before;
 #endif
 #if BROKEN_KIND == 14
@@ -262,7 +286,7 @@ static MHA_ATTENTION_FN(broken_attention)
     q[0] *= 1.0f + 0x1p-20f;
 #endif
 #if BROKEN_KIND == 11
-    ((float *)workspace)[sh->kv_len] = 0.0f;
+    ((float *)workspace)[workspace_floats(sh)] = 0.0f;
 #endif
 #if BROKEN_KIND == 16
     float *first = mha_row_mut(args->out, args->out_strides, 0, 0, 0);
@@ -288,6 +312,7 @@ static const mha_impl broken_impl = {
     .workspace = broken_workspace,
     .attention = broken_attention,
     .matmul = NULL,
+    .dtypes = BF16_ACCUMULATE ? MHA_IO_F32 | MHA_IO_BF16_F32 | MHA_IO_BF16 | MHA_IO_F16_F32 | MHA_IO_F16 : 0,
 };
 
 #if BROKEN_KIND == 8

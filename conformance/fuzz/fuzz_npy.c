@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (parsed != read)
         abort(); /* the file reader and the buffer parser disagree */
     if (read) {
-        if (c.ndim != a.ndim || c.count != a.count || memcmp(a.data, c.data, a.count * (size_t)a.dtype) != 0)
+        if (c.ndim != a.ndim || c.count != a.count || memcmp(a.data, c.data, a.count * npy_dtype_size(a.dtype)) != 0)
             abort();
         npy_free(&c);
     }
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a.ndim > 0 && npy_encode(a.dtype, a.ndim, a.shape, a.data, &bytes, &n) == 0) {
         if (npy_parse(bytes, n, &b, err, sizeof err))
             abort();
-        if (b.ndim != a.ndim || b.count != a.count || memcmp(a.data, b.data, a.count * (size_t)a.dtype) != 0)
+        if (b.ndim != a.ndim || b.count != a.count || memcmp(a.data, b.data, a.count * npy_dtype_size(a.dtype)) != 0)
             abort();
         npy_free(&b);
         free(bytes);

@@ -50,6 +50,10 @@ EXPECT = {
     # a token's query meets its own kv heads: right only when a row has one key and one kv head
     "matmul_before_transpose": (["heads_h1", "heads_h4", "seqlen_s17"], "error", ["*"],
                                 ["tiny_1x1_d1", "seqlen_s1"]),
+    # sums kept in bf16: every bf16 case (out bf16 or fp32, GQA, mask, the 1000-key decode row), nothing else
+    "bf16_accumulate": (["bf16_gqa_h8_kv2_d64", "bf16_causal_s65_d128", "bf16_mask_q17_kv40_d64",
+                         "bf16_tail_q33_kv47_d64", "bf16_nan_v_d128", "bf16_decode_kv1000_d128"], "error",
+                        ["bf16_*"], ["fp16_*", "seqlen_s17", "gqa_h8_kv2", "mask_broadcast", "prop_*"]),
 }
 # kind: (what every failing call's variant must show, the test); from the FAIL lines on stdout
 VARIANT = {
@@ -107,8 +111,9 @@ def fail_lines(stdout):
     return found
 
 
-def run_check(mha, lib, extra=()):
-    """(exit status, stdout, results by case) of mha check --port lib at the baseline level."""
+def run_check(mha, lib, extra=(), skipped=None):
+    """(exit status, stdout, results by case) of mha check --port lib at the baseline level. Cases skipped
+    (dtypes the port does not declare) are left out of the results and, when skipped is a dict, put there."""
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, "r.json")
         p = subprocess.run(WRAPPER + [mha, "check", "--port", lib, "--level", "baseline", "--json", js] + list(extra),
@@ -116,7 +121,12 @@ def run_check(mha, lib, extra=()):
         results = {}
         if os.path.exists(js):
             with open(js) as f:
-                results = {r["case"]: r for run in json.load(f)["runs"] for r in run["results"]}
+                for run in json.load(f)["runs"]:
+                    for r in run["results"]:
+                        if not r["skipped"]:
+                            results[r["case"]] = r
+                        elif skipped is not None:
+                            skipped[r["case"]] = r
     return p.returncode, p.stdout, results
 
 
@@ -179,6 +189,23 @@ def main():
             fail("%s: expected a refusal containing '%s', got exit %d:\n%s" % (kind, text, p.returncode, p.stdout))
         else:
             print("ok   %-16s refused: %s" % (kind, p.stdout.strip()))
+    # a port built against ABI 1 (its descriptor one field shorter, ending at an inaccessible page) loads and passes
+    # and, fp32 only, has its bf16 and fp16 cases skipped with the reason in the record
+    abi1 = os.path.join(d, "libabi1_port.so")
+    skipped = {}
+    rc, out, results = run_check(mha, abi1, ["--case", "tiny_*,seqlen_s17,mask_broadcast,prop_causal_mask,bf16_*,fp16_*"],
+                                 skipped)
+    lowp_skipped = sorted(c for c, r in skipped.items() if "not declared by abi1_naive" in r["reason"]
+                          and r["dtypes"].split(" -> ")[0] in ("bf16", "fp16"))
+    if rc != 0 or len(results) < 4 or not all(r["pass"] for r in results.values()):
+        fail("abi1_port: expected a pass on %d cases, got exit %d:\n%s" % (len(results), rc, out[-3000:]))
+    elif (sorted(skipped) != lowp_skipped or {c[:4] for c in lowp_skipped} != {"bf16", "fp16"}
+          or any(c.startswith(("bf16_", "fp16_")) for c in results)):
+        fail("abi1_port: expected every bf16 and fp16 case skipped as not declared, and nothing else; skipped: %s"
+             % skipped)
+    else:
+        print("ok   %-16s passed: %d cases; %d bf16/fp16 cases skipped (fp32 only)" %
+              ("abi1_port", len(results), len(lowp_skipped)))
     # a crash fails that implementation at that level and names the signal and the case; a port that needs
     # no CPU feature runs once, at the top level
     with tempfile.TemporaryDirectory() as tmp:

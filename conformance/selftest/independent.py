@@ -77,7 +77,44 @@ def make_inputs(d):
         v[0, Skv // 2, 0, Dh - 1] = np.nan
     elif r != "uniform":
         raise ValueError("unknown recipe " + r)
+    dt = d.get("dtype", "fp32")  # manifests of version 1 have no dtype: fp32
+    q, k, v = (to_dtype(x, dt) for x in (q, k, v))
     return q, k, v, mask
+
+
+def round_bf16(x):
+    """float32 array -> the nearest bfloat16 values (ties to the even pattern) as float32, by comparing the two
+    neighbours in float64 (the C generator adds a rounding bias instead)."""
+    u = x.view(np.uint32)
+    lo = u & np.uint32(0xFFFF0000)
+    hi = lo + np.uint32(0x10000)  # the next pattern up in magnitude (sign kept); past the largest: infinity
+    xd = x.astype(np.float64)
+    lo_v = lo.view(np.float32).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        hi_v = np.where((hi & np.uint32(0x7FFFFFFF)) == np.uint32(0x7F800000),
+                        np.copysign(2.0 ** 128, xd), hi.view(np.float32).astype(np.float64))
+    d_lo, d_hi = np.abs(xd - lo_v), np.abs(hi_v - xd)
+    take_hi = (d_hi < d_lo) | ((d_hi == d_lo) & (((lo >> np.uint32(16)) & np.uint32(1)) == 1))
+    out = np.where(take_hi, hi, lo).view(np.float32)
+    return np.where(np.isnan(x), x, out).astype(np.float32)
+
+
+def to_dtype(x, dtype):
+    """Inputs as given: rounded to the case's dtype (nearest even), kept as float32 values."""
+    if dtype == "bf16":
+        return round_bf16(x)
+    if dtype == "fp16":
+        return x.astype(np.float16).astype(np.float32)
+    return x
+
+
+def stored(x, dtype):
+    """What the .npy file of an input of dtype holds: fp32 as is, fp16 as '<f2', bf16 bit patterns as '<u2'."""
+    if dtype == "bf16":
+        return (x.view(np.uint32) >> np.uint32(16)).astype(np.uint16)
+    if dtype == "fp16":
+        return x.astype(np.float16)
+    return x
 
 
 def reference(d, q, k, v, mask):
@@ -130,7 +167,8 @@ def main():
             got = np.load(vdir + "/" + files[(cid, role)])
             if d["layout"] == "bhsd":
                 got = got.transpose(0, 2, 1, 3)
-            if not np.array_equal(got, x, equal_nan=True):
+            want = stored(x, d.get("dtype", "fp32"))
+            if got.dtype != want.dtype or not np.array_equal(got, want, equal_nan=got.dtype != np.uint16):
                 print("FAIL %s: %s differs from the documented recipe" % (cid, role))
                 bad += 1
         if mask is not None and not np.array_equal(np.load(vdir + "/" + files[(cid, "mask")]), mask):

@@ -59,7 +59,8 @@ static void test_manifest(void)
     manifest_free(&m);
 
     static const struct { const char *from, *to, *says; } bad[] = {
-        {"version=1", "version=2", "schema version 2"},
+        {"version=1", "version=3", "schema version 3"},
+        {"recipe=ints", "recipe=ints dtype=bf16", "dtype=bf16"}, /* version 1 has no dtype field */
         {"tolerance factor=8 floor=8\n", "", "no 'tolerance"},
         {"seed=42", "seed=42 colour=red", "colour"},
         {"Hkv=1", "Hkv=3", "not a multiple"},
@@ -82,6 +83,44 @@ static void test_manifest(void)
     CHECK(manifest_parse(twice, strlen(twice), &m, err, sizeof err) == -1 && strstr(err, "twice"),
           "a repeated case id was not refused: %s", err);
     CHECK(manifest_parse("file role=q\n", 12, &m, err, sizeof err) == -1, "a manifest without a header was accepted");
+}
+
+/* Version 2: dtype and out_dtype on every case; a version-1 manifest reads as fp32 -> fp32. */
+static void test_manifest_dtypes(void)
+{
+    manifest m;
+    char err[256] = "", buf[2048];
+    CHECK(manifest_parse(good, strlen(good), &m, err, sizeof err) == 0 && m.cases[0].c.dtype == MHA_F32 &&
+              m.cases[0].c.out_dtype == MHA_F32, "a version-1 case reads as fp32 -> fp32: %s", err);
+    manifest_free(&m);
+    static const char *const v2 =
+        "mhalab-vectors version=2\n"
+        "tolerance factor=8 floor=8\n"
+        "case id=b1 group=bf16 B=1 H=2 Hkv=1 Sq=2 Skv=3 Dh=4 layout=bshd mask=none flags=- scale=0 "
+        "seed=7 recipe=uniform dtype=bf16 out_dtype=%s max_abs_v=1 err_out=0.001 err_probs=1e-08\n"
+        "file role=q name=b1.q.npy dtype=%s shape=1,2,2,4 xxh3=0123456789abcdef0123456789abcdef\n";
+    snprintf(buf, sizeof buf, v2, "bf16", "bf16");
+    CHECK(manifest_parse(buf, strlen(buf), &m, err, sizeof err) == 0 && m.cases[0].c.dtype == MHA_BF16 &&
+              m.cases[0].c.out_dtype == MHA_BF16 && strcmp(m.cases[0].files[0].dtype, "bf16") == 0,
+          "a bf16 -> bf16 case with a bf16 file: %s", err);
+    if (m.count) {
+        size_t len;
+        char *text = manifest_format(&m, &len);
+        CHECK(text && len == strlen(buf) && memcmp(text, buf, len) == 0, "format(parse(v2)) != v2:\n%s", text);
+        free(text);
+        manifest_free(&m);
+    }
+    snprintf(buf, sizeof buf, v2, "fp16", "bf16");
+    CHECK(manifest_parse(buf, strlen(buf), &m, err, sizeof err) == -1 && strstr(err, "out_dtype fp16 with dtype bf16"),
+          "bf16 -> fp16 is no combination: %s", err);
+    snprintf(buf, sizeof buf, v2, "fp32", "u16");
+    CHECK(manifest_parse(buf, strlen(buf), &m, err, sizeof err) == -1 && strstr(err, "dtype=u16"),
+          "file dtype u16 is refused: %s", err);
+    snprintf(buf, sizeof buf, v2, "fp32", "f16");
+    char *drop = strstr(buf, " dtype=bf16 out_dtype=fp32");
+    memmove(drop, drop + strlen(" dtype=bf16 out_dtype=fp32"), strlen(drop + strlen(" dtype=bf16 out_dtype=fp32")) + 1);
+    CHECK(manifest_parse(buf, strlen(buf), &m, err, sizeof err) == -1 && strstr(err, "dtype out_dtype"),
+          "a version-2 case without dtypes is refused: %s", err);
 }
 
 static void test_ulps_and_compare(void)
@@ -109,6 +148,10 @@ static void test_ulps_and_compare(void)
 
     CHECK(tolerance_of(8, 8, 1e-7, 2.0) == 8 * 1e-7 + 16 * (double)FLT_EPSILON, "tolerance formula");
     CHECK(tolerance_of(8, 8, 0, 0) == 0, "zero V, exact naive: zero tolerance");
+    CHECK(tolerance_of_dtype(8, 8, 1e-7, 2.0, MHA_F32) == tolerance_of(8, 8, 1e-7, 2.0) &&
+              tolerance_of_dtype(8, 8, 1e-7, 2.0, MHA_BF16) == tolerance_of(8, 8, 1e-7, 2.0) + 2.0 * 0x1p-8 &&
+              tolerance_of_dtype(8, 8, 1e-7, 2.0, MHA_F16) == tolerance_of(8, 8, 1e-7, 2.0) + 2.0 * 0x1p-11,
+          "a 16-bit output adds half its ulp at max|V|");
     CHECK(error_units(3e-7, 1e-7) > 2.99 && error_units(0, 0) == 0 && isinf(error_units(1e-9, 0)), "units");
 }
 
@@ -171,11 +214,45 @@ static void test_records(void)
     CHECK(record_write(-1, recs, sizeof recs[0]) == -1, "no fd: not written");
 }
 
+/*
+ * Cases and properties whose dtypes an implementation does not declare are
+ * skipped, not failed: naive declaring bf16 -> bf16 alone would fail every
+ * fp32 call with MHA_ERR_BAD_DTYPE if they ran. The result records say so.
+ */
+static void test_skip_undeclared(void)
+{
+    mha_impl only_bf16 = *mha_impl_find("naive");
+    only_bf16.dtypes = MHA_IO_BF16;
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    run_opts o = {"naive_bf16_only@test", "rerun", 8, 8, 0, fds[1], 0};
+    runner_install(&o);
+    case_data d;
+    char err[256];
+    CHECK(case_compute(cases_find("tiny_2x3_d4"), &d, err, sizeof err) == 0, "compute: %s", err);
+    CHECK(suite_cases_run(&only_bf16, &d, 1, &o) == 0, "an undeclared fp32 case counts as no failure");
+    props_prepare("prop_single_head");
+    CHECK(suite_props_run(&only_bf16, &o, "prop_single_head") == 0, "an fp32 property counts as no failure");
+    props_release();
+    close(fds[1]);
+    run_result r[4];
+    int n = 0, skipped = 0;
+    for (; n < 4 && read(fds[0], &r[n], sizeof r[n]) == (ssize_t)sizeof r[n]; n++)
+        skipped += !r[n].started && r[n].skipped && !r[n].pass && strstr(r[n].reason, "not declared") &&
+                   strcmp(r[n].dtypes, "fp32 -> fp32") == 0;
+    CHECK(n == 4 && skipped == 2, "two started markers and two skipped results with the reason: %d records, "
+          "%d skipped", n, skipped);
+    close(fds[0]);
+    case_data_free(&d);
+}
+
 int main(void)
 {
     test_records();
     test_manifest();
+    test_manifest_dtypes();
     test_ulps_and_compare();
     test_patterns();
+    test_skip_undeclared();
     return check_summary();
 }

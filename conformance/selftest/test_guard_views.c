@@ -38,8 +38,8 @@ static void test_views(void)
         logical[i] = (float)i;
     for (size_t i = 0; i < ext; i++)
         memcpy(&buf[i], &(uint32_t){FILL}, 4);
-    view_scatter(&p, logical, buf);
-    view_gather(&p, buf, back);
+    view_scatter(&p, sizeof(float), logical, buf);
+    view_gather(&p, sizeof(float), buf, back);
     CHECK(memcmp(logical, back, n * sizeof *back) == 0, "gather(scatter(x)) != x");
     size_t gaps = 0;
     for (size_t i = 0; i < ext; i++)
@@ -49,6 +49,29 @@ static void test_views(void)
     free(logical);
     free(back);
     free(buf);
+
+    /* the same with 2-byte elements (bf16, fp16): strides count elements, gaps keep the 16-bit fill */
+    uint16_t *l16 = malloc(n * 2), *b16 = malloc(n * 2), *v16 = malloc(ext * 2);
+    CHECK(l16 && b16 && v16, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        l16[i] = (uint16_t)(0x3c00 + i);
+    for (size_t i = 0; i < ext; i++)
+        v16[i] = 0x7fa5;
+    view_scatter(&p, 2, l16, v16);
+    view_gather(&p, 2, v16, b16);
+    CHECK(memcmp(l16, b16, n * 2) == 0, "16-bit gather(scatter(x)) != x");
+    gaps = 0;
+    for (size_t i = 0; i < ext; i++)
+        gaps += v16[i] == 0x7fa5;
+    CHECK(gaps == ext - n && v16[4] == 0x7fa5 && v16[5] == 0x3c04, "16-bit: %zu gaps, expected %zu", gaps, ext - n);
+    view_fill(&p, 2, v16, 0x7fa57fa5u);
+    gaps = 0;
+    for (size_t i = 0; i < ext; i++)
+        gaps += v16[i] == 0x7fa5;
+    CHECK(gaps == ext, "16-bit fill: %zu of %zu elements hold the pattern", gaps, ext);
+    free(l16);
+    free(b16);
+    free(v16);
 
     /* a broadcast mask has stride 0 on its size-1 axes, a padded row stride elsewhere */
     tensor_view m = view_mask(1, 1, 1, 7, 9);
@@ -68,6 +91,11 @@ static void test_placement(void)
     CHECK(!guard_find_changed(&g, FILL, 0, 0, &at), "a fresh buffer reads as changed at %td", at);
     g.p[-3] = 0;
     CHECK(guard_find_changed(&g, FILL, 0, 0, &at) && at == -3, "a write 3 bytes before: found at %td", at);
+    guard_unmap(&g);
+
+    /* 2-byte elements: an odd count of them still ends right at the page */
+    CHECK(guard_map(&g, 6, GUARD_AFTER_END, 68, FILL) == 0, "guard_map failed");
+    CHECK(g.p + 6 == g.guard, "a 6-byte buffer's end should touch its guard page");
     guard_unmap(&g);
 
     CHECK(guard_map(&g, 40, GUARD_BEFORE_START, 68, FILL) == 0, "guard_map failed");

@@ -2,7 +2,7 @@
  * CPU feature detection. x86-64: cpuid for what the CPU implements, xgetbv
  * for what the OS saves on a context switch (an AVX-512 CPU under an OS
  * that does not save ZMM state must not run AVX-512 code). AArch64:
- * getauxval(AT_HWCAP). The mask lets tests and users force fallbacks; the
+ * getauxval(AT_HWCAP) and AT_HWCAP2. The mask lets tests and users force fallbacks; the
  * environment variable MHA_CPU_LEVEL (a level name from mha_cpu_levels())
  * sets the initial mask.
  */
@@ -30,6 +30,7 @@ static uint32_t detect(void)
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return 0;
     int has_fma = (c >> 12) & 1, has_osxsave = (c >> 27) & 1, has_avx = (c >> 28) & 1;
+    int has_f16c = (c >> 29) & 1;
     if (!has_osxsave || !has_avx)
         return 0;
     uint64_t xcr0 = read_xcr0();
@@ -39,6 +40,8 @@ static uint32_t detect(void)
         return 0;
     if (has_fma)
         f |= MHA_CPU_FMA;
+    if (has_f16c)
+        f |= MHA_CPU_F16C; /* VEX-encoded: needs only the YMM state checked above */
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
         return f;
     if ((b >> 5) & 1)
@@ -48,6 +51,7 @@ static uint32_t detect(void)
         if ((b >> 17) & 1) f |= MHA_CPU_AVX512DQ;
         if ((b >> 30) & 1) f |= MHA_CPU_AVX512BW;
         if ((b >> 31) & 1) f |= MHA_CPU_AVX512VL;
+        if ((d >> 23) & 1) f |= MHA_CPU_AVX512FP16;
         unsigned a1, b1, c1, d1;
         if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 5) & 1))
             f |= MHA_CPU_AVX512BF16;
@@ -58,7 +62,7 @@ static uint32_t detect(void)
 static const char *const level_names[] = {"baseline", "avx2", "avx512"};
 static const uint32_t level_masks[] = {
     0,
-    MHA_CPU_AVX2 | MHA_CPU_FMA,
+    MHA_CPU_AVX2 | MHA_CPU_FMA | MHA_CPU_F16C, /* every AVX2 CPU has F16C */
     MHA_CPU_ALL,
 };
 
@@ -67,10 +71,27 @@ static const uint32_t level_masks[] = {
 #ifndef HWCAP_ASIMD
 #define HWCAP_ASIMD (1 << 1)
 #endif
+#ifndef HWCAP_ASIMDFHM
+#define HWCAP_ASIMDFHM (1 << 23)
+#endif
+#ifndef AT_HWCAP2
+#define AT_HWCAP2 26
+#endif
+#ifndef HWCAP2_BF16
+#define HWCAP2_BF16 (1 << 14)
+#endif
 
 static uint32_t detect(void)
 {
-    return (getauxval(AT_HWCAP) & HWCAP_ASIMD) ? MHA_CPU_NEON : 0;
+    const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+    if (!(hwcap & HWCAP_ASIMD))
+        return 0;
+    uint32_t f = MHA_CPU_NEON;
+    if (hwcap & HWCAP_ASIMDFHM)
+        f |= MHA_CPU_NEON_FHM;
+    if (hwcap2 & HWCAP2_BF16)
+        f |= MHA_CPU_NEON_BF16;
+    return f;
 }
 
 static const char *const level_names[] = {"baseline", "neon"};
@@ -147,6 +168,8 @@ const char *mha_cpu_feature_names(uint32_t features, char *buf, size_t size)
         {MHA_CPU_AVX512F, "avx512f"},   {MHA_CPU_AVX512BW, "avx512bw"},
         {MHA_CPU_AVX512DQ, "avx512dq"}, {MHA_CPU_AVX512VL, "avx512vl"},
         {MHA_CPU_AVX512BF16, "avx512bf16"}, {MHA_CPU_NEON, "neon"},
+        {MHA_CPU_F16C, "f16c"},         {MHA_CPU_AVX512FP16, "avx512fp16"},
+        {MHA_CPU_NEON_BF16, "neon_bf16"}, {MHA_CPU_NEON_FHM, "neon_fhm"},
     };
     if (!buf || size == 0)
         return "";

@@ -2,6 +2,7 @@
 #ifndef MHA_INTERNAL_H
 #define MHA_INTERNAL_H
 
+#include "dtype_convert.h"
 #include "mha.h"
 
 #include <math.h>
@@ -92,6 +93,61 @@ static inline float *mha_row_mut(float *base, mha_strides st, int64_t b,
                                  int64_t s, int64_t h)
 {
     return base + b * st.batch + s * st.seq + h * st.head;
+}
+
+/* Bytes of an element of a valid dtype (mha_dtype_size() without the call). */
+static inline int64_t mha_elem_bytes(mha_dtype dtype)
+{
+    return dtype == MHA_F32 ? 4 : 2;
+}
+
+/* Row (b, s, h) of a strided view of any dtype: the offset in elements times its size. */
+static inline const void *mha_row_of(const void *base, mha_dtype dtype, mha_strides st,
+                                     int64_t b, int64_t s, int64_t h)
+{
+    return (const char *)base + (b * st.batch + s * st.seq + h * st.head) * mha_elem_bytes(dtype);
+}
+
+static inline void *mha_row_of_mut(void *base, mha_dtype dtype, mha_strides st,
+                                   int64_t b, int64_t s, int64_t h)
+{
+    return (char *)base + (b * st.batch + s * st.seq + h * st.head) * mha_elem_bytes(dtype);
+}
+
+/* Element i of a row of dtype, exactly as fp32. */
+static inline float mha_load_f32(const void *row, mha_dtype dtype, int64_t i)
+{
+    switch (dtype) {
+    case MHA_BF16: return mha_bf16_to_f32_inline(((const uint16_t *)row)[i]);
+    case MHA_F16:  return mha_f16_to_f32_inline(((const uint16_t *)row)[i]);
+    default:       return ((const float *)row)[i];
+    }
+}
+
+/* Element i of a row of dtype := x rounded to dtype (nearest even). */
+static inline void mha_store_f32(void *row, mha_dtype dtype, int64_t i, float x)
+{
+    switch (dtype) {
+    case MHA_BF16: ((uint16_t *)row)[i] = mha_f32_to_bf16_inline(x); break;
+    case MHA_F16:  ((uint16_t *)row)[i] = mha_f32_to_f16_inline(x); break;
+    default:       ((float *)row)[i] = x; break;
+    }
+}
+
+/* x rounded to dtype (nearest even), as the fp32 value it is. */
+static inline float mha_round_f32(mha_dtype dtype, float x)
+{
+    switch (dtype) {
+    case MHA_BF16: return mha_bf16_to_f32_inline(mha_f32_to_bf16_inline(x));
+    case MHA_F16:  return mha_f16_to_f32_inline(mha_f32_to_f16_inline(x));
+    default:       return x;
+    }
+}
+
+/* The supported combinations of a descriptor: dtypes, or MHA_IO_F32 when 0. */
+static inline uint32_t mha_impl_dtypes(const mha_impl *impl)
+{
+    return impl->dtypes ? impl->dtypes : MHA_IO_F32;
 }
 
 /* Mask row (b, h, i) or NULL when there is no mask. */

@@ -1,7 +1,9 @@
 /*
  * The float64 reference: the naive algorithm with every intermediate in
  * double. The golden vectors are generated from it, and large shapes are
- * checked against it on the fly.
+ * checked against it on the fly. bf16 and fp16 inputs are first widened
+ * exactly to fp32 copies, so they are read exactly as the fp32 path reads
+ * floats.
  */
 #include "internal.h"
 #include "parallel.h"
@@ -76,13 +78,9 @@ static void reference_slices(void *ctx, int64_t begin, int64_t end, int worker)
                        c->scratch + (size_t)worker * (size_t)s->kv_len, c->out, c->probs);
 }
 
-mha_status mha_reference(const mha_args *args, double *out, double *probs)
+/* The reference of validated fp32 arguments. */
+static mha_status reference_f32(const mha_args *args, double *out, double *probs)
 {
-    mha_status st = mha_validate_args(args);
-    if (st != MHA_OK)
-        return st;
-    if (!out)
-        return mha_fail(MHA_ERR_NULL_POINTER, "out is NULL: expected a [B][Sq][H][Dh] double buffer");
     const mha_shape *s = &args->shape;
     const double scale = args->scale != 0.0f ? (double)args->scale : 1.0 / sqrt((double)s->head_dim);
     const int64_t slices = s->batch * s->heads;
@@ -95,4 +93,54 @@ mha_status mha_reference(const mha_args *args, double *out, double *probs)
     mha_parallel_for(threads, slices, 1, reference_slices, &c);
     free(scratch);
     return MHA_OK;
+}
+
+/* Tensor [B][S][H][Dh] of dtype through strides -> dense fp32 (bshd), exactly. */
+static void widen(const void *src, mha_dtype dtype, mha_strides st, int64_t B, int64_t S, int64_t H, int64_t Dh,
+                  float *dst)
+{
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < S; t++)
+            for (int64_t h = 0; h < H; h++, dst += Dh) {
+                const void *row = mha_row_of(src, dtype, st, b, t, h);
+                for (int64_t d = 0; d < Dh; d++)
+                    dst[d] = mha_load_f32(row, dtype, d);
+            }
+}
+
+mha_status mha_reference(const mha_args *args, double *out, double *probs)
+{
+    mha_status st = mha_validate_args(args);
+    if (st != MHA_OK)
+        return st;
+    if (!out)
+        return mha_fail(MHA_ERR_NULL_POINTER, "out is NULL: expected a [B][Sq][H][Dh] double buffer");
+    if (args->dtype == MHA_F32)
+        return reference_f32(args, out, probs);
+    const mha_shape *s = &args->shape;
+    const size_t nq = (size_t)(s->batch * s->q_len * s->heads * s->head_dim),
+                 nkv = (size_t)(s->batch * s->kv_len * s->kv_heads * s->head_dim);
+    float *q = malloc(nq * sizeof *q), *k = malloc(nkv * sizeof *k), *v = malloc(nkv * sizeof *v);
+    if (!q || !k || !v) {
+        free(q);
+        free(k);
+        free(v);
+        return mha_fail(MHA_ERR_OUT_OF_MEMORY, "reference: fp32 copies of the %s inputs could not be allocated",
+                        mha_dtype_name(args->dtype));
+    }
+    mha_args wide = *args;
+    widen(args->q, args->dtype, args->q_strides, s->batch, s->q_len, s->heads, s->head_dim, q);
+    widen(args->k, args->dtype, args->k_strides, s->batch, s->kv_len, s->kv_heads, s->head_dim, k);
+    widen(args->v, args->dtype, args->v_strides, s->batch, s->kv_len, s->kv_heads, s->head_dim, v);
+    wide.q = q;
+    wide.k = k;
+    wide.v = v;
+    wide.q_strides = mha_strides_bshd(s->q_len, s->heads, s->head_dim);
+    wide.k_strides = wide.v_strides = mha_strides_bshd(s->kv_len, s->kv_heads, s->head_dim);
+    wide.dtype = MHA_F32;
+    st = reference_f32(&wide, out, probs);
+    free(q);
+    free(k);
+    free(v);
+    return st;
 }

@@ -27,6 +27,7 @@ const char *mha_status_str(mha_status status)
     case MHA_ERR_ABI_MISMATCH: return "implementation ABI version mismatch";
     case MHA_ERR_BAD_DESCRIPTOR: return "implementation descriptor incomplete";
     case MHA_ERR_IMPL_FAILED: return "implementation reported a failure";
+    case MHA_ERR_BAD_DTYPE: return "unsupported dtype or dtype combination";
     case MHA_STATUS_COUNT: break;
     }
     return "unknown status";

@@ -13,10 +13,11 @@ typedef struct view {
     const void *data;
     int64_t size[4];
     int64_t stride[4];
+    size_t elem_bytes; /* mha_dtype_size() of its dtype */
     size_t bytes; /* filled by view_extent */
 } view;
 
-/* Byte extent of a view: ((sum (size_i - 1) * stride_i) + 1) * 4, checked. */
+/* Byte extent of a view: ((sum (size_i - 1) * stride_i) + 1) * element size, checked. */
 static mha_status view_extent(view *v)
 {
     uint64_t last = 0;
@@ -28,7 +29,7 @@ static mha_status view_extent(view *v)
     }
     uint64_t bytes;
     if (__builtin_add_overflow(last, 1, &last) ||
-        __builtin_mul_overflow(last, (uint64_t)sizeof(float), &bytes) ||
+        __builtin_mul_overflow(last, (uint64_t)v->elem_bytes, &bytes) ||
         bytes > (uint64_t)PTRDIFF_MAX || bytes > (uint64_t)SIZE_MAX)
         return mha_fail(MHA_ERR_SIZE_OVERFLOW,
                         "%s: view spans %llu elements, more bytes than size_t can address",
@@ -81,11 +82,45 @@ static mha_status check_strides(const char *name, mha_strides s)
     return MHA_OK;
 }
 
-static view make_view(const char *name, const void *data, int64_t b, int64_t s,
+static view make_view(const char *name, const void *data, mha_dtype dtype, int64_t b, int64_t s,
                       int64_t h, int64_t d, mha_strides st)
 {
-    view v = {name, data, {b, s, h, d}, {st.batch, st.seq, st.head, 1}, 0};
+    view v = {name, data, {b, s, h, d}, {st.batch, st.seq, st.head, 1}, mha_dtype_size(dtype), 0};
     return v;
+}
+
+/* Supported combinations as text: "q/k/v fp32 -> out fp32, bf16 -> fp32". */
+static const char *combos_text(uint32_t combos, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int in = 0; in < MHA_DTYPE_COUNT; in++)
+        for (int out = 0; out < MHA_DTYPE_COUNT; out++) {
+            uint32_t bit = mha_dtype_combo((mha_dtype)in, (mha_dtype)out);
+            if (!bit || !(combos & bit))
+                continue;
+            int n = snprintf(buf + used, size - used, "%s%s -> %s%s", used ? ", " : "q/k/v ",
+                             mha_dtype_name((mha_dtype)in), used ? "" : "out ", mha_dtype_name((mha_dtype)out));
+            if (n < 0 || (size_t)n >= size - used)
+                return buf;
+            used += (size_t)n;
+        }
+    return buf;
+}
+
+/* dtype and out_dtype are mha_dtype values and form one of the five combinations. */
+static mha_status check_dtypes(const mha_args *a)
+{
+    if ((unsigned)a->dtype >= MHA_DTYPE_COUNT)
+        return mha_fail(MHA_ERR_BAD_DTYPE, "dtype = %d: expected MHA_F32 (0), MHA_BF16 (1) or MHA_F16 (2) for q, k, v",
+                        (int)a->dtype);
+    if ((unsigned)a->out_dtype >= MHA_DTYPE_COUNT)
+        return mha_fail(MHA_ERR_BAD_DTYPE, "out_dtype = %d: expected MHA_F32 (0), MHA_BF16 (1) or MHA_F16 (2) for out",
+                        (int)a->out_dtype);
+    if (!mha_dtype_combo(a->dtype, a->out_dtype))
+        return mha_fail(MHA_ERR_BAD_DTYPE, "out_dtype = %s with q/k/v %s: expected out fp32 or %s (the inputs' dtype)",
+                        mha_dtype_name(a->out_dtype), mha_dtype_name(a->dtype), mha_dtype_name(a->dtype));
+    return MHA_OK;
 }
 
 mha_status mha_validate_args(const mha_args *a)
@@ -125,13 +160,15 @@ mha_status mha_validate_args(const mha_args *a)
                         (double)a->scale);
     if (a->threads < 0)
         return mha_fail(MHA_ERR_BAD_THREADS, "threads = %d: expected >= 0 (0 for all cores)", a->threads);
+    if ((st = check_dtypes(a)))
+        return st;
 
-    view vq = make_view("q", a->q, s->batch, s->q_len, s->heads, s->head_dim, a->q_strides);
-    view vk = make_view("k", a->k, s->batch, s->kv_len, s->kv_heads, s->head_dim, a->k_strides);
-    view vv = make_view("v", a->v, s->batch, s->kv_len, s->kv_heads, s->head_dim, a->v_strides);
-    view vo = make_view("out", a->out, s->batch, s->q_len, s->heads, s->head_dim, a->out_strides);
+    view vq = make_view("q", a->q, a->dtype, s->batch, s->q_len, s->heads, s->head_dim, a->q_strides);
+    view vk = make_view("k", a->k, a->dtype, s->batch, s->kv_len, s->kv_heads, s->head_dim, a->k_strides);
+    view vv = make_view("v", a->v, a->dtype, s->batch, s->kv_len, s->kv_heads, s->head_dim, a->v_strides);
+    view vo = make_view("out", a->out, a->out_dtype, s->batch, s->q_len, s->heads, s->head_dim, a->out_strides);
     mha_strides mst = {a->mask_strides.batch, a->mask_strides.head, a->mask_strides.row};
-    view vm = make_view("mask", a->mask, s->batch, s->heads, s->q_len, s->kv_len, mst);
+    view vm = make_view("mask", a->mask, MHA_F32, s->batch, s->heads, s->q_len, s->kv_len, mst);
     /* probs is contiguous [B][H][Sq][Skv]: its element count must fit first. */
     uint64_t probs_elems = 0;
     if (a->probs &&
@@ -143,7 +180,7 @@ mha_status mha_validate_args(const mha_args *a)
     mha_strides pst = {0, 0, 0};
     if (a->probs)
         pst = (mha_strides){s->heads * s->q_len * s->kv_len, s->q_len * s->kv_len, s->kv_len};
-    view vp = make_view("probs", a->probs, s->batch, s->heads, s->q_len, s->kv_len, pst);
+    view vp = make_view("probs", a->probs, MHA_F32, s->batch, s->heads, s->q_len, s->kv_len, pst);
 
     view *all[] = {&vq, &vk, &vv, &vo, &vm, &vp};
     for (int i = 0; i < 6; i++)
@@ -180,6 +217,12 @@ mha_status mha_validate(const mha_impl *impl, const mha_args *a)
         return st;
 
     const mha_shape *s = &a->shape;
+    if (!(mha_impl_dtypes(impl) & mha_dtype_combo(a->dtype, a->out_dtype))) {
+        char combos[160];
+        return mha_fail(MHA_ERR_BAD_DTYPE, "%s supports %s; asked q/k/v %s -> out %s", impl->name,
+                        combos_text(mha_impl_dtypes(impl), combos, sizeof combos), mha_dtype_name(a->dtype),
+                        mha_dtype_name(a->out_dtype));
+    }
     if (a->probs && !(impl->caps & MHA_CAP_PROBS))
         return mha_fail(MHA_ERR_UNSUPPORTED,
                         "args.probs is set but implementation '%s' cannot write probabilities "

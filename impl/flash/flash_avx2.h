@@ -13,5 +13,7 @@
 /* The streamed-decode kernels: AVX2 + FMA (flash_stream_avx2.c) */
 #define FLASH_QK_ROWS flash_qk_rows_avx2
 #define FLASH_PV_ROWS flash_pv_rows_avx2
+/* bf16 and fp16 inputs: widened with AVX2 + F16C (flash_lowp_avx2.c) */
+#define FLASH_LOWP (&flash_lowp_avx2)
 
 #endif

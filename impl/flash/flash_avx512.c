@@ -6,6 +6,7 @@
 #include "../core/internal.h"
 #include "../vec/avx512_intrinsics.h" /* MHA_AVX512_ISA */
 #include "flash_kernels.h"
+#include "flash_lowp.h"
 
 FLASH_TMPL_PROTOTYPES(avx512);
 
@@ -14,11 +15,13 @@ const mha_impl mha_impl_flash_avx512 = {
     .name = "flash_avx512",
     .algorithm = "flash",
     .isa = MHA_AVX512_ISA,
-    .summary = "tiled online softmax (FlashAttention-2), AVX-512F 14x32 microkernels; O(tile) memory, split-KV decode",
-    .cpu_features = MHA_CPU_AVX512_BUILD,
+    .summary = "tiled online softmax (FlashAttention-2), AVX-512F 14x32 microkernels; O(tile) memory, split-KV decode; bf16/fp16 widened to fp32",
+    /* F16C: fp16 inputs are widened with vcvtph2ps (flash_lowp_avx2.c) */
+    .cpu_features = MHA_CPU_AVX512_BUILD | MHA_CPU_F16C,
     .caps = MHA_CAP_PROBS | MHA_CAP_DETERMINISTIC | MHA_CAP_THREADS,
     .priority = 100,
     .workspace = flash_workspace_avx512,
     .attention = flash_attention_avx512,
     .matmul = NULL,
+    .dtypes = FLASH_LOWP_DTYPES,
 };

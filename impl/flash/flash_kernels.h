@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct flash_ctx;
+struct flash_lowp_kernels;
 
 /* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < NR (a transpose) */
 typedef void flash_pack_strip_fn(const float *const *rows, int nk, int64_t dh, float *k);
@@ -59,6 +60,8 @@ typedef struct flash_kernels {
     flash_rows_fn *scores;     /* S = scale * Q K^T of one row tile */
     flash_rows_fn *softmax;    /* online-softmax update of rows r0 .. r1: m, l, alpha; S becomes P */
     flash_axpy_fn *axpy;
+    /* bf16 and fp16 inputs (flash_lowp.h); NULL in a variant that runs fp32 only */
+    const struct flash_lowp_kernels *lowp;
 } flash_kernels;
 
 /*

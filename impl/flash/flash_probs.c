@@ -4,6 +4,7 @@
  * the same kernels as the first pass, so S is the same.
  */
 #include "flash_ctx.h"
+#include "flash_lowp.h"
 
 /* Row (b, h, i) of the contiguous [B][H][Sq][Skv] probabilities. */
 static float *probs_row(const mha_args *a, int64_t b, int64_t h, int64_t i)
@@ -38,8 +39,7 @@ void flash_write_probs(flash_ctx *c, const float *m, const float *l)
         for (int64_t r0 = 0; r0 < c->nrows; r0 += rt) {
             const int64_t r1 = r0 + rt < c->nrows ? r0 + rt : c->nrows;
             if (c->p->stream)
-                kern->qk_rows(c->q, a->shape.head_dim, (int)c->nrows, mha_row(a->k, a->k_strides, c->b, k0, c->g),
-                              a->k_strides.seq, (int)n, a->shape.head_dim, a->scale, c->s, ld);
+                flash_lp_qk_rows(kern, a, c->q, (int)c->nrows, c->b, k0, c->g, (int)n, c->s, ld);
             else
                 kern->scores(c, r0, r0 + mr, n);
             flash_apply_mask(c, r0, r1, k0, n);

@@ -4,6 +4,7 @@
  * limits and mask rows, resetting (m, l, O) and storing O / l.
  */
 #include "flash_ctx.h"
+#include "flash_lowp.h"
 
 #include <string.h>
 
@@ -31,7 +32,7 @@ void flash_load_block(flash_ctx *c, int64_t b, int64_t g, int64_t qb)
         if (r < c->nrows) {
             int64_t i, h;
             flash_row_ih(c, r, &i, &h);
-            memcpy(c->q + r * dh, mha_row(a->q, a->q_strides, b, i, h), (size_t)dh * sizeof(float));
+            flash_lp_load(c->kern, c->q + r * dh, flash_lp_row(a->q, a->q_strides, b, i, h, a->dtype), dh, a->dtype);
             c->lim[r] = mha_causal_limit(a, i);
             c->mrow[r] = mha_mask_row(a, b, h, i);
         } else {
@@ -60,13 +61,12 @@ void flash_store(const flash_ctx *c, const float *o, int64_t ldo, const float *m
     for (int64_t r = 0; r < c->nrows; r++) {
         int64_t i, h;
         flash_row_ih(c, r, &i, &h);
-        float *dst = mha_row_mut(a->out, a->out_strides, c->b, i, h);
+        void *dst = flash_lp_out_row(a, c->b, i, h);
         if (m[r] == -INFINITY) {
-            memset(dst, 0, (size_t)dh * sizeof *dst);
+            memset(dst, 0, (size_t)dh * flash_lp_size(a->out_dtype));
             continue;
         }
-        const float inv_l = 1.0f / l[r];
-        for (int64_t d = 0; d < dh; d++)
-            dst[d] = o[r * ldo + d] * inv_l;
+        /* O / l, rounded once to out_dtype */
+        flash_lp_store(dst, o + r * ldo, dh, 1.0f / l[r], a->out_dtype);
     }
 }

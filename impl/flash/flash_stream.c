@@ -14,6 +14,7 @@
  *   3. O_g = alpha_g O_g + P_g V_g      step by step, every head
  */
 #include "flash_ctx.h"
+#include "flash_lowp.h"
 
 /* Token rows per kernel call. */
 #define FLASH_STREAM_STEP 8
@@ -26,8 +27,7 @@ enum { FLASH_SKIP, FLASH_GUARDED, FLASH_RESCALE };
 static void accumulate_guarded(flash_ctx *c, int64_t k0, int64_t nt)
 {
     const mha_args *a = c->a;
-    const int64_t dh = a->shape.head_dim, ld = c->p->bk_pad, ldv = a->v_strides.seq;
-    const float *v = mha_row(a->v, a->v_strides, c->b, k0, c->g);
+    const int64_t dh = a->shape.head_dim, ld = c->p->bk_pad;
     for (int64_t r = 0; r < c->nrows; r++) {
         float *o = c->o + r * c->p->dhp;
         const float *sr = c->s + r * ld, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
@@ -36,7 +36,8 @@ static void accumulate_guarded(flash_ctx *c, int64_t k0, int64_t nt)
         for (int64_t j = 0; j < nt; j++) {
             if (k0 + j >= c->lim[r] || (mr && mr[j] == -INFINITY))
                 continue;
-            c->kern->axpy(o, v + j * ldv, dh, sr[j]);
+            flash_lp_axpy(c->kern, o, flash_lp_row(a->v, a->v_strides, c->b, k0 + j, c->g, a->dtype), dh, sr[j],
+                          a->dtype);
         }
     }
 }
@@ -45,20 +46,17 @@ static void accumulate_guarded(flash_ctx *c, int64_t k0, int64_t nt)
 static int v_has_nonfinite(const flash_ctx *c, int64_t k0, int64_t nt)
 {
     const mha_args *a = c->a;
-    const int64_t dh = a->shape.head_dim, ldv = a->v_strides.seq;
-    const float *v = mha_row(a->v, a->v_strides, c->b, k0, c->g);
     int bad = 0;
     for (int64_t j = 0; j < nt; j++)
-        for (int64_t d = 0; d < dh; d++)
-            bad |= !(v[j * ldv + d] - v[j * ldv + d] == 0.0f); /* NaN or +-inf */
+        bad |= flash_lp_nonfinite(flash_lp_row(a->v, a->v_strides, c->b, k0 + j, c->g, a->dtype), a->shape.head_dim,
+                                  a->dtype);
     return bad;
 }
 
 void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_flash_plan *p, float *base, int64_t b,
                         int64_t g0, int64_t g1, int64_t k0, int64_t n)
 {
-    const int64_t dh = a->shape.head_dim, ld = p->bk_pad;
-    const int64_t ldk = a->k_strides.seq, ldv = a->v_strides.seq;
+    const int64_t ld = p->bk_pad;
     flash_ctx c;
     flash_ctx_init(&c, kern, a, p, base, g0);
     flash_select_block(&c, b, g0, 0);
@@ -79,8 +77,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
             if (!c.flag[FLASH_SKIP])
-                kern->qk_rows(c.q, dh, nr, mha_row(a->k, a->k_strides, b, k0 + j, g), ldk, nk, dh, a->scale, c.s + j,
-                              ld);
+                flash_lp_qk_rows(kern, a, c.q, nr, b, k0 + j, g, nk, c.s + j, ld);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -107,8 +104,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             flash_ctx_init(&c, kern, a, p, base, g);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
-            kern->pv_rows(c.s + j, ld, nr, mha_row(a->v, a->v_strides, b, k0 + j, g), ldv, nk, dh, c.alpha,
-                          c.flag[FLASH_RESCALE] && j == 0, c.o, p->dhp);
+            flash_lp_pv_rows(kern, a, c.s + j, ld, nr, b, k0 + j, g, nk, c.alpha, c.flag[FLASH_RESCALE] && j == 0, c.o,
+                             p->dhp);
         }
     }
 }

@@ -20,9 +20,15 @@
  * m, l and O NaN.
  */
 #include "flash_ctx.h"
+#include "flash_lowp.h"
 #include FLASH_KERNELS_H
 
 #include <string.h>
+
+/* The kernel header's converting layer for bf16 and fp16 inputs, if any (flash_lowp.h). */
+#ifndef FLASH_LOWP
+#define FLASH_LOWP NULL
+#endif
 
 #define FLASH_CAT2(a, b) a##b
 #define FLASH_CAT(a, b) FLASH_CAT2(a, b)
@@ -64,6 +70,10 @@ void FLASH_FN(pack_k)(flash_ctx *c, int64_t k0, int64_t n)
     const mha_args *a = c->a;
     const int64_t dh = a->shape.head_dim;
     const float *rows[FLASH_NR];
+    if (a->dtype != MHA_F32) {
+        c->kern->lowp->pack_k(c, k0, n, FLASH_NR); /* widened from bf16 or fp16 */
+        return;
+    }
     for (int64_t j0 = 0; j0 < n; j0 += FLASH_NR) {
         const int nk = n - j0 < FLASH_NR ? (int)(n - j0) : FLASH_NR;
         for (int jj = 0; jj < nk; jj++)
@@ -80,6 +90,8 @@ static int pack_v(flash_ctx *c, int64_t k0, int64_t n, int check)
 {
     const mha_args *a = c->a;
     const int64_t dh = a->shape.head_dim, ld = c->p->bk_pad;
+    if (a->dtype != MHA_F32)
+        return flash_lp_pack_v(c, k0, n, check, FLASH_DR); /* widened from bf16 or fp16 */
     int bad = 0;
     for (int64_t j = 0; j < n; j++) {
         const float *src = mha_row(a->v, a->v_strides, c->b, k0 + j, c->g);
@@ -235,6 +247,7 @@ const flash_kernels FLASH_FN(kernels) = {
     .scores = FLASH_FN(scores),
     .softmax = FLASH_FN(softmax),
     .axpy = FLASH_FN(axpy),
+    .lowp = FLASH_LOWP,
 };
 
 size_t FLASH_FN(workspace)(const mha_shape *shape, int threads, int want_probs)

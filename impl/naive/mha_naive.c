@@ -1,7 +1,9 @@
 /*
- * naive: the seeds' algorithm as plain loops, in fp32. It is the readable
- * reference for humans and "the plain fp32 algorithm" whose error against
- * the float64 reference sets the conformance tolerances.
+ * naive: the seeds' algorithm as plain loops, with fp32 arithmetic on
+ * inputs of every dtype (fp32, bf16, fp16; naive_row.h says where it
+ * rounds). It is the readable reference for humans and "the plain
+ * algorithm" whose error against the float64 reference sets the
+ * conformance tolerances.
  *
  * For every batch b, query head h and query position i:
  *   g      = h / (H / Hkv)                          kv head read by head h
@@ -20,26 +22,26 @@ static int64_t naive_rows(const mha_shape *s)
     return s->batch * s->heads * s->q_len;
 }
 
-/* Workspace: one row of Skv scores per thread. */
+/* Workspace: one row's scratch (Skv scores, Q's row, O's accumulator) per thread. */
 static MHA_WORKSPACE_FN(naive_workspace)
 {
     (void)want_probs;
-    return (size_t)mha_threads_for(threads, naive_rows(shape)) * (size_t)shape->kv_len * sizeof(float);
+    return (size_t)mha_threads_for(threads, naive_rows(shape)) * mha_naive_row_floats(shape) * sizeof(float);
 }
 
 typedef struct rows_ctx {
     const mha_args *args;
-    float *scores; /* one row of Skv per worker */
+    float *scratch; /* mha_naive_row_floats() per worker */
 } rows_ctx;
 
 static void naive_rows_range(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const rows_ctx *c = ctx;
     const mha_shape *sh = &c->args->shape;
-    float *scores = c->scores + (size_t)worker * (size_t)sh->kv_len;
+    float *scratch = c->scratch + (size_t)worker * mha_naive_row_floats(sh);
     for (int64_t r = begin; r < end; r++) {
         const int64_t i = r % sh->q_len, bh = r / sh->q_len;
-        mha_naive_row(c->args, bh / sh->heads, bh % sh->heads, i, scores, 0); /* separate multiply and add */
+        mha_naive_row(c->args, bh / sh->heads, bh % sh->heads, i, scratch, 0); /* separate multiply and add */
     }
 }
 
@@ -63,4 +65,5 @@ const mha_impl mha_impl_naive = {
     .workspace = naive_workspace,
     .attention = naive_attention,
     .matmul = NULL,
+    .dtypes = MHA_IO_F32 | MHA_IO_BF16_F32 | MHA_IO_BF16 | MHA_IO_F16_F32 | MHA_IO_F16,
 };

@@ -1,0 +1,173 @@
+/*
+ * flash_lowp_bench: decode with a bf16 or fp16 KV cache against fp32, as
+ * ratios of tokens per second measured in one interleaved run (issue 17,
+ * item 4: >= 1.8x at Skv = 32768, H = 32, Hkv = 8, Dh = 128).
+ * One token: Sq = 1, out fp32. Each round times fp32, bf16 and fp16 once,
+ * in that order; every round gives a bf16/fp32 and an fp16/fp32 ratio of
+ * the two neighbouring runs, in wall time and in process CPU time (on a
+ * loaded machine the wall time mostly measures waiting for a core), and
+ * the median and range of the ratios over the rounds are printed with the
+ * load average.
+ * Usage: flash_lowp_bench [rounds] [impl] [threads]   (defaults 15 flash_avx2 1)
+ */
+#include "mha.h"
+#include "../bench_args.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { H = 32, HKV = 8, SKV = 32768, DH = 128, MAX_ROUNDS = 1000 };
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct cache {
+    mha_dtype dtype;
+    void *q, *k, *v;
+    float *out;
+    void *ws;
+    size_t ws_bytes;
+} cache;
+
+/* x converted to dtype (n elements) in a new buffer */
+static void *convert(const float *x, size_t n, mha_dtype dtype)
+{
+    void *dst = malloc(n * mha_dtype_size(dtype));
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == MHA_F32)
+            ((float *)dst)[i] = x[i];
+        else
+            ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
+    }
+    return dst;
+}
+
+static mha_args args_of(const cache *c, int threads)
+{
+    mha_args a;
+    memset(&a, 0, sizeof a);
+    a.shape = (mha_shape){1, H, HKV, 1, SKV, DH};
+    a.q = c->q;
+    a.k = c->k;
+    a.v = c->v;
+    a.out = c->out;
+    a.q_strides = a.out_strides = mha_strides_bshd(1, H, DH);
+    a.k_strides = a.v_strides = mha_strides_bshd(SKV, HKV, DH);
+    a.dtype = c->dtype;
+    a.out_dtype = MHA_F32;
+    a.threads = threads;
+    a.workspace = c->ws;
+    a.workspace_bytes = c->ws_bytes;
+    return a;
+}
+
+/* Wall time of one call; *cpu = the process's CPU time during it. */
+static double time_once(const mha_impl *impl, const cache *c, int threads, double *cpu)
+{
+    mha_args a = args_of(c, threads);
+    const double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    const mha_status st = mha_attention(impl, &a);
+    const double t = clock_s(CLOCK_MONOTONIC) - t0;
+    *cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    if (st != MHA_OK) {
+        fprintf(stderr, "flash_lowp_bench: %s %s: %s\n", impl->name, mha_dtype_name(c->dtype), mha_last_error());
+        exit(1);
+    }
+    return t;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void report(const char *what, double *r, int n)
+{
+    qsort(r, (size_t)n, sizeof *r, cmp_double);
+    printf("  %s tokens/s vs fp32: median %.2fx (min %.2fx, max %.2fx, %d rounds)\n", what, r[n / 2], r[0], r[n - 1],
+           n);
+}
+
+int main(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: flash_lowp_bench [rounds] [impl] [threads]     defaults: 15 flash_avx2 1\n"
+        "  decode (Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) with a bf16 and an fp16 KV cache vs fp32,\n"
+        "  interleaved; prints the tokens/s ratios (median, range)\n";
+    bench_help(argc, argv, usage);
+    const int rounds = bench_int_arg(argc, argv, 1, 15, 1, "rounds", usage);
+    const char *name = argc > 2 ? argv[2] : "flash_avx2";
+    const int threads = bench_int_arg(argc, argv, 3, 1, 1, "threads", usage);
+    if (rounds > MAX_ROUNDS) {
+        fprintf(stderr, "flash_lowp_bench: rounds must be at most %d, got %d\n", MAX_ROUNDS, rounds);
+        return 2;
+    }
+    const mha_impl *impl = mha_impl_find(name);
+    if (!impl) {
+        fprintf(stderr, "flash_lowp_bench: no implementation named '%s'\n", name);
+        return 2;
+    }
+    const size_t nq = (size_t)H * DH, nk = (size_t)SKV * HKV * DH;
+    float *q = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4);
+    mha_rng rng;
+    mha_rng_seed(&rng, 7);
+    mha_rng_fill(&rng, q, nq, 1.0f);
+    mha_rng_fill(&rng, k, nk, 1.0f);
+    mha_rng_fill(&rng, v, nk, 1.0f);
+    cache c[3];
+    const mha_dtype dts[3] = {MHA_F32, MHA_BF16, MHA_F16};
+    for (int i = 0; i < 3; i++) {
+        c[i] = (cache){dts[i], convert(q, nq, dts[i]), convert(k, nk, dts[i]), convert(v, nk, dts[i]),
+                       malloc(nq * 4), NULL, 0};
+        mha_args a = args_of(&c[i], threads);
+        if (mha_validate(impl, &a) != MHA_OK) {
+            fprintf(stderr, "flash_lowp_bench: %s %s: %s\n", name, mha_dtype_name(dts[i]), mha_last_error());
+            return 1;
+        }
+        c[i].ws_bytes = mha_workspace_size(impl, &a);
+        c[i].ws = malloc(c[i].ws_bytes ? c[i].ws_bytes : 1);
+        double cpu;
+        time_once(impl, &c[i], threads, &cpu); /* warm-up: page in the cache */
+    }
+    /* ratios fp32 / low of the neighbouring runs: wall time (0, 1) and process CPU time (2, 3) */
+    static double ratio[4][MAX_ROUNDS];
+    double best[3] = {1e30, 1e30, 1e30};
+    for (int r = 0; r < rounds; r++) {
+        double t[3], cpu[3];
+        for (int i = 0; i < 3; i++) {
+            t[i] = time_once(impl, &c[i], threads, &cpu[i]);
+            best[i] = t[i] < best[i] ? t[i] : best[i];
+        }
+        ratio[0][r] = t[0] / t[1];
+        ratio[1][r] = t[0] / t[2];
+        ratio[2][r] = cpu[0] / cpu[1];
+        ratio[3][r] = cpu[0] / cpu[2];
+    }
+    double load[3] = {0};
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f || fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+        load[0] = -1.0;
+    if (f)
+        fclose(f);
+    printf("%s decode Skv=%d H=%d Hkv=%d Dh=%d, %d thread(s); load average %.2f\n", name, SKV, H, HKV, DH, threads,
+           load[0]);
+    for (int i = 0; i < 3; i++)
+        printf("  %s: best %.2f ms = %.1f tokens/s, K+V %.2f GB/s\n", mha_dtype_name(dts[i]), best[i] * 1e3,
+               1.0 / best[i], 2.0 * (double)nk * (double)mha_dtype_size(dts[i]) / best[i] / 1e9);
+    report("bf16 wall", ratio[0], rounds);
+    report("fp16 wall", ratio[1], rounds);
+    report("bf16 CPU-time", ratio[2], rounds);
+    report("fp16 CPU-time", ratio[3], rounds);
+    for (int i = 0; i < 3; i++) {
+        free(c[i].q); free(c[i].k); free(c[i].v); free(c[i].out); free(c[i].ws);
+    }
+    free(q); free(k); free(v);
+    return 0;
+}
