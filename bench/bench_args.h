@@ -1,6 +1,6 @@
 /*
  * Arguments of the small measuring programs under bench/ (flash_bench,
- * flash_ab, bench_simd, sgemm_bench): --help, and whole numbers checked
+ * flash_ab, sgemm_bench): --help, and whole numbers checked
  * instead of atoi's silent 0 for "abc".
  */
 #ifndef MHA_BENCH_ARGS_H

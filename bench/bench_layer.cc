@@ -1,6 +1,7 @@
 // layer/IMPL/POINT: mha_layer_forward timed on the grid's MHA self-attention points; see bench_parts.h.
 #include "bench_parts.h"
 
+#include "layer_check.h"
 #include "shapes_math.h"
 
 #include <cmath>
@@ -37,19 +38,23 @@ void bench_run_layer_point(benchmark::State &state, const mha_impl *impl, bench_
     args.y = y.data();
     args.causal = p.causal;
     args.threads = p.threads;
-    // One untimed call per benchmark (not per repetition) says whether the layer runs at all;
-    // its verdict holds for every repetition.
+    // One untimed call per benchmark (not per repetition) says whether the layer runs at all and
+    // computes the right thing; its verdict holds for every repetition.
     static std::map<std::string, std::string> verdict;  // impl and point -> "" or the error
     char point[160];
     bench_point_name(&p, point, sizeof point);
     const std::string key = std::string(impl->name) + "/" + point;
     auto known = verdict.find(key);
     if (known == verdict.end()) {
+        // The untimed call's output is checked against the layer in double precision (layer_check.h).
         mha_status st = mha_layer_forward(impl, &layer, &args);
-        known = verdict.emplace(key, st == MHA_OK ? std::string()
-                                                           : std::string("mha_layer_forward failed: ") +
-                                                                 mha_status_str(st) + ": " + mha_last_error())
-                    .first;
+        char msg[400] = "";
+        std::string why;
+        if (st != MHA_OK)
+            why = std::string("mha_layer_forward failed: ") + mha_status_str(st) + ": " + mha_last_error();
+        else if (bench_layer_check(&layer, &args, y.data(), msg, sizeof msg) != 0)
+            why = std::string("wrong output, not timed: ") + msg;
+        known = verdict.emplace(key, why).first;
     }
     if (!known->second.empty()) {
         state.SkipWithError(known->second.c_str());

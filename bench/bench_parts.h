@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-/* The machine probe, build and rules as Google Benchmark context keys mha_* (README, "Machine probe"). */
+/* The machine probe, build and rules as Google Benchmark context keys mha_* (docs/benchmarks.md, "Machine probe"). */
 void bench_add_context(const bench_machine &m, const std::vector<const mha_impl *> &impls,
                        const std::string &skipped, const std::string &grid, double budget);
 /* One line per probed level on stderr. */

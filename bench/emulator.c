@@ -1,6 +1,8 @@
 /* Emulator detection; the method is described in emulator.h. */
 #include "emulator.h"
 
+#include "cache_info.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -51,19 +53,6 @@ static const char *cpuinfo_key(const char *arch)
 }
 
 /* First line of a small file, without the newline; 0 on success. */
-static int read_line(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int ok = fgets(buf, (int)size, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    buf[strcspn(buf, "\n")] = '\0';
-    return 0;
-}
-
 /* Whether /proc/cpuinfo contains text (at the start of a line when line_start). */
 static int cpuinfo_has(const char *text, int line_start)
 {
@@ -91,7 +80,7 @@ int bench_emulated(char *why, size_t size)
 {
     const char *arch = bench_build_arch();
     char kernel_arch[64];
-    if (read_line("/proc/sys/kernel/arch", kernel_arch, sizeof kernel_arch) == 0) {
+    if (mha_read_first_line("/proc/sys/kernel/arch", kernel_arch, sizeof kernel_arch) == 0) {
         int same = strcmp(kernel_arch, arch) == 0 ||
                    (strcmp(arch, "arm") == 0 && strncmp(kernel_arch, "arm", 3) == 0) ||
                    (strcmp(arch, "i686") == 0 && strcmp(kernel_arch, "x86_64") == 0);

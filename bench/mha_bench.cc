@@ -1,5 +1,5 @@
 // mha-bench: every runnable implementation x a named grid of shapes, timed
-// with Google Benchmark. See the README, "Benchmarks and reports".
+// with Google Benchmark. See docs/benchmarks.md.
 //
 //   mha-bench [--grid quick|default|full] [--impl a,b] [--budget SECONDS]
 //             [Google Benchmark flags: --benchmark_out=f.json ...]

@@ -248,7 +248,7 @@ int harness_check(const harness_options *o, check_summary *rep)
         verdict = CHECK_CANNOT_JUDGE;
     } else if (ncases == 0 && props_matching(o->pattern) == 0) {
         fprintf(stderr, "mha check: --case %s: no case or property id matches (ids are in %s/MANIFEST, "
-                "large_* and prop_* ids in the README section Conformance)\n", o->pattern, o->vectors);
+                "large_* and prop_* ids in docs/conformance.md)\n", o->pattern, o->vectors);
         verdict = CHECK_USAGE;
     } else {
         printf("mha check: %zu cases from %s, tolerance = %g x err_fp32 + %g x max|V| x eps "

@@ -3,9 +3,13 @@
  * through and stop a broken one before it is timed: naive passes; a single
  * element moved by 10x the bound, a wrong scale and a dropped causal mask
  * fail, on a small shape (full reference) and a large one (sampled rows).
+ * The layer's check (bench/layer_check.h) passes every runnable built-in
+ * implementation and fails a moved output element, a wrong W_V, a wrong
+ * W_O and a dropped causal mask.
  */
 #include "check.h"
 #include "mha.h"
+#include "layer_check.h"
 #include "refcheck.h"
 
 #include <math.h>
@@ -55,6 +59,73 @@ static void shape(const bench_point *p, int expect_rows)
     bench_inputs_free(&in);
 }
 
+/* y of the layer through impl; weights w[0..3] = W_Q, W_K, W_V, W_O. */
+static void layer_y(const mha_impl *impl, const mha_layer *L, mha_layer_args *a, float *y)
+{
+    a->y = y;
+    mha_status st = mha_layer_forward(impl, L, a);
+    CHECK(st == MHA_OK, "%s layer failed: %s", impl->name, mha_last_error());
+}
+
+static void layer_case(int causal)
+{
+    enum { B = 2, S = 33, H = 4, HKV = 2, D = 64, NKV = HKV * (D / H) };
+    static float x[B * S * D], wq[D * D], wk[D * NKV], wv[D * NKV], wo[D * D], wrong[D * D], y[B * S * D];
+    mha_rng rng;
+    mha_rng_seed(&rng, 7);
+    mha_rng_fill(&rng, x, B * S * D, 1.0f);
+    mha_init_weights(11, D, wq, D * D);
+    mha_init_weights(12, D, wk, D * NKV);
+    mha_init_weights(13, D, wv, D * NKV);
+    mha_init_weights(14, D, wo, D * D);
+    mha_layer L = {D, H, HKV, wq, wk, wv, wo};
+    mha_layer_args a = {0};
+    a.batch = B;
+    a.seq_len = S;
+    a.x = x;
+    a.causal = causal;
+    a.threads = 2;
+    char msg[400];
+    int tried = 0;
+    for (size_t i = 0; i < mha_impl_count(); i++) {
+        const mha_impl *impl = mha_impl_get(i);
+        if (!mha_impl_runnable(impl, NULL, 0))
+            continue;
+        layer_y(impl, &L, &a, y);
+        CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 0, "%s (causal %d) rejected: %s", impl->name,
+              causal, msg);
+        tried++;
+    }
+    CHECK(tried >= 2, "only %d implementations ran", tried);
+
+    const mha_impl *naive = mha_impl_find("naive");
+    layer_y(naive, &L, &a, y);
+    y[(1 * S + S - 1) * D + 5] += 1e-3f;
+    CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 1 && strstr(msg, "y[1][32][5]"),
+          "a moved element passed: %s", msg);
+
+    memcpy(wrong, wv, sizeof wv);
+    wrong[3 * NKV + 17] += 0.05f;
+    mha_layer bad_v = L;
+    bad_v.w_v = wrong;
+    layer_y(naive, &bad_v, &a, y);
+    CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 1, "a wrong W_V passed: %s", msg);
+
+    memcpy(wrong, wo, sizeof wo);
+    wrong[9 * D + 40] += 0.05f;
+    mha_layer bad_o = L;
+    bad_o.w_o = wrong;
+    layer_y(naive, &bad_o, &a, y);
+    CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 1, "a wrong W_O passed: %s", msg);
+
+    if (causal) {
+        a.causal = 0;
+        layer_y(naive, &L, &a, y);
+        a.causal = 1;
+        CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 1, "a dropped causal mask passed: %s", msg);
+    }
+}
+
 int main(void)
 {
     /* the bound at the default grid's largest point: u * (2 * 128^1.5 + 2 * 4096 + 16) */
@@ -65,5 +136,7 @@ int main(void)
     shape(&small, 37);
     bench_point large = {1, 8, 8, 512, 512, 64, 1, 2, "causal"};
     shape(&large, 8);
+    layer_case(0);
+    layer_case(1);
     return check_summary();
 }

@@ -175,7 +175,7 @@ int main(int argc, char **argv)
     mha = mha_abs;
     scratch = scratch_abs;
     const cli_command *const commands[] = {&cli_list,    &cli_attend,  &cli_check,  &cli_vectors,
-                                           &cli_example, &cli_explain, &cli_heatmap};
+                                           &cli_example, &cli_explain, &cli_heatmap, &cli_report, &cli_lab};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         help(commands[i]);
         bad_values(commands[i]);

@@ -20,7 +20,8 @@ else
 fi
 if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-aarch64 >/dev/null 2>&1 &&
    [ "$(uname -m)" != aarch64 ]; then
-  aarch64-linux-gnu-gcc -static -O1 -I"$src/bench" "$src/tests/emulator_probe.c" "$src/bench/emulator.c" \
+  aarch64-linux-gnu-gcc -static -O1 -pthread -I"$src/bench" -I"$src/impl/core" "$src/tests/emulator_probe.c" \
+    "$src/bench/emulator.c" "$src/impl/core/cache_info.c" \
     -o "$tmp/emulator_probe_aarch64" || { echo "FAIL: cross build"; exit 1; }
   out=$(timeout 20 qemu-aarch64 "$tmp/emulator_probe_aarch64" 2>&1); echo "$out"
   case $out in *"user-mode emulation"*) ;; *) echo "FAIL: qemu-aarch64 not detected"; fail=1;; esac

@@ -1,8 +1,9 @@
 /*
  * Every flash variant against the float64 reference (mha_reference).
  *
- * Tolerance: the conformance model (conformance/tolerance.h, README
- * "Conformance"): on each case err_fp32, the max abs error of the plain
+ * Tolerance: the conformance model (conformance/tolerance.h, docs/conformance.md,
+ * "Tolerances are derived"):
+ * on each case err_fp32, the max abs error of the plain
  * fp32 algorithm (naive, and naive's loops with fused multiply-adds), sets
  * the scale:
  *     tol = TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|

@@ -10,8 +10,8 @@
  * that declare MHA_CAP_DETERMINISTIC (not blas: OpenBLAS's bits change with its
  * thread count).
  *
- * Tolerance: the conformance model (conformance/tolerance.h, README
- * "Conformance"): err_fp32, the max error of the plain fp32 algorithm
+ * Tolerance: the conformance model (conformance/tolerance.h, docs/conformance.md,
+ * "Tolerances are derived"): err_fp32, the max error of the plain fp32 algorithm
  * (naive, and naive's loops with fused multiply-adds) against the
  * reference on the same inputs, sets the scale:
  *     |O - O_ref| <= TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|

@@ -16,6 +16,20 @@
  *     = 8396800; naive 1000 us -> 8.40 GB/s; K+V = 8 MiB <= 32 MiB of L3: cache-resident
  *   sample_arm.json: naive 200 ms -> 10.74 GFLOP/s, 107.4 % of its 10 GFLOP/s peak (flagged)
  *   teaching: H 8 x Dh 64 (D 512): 4 D^2 = 1048576 -> "1.05 M"
+ * sample_causal.json (S 1024, H 8, Dh 64, T2; times non-causal / causal):
+ *   naive 100 / 60 ms, blas_fake 50 / 50 ms (workspace 32 MiB), flash_fake 27.5 / 16 ms (64 KiB)
+ *   GFLOP/s non-causal: 78.09 flash_fake, 42.95 blas_fake, 21.47 naive; 50 / 27.5 = 1.8x, 100 / 27.5 = 3.6x
+ *   one head's scores: 1024 * 1024 * 4 B = 4.0 MiB (blas_fake's 32 MiB holds them, flash_fake's 64 KiB not)
+ *   causal: 27.5 / 16 = 1.72x in time, saving 1 - 16 / 27.5 = 42%; visible pairs 1024 * 1025 / 2 = 524800
+ *     of 1048576, ideal 2048 / 1025 = 2.00x, saving 50%; blas_fake 1.00x
+ *   intensity: 2147483648 FLOPs / (4 * 8 * 1024 * 64 * 4 B) = 256.0 FLOPs per byte; knee 100 / 20 = 5.0
+ *   naive on 1 thread 190 ms: 190 / 100 = 1.90x on 2 threads; flash_fake fastest at 2 of the 3 prefill points
+ *   (naive alone at T1); largest speedup over naive 60 / 16 = 3.75 -> 3.8x (causal)
+ * sample.json paragraphs: flash_fake fastest at both prefill points of sample-x86; the highest share of peak
+ *   is sample-arm's 107.4 %; the largest speedup 3.6x; the fastest layer 214.75 GFLOP/s; 1 of 2 checked
+ *   implementations failed a case, the largest error 1.73 (flash_fake, gqa_causal_3)
+ * A generated file with 12 implementations: every series keeps one colour in every plot, no two share it.
+ * report.html: no http(s) reference, no <img>, <script> or <link>, every plot inline as <svg> with text.
  * usage: test_report MHA_EXE TESTDATA_DIR SCRATCH_DIR
  */
 #include "check.h"
@@ -64,6 +78,99 @@ static int file_has(const char *path, const char *text)
     return found;
 }
 
+/* Occurrences of text in s. */
+static int count(const char *s, const char *text)
+{
+    int n = 0;
+    for (const char *p = s; s && (p = strstr(p, text)); p += strlen(text))
+        n++;
+    return n;
+}
+
+/* report.html beside the Markdown: self-contained, every plot of the manifest inline. */
+static void html_checks(const char *rep)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.html", rep);
+    char *html = slurp(path);
+    CHECK(html != NULL, "no %s", path);
+    if (!html)
+        return;
+    static const char *const banned[] = {"src=\"http", "href=\"http", "src='http", "href='http", "<img", "<script",
+                                         "<link", "url(http"};
+    for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++)
+        CHECK(!strstr(html, banned[i]), "report.html holds '%s': not self-contained", banned[i]);
+    snprintf(path, sizeof path, "%s/manifest.json", rep);
+    json_error_t e;
+    json_t *m = json_load_file(path, 0, &e), *files = json_object_get(m, "files");
+    int plots = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(files, i, v) {
+        const char *name = json_string_value(v);
+        size_t n = strlen(name);
+        if (n < 4 || strcmp(name + n - 4, ".svg") != 0)
+            continue;
+        plots++;
+        char want[160];
+        snprintf(want, sizeof want, "<figure id=\"%.*s\"><svg", (int)(n - 4), name);
+        CHECK(strstr(html, want) != NULL, "report.html lacks %s inline", name);
+    }
+    json_decref(m);
+    CHECK(plots >= 9, "manifest lists %d plots", plots);
+    CHECK(count(html, "<svg") == plots, "report.html has %d <svg>, the manifest %d plots", count(html, "<svg"), plots);
+    CHECK(count(html, "<text") >= 2 * plots, "the plots' text stays text (a title and a label or message each)");
+    CHECK(strstr(html, "<table>") != NULL, "tables rendered");
+    free(html);
+}
+
+/* The stroke colour of the series titled label in an SVG plot ("" when absent). */
+static void series_colour(const char *svg, const char *label, char out[8])
+{
+    char want[128];
+    snprintf(want, sizeof want, "<title>%s</title>", label);
+    const char *at = svg ? strstr(svg, want) : NULL, *st = at ? strstr(at, "stroke=\"#") : NULL;
+    snprintf(out, 8, "%.7s", st ? st + 8 : "");
+}
+
+/* 12 implementations, 2 points each: one colour per implementation, the same in both plots, all different. */
+static void twelve(const char *rep_parent)
+{
+    char path[4096], cmd[8448];
+    snprintf(path, sizeof path, "%s/twelve.json", rep_parent);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "cannot write %s", path);
+    if (!f)
+        return;
+    fprintf(f, "{\"context\": {\"host_name\": \"twelve\", \"mha_peak_gflops_1\": \"100\", "
+               "\"mha_peak_gflops_all\": \"100\"}, \"benchmarks\": [");
+    for (int k = 0; k < 24; k++)
+        fprintf(f, "%s{\"name\": \"attn/impl_%02d/B:1/H:8/Hkv:8/Sq:%d/Skv:%d/Dh:64/causal:0/threads:1/real_time\", "
+                   "\"run_type\": \"iteration\", \"iterations\": 1, \"real_time\": %d, \"time_unit\": \"ms\"}",
+                k ? ", " : "", k / 2, k % 2 ? 1024 : 256, k % 2 ? 1024 : 256, 10 + k);
+    fprintf(f, "]}\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' -o '%s/twelve'", path, rep_parent);
+    CHECK(run(cmd) == 0, "report on 12 implementations failed");
+    snprintf(path, sizeof path, "%s/twelve/gflops_vs_s_dh64.svg", rep_parent);
+    char *a = slurp(path);
+    snprintf(path, sizeof path, "%s/twelve/peak_pct_vs_s.svg", rep_parent);
+    char *b = slurp(path);
+    char colours[12][8];
+    for (int k = 0; k < 12; k++) {
+        char label[16], other[8];
+        snprintf(label, sizeof label, "impl_%02d", k);
+        series_colour(a, label, colours[k]);
+        series_colour(b, label, other);
+        CHECK(colours[k][0] == '#', "%s: no line in gflops_vs_s_dh64.svg", label);
+        CHECK(strcmp(colours[k], other) == 0, "%s: %s in one plot, %s in another", label, colours[k], other);
+        for (int j = 0; j < k; j++)
+            CHECK(strcmp(colours[j], colours[k]) != 0, "impl_%02d and %s share colour %s", j, label, colours[k]);
+    }
+    free(a);
+    free(b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -72,7 +179,8 @@ int main(int argc, char **argv)
     }
     mha = argv[1], data = argv[2], scratch = argv[3];
     char cmd[4096], rep[2048], path[4096], out[2048];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s/report' && mkdir -p '%s'", scratch, scratch);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/report' '%s/causal' '%s/twelve' && mkdir -p '%s'", scratch, scratch, scratch,
+             scratch);
     CHECK(system(cmd) == 0, "cannot prepare %s", scratch);
     snprintf(rep, sizeof rep, "%s/report", scratch);
     snprintf(out, sizeof out, "%s/out.txt", scratch);
@@ -111,7 +219,18 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| flash_fake @ sample-x86 | S=1024 H8 Dh=64 MHA T2 | 2 | 27.5 ms | 25 ms | 30 ms | 18% |"),
           "wide spread listed");
     CHECK(file_has(path, "| S=4096 H8 Dh=64 MHA T2 | skip |"), "skipped point shown as skip");
-    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 |"), "accuracy row");
+    CHECK(file_has(path, "On sample-x86, flash_fake @ sample-x86 is the fastest at 2 of the 2 prefill points timed"),
+          "GFLOP/s paragraph: wins");
+    CHECK(file_has(path, "The highest share of the measured peak is 107.4%: naive @ sample-arm at S=1024 H8 Dh=64 MHA T2."),
+          "peak paragraph");
+    CHECK(file_has(path, "The largest speedup over naive is 3.6x: flash_fake @ sample-x86 at S=1024 H8 Dh=64 MHA T2 "
+                         "(naive 100 ms, flash_fake @ sample-x86 27.5 ms)."), "speedup paragraph");
+    CHECK(file_has(path, "The fastest full layer (projections and attention) is flash_fake @ sample-x86 at S=1024 H8 "
+                         "Dh=64 MHA T2: 214.75 GFLOP/s."), "full layer paragraph");
+    CHECK(file_has(path, "1 of 2 checked implementations failed a case; the largest error is 1.73 times naive's "
+                         "(flash_fake, case gqa_causal_3)."), "accuracy paragraph");
+    CHECK(file_has(path, "| flash_fake | 4 | 1 | 1.73 | gqa_causal_3 | 78.09 | 3.6x |"),
+          "accuracy row, with GFLOP/s and the speedup over naive at the headline point (S=1024 T2)");
     CHECK(file_has(path, "| grid H 8 x Dh 64 | 512 | 8 | 64 | 1.05 M |"), "parameter table: 4 D^2 for D 512");
     CHECK(file_has(path, "| seeds' toy | 4 | 64 | 1024 | 16x |"), "the seeds' 16x");
     snprintf(path, sizeof path, "%s/results.csv", rep);
@@ -124,6 +243,11 @@ int main(int argc, char **argv)
           "roofline with a roof per ISA level");
     snprintf(path, sizeof path, "%s/workspace_vs_s.svg", rep);
     CHECK(file_has(path, "KiB"), "workspace plot labels bytes");
+    snprintf(path, sizeof path, "%s/peak_pct_vs_s.svg", rep);
+    CHECK(file_has(path, "<g id=\"peak_pct_vs_s-hline\"") && file_has(path, "100% of the peak"),
+          "a 100%% line on the peak plot");
+    CHECK(file_has(path, "(Dh 64, MHA, non-causal, 2 threads)"), "the thread count in the title");
+    html_checks(rep);
     snprintf(path, sizeof path, "%s/manifest.json", rep);
     json_error_t e;
     json_t *m = json_load_file(path, 0, &e);
@@ -133,6 +257,33 @@ int main(int argc, char **argv)
         CHECK(json_array_size(json_object_get(m, "results_summary")) == 3, "manifest summarises 3 series");
         json_decref(m);
     }
+
+    /* the paragraphs and the causal table, on a sample with causal twins */
+    snprintf(cmd, sizeof cmd, "'%s/sample_causal.json' -o '%s/causal'", data, scratch);
+    CHECK(run(cmd) == 0, "report on sample_causal.json failed");
+    snprintf(path, sizeof path, "%s/causal/README.md", scratch);
+    CHECK(file_has(path, "At S=1024 H8 Dh=64 MHA T2, the largest point timed by two or more implementations, "
+                         "flash_fake is the fastest: 78.09 GFLOP/s, 1.8x blas_fake (42.95 GFLOP/s) and 3.6x naive "
+                         "(21.47 GFLOP/s)."), "summary paragraph: fastest, its ratios");
+    CHECK(file_has(path, "The score matrix QKᵀ of one head is Sq x Skv x 4 bytes = 4.0 MiB here; flash_fake never holds "
+                         "the whole score matrix: its workspace is 64 KiB, while blas_fake asks for a 32 MiB workspace"),
+          "summary paragraph: the score matrix from the shape against the workspaces");
+    CHECK(file_has(path, "A causal mask leaves 524800 of the 1048576 (query, key) pairs visible, so skipping the masked "
+                         "ones could make a call 2.00x faster in time. At S=1024 H8 Dh=64 MHA causal T2, causal "
+                         "flash_fake takes 16 ms against 27.5 ms non-causal: 1.72x faster; blas_fake is 1.00x"),
+          "causal paragraph in time");
+    CHECK(file_has(path, "| flash_fake | S=1024 H8 Dh=64 MHA causal T2 | 27.5 ms | 16 ms | 1.72x | 2.00x | 42% | 50% |"),
+          "causal table row");
+    CHECK(file_has(path, "256.0 FLOPs per byte of Q, K, V and O, above the knee at 5.0"), "roofline paragraph");
+    CHECK(file_has(path, "The best scaling: naive takes 190 ms on one thread and 100 ms on 2 at S=1024 H8 Dh=64 MHA T2, "
+                         "1.90x faster (ideal 2x)."), "thread scaling paragraph");
+    CHECK(file_has(path, "flash_fake is the fastest at 2 of the 3 prefill points"), "wins counted per point");
+    CHECK(file_has(path, "The largest speedup over naive is 3.8x: flash_fake at S=1024 H8 Dh=64 MHA causal T2"),
+          "speedup paragraph over causal points too");
+    snprintf(path, sizeof path, "%s/causal/causal.svg", scratch);
+    CHECK(file_has(path, "Causal speedup in time") && file_has(path, "<title>flash_fake</title>"),
+          "causal plot in time with a line per implementation");
+    twelve(scratch);
 
     /* an existing folder is refused without --force and left alone */
     snprintf(path, sizeof path, "%s/sentinel", rep);

@@ -2,7 +2,9 @@
  * The teaching commands end to end, through the `mha` binary:
  *   explain --json numbers for the seed shape, bad inputs and their messages,
  *   heatmap SVG parsed as XML (panels, labels, cells, colours), PNG read back
- *   with libpng (signature, size), the manifest loaded with jansson.
+ *   with libpng (signature, size), the manifest loaded with jansson;
+ *   explain --decode's sum, heatmap --scale, --export-npy and --export-csv,
+ *   the colour bar's 1/T line and each cell's hover title.
  * Usage: test_teach_cli MHA_BINARY OUTPUT_DIR
  */
 #include "check.h"
@@ -12,6 +14,7 @@
 #include <png.h>
 #endif
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +69,11 @@ static void explain(void)
     json_decref(j);
     CHECK(run("explain --batch 2 --seq 4 --d-model 16 --heads 4") == 0 && strstr(out, "4*(16*16) vs 4*(4*4)"),
           "seed 003 table in text output: %s", out);
+    /* decode: 4*B*H*Dh per visible pair, 16*17/2 pairs: 4*1*4*4*136 = 8,704, step by step and in one call */
+    CHECK(run("explain --batch 1 --seq 16 --d-model 16 --heads 4 --decode") == 0 &&
+              strstr(out, "16 steps add up to 8,704 attention FLOPs") && strstr(out, "same 8,704"),
+          "explain --decode: %s", out);
+    CHECK(strstr(out, "head 3: dims 12-15"), "explain: head 3's slice of D");
     bad("explain --batch 2 --seq 8 --d-model 30 --heads 4", "valid head counts for d_model 30: 1, 2, 3, 5, 6, 10, 15, 30");
     bad("explain --batch 2 --seq 8 --d-model 32 --heads 4 --kv-heads 3", "valid kv-head counts for 4 heads: 1, 2, 4");
     bad("explain --batch 0 --seq 8 --d-model 32 --heads 4", "--batch 0");
@@ -254,6 +262,111 @@ static void manifest(void)
     json_decref(m);
 }
 
+/* The float32 (H, T, T) of an .npy file written by --export-npy into p (n values); 0 or -1. */
+static int read_probs(const char *name, float *p, size_t n)
+{
+    char full[4096], head[512];
+    snprintf(full, sizeof full, "%s/%s", outdir, name);
+    FILE *f = fopen(full, "rb");
+    if (!f || fread(head, 1, 10, f) != 10 || memcmp(head, "\x93NUMPY", 6) != 0) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    const size_t len = (size_t)(unsigned char)head[8] | (size_t)(unsigned char)head[9] << 8;
+    int ok = len < sizeof head && fread(head, 1, len, f) == len;
+    head[ok ? len : 0] = '\0';
+    ok = ok && strstr(head, "'descr': '<f4'") && strstr(head, "(4, 8, 8)") && fread(p, sizeof *p, n, f) == n;
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+static void heatmap_extras(void)
+{
+    enum { N = 4 * 8 * 8 };
+    static float p[N], p1[N];
+    CHECK(run("heatmap -o extra.svg --export-npy p.npy --export-csv p.csv") == 0, "export: %s", out);
+    CHECK(read_probs("p.npy", p, N) == 0, "p.npy: not float32 (4, 8, 8)");
+    for (int r = 0; r < 32; r++) { /* every row of probabilities sums to 1 (8 terms: within 8 ulps) */
+        double sum = 0;
+        for (int j = 0; j < 8; j++)
+            sum += p[r * 8 + j];
+        CHECK(sum > 1 - 8 * 1.2e-7 && sum < 1 + 8 * 1.2e-7, "npy row %d sums to %.9g", r, sum);
+    }
+    char full[4096], line[256];
+    snprintf(full, sizeof full, "%s/p.csv", outdir);
+    FILE *f = fopen(full, "r");
+    int rows = 0, exact = 1, quoted = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (rows++ == 0) {
+            CHECK(strcmp(line, "head,query,key,query_token,key_token,probability\n") == 0, "csv header %s", line);
+            continue;
+        }
+        const char *last = strrchr(line, ',');
+        const int k = rows - 2; /* head-major, then query, then key: the npy order */
+        exact &= k < N && (float)strtod(last + 1, NULL) == p[k];
+        quoted += strstr(line, "\",\"") != NULL; /* the token "," quoted */
+    }
+    if (f)
+        fclose(f);
+    CHECK(rows == N + 1 && exact, "csv: %d lines, values equal to the npy: %d", rows, exact);
+    CHECK(quoted == 4 * (8 * 2 + 2 * 8 - 4), "csv: %d lines quote the ',' token, expected 112", quoted);
+    /* --scale 1 instead of 1/sqrt(16): softmax(beta s) puts more on its top key as beta grows */
+    CHECK(run("heatmap -o s1.svg --scale 1 --export-npy s1.npy") == 0 && read_probs("s1.npy", p1, N) == 0,
+          "--scale 1: %s", out);
+    int sharper = 0;
+    for (int r = 0; r < 32; r++) {
+        float m = 0, m1 = 0;
+        for (int j = 0; j < 8; j++) {
+            m = p[r * 8 + j] > m ? p[r * 8 + j] : m;
+            m1 = p1[r * 8 + j] > m1 ? p1[r * 8 + j] : m1;
+        }
+        sharper += m1 > m;
+    }
+    CHECK(sharper == 32, "--scale 1: %d of 32 rows have a larger top probability than with 1/sqrt(Dh)", sharper);
+    bad("heatmap --scale 0 -o x.svg", "expected a nonzero factor");
+    bad("heatmap --scale abc -o x.svg", "--scale abc");
+    /* the SVG: a 1/T line labelled with T = 8, and a hover title per cell carrying its probability */
+    snprintf(full, sizeof full, "%s/extra.svg", outdir);
+    f = fopen(full, "r");
+    static char doc[1 << 20];
+    size_t n = f ? fread(doc, 1, sizeof doc - 1, f) : 0;
+    doc[n] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(doc, "<g id=\"uniform\"") && strstr(doc, "1/T = 0.125"), "extra.svg: no 1/T line for T = 8");
+    int titles = 0, match = 1;
+    for (const char *t = doc; (t = strstr(t, "<title>head ")); t++) {
+        const char *pv = strstr(t, "p = ");
+        match &= pv && titles < N && fabs(atof(pv + 4) - p[titles]) <= 5e-5; /* printed with 4 decimals */
+        titles++;
+    }
+    CHECK(titles == N && match, "extra.svg: %d cell titles, values match the npy: %d", titles, match);
+    /* the outputs land together: a failing export leaves the picture as it was */
+    snprintf(full, sizeof full, "%s/keep.svg", outdir);
+    f = fopen(full, "w");
+    if (f) {
+        fputs("old\n", f);
+        fclose(f);
+    }
+    CHECK(run("heatmap -o keep.svg --export-npy no-such-folder/p.npy") == 1 && strstr(out, "no file was changed"),
+          "a failing export: %s", out);
+    f = fopen(full, "r");
+    CHECK(f && fgets(line, sizeof line, f) && strcmp(line, "old\n") == 0, "keep.svg was changed by a failed run");
+    if (f)
+        fclose(f);
+    CHECK(run("heatmap -o keep.svg --export-csv ./keep.svg") == 1 && strstr(out, "named for two outputs"),
+          "one file for two outputs: %s", out);
+    /* one head: no pair of heads to call distinct */
+    CHECK(run("heatmap --heads 1 -o one.svg --manifest one.json") == 0, "--heads 1: %s", out);
+    snprintf(full, sizeof full, "%s/one.json", outdir);
+    json_error_t err;
+    json_t *m = json_load_file(full, 0, &err);
+    json_t *r = json_object_get(m, "results_summary");
+    CHECK(m && json_is_null(json_object_get(r, "heads_visibly_distinct")), "--heads 1: heads_visibly_distinct not null");
+    json_decref(m);
+}
+
 static void heatmap(void)
 {
     const char *labels = "<bos>|I|work|,|you|work|,|he";
@@ -293,5 +406,6 @@ int main(int argc, char **argv)
     outdir = out_abs;
     explain();
     heatmap();
+    heatmap_extras();
     return check_summary();
 }

@@ -1,5 +1,6 @@
 /* The heatmap experiment's pieces: tokens, embeddings, weight seeds, head distance, viridis. */
 #include "check.h"
+#include "heatmap_layout.h"
 #include "heatmap_model.h"
 #include "viridis.h"
 
@@ -77,8 +78,41 @@ static void viridis(void)
     CHECK(t > 0.028 && t < 0.033, "threshold fraction %g", t);
 }
 
+static void colour_bar_ticks(void)
+{
+    /* The smallest of 1, 2, 2.5, 5 x 10^k at least vmax / 4, worked by hand:
+     * 0.173 / 4 = 0.043 -> 0.05; 1 / 4 = 0.25 -> 0.25; 0.5 / 4 = 0.125 -> 0.2; 0.3 / 4 = 0.075 -> 0.1;
+     * 0.04 / 4 = 0.01 -> 0.01; 7 / 4 = 1.75 -> 2. */
+    static const double vmax[] = {0.173, 1.0, 0.5, 0.3, 0.04, 7.0}, step[] = {0.05, 0.25, 0.2, 0.1, 0.01, 2.0};
+    for (int i = 0; i < 6; i++)
+        CHECK(fabs(hm_tick_step(vmax[i]) - step[i]) < 1e-12 * step[i], "tick step for %g: %g, expected %g", vmax[i],
+              hm_tick_step(vmax[i]), step[i]);
+}
+
+/* No text of the picture runs past its right edge (a small causal picture has the longest subtitle). */
+static void texts_inside(void)
+{
+    const char *tokens[] = {"<bos>", "a", "b", "c"};
+    const float probs[2 * 16] = {1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 0.3f, 0.3f, 0.4f, 0, 0.25f, 0.25f, 0.25f, 0.25f,
+                                 1, 0, 0, 0, 0.5f, 0.5f, 0, 0, 0.3f, 0.3f, 0.4f, 0, 0.25f, 0.25f, 0.25f, 0.25f};
+    hm_picture pic = {tokens, 4, 2, probs, 1, "Attention per head: d_model 16, heads 2, seed 0, impl naive, causal on"};
+    scene s;
+    CHECK(hm_layout(&pic, &s) == 0, "layout");
+    for (size_t i = 0; i < s.count; i++) {
+        const scene_item *it = &s.items[i];
+        if (it->kind != SCENE_TEXT || it->rotate != 0)
+            continue;
+        const double w = scene_text_width(it->text, it->size);
+        const double right = it->anchor == SCENE_START ? it->x + w : it->anchor == SCENE_MIDDLE ? it->x + w / 2 : it->x;
+        CHECK(right <= s.width, "'%s' ends at %.1f, past the width %.1f", it->text, right, s.width);
+    }
+    scene_free(&s);
+}
+
 int main(void)
 {
+    texts_inside();
+    colour_bar_ticks();
     tokens_and_embedding();
     weights();
     head_difference();

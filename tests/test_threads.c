@@ -350,7 +350,7 @@ static void *nothing(void *arg)
  * Limits this process, drops root, runs; returns the exit status (77:
  * skipped). In this process, not a forked child: after fork() OpenBLAS
  * restarts its own threads on first use and, when it cannot, raises
- * SIGINT (OpenBLAS's behaviour, see README "Threads").
+ * SIGINT (OpenBLAS's behaviour, see docs/interface.md, "Threads").
  */
 static int mode_nproc(void)
 {

@@ -16,6 +16,7 @@ MHA_CMD_FN(cmd_example);
 MHA_CMD_FN(cmd_explain);
 MHA_CMD_FN(cmd_heatmap);
 MHA_CMD_FN(cmd_report);
+MHA_CMD_FN(cmd_lab);
 
 /* Exit statuses of every subcommand. */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -92,6 +93,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 #define CLI_STR(x) CLI_STR_(x)
 
 /* The tables of the subcommands that use cli_parse (tests read them). */
-extern const cli_command cli_list, cli_attend, cli_check, cli_vectors, cli_example, cli_explain, cli_heatmap;
+extern const cli_command cli_list, cli_attend, cli_check, cli_vectors, cli_example, cli_explain, cli_heatmap,
+    cli_report, cli_lab;
 
 #endif

@@ -4,6 +4,7 @@
  * JUnit files. The exit statuses are CHECK_* of harness.h.
  */
 #include "atomic_file.h"
+#include "build_paths.h"
 #include "cli.h"
 #include "conformance/check_summary.h"
 #include "conformance/harness.h"
@@ -68,16 +69,6 @@ const cli_command cli_check = {
     0,
 };
 
-/* The source tree's vectors for the mha of a build folder, the installed ones for an installed mha. */
-static const char *default_vectors(void)
-{
-    char exe[PATH_MAX], build[PATH_MAX];
-    if (!realpath("/proc/self/exe", exe) || !realpath(MHA_BUILD_ROOT, build))
-        return MHA_VECTORS_INSTALL_DIR;
-    const size_t n = strlen(build);
-    return strncmp(exe, build, n) == 0 && exe[n] == '/' ? MHA_VECTORS_DIR : MHA_VECTORS_INSTALL_DIR;
-}
-
 /* Writes the JSON or JUnit file through the atomic writer; 0 or -1 (message printed). */
 static int write_output(const char *opt, const char *path, const check_summary *rep, const summary_meta *meta)
 {
@@ -128,7 +119,7 @@ MHA_CMD_FN(cmd_check)
         snprintf(rerun + strlen(rerun), sizeof rerun - strlen(rerun), " --timeout %u", o.timeout_s);
     o.rerun = rerun;
     if (!o.vectors)
-        o.vectors = default_vectors();
+        o.vectors = build_paths_vectors();
 
     check_summary rep;
     summary_init(&rep);

@@ -1,8 +1,8 @@
 /* mha heatmap: one attention-probability panel per head for a token sequence (seed 001, Block C). */
 #include "atomic_file.h"
 #include "cli.h"
-#include "heatmap_layout.h"
 #include "heatmap_manifest.h"
+#include "heatmap_files.h"
 #include "heatmap_model.h"
 #include "mha.h"
 #include "shapes_math.h"
@@ -14,7 +14,6 @@
 
 #define DEFAULT_TEXT "<bos> I work , you work , he"
 #define MAX_TOKENS 64
-#define PNG_SCALE 2.0
 /*
  * Single-head equivalence tolerance (seed 001 Block B asks for 1e-5). Both
  * sides compute the same sums in fp32 in possibly different orders; with
@@ -39,38 +38,24 @@ static void command_line(int argc, char **argv, char *buf, size_t size)
     }
 }
 
-static int write_picture(const scene *s, const char *path, int png)
-{
-    char err[4200];
-    atomic_file af;
-    if (atomic_open(&af, path, err, sizeof err)) {
-        fprintf(stderr, "mha heatmap: -o %s\n", err);
-        return EXIT_FAILED;
-    }
-#ifdef MHA_HAVE_CAIRO
-    int bad = png ? scene_write_png(s, af.f, PNG_SCALE, err, sizeof err) : scene_write_svg(s, af.f);
-#else
-    int bad = png ? 1 : scene_write_svg(s, af.f);
-#endif
-    if (bad) {
-        if (!png)
-            snprintf(err, sizeof err, "%s: write failed", path);
-        atomic_abort(&af);
-        fprintf(stderr, "mha heatmap: -o %s\n", err);
-        return EXIT_FAILED;
-    }
-    if (atomic_commit(&af, err, sizeof err)) {
-        fprintf(stderr, "mha heatmap: -o %s\n", err);
-        return EXIT_FAILED;
-    }
-    return EXIT_OK;
-}
-
 typedef struct options {
     int64_t d_model, heads, seed;
-    const char *text, *impl, *output, *manifest;
+    const char *text, *impl, *output, *manifest, *export_npy, *export_csv;
     int causal;
+    float scale; /* 0: 1/sqrt(Dh) */
 } options;
+
+/* --scale: a finite nonzero float (0 stands for "not given": 1/sqrt(Dh)). */
+static int parse_scale(const char *cmd, const char *opt, const char *text, void *dst)
+{
+    if (cli_parse_float(cmd, opt, text, dst))
+        return 1;
+    if (*(float *)dst == 0.0f) {
+        cli_usage_error(cmd, "%s %s: expected a nonzero factor (0 would make every score 0)", opt, text);
+        return 1;
+    }
+    return 0;
+}
 
 static const cli_option option_table[] = {
     {"d-model", 0, CLI_INT, offsetof(options, d_model), "D", "model width (default 64)", 1, 4096, NULL},
@@ -86,6 +71,14 @@ static const cli_option option_table[] = {
      0, 0, NULL},
     {"manifest", 0, CLI_STRING, offsetof(options, manifest), "F", "also write the reproducibility record (JSON)", 0,
      0, NULL},
+    {"scale", 0, CLI_CUSTOM, offsetof(options, scale), "S",
+     "multiply the scores Q K^T by S before softmax (default 1/sqrt(Dh);\n"
+     "--scale 1 shows attention without the 1/sqrt(Dh) of seed 002)", 0, 0, parse_scale},
+    {"export-npy", 0, CLI_STRING, offsetof(options, export_npy), "F",
+     "also write the probabilities as .npy, float32 (H, T, T): [head][query][key]", 0, 0, NULL},
+    {"export-csv", 0, CLI_STRING, offsetof(options, export_csv), "F",
+     "also write the probabilities as CSV: head,query,key,query_token,key_token,probability\n"
+     "(all outputs land together or not at all)", 0, 0, NULL},
 };
 
 const cli_command cli_heatmap = {
@@ -106,7 +99,7 @@ static int parse(int argc, char **argv, options *o, int *done)
 {
     const char *cmd = "heatmap";
     *done = 0;
-    *o = (options){64, 4, 0, DEFAULT_TEXT, NULL, "heatmap.svg", NULL, 0};
+    *o = (options){64, 4, 0, DEFAULT_TEXT, NULL, "heatmap.svg", NULL, NULL, NULL, 0, 0.0f};
     int npos;
     const int parsed = cli_parse(&cli_heatmap, argc, argv, o, NULL, &npos);
     if (parsed != CLI_RUN) {
@@ -181,75 +174,52 @@ MHA_CMD_FN(cmd_heatmap)
         fprintf(stderr, "mha heatmap: out of memory\n");
         return EXIT_FAILED;
     }
-    if (tok.count < 1 || tok.count > MAX_TOKENS) {
-        hm_tokens_free(&tok);
+    const int count = tok.count;
+    hm_tokens_free(&tok);
+    if (count < 1 || count > MAX_TOKENS)
         return cli_usage_error("heatmap", "--text has %d tokens: expected 1 to %d whitespace-separated tokens",
-                               tok.count, MAX_TOKENS);
-    }
-    const int64_t T = tok.count, D = o.d_model, H = o.heads;
-    hm_weights w;
-    float *x = malloc((size_t)(T * D) * sizeof *x), *y = malloc((size_t)(T * D) * sizeof *y);
-    float *probs = malloc((size_t)(H * T * T) * sizeof *probs);
-    rc = EXIT_FAILED;
-    scene s;
-    scene_init(&s, 0, 0);
-    if (!x || !y || !probs || hm_weights_make(&w, (uint64_t)o.seed, D)) {
-        fprintf(stderr, "mha heatmap: out of memory\n");
-        free(x); free(y); free(probs);
-        hm_tokens_free(&tok);
+                               count, MAX_TOKENS);
+    hm_experiment ex;
+    mha_status st = hm_experiment_run(&ex, impl, o.text, o.d_model, o.heads, (uint64_t)o.seed, o.causal, o.scale);
+    if (st != MHA_OK) {
+        fprintf(stderr, "mha heatmap: %s: %s\n", mha_status_str(st),
+                st == MHA_ERR_OUT_OF_MEMORY ? "the experiment's arrays" : mha_last_error());
         return EXIT_FAILED;
     }
-    hm_embed(&tok, D, x);
-    mha_status st = hm_run(impl, &w, H, T, x, o.causal, y, probs);
-    if (st != MHA_OK) {
-        fprintf(stderr, "mha heatmap: %s: %s\n", mha_status_str(st), mha_last_error());
-        goto done;
-    }
-    char title[256];
-    snprintf(title, sizeof title, "Attention per head: d_model %lld, heads %lld, seed %lld, impl %s, causal %s",
-             (long long)D, (long long)H, (long long)o.seed, impl->name, o.causal ? "on" : "off");
-    hm_picture pic = {(const char *const *)tok.tok, T, H, probs, o.causal, title};
-    if (hm_layout(&pic, &s)) {
-        fprintf(stderr, "mha heatmap: out of memory\n");
-        goto done;
-    }
-    if ((rc = write_picture(&s, o.output, ends_with(o.output, ".png"))) != EXIT_OK)
-        goto done;
-
+    const int64_t T = ex.T, D = o.d_model, H = o.heads;
+    char title[256], scale_text[64], err[4200];
+    if (o.scale != 0.0f)
+        snprintf(scale_text, sizeof scale_text, ", scale %g", (double)o.scale);
+    else
+        scale_text[0] = '\0';
+    snprintf(title, sizeof title, "Attention per head: d_model %lld, heads %lld, seed %lld, impl %s, causal %s%s",
+             (long long)D, (long long)H, (long long)o.seed, impl->name, o.causal ? "on" : "off", scale_text);
+    hm_picture pic = {(const char *const *)ex.tok.tok, T, H, ex.probs, o.causal, title};
+    hm_manifest m;
+    memset(&m, 0, sizeof m);
+    char cmdline[2048];
     if (o.manifest) {
-        rc = EXIT_FAILED;
-        hm_manifest m;
-        memset(&m, 0, sizeof m);
-        if ((st = hm_single_head_max_diff(impl, &w, T, x, &m.single_head_max_diff)) != MHA_OK) {
+        if ((st = hm_single_head_max_diff(impl, &ex.w, T, ex.x, &m.single_head_max_diff)) != MHA_OK) {
             fprintf(stderr, "mha heatmap: single-head check: %s: %s\n", mha_status_str(st), mha_last_error());
+            rc = EXIT_FAILED;
             goto done;
         }
-        char cmdline[2048], err[4200];
         command_line(argc, argv, cmdline, sizeof cmdline);
         m.command = cmdline;
-        m.seed = (uint64_t)o.seed;
-        m.d_model = D;
-        m.heads = H;
-        m.T = T;
-        m.text = o.text;
-        m.tokens = (const char *const *)tok.tok;
         m.impl = impl->name;
         m.causal = o.causal;
         m.image = o.output;
         m.single_head_tolerance = SINGLE_HEAD_TOL;
-        m.min_head_diff = hm_min_head_difference(probs, H, T, o.causal, &m.pair_a, &m.pair_b);
-        m.vmax = hm_color_max(probs, H * T * T);
-        m.threshold = hm_distinct_threshold(m.vmax);
-        if (hm_manifest_write(&m, o.manifest, err, sizeof err)) {
-            fprintf(stderr, "mha heatmap: --manifest %s\n", err);
-            goto done;
-        }
-        rc = EXIT_OK;
+        hm_manifest_fill(&m, &ex, (uint64_t)o.seed, o.text);
     }
+    hm_files files = {&pic, o.output, &ex, o.export_npy, o.export_csv, &m, o.manifest};
+    if (hm_write_files(&files, err, sizeof err)) {
+        fprintf(stderr, "mha heatmap: %s (no file was changed)\n", err);
+        rc = EXIT_FAILED;
+        goto done;
+    }
+    rc = EXIT_OK;
 done:
-    scene_free(&s);
-    hm_weights_free(&w);
-    free(x); free(y); free(probs);
-    hm_tokens_free(&tok);
+    hm_experiment_free(&ex);
     return rc;
 }

@@ -9,24 +9,43 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void help(void)
-{
-    printf("usage: mha report RESULTS.json [MORE.json ...] -o DIR [--check CHECK.json] [--force]\n\n"
-           "Turns Google Benchmark JSON from mha-bench (and peer scripts) into DIR/README.md (Markdown\n"
-           "tables: GFLOP/s, percent of peak, speedup over naive, decode GB/s, workspace, accuracy, teaching\n"
-           "tables), DIR/results.csv, SVG plots and DIR/manifest.json. Files from several machines merge\n"
-           "side by side (one column per implementation and machine, keyed by the context's host_name).\n\n"
-           "  -o, --output DIR   report folder; written through a temporary folder, then renamed\n"
-           "  --check FILE       conformance summary for the accuracy table (format: README, Benchmarks and reports)\n"
-           "  --force            replace the report in DIR if it exists (refused otherwise): only the files\n"
-           "                     its manifest.json lists are replaced or removed, never an input\n");
-}
+typedef struct report_options {
+    const char *output, *check;
+    int force;
+} report_options;
+
+static const cli_option report_options_table[] = {
+    {"output", 'o', CLI_STRING, offsetof(report_options, output), "DIR",
+     "report folder; written through a temporary folder, then renamed", 0, 0, NULL},
+    {"check", 0, CLI_STRING, offsetof(report_options, check), "FILE",
+     "conformance summary (mha check --json) for the accuracy table", 0, 0, NULL},
+    {"force", 0, CLI_FLAG, offsetof(report_options, force), NULL,
+     "replace the report in DIR if it exists (refused otherwise): only the files\n"
+     "its manifest.json lists are replaced or removed, never an input", 0, 0, NULL},
+};
+
+/* Input files: as many as the command line holds (cmd_report raises the bound to argc). */
+const cli_command cli_report = {
+    "report",
+    "mha report RESULTS.json [MORE.json ...] -o DIR [--check CHECK.json] [--force]",
+    "Turns Google Benchmark JSON from mha-bench (and peer scripts) into DIR/README.md (Markdown\n"
+    "tables opened by a paragraph from the measured numbers: GFLOP/s, percent of peak, speedup over\n"
+    "naive, causal in time, decode GB/s, workspace, accuracy, teaching tables), DIR/report.html (the\n"
+    "same with every plot inline, readable offline), DIR/results.csv, SVG plots and DIR/manifest.json.\n"
+    "Files from several machines merge side by side (one column per implementation and machine,\n"
+    "keyed by the context's host_name).",
+    report_options_table,
+    sizeof report_options_table / sizeof report_options_table[0],
+    "See docs/report.md for each section and plot.\n",
+    1,
+};
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -169,38 +188,20 @@ static int land_in_existing(const char *dir, const char *tmp, json_t *old, char 
 
 MHA_CMD_FN(cmd_report)
 {
-    const char *out = NULL, *check = NULL;
-    int force = 0;
+    report_options o = {0};
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     int n_inputs = 0;
     if (!inputs)
         return EXIT_FAILED;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            help();
-            free(inputs);
-            return EXIT_OK;
-        } else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
-            if (++i >= argc) {
-                free(inputs);
-                return cli_usage_error("report", "%s needs a folder name", argv[i - 1]);
-            }
-            out = argv[i];
-        } else if (strcmp(argv[i], "--check") == 0) {
-            if (++i >= argc) {
-                free(inputs);
-                return cli_usage_error("report", "--check needs a file name");
-            }
-            check = argv[i];
-        } else if (strcmp(argv[i], "--force") == 0) {
-            force = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            free(inputs);
-            return cli_usage_error("report", "unknown option '%s'", argv[i]);
-        } else {
-            inputs[n_inputs++] = argv[i];
-        }
+    cli_command c = cli_report;
+    c.max_positional = argc;
+    const int parsed = cli_parse(&c, argc, argv, &o, inputs, &n_inputs);
+    if (parsed != CLI_RUN) {
+        free(inputs);
+        return parsed;
     }
+    const char *out = o.output, *check = o.check;
+    const int force = o.force;
     if (!n_inputs || !out) {
         free(inputs);
         return cli_usage_error("report", "%s", !n_inputs ? "no results file given: expected RESULTS.json ... -o DIR"
@@ -285,6 +286,15 @@ MHA_CMD_FN(cmd_report)
     snprintf(names[n_names++], 64, "results.csv");
     if (rc == 0)
         rc = rep_write_plots(&d, tmp, names, &n_names, 30);
+    if (rc == 0) {
+        char path[8448];
+        snprintf(path, sizeof path, "%s/report.html", tmp);
+        FILE *f = fopen(path, "w");
+        rc = f ? rep_write_html(tmp, "README.md", f) : -1;
+        if (f && fclose(f) != 0)
+            rc = -1;
+        snprintf(names[n_names++], 64, "report.html");
+    }
     snprintf(names[n_names++], 64, "manifest.json");
     if (rc == 0) {
         char path[8448];

@@ -17,6 +17,7 @@ static const struct subcommand {
     {"vectors", cmd_vectors, "generate or verify the golden vectors of the conformance suite"},
     {"example", cmd_example, "write random Q, K, V .npy files to try attend on"},
     {"heatmap", cmd_heatmap, "attention probabilities per head as an SVG/PNG picture, with a manifest"},
+    {"lab", cmd_lab, "one lab per teaching text: the numbers it asks for, with PASS/FAIL checks"},
     {"explain", cmd_explain, "shape walkthrough of a layer: shapes, FLOPs, bytes, parameters, KV cache"},
     {"report", cmd_report, "benchmark JSON to Markdown tables, CSV, SVG plots (README: Benchmarks and reports)"},
 };

@@ -138,7 +138,7 @@ cat > "$out/run-info.json" <<JSON
 JSON
 echo "== report"
 "$mha" report "${inputs[@]}" "$out/run-info.json" "${check_args[@]}" -o build/report --force
-echo "report: $(pwd)/build/report/README.md"
+echo "report: $(pwd)/build/report/README.md and $(pwd)/build/report/report.html"
 if [ "$check_failed" = 1 ]; then
   echo "mha check failed: the report's accuracy table names the failing cases" >&2
   exit 1

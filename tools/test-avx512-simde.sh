@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The AVX-512 code (simd_avx512, flash_avx512, mha_vexp_avx512, the
+# The AVX-512 code (simd_avx512, flash_avx512, every AVX-512 kernel table, the
 # benchmark probe's peak loops) on a CPU without AVX-512: built against
 # SIMDe's portable intrinsics
 # (-Davx512_emulation=true; impl/vec/avx512_intrinsics.h) with the address
@@ -22,13 +22,11 @@ if [ ! -d "$dir" ]; then
 fi
 # Only what the AVX-512 checks below run.
 ninja -C "$dir" tools/mha tests/test_flash tests/simd/test_simd_attention \
-    tests/simd/test_simd_matmul tests/simd/test_vexp_avx512 tests/test_probe_loops
+    tests/simd/test_simd_matmul tests/checkasm/checkasm tests/test_probe_loops
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-# The exp test visits every 16th block of 256 floats here (about 30 s with
-# the sanitizers); MHA_VEXP_BLOCK_STRIDE=1 makes it exhaustive (measured:
-# 1 ULP from the correctly rounded result, 1.0593 ULP from exp, as AVX2).
-MHA_VEXP_BLOCK_STRIDE=${MHA_VEXP_BLOCK_STRIDE:-16} \
-    meson test -C "$dir" --no-rebuild --print-errorlogs simd_avx512 simd_matmul_avx512 vexp_avx512
+# checkasm: every kernel table, the avx512 ones included; its exp sweep
+# visits every 16th block of 256 floats in this build (tests/checkasm/meson.build).
+meson test -C "$dir" --no-rebuild --print-errorlogs simd_avx512 simd_matmul_avx512 checkasm
 # The benchmark probe's AVX-512 FMA and bf16 (vdpbf16ps) peak loops: their results, not their speed.
 meson test -C "$dir" --no-rebuild --print-errorlogs probe_loops
 # flash_avx512 alone, a third of the (Dh, S) grid (the release stage runs

@@ -7,7 +7,8 @@
 #      AVX-512 (tools/test-avx512-simde.sh)
 #   5. conformance extras: the example port built against an installed
 #      mhalab through pkg-config and validated, libFuzzer runs
-#   6. the AArch64 cross build with every test under qemu
+#   6. the Python package: pip install . into a venv, pytest (tools/test-python.sh)
+#   7. the AArch64 cross build with every test under qemu
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -38,13 +39,23 @@ tools/test-avx512-simde.sh build/test-avx512-simde
 stage "conformance: installed port example, fuzzing"
 tools/test-conformance.sh
 
+stage "Python package: pip install ., pytest"
+tools/test-python.sh
+
 stage "AArch64: cross build, every test under qemu"
 tools/test-cross-aarch64.sh build/test-aarch64
 
 stage "all tests passed"
 # One closing line over every meson test run above (native, sanitizers,
-# AVX-512 through SIMDe, AArch64).
+# AVX-512 through SIMDe, AArch64) and the Python package's pytest run.
 count() { cat build/test-release/meson-logs/testlog.json build/test-asan/meson-logs/testlog.json \
   build/test-aarch64/meson-logs/testlog.json $(ls build/test-avx512-simde/meson-logs/testlog.json 2>/dev/null) |
   grep -c "\"result\": \"$1\"" || true; }
-printf 'mhalab: %d passed, %d failed, %d skipped\n' "$(count OK)" "$(count FAIL)" "$(count SKIP)"
+pytest_count() { /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
+s = E.parse("build/python-tests.xml").getroot()
+s = s if s.tag == "testsuite" else s[0]
+n = {k: int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
+print({"OK": n["tests"] - n["failures"] - n["errors"] - n["skipped"], "FAIL": n["failures"] + n["errors"],
+       "SKIP": n["skipped"]}[sys.argv[1]])' "$1"; }
+printf 'mhalab: %d passed, %d failed, %d skipped\n' "$(( $(count OK) + $(pytest_count OK) ))" \
+  "$(( $(count FAIL) + $(pytest_count FAIL) ))" "$(( $(count SKIP) + $(pytest_count SKIP) ))"

@@ -24,19 +24,27 @@
  *                      moves out[0, 0, 0, 0] by one ulp (as an uneven split of a
  *                      sum would)
  *  17 mask_dense_rows  reads mask row i at i * Skv instead of i * the row stride
- *  18 bf16_accumulate  declares every dtype combination; on bf16 inputs it keeps the
+ *  18 reshape_dh_h     splits each token's H*Dh features as (Dh, H) instead of
+ *                      (H, Dh): element d of head h is feature d*H + h, not
+ *                      h*Dh + d (seed 001's reshape pitfall), for Q, K, V and out
+ *  19 matmul_before_transpose
+ *                      multiplies the (S, H, Dh) views before transposing them
+ *                      to (H, S, Dh): the batched product runs over tokens, so
+ *                      query head h of token i attends over the kv heads of the
+ *                      same token (seed 001's transpose pitfall)
+ *  20 bf16_accumulate  declares every dtype combination; on bf16 inputs it keeps the
  *                      dot products and the weighted sum of V in bf16 (each add
  *                      rounded to bf16) instead of fp32
  *
- * Q, K, V and out are read and written in the call's dtypes (every kind but
- * 18 declares fp32 only).
+ * Every kind but 20 declares fp32 only; the shared row code (attend_row) reads
+ * and writes Q, K, V and out in the call's dtypes.
  */
 #include "internal.h"
 
 #include <string.h>
 
 #ifndef BROKEN_KIND
-#error "BROKEN_KIND must be defined (1..18)"
+#error "BROKEN_KIND must be defined (1..20)"
 #endif
 
 #define WRONG_SCALE (BROKEN_KIND == 1)
@@ -45,12 +53,13 @@
 #define WRONG_GQA (BROKEN_KIND == 4)
 #define IGNORE_MASK (BROKEN_KIND == 5)
 #define WRITE_PAST (BROKEN_KIND == 6)
-#define BF16_ACCUMULATE (BROKEN_KIND == 18)
+#define BF16_ACCUMULATE (BROKEN_KIND == 20)
 
-/* Floats of workspace: Skv scores, then O's accumulator (Dh). */
+/* Floats of workspace: the scores (kind 19 scores kv heads, the others keys), then O's accumulator (Dh). */
 static size_t workspace_floats(const mha_shape *shape)
 {
-    return (size_t)(shape->kv_len + shape->head_dim);
+    const int64_t n = BROKEN_KIND == 19 && shape->kv_heads > shape->kv_len ? shape->kv_heads : shape->kv_len;
+    return (size_t)(n + shape->head_dim);
 }
 
 static MHA_WORKSPACE_FN(broken_workspace)
@@ -60,7 +69,8 @@ static MHA_WORKSPACE_FN(broken_workspace)
     return workspace_floats(shape) * sizeof(float);
 }
 
-/* An accumulator after an add: fp32, or (the bug of kind 18) rounded to bf16 when the inputs are bf16. */
+#if BROKEN_KIND != 18 && BROKEN_KIND != 19
+/* An accumulator after an add: fp32, or (the bug of kind 20) rounded to bf16 when the inputs are bf16. */
 static inline float kept(const mha_args *a, float x)
 {
     return BF16_ACCUMULATE && a->dtype == MHA_BF16 ? mha_round_f32(MHA_BF16, x) : x;
@@ -126,6 +136,97 @@ static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float
     for (int64_t d = 0; d < dh; d++)
         mha_store_f32(o, a->out_dtype, d, acc[d]);
 }
+#endif
+
+#if BROKEN_KIND == 18
+/* Element d of head h as the reshape (S, Dh, H) sees it: feature f = d*H + h of
+ * the token, which the (S, H, Dh) view holds in head f / Dh at element f % Dh. */
+static int64_t reshaped_offset(mha_strides st, int64_t b, int64_t s, int64_t heads, int64_t dh, int64_t h, int64_t d)
+{
+    const int64_t f = d * heads + h;
+    return b * st.batch + s * st.seq + (f / dh) * st.head + f % dh;
+}
+
+static void attend_row_reshaped(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim, H = sh->heads, Hkv = sh->kv_heads;
+    const int64_t g = h / mha_group_size(sh);
+    const float *mask = mha_mask_row(a, b, h, i);
+    const int64_t visible = mha_causal_limit(a, i);
+    float *p = a->probs ? a->probs + ((b * H + h) * sh->q_len + i) * sh->kv_len : NULL;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        s[j] = -INFINITY;
+        if (j >= visible || (mask && mask[j] == -INFINITY))
+            continue;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < dh; d++)
+            dot += ((const float *)a->q)[reshaped_offset(a->q_strides, b, i, H, dh, h, d)] *
+                   ((const float *)a->k)[reshaped_offset(a->k_strides, b, j, Hkv, dh, g, d)];
+        s[j] = a->scale * dot + (mask ? mask[j] : 0.0f);
+        if (s[j] > m)
+            m = s[j];
+    }
+    float l = 0.0f;
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        s[j] = m == -INFINITY || s[j] == -INFINITY ? 0.0f : expf(s[j] - m);
+        l += s[j];
+    }
+    for (int64_t j = 0; j < sh->kv_len; j++) {
+        s[j] = l > 0.0f ? s[j] / l : 0.0f;
+        if (p)
+            p[j] = s[j];
+    }
+    for (int64_t d = 0; d < dh; d++) {
+        float acc = 0.0f;
+        for (int64_t j = 0; j < sh->kv_len; j++)
+            if (s[j] != 0.0f)
+                acc += s[j] * ((const float *)a->v)[reshaped_offset(a->v_strides, b, j, Hkv, dh, g, d)];
+        ((float *)a->out)[reshaped_offset(a->out_strides, b, i, H, dh, h, d)] = acc;
+    }
+}
+#endif
+
+#if BROKEN_KIND == 19
+/* Query head h of token i against every kv head of the same token (bottom-right
+ * aligned when Sq != Skv): softmax over the Hkv heads, then their values. Mask
+ * and causal flag index keys, which this product never meets. The probabilities
+ * put all of the row's weight on that one key. */
+static void attend_row_untransposed(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s)
+{
+    const mha_shape *sh = &a->shape;
+    const int64_t dh = sh->head_dim;
+    int64_t j = i + sh->kv_len - sh->q_len;
+    j = j < 0 ? 0 : j >= sh->kv_len ? sh->kv_len - 1 : j;
+    const float *q = mha_row(a->q, a->q_strides, b, i, h);
+    float m = -INFINITY, l = 0.0f;
+    for (int64_t g = 0; g < sh->kv_heads; g++) {
+        const float *k = mha_row(a->k, a->k_strides, b, j, g);
+        float dot = 0.0f;
+        for (int64_t d = 0; d < dh; d++)
+            dot += q[d] * k[d];
+        s[g] = a->scale * dot;
+        m = s[g] > m ? s[g] : m;
+    }
+    for (int64_t g = 0; g < sh->kv_heads; g++) {
+        s[g] = expf(s[g] - m);
+        l += s[g];
+    }
+    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
+    memset(o, 0, (size_t)dh * sizeof *o);
+    for (int64_t g = 0; g < sh->kv_heads; g++) {
+        const float *v = mha_row(a->v, a->v_strides, b, j, g);
+        for (int64_t d = 0; d < dh; d++)
+            o[d] += s[g] / l * v[d];
+    }
+    if (a->probs) {
+        float *p = a->probs + ((b * sh->heads + h) * sh->q_len + i) * sh->kv_len;
+        memset(p, 0, (size_t)sh->kv_len * sizeof *p);
+        p[j] = 1.0f;
+    }
+}
+#endif
 
 #if BROKEN_KIND == 14
 /* The stride values unused: dense bshd when the head stride is Dh, else dense bhsd. */
@@ -173,7 +274,13 @@ static MHA_ATTENTION_FN(broken_attention)
     for (int64_t b = 0; b < sh->batch; b++)
         for (int64_t h = 0; h < sh->heads; h++)
             for (int64_t i = 0; i < sh->q_len; i++)
+#if BROKEN_KIND == 18
+                attend_row_reshaped(&a, b, h, i, workspace);
+#elif BROKEN_KIND == 19
+                attend_row_untransposed(&a, b, h, i, workspace);
+#else
                 attend_row(&a, b, h, i, workspace);
+#endif
 #if BROKEN_KIND == 10
     float *q = (float *)args->q; /* casting away const: the bug */
     q[0] *= 1.0f + 0x1p-20f;

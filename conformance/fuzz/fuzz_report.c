@@ -4,7 +4,7 @@
  * message or loaded; a loaded report must give every run a series and a
  * point, and write its Markdown and CSV without reading out of bounds.
  */
-#include "tools/report.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 """An independent reading of the vectors, written from vectors/README.md only:
 checks the hashes' shape of the manifest, regenerates every case's inputs
 with a Python SplitMix64 and the documented recipes, and recomputes the
-reference in NumPy float64. Any disagreement means the README, the generator
+reference in NumPy float64. Any disagreement means docs/conformance.md, the generator
 or the reference is wrong. Exits 77 (skip) without NumPy.
 
 usage: independent.py VECTORS_DIR

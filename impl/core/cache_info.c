@@ -21,12 +21,8 @@ static int slot_of(int level, int is_data, int is_unified)
     return -1;
 }
 
-/* First line of dir/name into buf; 0 on success. */
-static int read_line(const char *dir, const char *name, char *buf, size_t size)
+int mha_read_first_line(const char *path, char *buf, size_t size)
 {
-    char path[512];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return -1;
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -36,6 +32,15 @@ static int read_line(const char *dir, const char *name, char *buf, size_t size)
         return -1;
     buf[strcspn(buf, "\n")] = '\0';
     return 0;
+}
+
+/* First line of dir/name into buf; 0 on success. */
+static int read_line(const char *dir, const char *name, char *buf, size_t size)
+{
+    char path[512];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return -1;
+    return mha_read_first_line(path, buf, size);
 }
 
 /* "48K", "1024K", "32M", "65536" in bytes; 0 when malformed. */

@@ -47,6 +47,9 @@ void mha_cache_info_read(const char *sysfs_dir, unsigned sources, mha_cache_info
 /* This machine's sizes (sysfs of cpu0, sysconf, cpuid), read once. */
 const mha_cache_info *mha_cache_info_get(void);
 
+/* First line of the file at path, without its newline, into buf; 0 on success, -1 otherwise. */
+int mha_read_first_line(const char *path, char *buf, size_t size);
+
 /* "sysfs", "sysconf", "cpuid" or "assumed". */
 const char *mha_cache_source_name(mha_cache_source s);
 

@@ -1,7 +1,7 @@
 /*
  * The flash plan: block sizes, decode splits, workspace layout.
  *
- * Block-size rule (documented in the README, "Block sizes"), with L2 the per-core L2
+ * Block-size rule (documented in docs/implementations.md, "Block sizes"), with L2 the per-core L2
  * size read at run time:
  *   dhp = Dh rounded up to the P V tile width
  *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V

@@ -36,6 +36,10 @@ typedef struct row_kernels {
                          int64_t dh, float *o);
 } row_kernels;
 
+/* The kernel tables of row_avx2.c, row_avx512.c and row_neon.c; each exists
+ * only where its ISA is compiled (impl/row/meson.build). */
+extern const row_kernels row_kernels_avx2, row_kernels_avx512, row_kernels_neon;
+
 /* The driver: the descriptor's workspace function, and the attention on one kernel table. */
 MHA_WORKSPACE_FN(row_workspace);
 void row_attention(const mha_args *args, void *workspace, const row_kernels *kern);

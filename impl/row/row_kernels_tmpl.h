@@ -2,8 +2,8 @@
  * The row kernels (row.h's row_kernels), written once over the f32v shims
  * (impl/vec/f32v_*.h). row_<isa>.c includes its ISA's f32v header, defines
  * ROW_ISA (a bare token: avx2, avx512, neon), then includes this file,
- * which defines the table row_kernels_<ROW_ISA> (static: the ISA file
- * passes it to row_attention).
+ * which defines the table row_kernels_<ROW_ISA> (declared in row.h; the
+ * ISA file passes it to row_attention, tests/checkasm calls its kernels).
  * LANES = F32V_LANES floats per vector; scores are computed ROW_KEYS keys
  * at a time; P V accumulates COLS = 8 vectors of columns.
  */
@@ -156,7 +156,7 @@ static void weighted_sum(const float *p, const int32_t *key, int64_t n, const fl
     }
 }
 
-static const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
+const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
     .lanes = LANES,
     .scores = scores,
     .clear = row_clear,

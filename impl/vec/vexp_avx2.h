@@ -8,7 +8,7 @@
  *       |r| <= ln2/2 + tiny
  *   exp(r) ~ p(r) = 1 + r + c2 r^2 + ... + c6 r^6, a degree-6 minimax fit of
  *       the relative error on [-ln2/2, ln2/2] (Remez exchange, see
- *       bench/vexp/fit_exp.py; approximation error 1.9e-9 before and 1.7e-8
+ *       impl/vec/fit_exp.py; approximation error 1.9e-9 before and 1.7e-8
  *       after rounding the coefficients to fp32)
  *   exp(x) = p(r) * 2^n
  * Fast path: n is added to p's exponent bits; valid while the result is
@@ -23,7 +23,7 @@
  * x > 88.7228 and +inf give +inf, NaN gives NaN, exp(0) = 1 exactly.
  *
  * Accuracy over every float in [-104, 89]: the bounds of vexp_consts.h
- * (MHA_VEXP_MAX_ULP, MHA_VEXP_MAX_ERR), asserted by tests/simd/test_vexp.c.
+ * (MHA_VEXP_MAX_ULP, MHA_VEXP_MAX_ERR), asserted by tests/checkasm (check_vec.c).
  * Requires round-to-nearest and no flush-to-zero (the C default).
  */
 #ifndef MHA_VEXP_AVX2_H

@@ -14,7 +14,8 @@
  * Special values: exp(-inf) = 0, x < -103.97 gives 0 (never NaN),
  * x > 88.7228 and +inf give +inf, NaN gives NaN, exp(0) = 1 exactly.
  * Accuracy: the bound of vexp_consts.h (MHA_VEXP_MAX_ULP, MHA_VEXP_MAX_ERR),
- * asserted by tests/simd/test_vexp.c on a CPU with AVX-512F.
+ * asserted by tests/checkasm on a CPU with AVX-512F (and through SIMDe by
+ * tools/test-avx512-simde.sh).
  * Requires round-to-nearest and no flush-to-zero (the C default).
  */
 #ifndef MHA_VEXP_AVX512_H

@@ -19,14 +19,14 @@
 #define MHA_VEXP_X_MIN -110.0f
 #define MHA_VEXP_X_MAX 100.0f
 /* p(r) = 1 + r + C2 r^2 + ... + C6 r^6, minimax relative error on
- * [-ln2/2, ln2/2] (bench/vexp/fit_exp.py), rounded to fp32 */
+ * [-ln2/2, ln2/2] (fit_exp.py), rounded to fp32 */
 #define MHA_VEXP_C2 0x1.fffffap-2f
 #define MHA_VEXP_C3 0x1.55540ap-3f
 #define MHA_VEXP_C4 0x1.55589ap-5f
 #define MHA_VEXP_C5 0x1.126d0cp-7f
 #define MHA_VEXP_C6 0x1.6ab98p-10f
 
-/* Accuracy over every float in [-104, 89] (tests/simd/test_vexp.c asserts both):
+/* Accuracy over every float in [-104, 89] (tests/checkasm/check_vec.c asserts both):
  * integer ULPs from the correctly rounded result, and the real-valued
  * error against exp() in double, in ULPs of the result. */
 #define MHA_VEXP_MAX_ULP 1

@@ -11,7 +11,7 @@
  * Special values: exp(-inf) = 0, x < -103.97 gives 0 (never NaN),
  * x > 88.7228 and +inf give +inf, NaN gives NaN, exp(0) = 1 exactly.
  * Accuracy: the bound of vexp_consts.h (MHA_VEXP_MAX_ULP, MHA_VEXP_MAX_ERR),
- * asserted by tests/simd/test_vexp.c (under qemu-aarch64 in the cross build).
+ * asserted by tests/checkasm (under qemu-aarch64 in the cross build).
  * Requires round-to-nearest and no flush-to-zero (the Linux default).
  */
 #ifndef MHA_VEXP_NEON_H

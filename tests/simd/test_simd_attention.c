@@ -7,8 +7,8 @@
  * and threads 1 and 2 giving identical bits. Exit 77 (meson: SKIP) when
  * the implementation cannot run on this CPU.
  *
- * Tolerance: the conformance model (conformance/tolerance.h, README
- * "Conformance"): err_fp32, the max error of the plain fp32 algorithm
+ * Tolerance: the conformance model (conformance/tolerance.h, docs/conformance.md,
+ * "Tolerances are derived"): err_fp32, the max error of the plain fp32 algorithm
  * (naive, and naive's loops with fused multiply-adds) against the
  * reference on the same case, sets the scale:
  *     err <= TOL_FACTOR * err_fp32 + TOL_FLOOR * FLT_EPSILON * max|V|

@@ -1,0 +1,31 @@
+"""mhalab.implementations() against `mha list` of the same package."""
+import os
+import subprocess
+
+import mhalab
+
+
+def test_same_names_and_runnability_as_mha_list():
+    mha = os.path.join(os.path.dirname(mhalab.__file__), "bin", "mha")
+    listing = subprocess.run([mha, "list"], capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = {}
+    for line in listing[listing.index(next(l for l in listing if l.startswith("name"))) + 1:]:
+        parts = line.split()
+        if len(parts) >= 3:
+            rows[parts[0]] = parts[2] == "yes"
+    impls = mhalab.implementations()
+    assert {i.name: i.runnable for i in impls} == rows
+    best = mhalab.default_implementation()
+    assert best.runnable and best.priority == max(i.priority for i in impls if i.runnable)
+    assert f"best here: {best.name}" in "\n".join(listing)
+
+
+def test_properties():
+    for impl in mhalab.implementations():
+        assert impl.algorithm and impl.isa and impl.summary
+        assert set(impl.caps) <= {"probs", "deterministic", "threads"}
+        assert "fp32->fp32" in impl.dtypes
+        assert impl.runnable == (impl.why_not is None)
+        assert impl.why_not is None or impl.why_not.startswith("CPU lacks")
+    naive = next(i for i in mhalab.implementations() if i.name == "naive")
+    assert naive.cpu_features == () and naive.isa == "c"
