@@ -251,6 +251,12 @@ static void run_cases(const mha_impl *const *impls, int nimpl, int full, int lon
         {1, 2, 1, 65, 65, 16, 0, 1, 0, 1.0f, 3, 1, 112},
         {1, 2, 2, 33, 64, 33, 1, 0, 1, 1.0f, 3, 0, 113},
         {1, 2, 2, 33, 64, 33, 1, 0, 2, 1.0f, 2, 0, 114},
+        /* short decodes (streamed, one split; tasks by batch and kv-head group): MHA, GQA with a mask,
+         * 8 rows per kv head under causal with NaN in V (hidden keys skipped), odd rows and Dh */
+        {1, 8, 8, 1, 129, 64, 0, 1, 0, 1.0f, 0, 1, 119},
+        {2, 8, 2, 1, 65, 33, 1, 0, 1, 1.0f, 0, 1, 120},
+        {1, 4, 1, 2, 200, 16, 0, 1, 0, 1.0f, 3, 0, 121},
+        {3, 6, 2, 1, 31, 80, 0, 1, 2, 1.0f, 0, 1, 122},
         /* decode against a long KV cache: split keys (GQA and MHA) */
         {1, 8, 2, 1, 4097, 64, 0, 0, 0, 1.0f, 0, 1, 115},
         {2, 4, 4, 1, 4097, 128, 1, 1, 0, 1.0f, 0, 0, 116},

@@ -2,17 +2,19 @@
  * flash_ab: the decode target of flash_bench for two or more builds of
  * libmha in one interleaved run (before / after a change), next to the
  * 1- and 2-thread read loops. Each library is dlopen'ed on its own
- * (RTLD_LOCAL | RTLD_DEEPBIND), so pass copies or different build trees:
+ * (lib_ab.h), so pass copies or different build trees:
  *   build/bench/flash/flash_ab REPS IMPL LIB...   e.g.
  *   build/bench/flash/flash_ab 10 flash_avx2 /tmp/base/build/libmha.so.0 build/libmha.so.0
- * Shape: Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, seed layout.
- * Wall time, best of REPS, every library and thread count in turn.
+ * Shape: Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, seed layout;
+ * --shape=H,Hkv,Sq,Skv,Dh (the first argument) names another.
+ * Wall time, REPS rounds, every library and thread count in turn; medians
+ * of the times and of the per-round ratios to the first library.
  */
 #include "mha.h"
+#include "lib_ab.h"
 #include "read_sum.h"
 #include "../bench_args.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +26,6 @@
 
 #define MAX_LIBS 8
 
-typedef const mha_impl *(*find_fn)(const char *);
-typedef mha_status (*attention_fn)(const mha_impl *, const mha_args *);
-typedef mha_strides (*strides_fn)(int64_t, int64_t, int64_t);
-
 static double now(void)
 {
     struct timespec ts;
@@ -35,12 +33,38 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* median of n sorted values */
+static double median_sorted(const double *x, int n)
+{
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 int main(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: flash_ab REPS IMPL LIB...   (1 to 8 libmha builds, e.g. old/build/libmha.so.0 build/libmha.so.0)\n"
-        "  the decode target (Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n";
+        "usage: flash_ab [--shape=H,Hkv,Sq,Skv,Dh] REPS IMPL LIB...\n"
+        "  (1 to 8 libmha builds, e.g. old/build/libmha.so.0 build/libmha.so.0)\n"
+        "  the decode target (default shape Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n";
     bench_help(argc, argv, usage);
+    long long h = 32, hkv = 8, sq = 1, skv = 32768, dh = 128;
+    if (argc > 1 && strncmp(argv[1], "--shape=", 8) == 0) {
+        char tail;
+        if (sscanf(argv[1] + 8, "%lld,%lld,%lld,%lld,%lld%c", &h, &hkv, &sq, &skv, &dh, &tail) != 5 || h < 1 ||
+            hkv < 1 || h % hkv != 0 || sq < 1 || skv < 1 || dh < 1) {
+            fprintf(stderr, "flash_ab: --shape expects H,Hkv,Sq,Skv,Dh, positive, H a multiple of Hkv, got '%s'\n%s",
+                    argv[1] + 8, usage);
+            return 2;
+        }
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 4 || argc - 3 > MAX_LIBS) {
         fprintf(stderr, "flash_ab: expected REPS, IMPL and 1 to %d libraries, got %d arguments\n%s", MAX_LIBS,
                 argc - 1, usage);
@@ -48,8 +72,7 @@ int main(int argc, char **argv)
     }
     const int reps = bench_int_arg(argc, argv, 1, 0, 1, "REPS", usage), nlib = argc - 3;
     const char *impl = argv[2];
-    const int64_t h = 32, hkv = 8, skv = 32768, dh = 128;
-    const size_t nq = (size_t)(h * dh), nk = (size_t)(skv * hkv * dh);
+    const size_t nq = (size_t)(sq * h * dh), nk = (size_t)(skv * hkv * dh);
     float *q = malloc(nq * 4), *o = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4);
     for (size_t i = 0; i < nq; i++)
         q[i] = (float)(i * 7919 % 1000) / 1000.0f - 0.5f;
@@ -57,30 +80,20 @@ int main(int argc, char **argv)
         k[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
         v[i] = (float)(i * 7907 % 997) / 997.0f - 0.5f;
     }
-    find_fn find[MAX_LIBS];
-    attention_fn attend[MAX_LIBS];
-    strides_fn bshd[MAX_LIBS];
-    for (int l = 0; l < nlib; l++) {
-        void *so = dlopen(argv[3 + l], RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-        if (!so) {
-            fprintf(stderr, "%s\n", dlerror());
+    lib_ab libs[MAX_LIBS];
+    for (int l = 0; l < nlib; l++)
+        if (lib_ab_open(&libs[l], argv[3 + l], impl) != 0)
             return 1;
-        }
-        find[l] = (find_fn)(uintptr_t)dlsym(so, "mha_impl_find");
-        attend[l] = (attention_fn)(uintptr_t)dlsym(so, "mha_attention");
-        bshd[l] = (strides_fn)(uintptr_t)dlsym(so, "mha_strides_bshd");
-        if (!find[l] || !attend[l] || !bshd[l] || !find[l](impl)) {
-            fprintf(stderr, "%s: no mha_impl_find / mha_attention / %s\n", argv[3 + l], impl);
-            return 1;
-        }
-    }
     const size_t bn = (size_t)64 << 20;
     float *buf = malloc(bn * 4);
     for (size_t i = 0; i < bn; i++)
         buf[i] = 1.0f;
-    double best[MAX_LIBS][3], bw[3] = {0, 0, 0};
+    /* t[l][th][rep]: seconds per call; a sample repeats the call to last about 5 ms (short shapes) */
+    double *t[MAX_LIBS][3], bw[3] = {0, 0, 0};
     for (int l = 0; l < nlib; l++)
-        best[l][1] = best[l][2] = 1e30;
+        for (int th = 1; th <= 2; th++)
+            t[l][th] = malloc((size_t)reps * sizeof(double));
+    int calls = 0;
     for (int rep = 0; rep < reps; rep++)
         for (int th = 1; th <= 2; th++) {
             double g = read_loop_gbs(buf, bn, th);
@@ -89,34 +102,49 @@ int main(int argc, char **argv)
             for (int l = 0; l < nlib; l++) {
                 mha_args a;
                 memset(&a, 0, sizeof a);
-                a.shape = (mha_shape){1, h, hkv, 1, skv, dh};
+                a.shape = (mha_shape){1, h, hkv, sq, skv, dh};
                 a.q = q;
                 a.k = k;
                 a.v = v;
                 a.out = o;
-                a.q_strides = a.out_strides = bshd[l](1, h, dh);
-                a.k_strides = a.v_strides = bshd[l](skv, hkv, dh);
+                a.q_strides = a.out_strides = libs[l].strides_bshd(sq, h, dh);
+                a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
                 a.threads = th;
+                const int n = calls ? calls : 1;
                 double t0 = now();
-                if (attend[l](find[l](impl), &a) != MHA_OK) {
-                    fprintf(stderr, "%s failed\n", argv[3 + l]);
-                    return 1;
-                }
-                double t = now() - t0;
-                if (t < best[l][th])
-                    best[l][th] = t;
+                for (int c = 0; c < n; c++)
+                    if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
+                        fprintf(stderr, "%s failed\n", argv[3 + l]);
+                        return 1;
+                    }
+                t[l][th][rep] = (now() - t0) / n;
+                if (!calls)
+                    calls = t[l][th][rep] < 5e-3 ? (int)(5e-3 / t[l][th][rep]) + 1 : 1;
             }
         }
     double load[1] = {0};
     if (getloadavg(load, 1) == 1)
         printf("load average at the end: %.2f\n", load[0]);
-    printf("read loop: %.1f GB/s (1 thread), %.1f GB/s (2 threads); wall time, best of %d\n", bw[1], bw[2], reps);
+    printf("shape H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld; read loop: %.1f GB/s (1 thread), %.1f GB/s (2 threads);"
+           " wall time, %d reps of %d call%s, interleaved\n", h, hkv, sq, skv, dh, bw[1], bw[2], reps, calls,
+           calls == 1 ? "" : "s");
+    printf("  time: median (min); K+V rate and %% of the read loop from the median; ratio: lib 0 time / this\n"
+           "  time, median of the per-rep ratios (min - max)\n");
     for (int l = 0; l < nlib; l++)
         for (int th = 1; th <= 2; th++) {
-            const double gbs = 2.0 * (double)nk * 4.0 / best[l][th] / 1e9;
-            printf("  lib %d, %d thread%s: %8.3f ms  K+V %5.1f GB/s = %3.0f%% of the %d-thread read loop"
-                   "  (%.2fx lib 0)  %s\n", l, th, th == 1 ? " " : "s", best[l][th] * 1e3, gbs,
-                   100.0 * gbs / bw[th], th, best[0][th] / best[l][th], argv[3 + l]);
+            double *ratio = malloc((size_t)reps * sizeof(double)), *x = malloc((size_t)reps * sizeof(double));
+            for (int r = 0; r < reps; r++) {
+                ratio[r] = t[0][th][r] / t[l][th][r];
+                x[r] = t[l][th][r];
+            }
+            qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
+            qsort(x, (size_t)reps, sizeof(double), cmp_double);
+            const double med = median_sorted(x, reps), gbs = 2.0 * (double)nk * 4.0 / med / 1e9;
+            printf("  lib %d, %d thread%s: %9.3f ms (%9.3f)  K+V %5.1f GB/s = %3.0f%% of the %d-thread read loop"
+                   "  %.2fx (%.2f - %.2f)  %s\n", l, th, th == 1 ? " " : "s", med * 1e3, x[0] * 1e3, gbs,
+                   100.0 * gbs / bw[th], th, median_sorted(ratio, reps), ratio[0], ratio[reps - 1], argv[3 + l]);
+            free(ratio);
+            free(x);
         }
     return 0;
 }

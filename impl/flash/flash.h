@@ -27,17 +27,21 @@
 #define MHA_FLASH_SPLIT_MIN_KEYS 512
 /* ... and there are at most this many splits per (batch, kv head). */
 #define MHA_FLASH_MAX_SPLITS 16
-/* Streamed decode: when a split decode has at most this many rows per
- * (batch, kv head), K and V rows are read in place (no packing) ... */
+/* Streamed decode: when the rows of each (batch, kv head) are one query
+ * block of at most this many rows, K and V rows are read in place (no
+ * packing), whatever Skv ... */
 #define MHA_FLASH_STREAM_ROWS 8
 /* ... in key blocks of this many keys (MHA_FLASH_BK overrides it). */
 #define MHA_FLASH_STREAM_BK 32
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {
-    int mr;  /* query rows per microkernel call */
-    int nr;  /* keys per Q K^T microkernel call (the packed K strip width) */
-    int dr;  /* head-dim columns per P V microkernel call */
+    int mr;   /* query rows per microkernel call */
+    int nr;   /* keys per Q K^T microkernel call (the packed K strip width) */
+    int dr;   /* head-dim columns per P V microkernel call */
+    int pass; /* rows whose scores are held at once (a multiple of mr): every
+               * K or V strip loaded into L1 serves pass / mr microkernel calls;
+               * 0 means mr (one tile) */
 } mha_flash_tile;
 
 /* Everything derived from the shape, the caches and the environment. */
@@ -53,6 +57,7 @@ typedef struct mha_flash_plan {
     int64_t split_len;  /* keys per split (a multiple of bk) */
     int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
     int stream;         /* streamed decode: K and V read in place, no packed blocks */
+    int decode;         /* split or streamed: the decode path (flash_decode.c), one state per kv head */
     /* Per-thread workspace: scratch (packed K, V, scores), then nstates
      * states (Q block, O, m, l, ...). Offsets in floats. */
     size_t off_k, off_v, off_s;                                      /* from the thread's base */

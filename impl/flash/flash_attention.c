@@ -10,9 +10,9 @@
 /* Threads with a workspace slot: at most the items of the call's largest loop. */
 static int slot_threads(const mha_shape *s, const mha_flash_plan *p, int threads)
 {
-    if (p->nsplit == 1)
+    if (!p->decode)
         return mha_threads_for(threads, s->batch * s->kv_heads * p->qblocks);
-    return mha_threads_for(threads, p->nsplit > s->kv_heads ? p->nsplit : s->kv_heads);
+    return mha_threads_for(threads, flash_decode_tasks(s, p));
 }
 
 size_t mha_flash_workspace(const flash_kernels *kern, const mha_shape *shape, int threads)
@@ -61,17 +61,12 @@ void mha_flash_attention(const flash_kernels *kern, const mha_args *a, void *wor
     mha_flash_plan p;
     mha_flash_plan_make(&a->shape, &kern->tile, &p);
     const int threads = slot_threads(&a->shape, &p, a->threads);
-    flash_call x = {kern, a, &p, aligned(workspace), NULL, 0};
+    flash_call x = {kern, a, &p, aligned(workspace), NULL, 0, 1};
 
-    if (p.nsplit == 1) {
+    if (!p.decode) {
         mha_parallel_for(threads, a->shape.batch * a->shape.kv_heads * p.qblocks, 1, block_tasks, &x);
         return;
     }
-
-    /* Decode, one batch at a time: a task per split, then a merge per kv head. */
     x.partials = x.ws + (size_t)threads * p.thread_floats;
-    for (x.b = 0; x.b < a->shape.batch; x.b++) {
-        mha_parallel_for(threads, p.nsplit, 1, flash_split_tasks, &x);
-        mha_parallel_for(threads, a->shape.kv_heads, 1, flash_merge_tasks, &x);
-    }
+    flash_decode(&x, threads);
 }

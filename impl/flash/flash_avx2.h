@@ -6,6 +6,7 @@
 #define MHA_FLASH_AVX2_H
 
 #include "../vec/f32v_avx2.h"
+#define FLASH_VREGS 16 /* vector registers */
 #define FLASH_VEXP mha_vexp_avx2
 #include "flash_x86.h"
 

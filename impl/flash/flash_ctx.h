@@ -49,6 +49,7 @@ typedef struct flash_call {
     float *ws;       /* thread_floats per worker */
     float *partials; /* decode: (O, m, l) per kv head and split */
     int64_t b;       /* decode: the batch being computed */
+    int64_t groups;  /* decode: kv-head groups per split (flash_decode.c) */
 } flash_call;
 
 /* m_new from m_old and a row max; NaN in either stays NaN. */
@@ -101,15 +102,17 @@ int64_t flash_key_end(const flash_ctx *c, int64_t ke);
  * rows r0 .. r1 (S row r - r0), keys 0 .. n of block k0. */
 void flash_apply_mask(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n);
 
-/* flash_stream.c: streamed decode of key block [k0, k0 + n), every kv head of batch b. */
+/* flash_stream.c: streamed decode of key block [k0, k0 + n), kv heads [g0, g1) of batch b. */
 void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_flash_plan *p, float *base, int64_t b,
-                        int64_t k0, int64_t n);
+                        int64_t g0, int64_t g1, int64_t k0, int64_t n);
 
 /* flash_probs.c: second pass, P[b,h,i,:] = exp(S - m) / l with the final m and l. */
 void flash_write_probs(flash_ctx *c, const float *m, const float *l);
 
-/* flash_decode.c: the split tasks and merge tasks of a decode (mha_parallel_fn, ctx a flash_call). */
-void flash_split_tasks(void *ctx, int64_t begin, int64_t end, int worker);
-void flash_merge_tasks(void *ctx, int64_t begin, int64_t end, int worker);
+/* flash_decode.c: a decode (plan->decode) on `threads` threads: split tasks, then merge tasks.
+ * x->ws holds the threads' workspaces, x->partials the split partials. */
+void flash_decode(flash_call *x, int threads);
+/* The most tasks one loop of a decode has (threads beyond it get no workspace). */
+int64_t flash_decode_tasks(const mha_shape *s, const mha_flash_plan *p);
 
 #endif

@@ -44,7 +44,7 @@ typedef void flash_rows_fn(struct flash_ctx *c, int64_t r0, int64_t r1, int64_t 
 typedef void flash_axpy_fn(float *o, const float *x, int64_t n, float w);
 
 typedef struct flash_kernels {
-    mha_flash_tile tile; /* MR, NR, DR */
+    mha_flash_tile tile; /* MR, NR, DR, PASS */
     /* microkernels */
     flash_pack_strip_fn *pack_strip;
     flash_qk_tile_fn *qk_tile;

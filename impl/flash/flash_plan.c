@@ -1,37 +1,46 @@
 /*
  * The flash plan: block sizes, decode splits, workspace layout.
  *
- * Block-size rule (documented in docs/implementations.md, "Block sizes"), with L2 the per-core L2
- * size read at run time:
+ * Block-size rule (docs/flash.md, "Block sizes"), with L1 and L2 the
+ * per-core L1 data and L2 sizes read at run time:
  *   dhp = Dh rounded up to the P V tile width
  *   bk  = (L2 / 4) / (4 * (Dh + dhp))   the packed K block (Dh x bk) and V
- *         block (bk x dhp) together fill at most a quarter of L2; rounded
- *         down to the Q K^T tile width, clamped to [tile width, 512]
+ *         block (bk x dhp) together fill at most a quarter of L2;
+ *         at most (L1 / 2) / (4 * pass)  the scores of one pass of rows
+ *         (pass x bk) fill at most half of L1; rounded down to the Q K^T
+ *         tile width, clamped to [tile width, 512]
  *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) fill at most half;
- *         rounded down to the row tile, clamped to [row tile, 256]
+ *         clamped to [row tile, 256]; then the G*Sq rows go into
+ *         n = ceil(rows / bq) blocks of ceil(rows / n) rows rounded up to
+ *         the row tile (less than a row tile over the cap; the last block
+ *         takes the rest)
  * The last quarter holds the K and V rows being packed and the output.
- * Inside a block, one row tile at a time runs Q K^T, softmax and P V, so
- * L1 holds the tile's scores (mr x bk), its Q rows (mr x Dh) and the K
- * strip (Dh x nr) or V strip (bk x dr) being used: under 32 KiB for
- * Dh <= 128 with the AVX2 tile. Large bq amortises packing K and V (done
- * once per query block); causal cost does not grow with the blocks
- * because row tiles above the diagonal are skipped inside a block.
+ * Inside a block, one pass of rows (tile->pass, whole register tiles) at
+ * a time runs Q K^T, softmax and P V, so L1 holds the pass's scores
+ * (pass x bk), its Q rows (pass x Dh) and the K strip (Dh x nr) or V
+ * strip (bk x dr) being used: under 32 KiB for Dh <= 128 with the AVX2
+ * tile. Large bq amortises packing K and V (done once per query block);
+ * causal cost does not grow with the blocks because passes above the
+ * diagonal are skipped inside a block.
  * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
  * included) replace the rule so the benchmark can sweep block sizes.
  *
- * Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
+ Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
  * fit in one query block and Skv >= 2 * MHA_FLASH_SPLIT_MIN_KEYS, the keys
  * are cut into splits of max(MHA_FLASH_SPLIT_MIN_KEYS, ceil(Skv / 16))
  * keys rounded up to a multiple of bk. The cut depends on the shape and
  * the block size only, never on the thread count.
  *
- * Streamed decode: when such a split decode has at most
- * MHA_FLASH_STREAM_ROWS rows per (batch, kv head) (Sq = 1 and G <= 8, the
- * usual decoding step), Q K^T and P V are matrix-vector products with
- * nothing to reuse a packed block for: the kernels read K and V rows in
- * place, in key blocks of MHA_FLASH_STREAM_BK keys, and the workspace
- * holds no K or V block.
+ * Streamed decode: when the rows of one (batch, kv head) fit in one query
+ * block and number at most MHA_FLASH_STREAM_ROWS (Sq = 1 and G <= 8, the
+ * usual decoding step), whatever Skv, Q K^T and P V are matrix-vector
+ * products with nothing to reuse a packed block for: the kernels read K
+ * and V rows in place, in key blocks of MHA_FLASH_STREAM_BK keys, and the
+ * workspace holds no K or V block.
+ *
+ * A split or streamed shape takes the decode path (flash_decode.c): tasks
+ * of one split and a group of kv heads, then a merge of the splits.
  */
 #include "flash.h"
 #include "cache_info.h"
@@ -55,6 +64,12 @@ size_t mha_flash_l2_size(void)
     return mha_cache_info_get()->bytes[1];
 }
 
+/* Rows of a pass: tile->pass, or one register tile for a table that names no pass (0). */
+static int64_t pass_rows(const mha_flash_tile *tile)
+{
+    return tile->pass > tile->mr ? tile->pass : tile->mr;
+}
+
 /* A positive integer from the environment, or 0. */
 static int64_t env_block(const char *name)
 {
@@ -70,12 +85,15 @@ static int64_t env_block(const char *name)
 
 void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
 {
-    const size_t l2 = mha_flash_l2_size();
+    const size_t l1 = mha_cache_info_get()->bytes[0], l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
     int64_t k = (int64_t)(l2 / 4) / (4 * (dh + dhp));
+    const int64_t k_l1 = (int64_t)(l1 / 2) / (4 * pass_rows(tile));
+    if (k > k_l1)
+        k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
     int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
-    q = clamp64(q / tile->mr * tile->mr, tile->mr, 256);
+    q = clamp64(q, tile->mr, 256);
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
@@ -96,8 +114,15 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     p->group = s->heads / s->kv_heads;
     p->rows = p->group * s->q_len;
     mha_flash_block_sizes(dh, tile, &p->bq, &p->bk);
-    if (p->bq > p->rows)
+    if (p->bq >= p->rows) {
         p->bq = p->rows;
+    } else if (!env_block("MHA_FLASH_BQ")) {
+        /* as many blocks as the cap needs, of (nearly) equal size in whole
+         * row tiles (1024 rows under a cap of 256: 4 blocks of 258 rows, not
+         * 4 of 252 and a fifth of 16 that packs all of K and V for 16 rows) */
+        const int64_t nblocks = (p->rows + p->bq - 1) / p->bq;
+        p->bq = round_up((p->rows + nblocks - 1) / nblocks, tile->mr);
+    }
     if (p->bk > s->kv_len)
         p->bk = s->kv_len;
     p->bq_pad = round_up(p->bq, tile->mr);
@@ -107,34 +132,35 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
 
     p->nsplit = 1;
     p->split_len = s->kv_len;
+    if (p->qblocks == 1 && p->rows <= MHA_FLASH_STREAM_ROWS) {
+        /* streamed decode: small key blocks, as they are read in place */
+        const int64_t ek = env_block("MHA_FLASH_BK");
+        p->stream = 1;
+        p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
+        if (p->bk > s->kv_len)
+            p->bk = s->kv_len;
+        p->bk_pad = round_up(p->bk, tile->nr);
+    }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
-        if (p->rows <= MHA_FLASH_STREAM_ROWS) {
-            /* streamed decode: small key blocks, as they are read in place */
-            const int64_t ek = env_block("MHA_FLASH_BK");
-            p->stream = 1;
-            p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
-            if (p->bk > s->kv_len)
-                p->bk = s->kv_len;
-            p->bk_pad = round_up(p->bk, tile->nr);
-        }
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
         if (len < MHA_FLASH_SPLIT_MIN_KEYS)
             len = MHA_FLASH_SPLIT_MIN_KEYS;
         p->split_len = round_up(len, p->bk);
         p->nsplit = (s->kv_len + p->split_len - 1) / p->split_len;
     }
-    p->nstates = p->nsplit > 1 ? s->kv_heads : 1;
+    p->decode = p->stream || p->nsplit > 1;
+    p->nstates = p->decode ? s->kv_heads : 1;
     if (p->nsplit > 1)
         p->partial_floats = (size_t)round_up(s->kv_heads * MHA_FLASH_MAX_SPLITS * p->bq * (p->dhp + 2), 16);
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
     const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
-    const int64_t srows = p->stream && p->rows > tile->mr ? p->rows : tile->mr;
+    const int64_t srows = !p->stream ? pass_rows(tile) : p->rows > tile->mr ? p->rows : tile->mr;
     p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
     p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
-    /* scores, then p, of one row tile [mr][bk_pad]; streamed: of every row, one per kv head */
+    /* scores, then p, of one pass of rows [pass][bk_pad]; streamed: of every row, one per kv head */
     p->off_s = take(&off, p->stream ? (int64_t)(p->s_stride * (size_t)p->nstates) : srows * p->bk_pad);
     p->scratch_floats = off;
     off = 0;

@@ -2,10 +2,13 @@
  * Streamed decode (few rows per kv head, e.g. Sq = 1, where Q K^T and P V
  * are matrix-vector products): the table's qk_rows and pv_rows kernels
  * read K and V rows in place, nothing is packed. Token-major: each step of
- * FLASH_STREAM_STEP token rows is used by every kv head before the next
- * step, so K and then V are read in address order, a few pages at a time:
- * the hardware prefetchers follow and the TLB holds the pages (a token's
- * K row is 4 KiB at Hkv = 8, Dh = 128). State g holds kv head g.
+ * FLASH_STREAM_STEP token rows is used by every kv head of the task
+ * (heads g0 .. g1) before the next step, so K and then V are read in
+ * address order, a few pages at a time: the hardware prefetchers follow
+ * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
+ * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
+ * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
+ * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
  *   3. O_g = alpha_g O_g + P_g V_g      step by step, every head
@@ -52,20 +55,20 @@ static int v_has_nonfinite(const flash_ctx *c, int64_t k0, int64_t nt)
 }
 
 void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_flash_plan *p, float *base, int64_t b,
-                        int64_t k0, int64_t n)
+                        int64_t g0, int64_t g1, int64_t k0, int64_t n)
 {
-    const int64_t hkv = a->shape.kv_heads, dh = a->shape.head_dim, ld = p->bk_pad;
+    const int64_t dh = a->shape.head_dim, ld = p->bk_pad;
     const int64_t ldk = a->k_strides.seq, ldv = a->v_strides.seq;
     flash_ctx c;
-    flash_ctx_init(&c, kern, a, p, base, 0);
-    flash_select_block(&c, b, 0, 0);
+    flash_ctx_init(&c, kern, a, p, base, g0);
+    flash_select_block(&c, b, g0, 0);
     const int nr = (int)c.nrows;
     /* keys any row sees, the same for every head: nt = min(n, lim(last row) - k0) */
     const int64_t nt = c.lim[nr - 1] - k0 < n ? c.lim[nr - 1] - k0 : n;
     if (nt <= 0)
         return;
     const int hidden = a->mask || k0 + nt > c.lim[0]; /* some key hidden from some row */
-    for (int64_t g = 0; g < hkv; g++) {
+    for (int64_t g = g0; g < g1; g++) {
         flash_ctx_init(&c, kern, a, p, base, g);
         flash_select_block(&c, b, g, 0);
         c.flag[FLASH_SKIP] = a->mask && !flash_block_visible(&c, k0, n); /* every entry -inf */
@@ -73,7 +76,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     /* 1. S = scale * Q K^T */
     for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
         const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
-        for (int64_t g = 0; g < hkv; g++) {
+        for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
             if (!c.flag[FLASH_SKIP])
                 kern->qk_rows(c.q, dh, nr, mha_row(a->k, a->k_strides, b, k0 + j, g), ldk, nk, dh, a->scale, c.s + j,
@@ -81,7 +84,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
-    for (int64_t g = 0; g < hkv; g++) {
+    for (int64_t g = g0; g < g1; g++) {
         flash_ctx_init(&c, kern, a, p, base, g);
         flash_select_block(&c, b, g, 0);
         if (c.flag[FLASH_SKIP])
@@ -100,7 +103,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     /* 3. O = alpha O + P V (alpha applied with the first step) */
     for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
         const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
-        for (int64_t g = 0; g < hkv; g++) {
+        for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;

@@ -2,22 +2,85 @@
  * The two matrix-vector kernels of the streamed flash decode
  * (flash_stream.c) with AVX2 + FMA, on K and V rows in place, compiled
  * with the AVX2 flags; the tables of flash_avx2 and flash_avx512 name
- * them. Rows past Dh are never read: the last partial group of 8 head
- * dims goes through masked loads (f32v_avx2_tail_mask).
- *   Q K^T: 2 query rows x 4 keys = 8 accumulators; per 8 head dims, 2 loads
- *          of Q and 4 of K feed 8 FMAs; one hadd tree gives 4 scores per row.
- *   P V:   4 query rows x 16 head dims = 8 accumulators; per key, 2 loads
- *          of V and 4 broadcasts of P feed 8 FMAs.
+ * them. Every K and V element is read through kv_load / kv_load_tail (a
+ * kernel for another storage type replaces those two). Rows past Dh are
+ * never read: the last partial group of 8 head dims goes through masked
+ * loads (f32v_avx2_tail_mask).
+ *   Q K^T: query rows two at a time, 2 rows x 4 keys = 8 accumulators (per
+ *          8 head dims 2 loads of Q and 4 of K feed 8 FMAs); an odd last
+ *          row alone, 1 row x 8 keys = 8 accumulators (1 load of Q, 8 of K).
+ *          One hadd tree per tile gives the scores, summed in the same
+ *          order by both tiles (sum8_m256.h).
+ *   P V:   query rows four at a time (4 x 16 head dims), then two (2 x 32),
+ *          then one (1 x 64): 8 accumulators each; per key, the tile's V
+ *          loads and one broadcast of P per row feed 8 FMAs. Head dims
+ *          past the wide tiles go 16 at a time.
+ * Each score and each output element is summed in the same order whatever
+ * tile computes it, so the row count never changes a row's result.
  */
 #include "../vec/f32v_avx2.h"
 #include "flash_kernels.h"
 
-/* a0[x] += x0 * y[x],  a1[x] += x1 * y[x]  for the 4 keys x */
-static inline void flash_qk_fma_2x4(__m256 a0[4], __m256 a1[4], __m256 x0, __m256 x1, const __m256 y[4])
+/* The tile helpers below take their shape (rows, keys, vectors) as arguments: inlined where the shape is a
+ * constant, their loops unroll and their accumulator arrays live in registers. */
+#define FLASH_INLINE static inline __attribute__((always_inline))
+
+/* 8 consecutive K or V elements as floats */
+FLASH_INLINE __m256 kv_load(const float *p)
 {
-    for (int x = 0; x < 4; x++) {
-        a0[x] = _mm256_fmadd_ps(x0, y[x], a0[x]);
-        a1[x] = _mm256_fmadd_ps(x1, y[x], a1[x]);
+    return _mm256_loadu_ps(p);
+}
+
+/* the same for the lanes of mask m, zero elsewhere; lanes outside m are not read */
+FLASH_INLINE __m256 kv_load_tail(const float *p, __m256i m)
+{
+    return _mm256_maskload_ps(p, m);
+}
+
+/* 8 head dims d of the rows: a[r][x] += q_r[d..d+8) * k_x[d..d+8), R rows x X keys (R * X = 8) */
+FLASH_INLINE void qk_step(int rows, int keys, __m256 a[8], const float *const q[2], const float *const k[8],
+                           int64_t d, int tail, __m256i m)
+{
+    __m256 y[8];
+    for (int x = 0; x < keys; x++)
+        y[x] = tail ? kv_load_tail(k[x] + d, m) : kv_load(k[x] + d);
+    for (int r = 0; r < rows; r++) {
+        const __m256 qr = tail ? _mm256_maskload_ps(q[r] + d, m) : _mm256_loadu_ps(q[r] + d);
+        for (int x = 0; x < keys; x++)
+            a[r * keys + x] = _mm256_fmadd_ps(qr, y[x], a[r * keys + x]);
+    }
+}
+
+/* One tile: s[r][x] = scale * <q_r, k_x>, rows x keys = 8 (2 x 4 or 1 x 8); keys past nk are
+ * computed from the last key and not stored. */
+FLASH_INLINE void qk_tile(int rows, int keys, const float *const q[2], const float *k, int64_t ldk, int nk,
+                           int64_t dh, float scale, float *s, int64_t lds)
+{
+    const int64_t dv = dh & ~(int64_t)7;
+    const __m256i m = f32v_avx2_tail_mask((int)(dh - dv));
+    const float *kx[8];
+    __m256 a[8];
+    for (int x = 0; x < keys; x++)
+        kx[x] = k + (x < nk ? x : nk - 1) * ldk;
+    for (int i = 0; i < 8; i++)
+        a[i] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < dv; d += 8)
+        qk_step(rows, keys, a, q, kx, d, 0, m);
+    if (dv < dh)
+        qk_step(rows, keys, a, q, kx, dv, 1, m);
+    /* lane i = scale * (sum of the lanes of a[i]); a[r * keys + x]: row r, key x */
+    const __m256 t = _mm256_mul_ps(_mm256_set1_ps(scale), mha_sum8_m256(a));
+    if (nk >= keys && rows == 1) {
+        _mm256_storeu_ps(s, t);
+    } else if (nk >= keys) {
+        _mm_storeu_ps(s, _mm256_castps256_ps128(t));
+        _mm_storeu_ps(s + lds, _mm256_extractf128_ps(t, 1));
+    } else {
+        float tf[8];
+        _mm256_storeu_ps(tf, t);
+        for (int r = 0; r < rows; r++)
+            for (int x = 0; x < nk; x++)
+                s[r * lds + x] = tf[r * keys + x];
     }
 }
 
@@ -25,119 +88,84 @@ static inline void flash_qk_fma_2x4(__m256 a0[4], __m256 a1[4], __m256 x0, __m25
 void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh,
                         float scale, float *s, int64_t lds)
 {
-    const int64_t dv = dh & ~(int64_t)7;
-    const __m256i tail = f32v_avx2_tail_mask((int)(dh - dv));
-    const __m128 sc = _mm_set1_ps(scale);
-    for (int r = 0; r < nr; r += 2) {
-        /* an odd last row is computed twice (q1 = q0) and stored once */
-        const float *q0 = q + r * ldq, *q1 = r + 1 < nr ? q0 + ldq : q0;
-        int j = 0;
-        for (; j + 4 <= nk; j += 4) {
-            const float *kx[4] = {k + j * ldk, k + (j + 1) * ldk, k + (j + 2) * ldk, k + (j + 3) * ldk};
-            __m256 a0[4], a1[4], y[4];
-            for (int x = 0; x < 4; x++)
-                a0[x] = a1[x] = _mm256_setzero_ps();
-            /* a_i[x] += q_i[d] * k_x[d], 8 head dims at a time; the last partial 8 through masked loads */
-            int64_t d = 0;
-            for (; d < dv; d += 8) {
-                for (int x = 0; x < 4; x++)
-                    y[x] = _mm256_loadu_ps(kx[x] + d);
-                flash_qk_fma_2x4(a0, a1, _mm256_loadu_ps(q0 + d), _mm256_loadu_ps(q1 + d), y);
-            }
-            if (d < dh) {
-                for (int x = 0; x < 4; x++)
-                    y[x] = _mm256_maskload_ps(kx[x] + d, tail);
-                flash_qk_fma_2x4(a0, a1, _mm256_maskload_ps(q0 + d, tail), _mm256_maskload_ps(q1 + d, tail), y);
-            }
-            /* (sum a_i0, sum a_i1, sum a_i2, sum a_i3): two hadd levels, then low + high halves */
-            const __m256 t0 = _mm256_hadd_ps(_mm256_hadd_ps(a0[0], a0[1]), _mm256_hadd_ps(a0[2], a0[3]));
-            const __m256 t1 = _mm256_hadd_ps(_mm256_hadd_ps(a1[0], a1[1]), _mm256_hadd_ps(a1[2], a1[3]));
-            const __m128 s0 = _mm_add_ps(_mm256_castps256_ps128(t0), _mm256_extractf128_ps(t0, 1));
-            const __m128 s1 = _mm_add_ps(_mm256_castps256_ps128(t1), _mm256_extractf128_ps(t1, 1));
-            /* s = scale * sum */
-            _mm_storeu_ps(s + r * lds + j, _mm_mul_ps(sc, s0));
-            if (r + 1 < nr)
-                _mm_storeu_ps(s + (r + 1) * lds + j, _mm_mul_ps(sc, s1));
-        }
-        for (; j < nk; j++) {
-            const float *kj = k + j * ldk;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            int64_t d = 0;
-            for (; d < dv; d += 8) {
-                const __m256 y = _mm256_loadu_ps(kj + d);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q0 + d), y, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q1 + d), y, a1);
-            }
-            if (d < dh) {
-                const __m256 y = _mm256_maskload_ps(kj + d, tail);
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(q0 + d, tail), y, a0);
-                a1 = _mm256_fmadd_ps(_mm256_maskload_ps(q1 + d, tail), y, a1);
-            }
-            s[r * lds + j] = scale * f32v_hsum(a0);
-            if (r + 1 < nr)
-                s[(r + 1) * lds + j] = scale * f32v_hsum(a1);
-        }
+    int r = 0;
+    for (; r + 2 <= nr; r += 2) {
+        const float *qr[2] = {q + r * ldq, q + (r + 1) * ldq};
+        for (int j = 0; j < nk; j += 4)
+            qk_tile(2, 4, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds);
+    }
+    if (r < nr) {
+        const float *qr[2] = {q + r * ldq, q + r * ldq};
+        for (int j = 0; j < nk; j += 8)
+            qk_tile(1, 8, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds);
     }
 }
 
-/* c[i][0..2) += p_i[j] * (v0, v1)  for the 4 rows i */
-static inline void flash_pv_fma_4x2(__m256 c[4][2], const float *const pr[4], int j, __m256 v0, __m256 v1)
+/* rows x vecs vectors of o from column d on (rows * vecs <= 8): c = alpha * o (when rescale)
+ * + sum_j p[r][j] * v[j][d ..]; lanes at or past dh read masked (zero) V lanes */
+FLASH_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const float *v, int64_t ldv, int n,
+                           int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, int64_t d)
 {
-    for (int i = 0; i < 4; i++) {
-        const __m256 b = _mm256_broadcast_ss(pr[i] + j);
-        c[i][0] = _mm256_fmadd_ps(b, v0, c[i][0]);
-        c[i][1] = _mm256_fmadd_ps(b, v1, c[i][1]);
+    __m256 c[8];
+    __m256i m[8];
+    for (int u = 0; u < vecs; u++)
+        m[u] = f32v_avx2_tail_mask((int)(dh - d - 8 * u));
+    const int full = d + 8 * vecs <= dh;
+    for (int r = 0; r < rows; r++) {
+        /* c[r] = alpha[r] * o[r] */
+        const __m256 e = _mm256_broadcast_ss(alpha + r);
+        for (int u = 0; u < vecs; u++) {
+            c[r * vecs + u] = _mm256_load_ps(o + r * ldo + d + 8 * u);
+            if (rescale)
+                c[r * vecs + u] = _mm256_mul_ps(e, c[r * vecs + u]);
+        }
     }
+    /* c[r] += p[r][j] * v[j][d ..] */
+    for (int j = 0; j < n; j++) {
+        __m256 y[8];
+        for (int u = 0; u < vecs; u++)
+            y[u] = full ? kv_load(v + j * ldv + d + 8 * u) : kv_load_tail(v + j * ldv + d + 8 * u, m[u]);
+        for (int r = 0; r < rows; r++) {
+            const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
+            for (int u = 0; u < vecs; u++)
+                c[r * vecs + u] = _mm256_fmadd_ps(b, y[u], c[r * vecs + u]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int u = 0; u < vecs; u++)
+            _mm256_store_ps(o + r * ldo + d + 8 * u, c[r * vecs + u]);
+}
+
+/* Every column of `rows` rows (4, 2 or 1): tiles of 8 / rows vectors while they fit in dh rounded up to 16,
+ * then tiles of 2 vectors (16 columns) */
+FLASH_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const float *v, int64_t ldv, int n, int64_t dh,
+                              const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    const int vecs = 8 / rows;
+    const int64_t dp = (dh + 15) & ~(int64_t)15;
+    int64_t d = 0;
+    for (; d + 8 * vecs <= dp; d += 8 * vecs)
+        pv_tile(rows, vecs, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d);
+    for (; d < dp; d += 16)
+        pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d);
 }
 
 /*
  * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],
  * r < nr (p rows ldp apart, o rows ldo apart), v rows ldv apart. o holds
- * Dh rounded up to 16 columns; columns past Dh meet masked (zero) V lanes.
- * Rows are taken 4 at a time; a short last group repeats its last row
- * (same inputs, same result, stored again).
+ * Dh rounded up to 16 columns, 32-byte aligned; columns past Dh meet
+ * masked (zero) V lanes.
  */
 void flash_pv_rows_avx2(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n, int64_t dh,
                         const float *alpha, int rescale, float *o, int64_t ldo)
 {
-    for (int r0 = 0; r0 < nr; r0 += 4) {
-        int ri[4];
-        const float *pr[4];
-        float *orow[4];
-        for (int i = 0; i < 4; i++) {
-            ri[i] = r0 + i < nr ? r0 + i : nr - 1;
-            pr[i] = p + ri[i] * ldp;
-            orow[i] = o + ri[i] * ldo;
-        }
-        for (int64_t d = 0; d < dh; d += 16) {
-            __m256 c[4][2];
-            for (int i = 0; i < 4; i++) {
-                c[i][0] = _mm256_load_ps(orow[i] + d);
-                c[i][1] = _mm256_load_ps(orow[i] + d + 8);
-            }
-            if (rescale) {
-                /* c[i] = alpha[i] * o[i] */
-                for (int i = 0; i < 4; i++) {
-                    const __m256 e = _mm256_broadcast_ss(alpha + ri[i]);
-                    c[i][0] = _mm256_mul_ps(e, c[i][0]);
-                    c[i][1] = _mm256_mul_ps(e, c[i][1]);
-                }
-            }
-            /* c[i] += p[i][j] * v[j][d .. d+16) */
-            if (d + 16 <= dh) {
-                for (int j = 0; j < n; j++)
-                    flash_pv_fma_4x2(c, pr, j, _mm256_loadu_ps(v + j * ldv + d), _mm256_loadu_ps(v + j * ldv + d + 8));
-            } else {
-                const __m256i m0 = f32v_avx2_tail_mask((int)(dh - d)), m1 = f32v_avx2_tail_mask((int)(dh - d - 8));
-                for (int j = 0; j < n; j++)
-                    flash_pv_fma_4x2(c, pr, j, _mm256_maskload_ps(v + j * ldv + d, m0),
-                                     _mm256_maskload_ps(v + j * ldv + d + 8, m1));
-            }
-            for (int i = 0; i < 4; i++) {
-                _mm256_store_ps(orow[i] + d, c[i][0]);
-                _mm256_store_ps(orow[i] + d + 8, c[i][1]);
-            }
-        }
+    int r = 0;
+    for (; r + 4 <= nr; r += 4)
+        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
+    if (r + 2 <= nr) {
+        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
+        r += 2;
     }
+    if (r < nr)
+        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
 }
-

@@ -9,8 +9,11 @@
  * workspace and attention functions, which run the driver with it.
  *
  * A key block through a query block: K and V are packed once; then each
- * tile of MR rows runs Q K^T, mask, online softmax and P V while its scores
- * are still in L1. exp and the row sum are one pass (flash_row_exp_sum);
+ * pass of FLASH_PASS rows (FLASH_PASS / MR register tiles) runs Q K^T,
+ * mask, online softmax and P V while its scores are still in L1. In Q K^T
+ * and P V the tiles of a pass are the inner loop: each K strip (Dh x NR)
+ * and V strip (bk x DR) comes from L2 once per pass and is reused from L1
+ * by the pass's other tiles. exp and the row sum are one pass (flash_row_exp_sum);
  * the rescale by alpha is fused into loading the output tile in
  * flash_pv_tile and skipped when every alpha of the tile is 1. A row with
  * no visible key keeps m = -inf, l = 0 and gives O = 0; a NaN score makes
@@ -24,6 +27,12 @@
 #define FLASH_CAT2(a, b) a##b
 #define FLASH_CAT(a, b) FLASH_CAT2(a, b)
 #define FLASH_FN(name) FLASH_CAT(flash_##name##_, FLASH_ISA)
+
+/* Rows per pass: the fewest whole register tiles that make at least 12
+ * rows (2 tiles of 6 rows with AVX2 and NEON, 3 of 4 in C, 1 of 14 with
+ * AVX-512), so every K or V strip brought into L1 serves 12 or more rows. */
+#define FLASH_PASS_MIN_ROWS 12
+#define FLASH_PASS ((FLASH_PASS_MIN_ROWS + FLASH_MR - 1) / FLASH_MR * FLASH_MR)
 
 /* FLASH_ISA expanded before FLASH_TMPL_PROTOTYPES pastes it into names */
 #define FLASH_PROTOTYPES_FOR(isa) FLASH_TMPL_PROTOTYPES(isa)
@@ -97,14 +106,15 @@ static inline int64_t cols(int64_t n)
     return (n + FLASH_NR - 1) / FLASH_NR * FLASH_NR;
 }
 
-/* S = scale * Q K^T for rows r0 .. r1 (one row tile; row r is S row
+/* S = scale * Q K^T for rows r0 .. r1 (at most one pass; row r is S row
  * r - r0) over the block's first n keys, one MR x NR register tile at a
- * time (r0 a multiple of MR; rows past r1 are padding). */
+ * time, the row tiles inside the K strips (r0 a multiple of MR; rows up to
+ * r1 rounded up to MR are computed, those past r1 are padding). */
 void FLASH_FN(scores)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
     const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad, nc = cols(n);
-    for (int64_t r = r0; r < r1; r += FLASH_MR)
-        for (int64_t j = 0; j < nc; j += FLASH_NR)
+    for (int64_t j = 0; j < nc; j += FLASH_NR)
+        for (int64_t r = r0; r < r1; r += FLASH_MR)
             flash_qk_tile(c->q + r * dh, dh, c->k_pack + j * dh, c->a->scale, c->s + (r - r0) * ld + j, ld);
 }
 
@@ -140,17 +150,22 @@ void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
     }
 }
 
-/* O[r0 .. r0+MR) = alpha O + P V over the block's first n keys, one MR x DR
- * register tile at a time; the rescale is skipped when every alpha is 1. */
+/* O[r0 .. r1) = alpha O + P V over the block's first n keys (one pass), one
+ * MR x DR register tile at a time, the row tiles inside the V strips; a
+ * tile's rescale is skipped when every alpha of its rows is 1. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* its own frame: inlined into run_block, P's row strides spill to the stack */
+#endif
 static void accumulate(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
     const mha_flash_plan *p = c->p;
-    int rescale = 0;
+    int rescale[FLASH_PASS / FLASH_MR] = {0};
     for (int64_t r = r0; r < r1; r++)
-        rescale |= c->alpha[r] != 1.0f;
+        rescale[(r - r0) / FLASH_MR] |= c->alpha[r] != 1.0f;
     for (int64_t d = 0; d < p->dhp; d += FLASH_DR)
-        flash_pv_tile(c->s, p->bk_pad, c->v_pack + d * p->bk_pad, n, c->alpha + r0, rescale, c->o + r0 * p->dhp + d,
-                      p->dhp);
+        for (int64_t r = r0; r < r1; r += FLASH_MR)
+            flash_pv_tile(c->s + (r - r0) * p->bk_pad, p->bk_pad, c->v_pack + d * p->bk_pad, n, c->alpha + r,
+                          rescale[(r - r0) / FLASH_MR], c->o + r * p->dhp + d, p->dhp);
 }
 
 /* P V when V holds NaN or inf and some keys are hidden: hidden keys are
@@ -180,13 +195,13 @@ void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n)
     const int hidden = a->mask || k0 + n > c->lim[0]; /* some key hidden from some row */
     FLASH_FN(pack_k)(c, k0, n);
     const int v_bad = pack_v(c, k0, n, hidden);
-    for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_MR) {
-        const int64_t r1 = r0 + FLASH_MR < c->nrows ? r0 + FLASH_MR : c->nrows;
-        /* keys this tile sees: nt = min(n, lim(last row) - k0) */
+    for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_PASS) {
+        const int64_t r1 = r0 + FLASH_PASS < c->nrows ? r0 + FLASH_PASS : c->nrows;
+        /* keys this pass sees: nt = min(n, lim(last row) - k0) */
         const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
         if (nt <= 0)
             continue;
-        FLASH_FN(scores)(c, r0, r0 + FLASH_MR, nt);
+        FLASH_FN(scores)(c, r0, r1, nt);
         if (a->mask || k0 + nt > c->lim[r0] || nt % FLASH_NR != 0)
             flash_apply_mask(c, r0, r1, k0, nt);
         FLASH_FN(softmax)(c, r0, r1, nt);
@@ -207,7 +222,7 @@ void FLASH_FN(axpy)(float *o, const float *x, int64_t n, float w)
  * names its streamed-decode kernels as FLASH_QK_ROWS and FLASH_PV_ROWS)
  * and the loops above. */
 const flash_kernels FLASH_FN(kernels) = {
-    .tile = {FLASH_MR, FLASH_NR, FLASH_DR},
+    .tile = {FLASH_MR, FLASH_NR, FLASH_DR, FLASH_PASS},
     .pack_strip = flash_pack_strip,
     .qk_tile = flash_qk_tile,
     .pv_tile = flash_pv_tile,

@@ -1,11 +1,19 @@
 /*
  * The x86 flash kernels, written once over the f32v shims (impl/vec):
- * flash_avx2.h includes it after f32v_avx2.h (8 lanes), flash_avx512.h
- * after f32v_avx512.h (16 lanes). Register tile, with L = F32V_LANES:
- *   Q K^T: 6 query rows x 2L keys = 12 accumulators; per head dim d, two
- *          loads of the packed K strip and 6 broadcasts of Q feed 12 FMAs.
- *   P V:   6 query rows x 2L head dims = 12 accumulators; per key j, two
- *          loads of the packed V strip and 6 broadcasts of P feed 12 FMAs.
+ * flash_avx2.h includes it after f32v_avx2.h (8 lanes, FLASH_VREGS = 16
+ * ymm registers), flash_avx512.h after f32v_avx512.h (16 lanes, 32 zmm).
+ * Register tile, with L = F32V_LANES:
+ *   Q K^T: MR query rows x 2L keys = 2 MR accumulators; per head dim d,
+ *          two loads of the packed K strip and MR broadcasts of Q feed
+ *          2 MR FMAs.
+ *   P V:   MR query rows x 2L head dims = 2 MR accumulators; per key j,
+ *          two loads of the packed V strip and MR broadcasts of P feed
+ *          2 MR FMAs.
+ * MR is the most rows the registers hold: 2 MR accumulators, the 2
+ * strip vectors and 1 broadcast, MR = (FLASH_VREGS - 3) / 2: 6 rows with
+ * 16 ymm (a 6 x 16 tile), 14 rows with 32 zmm (a 14 x 32 tile). The row
+ * loops have constant bounds and unroll completely, so the accumulators
+ * stay in registers.
  * exp is the ISA's vexp, fused with the row sum: FLASH_VEXP, which the
  * including header names (mha_vexp_avx2, mha_vexp_avx512). It is called
  * directly rather than through f32v_exp: with the extra inline level GCC
@@ -21,7 +29,15 @@
 
 #include "flash_pack_avx2.h"
 
-#define FLASH_MR 6
+#define FLASH_MR ((FLASH_VREGS - 3) / 2)
+
+/* The tile kernels inline into the loops of flash_tmpl.c (GCC's size
+ * heuristics would otherwise call them, spilling the accumulators). */
+#if defined(__GNUC__)
+#define FLASH_TILE_INLINE static inline __attribute__((always_inline))
+#else
+#define FLASH_TILE_INLINE static inline
+#endif
 #define FLASH_NR (2 * F32V_LANES)
 #define FLASH_DR (2 * F32V_LANES)
 
@@ -30,118 +46,60 @@ static inline void flash_pack_strip(const float *const *rows, int nk, int64_t dh
     flash_pack_strip_avx2(rows, nk, dh, k, FLASH_NR);
 }
 
-/* s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR),  r < 6 */
-static inline void flash_qk_tile(const float *q, int64_t dh, const float *k, float scale,
+/* s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR),  r < MR */
+FLASH_TILE_INLINE void flash_qk_tile(const float *q, int64_t dh, const float *k, float scale,
                                  float *s, int64_t lds)
 {
-    f32v c00 = f32v_zero(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    f32v c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    f32v c[FLASH_MR][2];
+    for (int r = 0; r < FLASH_MR; r++)
+        c[r][0] = c[r][1] = f32v_zero();
     for (int64_t d = 0; d < dh; d++) {
         const f32v k0 = f32v_load(k + d * FLASH_NR), k1 = f32v_load(k + d * FLASH_NR + F32V_LANES);
-        f32v b;
         /* c[r] += q[r][d] * k[d][:] */
-        b = f32v_set1(q[0 * dh + d]);
-        c00 = f32v_fmadd(b, k0, c00);
-        c01 = f32v_fmadd(b, k1, c01);
-        b = f32v_set1(q[1 * dh + d]);
-        c10 = f32v_fmadd(b, k0, c10);
-        c11 = f32v_fmadd(b, k1, c11);
-        b = f32v_set1(q[2 * dh + d]);
-        c20 = f32v_fmadd(b, k0, c20);
-        c21 = f32v_fmadd(b, k1, c21);
-        b = f32v_set1(q[3 * dh + d]);
-        c30 = f32v_fmadd(b, k0, c30);
-        c31 = f32v_fmadd(b, k1, c31);
-        b = f32v_set1(q[4 * dh + d]);
-        c40 = f32v_fmadd(b, k0, c40);
-        c41 = f32v_fmadd(b, k1, c41);
-        b = f32v_set1(q[5 * dh + d]);
-        c50 = f32v_fmadd(b, k0, c50);
-        c51 = f32v_fmadd(b, k1, c51);
+        for (int r = 0; r < FLASH_MR; r++) {
+            const f32v b = f32v_set1(q[r * dh + d]);
+            c[r][0] = f32v_fmadd(b, k0, c[r][0]);
+            c[r][1] = f32v_fmadd(b, k1, c[r][1]);
+        }
     }
     /* s = scale * c */
     const f32v sc = f32v_set1(scale);
-    f32v_store(s + 0 * lds, f32v_mul(sc, c00));
-    f32v_store(s + 0 * lds + F32V_LANES, f32v_mul(sc, c01));
-    f32v_store(s + 1 * lds, f32v_mul(sc, c10));
-    f32v_store(s + 1 * lds + F32V_LANES, f32v_mul(sc, c11));
-    f32v_store(s + 2 * lds, f32v_mul(sc, c20));
-    f32v_store(s + 2 * lds + F32V_LANES, f32v_mul(sc, c21));
-    f32v_store(s + 3 * lds, f32v_mul(sc, c30));
-    f32v_store(s + 3 * lds + F32V_LANES, f32v_mul(sc, c31));
-    f32v_store(s + 4 * lds, f32v_mul(sc, c40));
-    f32v_store(s + 4 * lds + F32V_LANES, f32v_mul(sc, c41));
-    f32v_store(s + 5 * lds, f32v_mul(sc, c50));
-    f32v_store(s + 5 * lds + F32V_LANES, f32v_mul(sc, c51));
+    for (int r = 0; r < FLASH_MR; r++) {
+        f32v_store(s + r * lds, f32v_mul(sc, c[r][0]));
+        f32v_store(s + r * lds + F32V_LANES, f32v_mul(sc, c[r][1]));
+    }
 }
 
-/* o[r][0..DR) = alpha[r] * o[r][0..DR) (when rescale) + sum_{j<n} p[r][j] * v[j][0..DR),  r < 6 */
-static inline void flash_pv_tile(const float *p, int64_t ldp, const float *v, int64_t n,
+/* o[r][0..DR) = alpha[r] * o[r][0..DR) (when rescale) + sum_{j<n} p[r][j] * v[j][0..DR),  r < MR */
+FLASH_TILE_INLINE void flash_pv_tile(const float *p, int64_t ldp, const float *v, int64_t n,
                                  const float *alpha, int rescale, float *o, int64_t ldo)
 {
-    f32v c00 = f32v_load(o + 0 * ldo), c01 = f32v_load(o + 0 * ldo + F32V_LANES);
-    f32v c10 = f32v_load(o + 1 * ldo), c11 = f32v_load(o + 1 * ldo + F32V_LANES);
-    f32v c20 = f32v_load(o + 2 * ldo), c21 = f32v_load(o + 2 * ldo + F32V_LANES);
-    f32v c30 = f32v_load(o + 3 * ldo), c31 = f32v_load(o + 3 * ldo + F32V_LANES);
-    f32v c40 = f32v_load(o + 4 * ldo), c41 = f32v_load(o + 4 * ldo + F32V_LANES);
-    f32v c50 = f32v_load(o + 5 * ldo), c51 = f32v_load(o + 5 * ldo + F32V_LANES);
+    f32v c[FLASH_MR][2];
+    for (int r = 0; r < FLASH_MR; r++) {
+        c[r][0] = f32v_load(o + r * ldo);
+        c[r][1] = f32v_load(o + r * ldo + F32V_LANES);
+    }
     if (rescale) {
         /* c[r] = alpha[r] * o[r] */
-        f32v a;
-        a = f32v_set1(alpha[0]);
-        c00 = f32v_mul(a, c00);
-        c01 = f32v_mul(a, c01);
-        a = f32v_set1(alpha[1]);
-        c10 = f32v_mul(a, c10);
-        c11 = f32v_mul(a, c11);
-        a = f32v_set1(alpha[2]);
-        c20 = f32v_mul(a, c20);
-        c21 = f32v_mul(a, c21);
-        a = f32v_set1(alpha[3]);
-        c30 = f32v_mul(a, c30);
-        c31 = f32v_mul(a, c31);
-        a = f32v_set1(alpha[4]);
-        c40 = f32v_mul(a, c40);
-        c41 = f32v_mul(a, c41);
-        a = f32v_set1(alpha[5]);
-        c50 = f32v_mul(a, c50);
-        c51 = f32v_mul(a, c51);
+        for (int r = 0; r < FLASH_MR; r++) {
+            const f32v a = f32v_set1(alpha[r]);
+            c[r][0] = f32v_mul(a, c[r][0]);
+            c[r][1] = f32v_mul(a, c[r][1]);
+        }
     }
     for (int64_t j = 0; j < n; j++) {
         const f32v v0 = f32v_load(v + j * FLASH_DR), v1 = f32v_load(v + j * FLASH_DR + F32V_LANES);
-        f32v b;
         /* c[r] += p[r][j] * v[j][:] */
-        b = f32v_set1(p[0 * ldp + j]);
-        c00 = f32v_fmadd(b, v0, c00);
-        c01 = f32v_fmadd(b, v1, c01);
-        b = f32v_set1(p[1 * ldp + j]);
-        c10 = f32v_fmadd(b, v0, c10);
-        c11 = f32v_fmadd(b, v1, c11);
-        b = f32v_set1(p[2 * ldp + j]);
-        c20 = f32v_fmadd(b, v0, c20);
-        c21 = f32v_fmadd(b, v1, c21);
-        b = f32v_set1(p[3 * ldp + j]);
-        c30 = f32v_fmadd(b, v0, c30);
-        c31 = f32v_fmadd(b, v1, c31);
-        b = f32v_set1(p[4 * ldp + j]);
-        c40 = f32v_fmadd(b, v0, c40);
-        c41 = f32v_fmadd(b, v1, c41);
-        b = f32v_set1(p[5 * ldp + j]);
-        c50 = f32v_fmadd(b, v0, c50);
-        c51 = f32v_fmadd(b, v1, c51);
+        for (int r = 0; r < FLASH_MR; r++) {
+            const f32v b = f32v_set1(p[r * ldp + j]);
+            c[r][0] = f32v_fmadd(b, v0, c[r][0]);
+            c[r][1] = f32v_fmadd(b, v1, c[r][1]);
+        }
     }
-    f32v_store(o + 0 * ldo, c00);
-    f32v_store(o + 0 * ldo + F32V_LANES, c01);
-    f32v_store(o + 1 * ldo, c10);
-    f32v_store(o + 1 * ldo + F32V_LANES, c11);
-    f32v_store(o + 2 * ldo, c20);
-    f32v_store(o + 2 * ldo + F32V_LANES, c21);
-    f32v_store(o + 3 * ldo, c30);
-    f32v_store(o + 3 * ldo + F32V_LANES, c31);
-    f32v_store(o + 4 * ldo, c40);
-    f32v_store(o + 4 * ldo + F32V_LANES, c41);
-    f32v_store(o + 5 * ldo, c50);
-    f32v_store(o + 5 * ldo + F32V_LANES, c51);
+    for (int r = 0; r < FLASH_MR; r++) {
+        f32v_store(o + r * ldo, c[r][0]);
+        f32v_store(o + r * ldo + F32V_LANES, c[r][1]);
+    }
 }
 
 /* max_j s[j], n a multiple of NR (a NaN score is caught by the exp pass) */

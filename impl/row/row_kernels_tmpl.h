@@ -5,7 +5,8 @@
  * which defines the table row_kernels_<ROW_ISA> (declared in row.h; the
  * ISA file passes it to row_attention, tests/checkasm calls its kernels).
  * LANES = F32V_LANES floats per vector; scores are computed ROW_KEYS keys
- * at a time; P V accumulates COLS = 8 vectors of columns.
+ * at a time; P V accumulates COLS = 8 vectors of columns, then the columns
+ * left in one block sized to them (weighted_cols).
  */
 #include "row.h"
 
@@ -115,45 +116,68 @@ static void row_scale(float *s, int64_t n, float c)
         f32v_store(s + j, f32v_mul(f32v_load(s + j), cv));
 }
 
-/* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys;
- * row j of V is v + j * v_step */
-static void weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0,
-                         int64_t v_step, int64_t dh, float *o)
+/* a[u] += p[j] * v_j[c + LANES*u : c + LANES*(u+1)], u < vecs (the last vector: `last` floats, tail set) */
+static inline __attribute__((always_inline)) void weighted_key(int vecs, int tail, const float *p, int32_t j,
+                                                               const float *v0, int64_t v_step, int64_t c, int last,
+                                                               f32v a[8])
+{
+    const float *v = v0 + j * v_step + c;
+    const f32v pj = f32v_set1(p[j]);
+    for (int u = 0; u < vecs; u++)
+        a[u] = f32v_fmadd(pj, tail && u == vecs - 1 ? f32v_load_tail(v + u * LANES, last) : f32v_load(v + u * LANES),
+                          a[u]);
+}
+
+/*
+ * o[c : c + w] = sum_t p[key[t]] * v_{key[t]}[c : c + w], w = vecs vectors of columns (with tail set,
+ * the last one holds `last` floats, read and written through a tail mask). With 2 streams the
+ * keys alternate between two sets of accumulators, added at the end: a block of 4 vectors or fewer
+ * still has 8 independent multiply-add chains (2 FMA ports x latency 4).
+ */
+static inline __attribute__((always_inline)) void weighted_cols(int vecs, int streams, int tail, const float *p,
+                                                                const int32_t *key, int64_t n, const float *v0,
+                                                                int64_t v_step, int64_t c, int last, float *o)
+{
+    f32v a0[8], a1[8]; /* the two streams' accumulators (a1 unused with one stream) */
+    for (int u = 0; u < vecs; u++)
+        a0[u] = a1[u] = f32v_zero();
+    /* a[u] += p_j * v_j[c + LANES*u : c + LANES*(u+1)]: key t to a0, with 2 streams key t + 1 to a1 */
+    for (int64_t t = 0; t < n; t += streams) {
+        weighted_key(vecs, tail, p, key[t], v0, v_step, c, last, a0);
+        if (streams == 2 && t + 1 < n)
+            weighted_key(vecs, tail, p, key[t + 1], v0, v_step, c, last, a1);
+    }
+    for (int u = 0; u < vecs; u++) {
+        const f32v sum = streams == 2 ? f32v_add(a0[u], a1[u]) : a0[u];
+        if (tail && u == vecs - 1)
+            f32v_store_tail(o + c + u * LANES, sum, last);
+        else
+            f32v_store(o + c + u * LANES, sum);
+    }
+}
+
+/* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys; row j of V is v + j * v_step.
+ * Columns in blocks of 8 vectors, then one block of the whole vectors left (2 streams when 4 or fewer),
+ * then the last dh % LANES columns through a tail mask (2 streams). */
+static void weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0, int64_t v_step,
+                         int64_t dh, float *o)
 {
     int64_t c = 0;
-    /* COLS columns in 8 accumulators: acc[u] += p_j * v_j[c+LANES*u : c+LANES*(u+1)] */
-    for (; c + COLS <= dh; c += COLS) {
-        f32v acc[COLS / LANES];
-        for (int u = 0; u < COLS / LANES; u++)
-            acc[u] = f32v_zero();
-        for (int64_t t = 0; t < n; t++) {
-            const float *v = v0 + key[t] * v_step + c;
-            const f32v pj = f32v_set1(p[key[t]]);
-            for (int u = 0; u < COLS / LANES; u++)
-                acc[u] = f32v_fmadd(pj, f32v_load(v + u * LANES), acc[u]);
-        }
-        for (int u = 0; u < COLS / LANES; u++)
-            f32v_store(o + c + u * LANES, acc[u]);
+    for (; c + COLS <= dh; c += COLS)
+        weighted_cols(8, 1, 0, p, key, n, v0, v_step, c, LANES, o);
+    switch ((dh - c) / LANES) {
+    case 0: break;
+    case 1: weighted_cols(1, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 2: weighted_cols(2, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 3: weighted_cols(3, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 4: weighted_cols(4, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 5: weighted_cols(5, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 6: weighted_cols(6, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    default: weighted_cols(7, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
     }
-    /* the last dh % COLS columns: the same with tail loads and stores */
-    if (c < dh) {
-        const int vecs = (int)((dh - c + LANES - 1) / LANES);
-        f32v acc[COLS / LANES];
-        int rest[COLS / LANES]; /* floats left from vector u on */
-        for (int u = 0; u < vecs; u++) {
-            acc[u] = f32v_zero();
-            rest[u] = (int)(dh - c) - u * LANES;
-        }
-        for (int64_t t = 0; t < n; t++) {
-            const float *v = v0 + key[t] * v_step + c;
-            const f32v pj = f32v_set1(p[key[t]]);
-            for (int u = 0; u < vecs; u++)
-                acc[u] = f32v_fmadd(pj, rest[u] >= LANES ? f32v_load(v + u * LANES) : f32v_load_tail(v + u * LANES, rest[u]),
-                                    acc[u]);
-        }
-        for (int u = 0; u < vecs; u++)
-            f32v_store_tail(o + c + u * LANES, acc[u], rest[u]);
-    }
+    c = dh / LANES * LANES;
+    if (c < dh)
+        weighted_cols(1, 2, 1, p, key, n, v0, v_step, c, (int)(dh - c), o);
 }
 
 const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
