@@ -10,8 +10,8 @@
  * out_dtype, see impl/naive/naive_row.h) on the same inputs, magnitude is
  * max|V| for outputs, 1 for probabilities, and u is the unit roundoff of a
  * 16-bit output dtype (0 for fp32). The name err_fp32 stays for every
- * dtype: it is "the plain algorithm's error". See docs/conformance.md
- * and docs/low-precision.md for why.
+ * dtype: it is "the plain algorithm's error". See docs/conformance.md and
+ * docs/low-precision.md for why.
  * Built as its own small library (tolerance_dep) for the tests.
  */
 #ifndef MHA_CONF_TOLERANCE_H

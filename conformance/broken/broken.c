@@ -36,8 +36,8 @@
  *                      dot products and the weighted sum of V in bf16 (each add
  *                      rounded to bf16) instead of fp32
  *
- * Q, K, V and out are read and written in the call's dtypes (every kind but
- * 20 declares fp32 only).
+ * Every kind but 20 declares fp32 only; the shared row code (attend_row) reads
+ * and writes Q, K, V and out in the call's dtypes.
  */
 #include "internal.h"
 
@@ -55,7 +55,7 @@
 #define WRITE_PAST (BROKEN_KIND == 6)
 #define BF16_ACCUMULATE (BROKEN_KIND == 20)
 
-/* Floats of workspace: Skv scores (kind 19: kv heads when more), then O's accumulator (Dh). */
+/* Floats of workspace: the scores (kind 19 scores kv heads, the others keys), then O's accumulator (Dh). */
 static size_t workspace_floats(const mha_shape *shape)
 {
     const int64_t n = BROKEN_KIND == 19 && shape->kv_heads > shape->kv_len ? shape->kv_heads : shape->kv_len;
@@ -69,13 +69,13 @@ static MHA_WORKSPACE_FN(broken_workspace)
     return workspace_floats(shape) * sizeof(float);
 }
 
+#if BROKEN_KIND != 18 && BROKEN_KIND != 19
 /* An accumulator after an add: fp32, or (the bug of kind 20) rounded to bf16 when the inputs are bf16. */
 static inline float kept(const mha_args *a, float x)
 {
     return BF16_ACCUMULATE && a->dtype == MHA_BF16 ? mha_round_f32(MHA_BF16, x) : x;
 }
 
-#if BROKEN_KIND != 18 && BROKEN_KIND != 19
 static void attend_row(const mha_args *a, int64_t b, int64_t h, int64_t i, float *s)
 {
     const mha_shape *sh = &a->shape;
