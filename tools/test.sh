@@ -30,7 +30,8 @@ meson setup build/test-asan --wipe -Dwerror=true -Dbuildtype=debugoptimized \
 ninja -C build/test-asan
 # MHA_TEST_QUICK=1: test_flash runs a third of its (Dh, S) grid here (the
 # release stage above runs all of it; every code path is still covered).
-MHA_TEST_QUICK=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+# LSAN_OPTIONS: tests/lsan.supp (fontconfig, loaded by cairo, keeps its cache until exit).
+MHA_TEST_QUICK=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
   meson test -C build/test-asan --print-errorlogs
 
 stage "AVX-512 kernels through SIMDe (for CPUs without AVX-512), sanitizers"
