@@ -60,6 +60,21 @@ static inline float flash_max_nan(float m_old, float mb)
     return m_old > mb ? m_old : mb;
 }
 
+/* Row r of the output block, multiplied by alpha[r]: the first step of a guarded P V. */
+static inline float *flash_rescale_row(const flash_ctx *c, int64_t r)
+{
+    float *o = c->o + r * c->p->dhp;
+    for (int64_t d = 0; d < c->p->dhp; d++)
+        o[d] *= c->alpha[r];
+    return o;
+}
+
+/* Whether key k0 + j is hidden from row r: past its causal limit or a -inf mask entry. */
+static inline int flash_key_hidden(const flash_ctx *c, int64_t r, int64_t k0, int64_t j)
+{
+    return k0 + j >= c->lim[r] || (c->mrow[r] && c->mrow[r][k0 + j] == -INFINITY);
+}
+
 /* Point c at state `state` of the thread workspace at base (scratch shared by every state). */
 static inline void flash_ctx_init(flash_ctx *c, const flash_kernels *kern, const mha_args *a,
                                   const mha_flash_plan *p, float *base, int64_t state)

@@ -30,11 +30,11 @@ static void accumulate_guarded(flash_ctx *c, int64_t k0, int64_t nt)
     const int64_t dh = a->shape.head_dim, ld = c->p->bk_pad;
     for (int64_t r = 0; r < c->nrows; r++) {
         float *o = c->o + r * c->p->dhp;
-        const float *sr = c->s + r * ld, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
+        const float *sr = c->s + r * ld;
         for (int64_t d = 0; d < dh; d++)
             o[d] *= c->alpha[r];
         for (int64_t j = 0; j < nt; j++) {
-            if (k0 + j >= c->lim[r] || (mr && mr[j] == -INFINITY))
+            if (flash_key_hidden(c, r, k0, j))
                 continue;
             flash_lp_axpy(c->kern, o, flash_lp_row(a->v, a->v_strides, c->b, k0 + j, c->g, a->dtype), dh, sr[j],
                           a->dtype);

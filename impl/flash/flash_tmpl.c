@@ -186,12 +186,10 @@ static void accumulate_guarded(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0,
 {
     const mha_flash_plan *p = c->p;
     for (int64_t r = r0; r < r1; r++) {
-        float *o = c->o + r * p->dhp;
-        const float *s = c->s + (r - r0) * p->bk_pad, *mr = c->mrow[r] ? c->mrow[r] + k0 : NULL;
-        for (int64_t d = 0; d < p->dhp; d++)
-            o[d] *= c->alpha[r];
+        float *o = flash_rescale_row(c, r);
+        const float *s = c->s + (r - r0) * p->bk_pad;
         for (int64_t j = 0; j < n; j++) {
-            if (k0 + j >= c->lim[r] || (mr && mr[j] == -INFINITY))
+            if (flash_key_hidden(c, r, k0, j))
                 continue;
             for (int64_t d = 0; d < p->dhp; d++)
                 o[d] += s[j] * c->v_pack[(d / FLASH_DR * p->bk_pad + j) * FLASH_DR + d % FLASH_DR];
