@@ -1,4 +1,4 @@
-/* Reading and writing vectors/MANIFEST; the grammar is in vectors/README.md. */
+/* Reading vectors/MANIFEST (the writer: manifest_format.c); the grammar is in vectors/README.md. */
 #include "manifest.h"
 
 #include <errno.h>
@@ -7,82 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- formatting ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(sbuf *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n) * 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
-char *manifest_format(const manifest *m, size_t *len)
-{
-    sbuf b = {malloc(4096), 0, 4096, 0};
-    if (!b.p)
-        return NULL;
-    put(&b, "mhalab-vectors version=%d\n", MANIFEST_VERSION); /* the fields below are version 2's */
-    put(&b, "tolerance factor=%.17g floor=%.17g\n", m->factor, m->floor);
-    for (size_t i = 0; i < m->count; i++) {
-        const manifest_case *mc = &m->cases[i];
-        const conf_case *c = &mc->c;
-        const mha_shape *s = &c->shape;
-        put(&b, "case id=%s group=%s B=%lld H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld layout=%s mask=%s flags=%s "
-                "scale=%.9g seed=%llu recipe=%s dtype=%s out_dtype=%s max_abs_v=%.17g err_out=%.17g "
-                "err_probs=%.17g\n",
-            c->id, c->group, (long long)s->batch, (long long)s->heads, (long long)s->kv_heads,
-            (long long)s->q_len, (long long)s->kv_len, (long long)s->head_dim, case_layout_name(c->layout),
-            case_mask_name(c->mask), c->causal ? "causal" : "-", (double)c->scale, (unsigned long long)c->seed,
-            c->recipe, mha_dtype_name(c->dtype), mha_dtype_name(c->out_dtype), mc->max_abs_v, mc->err_out,
-            mc->err_probs);
-        for (int f = 0; f < mc->nfiles; f++) {
-            const manifest_file *mf = &mc->files[f];
-            put(&b, "file role=%s name=%s dtype=%s shape=", mf->role, mf->name, mf->dtype);
-            for (int d = 0; d < mf->ndim; d++)
-                put(&b, "%s%lld", d ? "," : "", (long long)mf->shape[d]);
-            put(&b, " xxh3=%s\n", mf->xxh3);
-        }
-    }
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    *len = b.len;
-    return b.p;
-}
-
-/* ---- parsing ---- */
-
-#define FAIL(...) do { fail(err, err_size, lineno, __VA_ARGS__); goto bad; } while (0)
 
 static void fail(char *err, size_t err_size, int lineno, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void fail(char *err, size_t err_size, int lineno, const char *fmt, ...)
@@ -276,37 +200,51 @@ int manifest_parse(const char *text, size_t len, manifest *m, char *err, size_t 
             int64_t v;
             char *val = strtok_r(NULL, " ", &save);
             if (lineno != 1 || strcmp(tok, "mhalab-vectors") != 0 || !val || strncmp(val, "version=", 8) != 0 ||
-                parse_i64(val + 8, 1, 1000000, &v))
-                FAIL("expected the first line 'mhalab-vectors version=%d'", MANIFEST_VERSION);
-            if (v != 1 && v != MANIFEST_VERSION)
-                FAIL("schema version %lld, this program reads versions 1 and %d", (long long)v, MANIFEST_VERSION);
+                parse_i64(val + 8, 1, 1000000, &v)) {
+                fail(err, err_size, lineno, "expected the first line 'mhalab-vectors version=%d'", MANIFEST_VERSION);
+                goto bad;
+            }
+            if (v != 1 && v != MANIFEST_VERSION) {
+                fail(err, err_size, lineno, "schema version %lld, this program reads versions 1 and %d", (long long)v, MANIFEST_VERSION);
+                goto bad;
+            }
             m->version = (int)v;
-            if (strtok_r(NULL, " ", &save))
-                FAIL("unexpected field after the version");
+            if (strtok_r(NULL, " ", &save)) {
+                fail(err, err_size, lineno, "unexpected field after the version");
+                goto bad;
+            }
             goto next;
         }
         if (strcmp(tok, "tolerance") == 0) {
             unsigned seen = 0;
             for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
                 char *eq = strchr(kv, '=');
-                if (!eq)
-                    FAIL("field '%.40s' is not key=value", kv);
+                if (!eq) {
+                    fail(err, err_size, lineno, "field '%.40s' is not key=value", kv);
+                    goto bad;
+                }
                 *eq = '\0';
                 double *dst = strcmp(kv, "factor") == 0 ? &m->factor : strcmp(kv, "floor") == 0 ? &m->floor : NULL;
                 unsigned bit = dst == &m->factor ? 1u : 2u;
-                if (!dst || (seen & bit) || parse_f64(eq + 1, dst) || *dst < 0)
-                    FAIL("tolerance field '%.40s=%.40s': expected factor=X floor=Y, non-negative", kv, eq + 1);
+                if (!dst || (seen & bit) || parse_f64(eq + 1, dst) || *dst < 0) {
+                    fail(err, err_size, lineno, "tolerance field '%.40s=%.40s': expected factor=X floor=Y, non-negative", kv, eq + 1);
+                    goto bad;
+                }
                 seen |= bit;
             }
-            if (seen != 3)
-                FAIL("tolerance needs factor= and floor=");
+            if (seen != 3) {
+                fail(err, err_size, lineno, "tolerance needs factor= and floor=");
+                goto bad;
+            }
             have_tol = 1;
         } else if (strcmp(tok, "case") == 0) {
             if (m->count == cap) {
                 size_t ncap = cap ? cap * 2 : 64;
                 manifest_case *p = realloc(m->cases, ncap * sizeof *p);
-                if (!p)
-                    FAIL("out of memory");
+                if (!p) {
+                    fail(err, err_size, lineno, "out of memory");
+                    goto bad;
+                }
                 m->cases = p;
                 cap = ncap;
             }
@@ -315,49 +253,75 @@ int manifest_parse(const char *text, size_t len, manifest *m, char *err, size_t 
             unsigned seen = 0;
             for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
                 char *eq = strchr(kv, '=');
-                if (!eq)
-                    FAIL("field '%.40s' is not key=value", kv);
+                if (!eq) {
+                    fail(err, err_size, lineno, "field '%.40s' is not key=value", kv);
+                    goto bad;
+                }
                 *eq = '\0';
-                if (parse_case_field(mc, m->version, kv, eq + 1, &seen))
-                    FAIL("case field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+                if (parse_case_field(mc, m->version, kv, eq + 1, &seen)) {
+                    fail(err, err_size, lineno, "case field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+                    goto bad;
+                }
             }
-            if (seen != (1u << (m->version >= 2 ? CASE_KEYS : CASE_KEYS_V1)) - 1)
-                FAIL("case record lacks fields (needs all of id group B H Hkv Sq Skv Dh layout mask flags scale "
+            if (seen != (1u << (m->version >= 2 ? CASE_KEYS : CASE_KEYS_V1)) - 1) {
+                fail(err, err_size, lineno, "case record lacks fields (needs all of id group B H Hkv Sq Skv Dh layout mask flags scale "
                      "seed recipe max_abs_v err_out err_probs%s)", m->version >= 2 ? " dtype out_dtype" : "");
-            if (!mha_dtype_combo(mc->c.dtype, mc->c.out_dtype))
-                FAIL("case %s: out_dtype %s with dtype %s: expected fp32 or the inputs' dtype", mc->c.id,
+                goto bad;
+            }
+            if (!mha_dtype_combo(mc->c.dtype, mc->c.out_dtype)) {
+                fail(err, err_size, lineno, "case %s: out_dtype %s with dtype %s: expected fp32 or the inputs' dtype", mc->c.id,
                      mha_dtype_name(mc->c.out_dtype), mha_dtype_name(mc->c.dtype));
-            if (mc->c.shape.heads % mc->c.shape.kv_heads != 0)
-                FAIL("case %s: H = %lld is not a multiple of Hkv = %lld", mc->c.id, (long long)mc->c.shape.heads,
+                goto bad;
+            }
+            if (mc->c.shape.heads % mc->c.shape.kv_heads != 0) {
+                fail(err, err_size, lineno, "case %s: H = %lld is not a multiple of Hkv = %lld", mc->c.id, (long long)mc->c.shape.heads,
                      (long long)mc->c.shape.kv_heads);
+                goto bad;
+            }
             for (size_t i = 0; i < m->count; i++)
-                if (strcmp(m->cases[i].c.id, mc->c.id) == 0)
-                    FAIL("case id %s appears twice", mc->c.id);
+                if (strcmp(m->cases[i].c.id, mc->c.id) == 0) {
+                    fail(err, err_size, lineno, "case id %s appears twice", mc->c.id);
+                    goto bad;
+                }
             m->count++;
         } else if (strcmp(tok, "file") == 0) {
-            if (m->count == 0)
-                FAIL("file record before any case record");
+            if (m->count == 0) {
+                fail(err, err_size, lineno, "file record before any case record");
+                goto bad;
+            }
             manifest_case *mc = &m->cases[m->count - 1];
-            if (mc->nfiles == MANIFEST_MAX_FILES)
-                FAIL("case %s has more than %d files", mc->c.id, MANIFEST_MAX_FILES);
+            if (mc->nfiles == MANIFEST_MAX_FILES) {
+                fail(err, err_size, lineno, "case %s has more than %d files", mc->c.id, MANIFEST_MAX_FILES);
+                goto bad;
+            }
             manifest_file *f = &mc->files[mc->nfiles];
             memset(f, 0, sizeof *f);
             unsigned seen = 0;
             for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
                 char *eq = strchr(kv, '=');
-                if (!eq)
-                    FAIL("field '%.40s' is not key=value", kv);
+                if (!eq) {
+                    fail(err, err_size, lineno, "field '%.40s' is not key=value", kv);
+                    goto bad;
+                }
                 *eq = '\0';
-                if (parse_file_field(f, kv, eq + 1, &seen))
-                    FAIL("file field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+                if (parse_file_field(f, kv, eq + 1, &seen)) {
+                    fail(err, err_size, lineno, "file field '%.40s=%.60s': unknown, repeated or malformed", kv, eq + 1);
+                    goto bad;
+                }
             }
-            if (seen != 31)
-                FAIL("file record needs role name dtype shape xxh3");
-            if (manifest_file_role(mc, f->role))
-                FAIL("case %s lists role %s twice", mc->c.id, f->role);
+            if (seen != 31) {
+                fail(err, err_size, lineno, "file record needs role name dtype shape xxh3");
+                goto bad;
+            }
+            if (manifest_file_role(mc, f->role)) {
+                fail(err, err_size, lineno, "case %s lists role %s twice", mc->c.id, f->role);
+                goto bad;
+            }
             mc->nfiles++;
-        } else {
-            FAIL("unknown record type '%.40s' (expected case, file or tolerance)", tok);
+        } else { {
+            fail(err, err_size, lineno, "unknown record type '%.40s' (expected case, file or tolerance)", tok);
+            goto bad;
+        }
         }
     next:
         line = nl ? nl + 1 : NULL;

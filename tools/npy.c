@@ -6,6 +6,7 @@
 #include "../impl/core/dtype_convert.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FAIL(...) do { snprintf(err, err_size, __VA_ARGS__); return -1; } while (0)
+/* Writes the message into err and returns -1: every parse error of this file. */
+static int npy_fail(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int npy_fail(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
 
 static const char magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -47,13 +57,13 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
     const char *end = h + len;
     const char *d = find_key(h, end, "descr");
     if (!d || d + 5 > end)
-        FAIL("header has no 'descr' (dtype)");
+        return npy_fail(err, err_size, "header has no 'descr' (dtype)");
     char q = *d;
     if (q != '\'' && q != '"')
-        FAIL("header 'descr' is not a string (structured dtypes are not supported)");
+        return npy_fail(err, err_size, "header 'descr' is not a string (structured dtypes are not supported)");
     const char *d_end = memchr(d + 1, q, (size_t)(end - d - 1));
     if (!d_end)
-        FAIL("header 'descr' string is not closed");
+        return npy_fail(err, err_size, "header 'descr' string is not closed");
     size_t dlen = (size_t)(d_end - d - 1);
     static const npy_dtype all[] = {NPY_F32, NPY_F64, NPY_F16, NPY_U16};
     int known = 0;
@@ -63,22 +73,22 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
             known = 1;
         }
     if (!known)
-        FAIL("dtype '%.*s': expected little-endian float32 '<f4', float64 '<f8', float16 '<f2' or uint16 '<u2' "
+        return npy_fail(err, err_size, "dtype '%.*s': expected little-endian float32 '<f4', float64 '<f8', float16 '<f2' or uint16 '<u2' "
              "(bfloat16 bit patterns)", (int)(dlen < 32 ? dlen : 32), d + 1);
 
     const char *f = find_key(h, end, "fortran_order");
     if (!f)
-        FAIL("header has no 'fortran_order'");
+        return npy_fail(err, err_size, "header has no 'fortran_order'");
     if (end - f >= 4 && memcmp(f, "True", 4) == 0)
         *fortran = 1;
     else if (end - f >= 5 && memcmp(f, "False", 5) == 0)
         *fortran = 0;
     else
-        FAIL("header 'fortran_order' is neither True nor False");
+        return npy_fail(err, err_size, "header 'fortran_order' is neither True nor False");
 
     const char *s = find_key(h, end, "shape");
     if (!s || s >= end || *s != '(')
-        FAIL("header has no 'shape' tuple");
+        return npy_fail(err, err_size, "header has no 'shape' tuple");
     s++;
     out->ndim = 0;
     out->count = 1;
@@ -86,24 +96,24 @@ static int parse_header(const char *h, size_t len, npy_array *out, int *fortran,
         while (s < end && (*s == ' ' || *s == ','))
             s++;
         if (s >= end)
-            FAIL("header 'shape' tuple is not closed");
+            return npy_fail(err, err_size, "header 'shape' tuple is not closed");
         if (*s == ')')
             break;
         if (*s == '-')
-            FAIL("header 'shape' has a negative entry");
+            return npy_fail(err, err_size, "header 'shape' has a negative entry");
         if (*s < '0' || *s > '9')
-            FAIL("header 'shape' has a non-integer entry");
+            return npy_fail(err, err_size, "header 'shape' has a non-integer entry");
         uint64_t v = 0;
         while (s < end && *s >= '0' && *s <= '9') {
             if (v > (UINT64_C(1) << 62) / 10)
-                FAIL("header 'shape' entry is too large");
+                return npy_fail(err, err_size, "header 'shape' entry is too large");
             v = v * 10 + (uint64_t)(*s++ - '0');
         }
         if (out->ndim == NPY_MAX_DIMS)
-            FAIL("array has more than %d dimensions", NPY_MAX_DIMS);
+            return npy_fail(err, err_size, "array has more than %d dimensions", NPY_MAX_DIMS);
         out->shape[out->ndim++] = (int64_t)v;
         if (v && out->count > SIZE_MAX / v)
-            FAIL("shape's element count overflows size_t");
+            return npy_fail(err, err_size, "shape's element count overflows size_t");
         out->count *= (size_t)v;
     }
     return 0;
@@ -133,18 +143,18 @@ static int parse_preamble(const unsigned char *b, size_t size, size_t *start, si
                           size_t err_size)
 {
     if (size < 10 || memcmp(b, magic, 6) != 0)
-        FAIL("not a .npy file (no \\x93NUMPY magic)");
+        return npy_fail(err, err_size, "not a .npy file (no \\x93NUMPY magic)");
     unsigned major = b[6];
     if (major == 1) {
         *hlen = (size_t)b[8] | (size_t)b[9] << 8;
         *start = 10;
     } else if (major == 2 || major == 3) {
         if (size < 12)
-            FAIL("truncated .npy header");
+            return npy_fail(err, err_size, "truncated .npy header");
         *hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
         *start = 12;
     } else {
-        FAIL(".npy format version %u.%u: expected 1.x, 2.x or 3.x", major, b[7]);
+        return npy_fail(err, err_size, ".npy format version %u.%u: expected 1.x, 2.x or 3.x", major, b[7]);
     }
     return 0;
 }
@@ -157,21 +167,21 @@ int npy_parse(const void *bytes, size_t size, npy_array *out, char *err, size_t 
     if (parse_preamble(b, size, &start, &hlen, err, err_size))
         return -1;
     if (hlen > size - start)
-        FAIL("header length %zu runs past the end of the file (%zu bytes)", hlen, size);
+        return npy_fail(err, err_size, "header length %zu runs past the end of the file (%zu bytes)", hlen, size);
     int fortran = 0;
     if (parse_header((const char *)b + start, hlen, out, &fortran, err, err_size))
         return -1;
     size_t data_off = start + hlen, es = npy_dtype_size(out->dtype);
     if (out->count > SIZE_MAX / es)
-        FAIL("data size overflows size_t");
+        return npy_fail(err, err_size, "data size overflows size_t");
     size_t need = out->count * es;
     if (size - data_off != need)
-        FAIL("shape %s of %s needs %zu data bytes, file has %zu",
+        return npy_fail(err, err_size, "shape %s of %s needs %zu data bytes, file has %zu",
              npy_shape_str(out->ndim, out->shape, (char[96]){0}, 96), npy_dtype_name(out->dtype),
              need, size - data_off);
     out->data = malloc(need ? need : 1);
     if (!out->data)
-        FAIL("out of memory for %zu bytes", need);
+        return npy_fail(err, err_size, "out of memory for %zu bytes", need);
     if (fortran && out->ndim > 1)
         fortran_to_c(out, (const char *)b + data_off, out->data);
     else
@@ -210,21 +220,21 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
     if (got == 10 && (pre[6] == 2 || pre[6] == 3)) /* versions 2 and 3: a 4-byte header length */
         more = read_up_to(fd, pre + 10, 2);
     if (got < 0 || more < 0)
-        FAIL("read error: %s", strerror(errno));
+        return npy_fail(err, err_size, "read error: %s", strerror(errno));
     size_t start, hlen;
     if (parse_preamble(pre, (size_t)(got + more), &start, &hlen, err, err_size))
         return -1;
     if (hlen > NPY_MAX_HEADER)
-        FAIL("header length %zu is over %d bytes: not an array this program reads", hlen, NPY_MAX_HEADER);
+        return npy_fail(err, err_size, "header length %zu is over %d bytes: not an array this program reads", hlen, NPY_MAX_HEADER);
     unsigned char *buf = malloc(start + hlen);
     if (!buf)
-        FAIL("out of memory");
+        return npy_fail(err, err_size, "out of memory");
     memcpy(buf, pre, start);
     npy_array shape_only;
     int fortran;
     if (read_up_to(fd, buf + start, hlen) != (ssize_t)hlen) {
         free(buf);
-        FAIL("header length %zu runs past the end of the file", hlen);
+        return npy_fail(err, err_size, "header length %zu runs past the end of the file", hlen);
     }
     if (parse_header((const char *)buf + start, hlen, &shape_only, &fortran, err, err_size)) {
         free(buf);
@@ -237,12 +247,12 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
     const char *type = npy_dtype_name(shape_only.dtype);
     if (S_ISREG(st->st_mode) && (uint64_t)st->st_size - head != need) {
         free(buf);
-        FAIL("shape %s of %s needs %llu data bytes, file has %lld", shp, type, (unsigned long long)need,
+        return npy_fail(err, err_size, "shape %s of %s needs %llu data bytes, file has %lld", shp, type, (unsigned long long)need,
              (long long)st->st_size - (long long)head);
     }
     if (need > NPY_MAX_STREAM) {
         free(buf);
-        FAIL("shape %s of %s needs %llu data bytes, more than the %llu read from a device or pipe", shp, type,
+        return npy_fail(err, err_size, "shape %s of %s needs %llu data bytes, more than the %llu read from a device or pipe", shp, type,
              (unsigned long long)need, (unsigned long long)NPY_MAX_STREAM);
     }
     /* grows as data arrives, so that a header that lies about a pipe costs no memory up front */
@@ -252,7 +262,7 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
         unsigned char *bigger = realloc(buf, have + step + 1);
         if (!bigger) {
             free(buf);
-            FAIL("out of memory for %zu bytes", have + step);
+            return npy_fail(err, err_size, "out of memory for %zu bytes", have + step);
         }
         buf = bigger;
         got = read_up_to(fd, buf + have, step);
@@ -260,8 +270,8 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
             int e = errno;
             free(buf);
             if (got < 0)
-                FAIL("read error: %s", strerror(e));
-            FAIL("shape %s of %s needs %llu data bytes, file has %zu", shp, type, (unsigned long long)need,
+                return npy_fail(err, err_size, "read error: %s", strerror(e));
+            return npy_fail(err, err_size, "shape %s of %s needs %llu data bytes, file has %zu", shp, type, (unsigned long long)need,
                  have + (size_t)got - head);
         }
         have += step;
@@ -269,7 +279,7 @@ static int read_image(int fd, const struct stat *st, unsigned char **image, size
     unsigned char extra;
     if (read_up_to(fd, &extra, 1) != 0) {
         free(buf);
-        FAIL("shape %s of %s needs %llu data bytes, file has more", shp, type, (unsigned long long)need);
+        return npy_fail(err, err_size, "shape %s of %s needs %llu data bytes, file has more", shp, type, (unsigned long long)need);
     }
     *image = buf;
     *image_size = total;
