@@ -24,8 +24,10 @@ def test_properties():
     for impl in mhalab.implementations():
         assert impl.algorithm and impl.isa and impl.summary
         assert set(impl.caps) <= {"probs", "deterministic", "threads"}
-        assert "fp32->fp32" in impl.dtypes
+        combos = {"fp32->fp32", "bf16->fp32", "bf16->bf16", "fp16->fp32", "fp16->fp16"}
+        assert impl.dtypes and set(impl.dtypes) <= combos  # flash_avx512bf16 declares bf16 only
         assert impl.runnable == (impl.why_not is None)
         assert impl.why_not is None or impl.why_not.startswith("CPU lacks")
     naive = next(i for i in mhalab.implementations() if i.name == "naive")
     assert naive.cpu_features == () and naive.isa == "c"
+    assert set(naive.dtypes) == {"fp32->fp32", "bf16->fp32", "bf16->bf16", "fp16->fp32", "fp16->fp16"}
