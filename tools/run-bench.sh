@@ -75,8 +75,12 @@ else
   skipped="all peers and BLAS backends: --no-peers"
 fi
 
-meson setup "$build" -Dbuildtype=release "${blas_opts[@]}" >/dev/null 2>&1 ||
-  meson setup "$build" --reconfigure -Dbuildtype=release "${blas_opts[@]}" >/dev/null
+# meson setup on a folder already set up changes nothing (it says so and exits 0): configure it instead
+if [ -f "$build/build.ninja" ]; then
+  meson configure "$build" -Dbuildtype=release "${blas_opts[@]}" >/dev/null
+else
+  meson setup "$build" -Dbuildtype=release "${blas_opts[@]}" >/dev/null
+fi
 ninja -C "$build" >/dev/null
 mha=$build/tools/mha
 bench=$build/bench/mha-bench
