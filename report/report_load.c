@@ -305,10 +305,11 @@ int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t
  * The JSON of `mha check --json FILE`:
  *   {"passed": bool, "runs": [{"implementation": "naive", "level": "avx2",
  *     "status": "pass|fail|crash|skipped", "note": "...",
- *     "results": [{"case": id, "group": g, "pass": bool, "units": x, ...}]}]}
- * units = the case's max abs error / the plain fp32 algorithm's. Per
+ *     "results": [{"case": id, "group": g, "pass": bool, "skipped": bool, "units": x, ...}]}]}
+ * units = the case's max abs error / the plain algorithm's. Per
  * implementation, over all levels: cases, failed (a crashed run counts one),
- * the largest finite units and its case.
+ * the largest finite units and its case; skipped results (dtypes the
+ * implementation does not declare) are left out.
  */
 int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size)
 {
@@ -354,6 +355,8 @@ int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size)
         json_array_foreach(results, j, res) {
             json_t *units = json_object_get(res, "units");
             const char *id = json_string_value(json_object_get(res, "case"));
+            if (json_is_true(json_object_get(res, "skipped")))
+                continue; /* a dtype combination the implementation does not declare: neither run nor failed */
             a->cases++;
             if (!json_is_true(json_object_get(res, "pass")))
                 a->failed++;
