@@ -9,6 +9,7 @@ usage: test_labs.py MHA
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -35,8 +36,15 @@ def fail(msg):
     print("FAIL", msg)
 
 
+# Under a cross build meson sets MESON_EXE_WRAPPER (e.g. qemu-aarch64 -L ... -E LD_LIBRARY_PATH=...):
+# mha runs through it, and the guest's library path gets this test's LD_LIBRARY_PATH added.
+HOST_LIBS = os.environ.get("LD_LIBRARY_PATH", "")
+WRAPPER = [a + ":" + HOST_LIBS if a.startswith("LD_LIBRARY_PATH=") and HOST_LIBS else a
+           for a in shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))]
+
+
 def run(mha, *args):
-    p = subprocess.run([mha] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.run(WRAPPER + [mha] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
 
 
