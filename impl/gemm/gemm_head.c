@@ -7,6 +7,8 @@
  */
 #include "gemm_head.h"
 
+#include "dtype_convert.h"
+
 #include "parallel.h"
 #include "../vec/vexp_consts.h"
 
@@ -15,19 +17,6 @@
 /* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
 #define LANES 16
 
-static inline uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static inline float bits_float(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
 
 /*
  * exp(x) for x <= 0 by the method and constants of the vectorized exp
@@ -58,11 +47,11 @@ static inline float exp_nonpositive(float x)
     p = p * r + 1.0f;
     p = p * r + 1.0f;
     /* t's low mantissa bits hold n: bits(t) - bits(magic) = n in two's complement */
-    const uint32_t ni = float_bits(t) - float_bits(MHA_VEXP_SHIFTER);
-    const float y = p * bits_float((ni + 127u) << 23);
+    const uint32_t ni = mha_f32_bits(t) - mha_f32_bits(MHA_VEXP_SHIFTER);
+    const float y = p * mha_f32_from_bits((ni + 127u) << 23);
     /* keep y only where |x| <= 87 (0x42ae0000 = bits of 87.0f; inf and NaN are above) */
-    const uint32_t keep = (float_bits(x) & 0x7fffffffu) <= 0x42ae0000u ? 0xffffffffu : 0u;
-    return bits_float(float_bits(y) & keep);
+    const uint32_t keep = (mha_f32_bits(x) & 0x7fffffffu) <= 0x42ae0000u ? 0xffffffffu : 0u;
+    return mha_f32_from_bits(mha_f32_bits(y) & keep);
 }
 
 /*
@@ -73,18 +62,18 @@ static inline float exp_nonpositive(float x)
  */
 static inline int32_t order_key(float f)
 {
-    const int32_t b = (int32_t)float_bits(f);
+    const int32_t b = (int32_t)mha_f32_bits(f);
     return b < 0 ? b ^ 0x7fffffff : b;
 }
 
 static inline float key_float(int32_t k)
 {
-    return bits_float((uint32_t)(k < 0 ? k ^ 0x7fffffff : k));
+    return mha_f32_from_bits((uint32_t)(k < 0 ? k ^ 0x7fffffff : k));
 }
 
 static inline int is_nan_bits(float f)
 {
-    return (float_bits(f) & 0x7fffffffu) > 0x7f800000u;
+    return (mha_f32_bits(f) & 0x7fffffffu) > 0x7f800000u;
 }
 
 float mha_gemm_exp_nonpositive(float x)
