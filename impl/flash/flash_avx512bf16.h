@@ -11,36 +11,14 @@
  *          (24 multiply-adds per lane-pair: twice an fp32 FMA's work).
  *   P V:   6 query rows x 32 head dims; per pair of keys, two loads of the
  *          packed V strip and 6 broadcasts of a P pair feed 12 VDPBF16PS.
- * Packed layouts (32-bit words):
- *   K strip of 32 keys:  kp[t][j]  = (k_j[2t], k_j[2t+1]),   t < ceil(Dh/2)
- *   V strip of 32 dims:  vp[u][dd] = (v_2u[dd], v_2u+1[dd]), u < ceil(n/2)
- * Head dims past Dh and keys past n are 0.
+ * Packed layouts: flash_bf16_tmpl.h.
  */
 #ifndef MHA_FLASH_AVX512BF16_H
 #define MHA_FLASH_AVX512BF16_H
 
 #include "../vec/bf16_avx512.h"
+#include "flash_bf16_pairs.h"
 #include "flash_avx512.h" /* f32v (16 lanes), FLASH_MR/NR/DR = 6/32/32, flash_row_max, flash_row_exp_sum */
-
-#include <string.h>
-
-/* Q pairs per chunk of the Q K^T loop (the Q tile's pairs live on the stack). */
-#define BF16_QCHUNK 128
-
-/* the 32-bit word at p (any effective type) */
-static inline uint32_t bf16_word(const void *p)
-{
-    uint32_t w;
-    memcpy(&w, p, sizeof w);
-    return w;
-}
-
-/* (row[2t], row[2t+1]) of a bf16 row of dh elements; 0 past dh */
-static inline uint32_t bf16_row_pair(const uint16_t *row, int64_t t, int64_t dh)
-{
-    const uint32_t hi = 2 * t + 1 < dh ? row[2 * t + 1] : 0;
-    return row[2 * t] | hi << 16;
-}
 
 /* kp[t][j] = pair t of rows[j] for j < nk, 0 for nk <= j < 32: 8 keys x 8 pairs through the
  * AVX2 8x8 transpose (of 32-bit words), scalar code for the edges */
@@ -82,20 +60,6 @@ static inline void bf16_pack_v_pair(const uint16_t *a, const uint16_t *b, int64_
         for (int64_t e = 0; e < 16; e++) {
             const uint32_t x = d + e < dh ? a[d + e] : 0, y = b && d + e < dh ? b[d + e] : 0;
             dst[e] = x | y << 16;
-        }
-    }
-}
-
-/* qp[r][t - t0] = (bf16 of q[r][2t], of q[r][2t+1]) for t0 <= t < t0 + nt, r < 6. q holds widened
- * bf16 values, so the bf16 is the upper half of each float (exact). */
-static inline void bf16_q_pairs(const float *q, int64_t dh, int64_t t0, int64_t nt, uint32_t *qp)
-{
-    for (int r = 0; r < FLASH_MR; r++) {
-        const float *row = q + r * dh;
-        for (int64_t t = t0; t < t0 + nt; t++) {
-            const uint32_t lo = bf16_word(row + 2 * t) >> 16;
-            const uint32_t hi = 2 * t + 1 < dh ? bf16_word(row + 2 * t + 1) & 0xffff0000u : 0;
-            qp[r * BF16_QCHUNK + (t - t0)] = lo | hi;
         }
     }
 }
@@ -162,6 +126,12 @@ static inline void bf16_pv_tile(const float *pp, int64_t ldp, const uint32_t *vp
         _mm512_storeu_ps(o + r * ldo, c[r][0]);
         _mm512_storeu_ps(o + r * ldo + 16, c[r][1]);
     }
+}
+
+/* one P rounded to bf16 as VCVTNE2PS2BF16 does (bf16_p_pairs_in_place) */
+static inline uint16_t bf16_round_p(float x)
+{
+    return mha_bf16m_round(x);
 }
 
 #endif
