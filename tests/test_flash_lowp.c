@@ -7,7 +7,7 @@
  * probabilities.
  *
  * Widening variants (they also declare fp32 and widen bf16 and fp16
- * exactly before their fp32 kernels: flash_avx2, flash_avx512): on inputs
+ * exactly before their fp32 kernels: flash_avx2, flash_avx512, flash_neon): on inputs
  * of the low dtype,
  *   out fp32     must be bit for bit the implementation's fp32 result on
  *                the widened inputs (probabilities too);
@@ -15,16 +15,20 @@
  *                even (mha_f32_to_bf16, mha_f32_to_f16).
  * No tolerance: any difference is a bug in widening, addressing or tails.
  *
- * bf16-only variants (flash_avx512bf16: vdpbf16ps, P rounded to
- * bf16) against the float64 reference on the same inputs, with a bound
- * derived from that algorithm (u = 2^-24, g(n) = n u / (1 - n u)):
- *   a score's error      |e| <= g(Dh + 1) T,  T = max scale * sum_d |q_d k_d|
+ * bf16-only variants (flash_avx512bf16: vdpbf16ps; flash_neonbf16:
+ * BFDOT; P rounded to bf16) against the float64 reference on the same
+ * inputs, with a bound derived from that algorithm (u = 2^-24,
+ * g(n) = n u / (1 - n u)). A pair dot product over n terms costs
+ * w(n) units u: vdpbf16ps rounds each fused step to nearest even, w = n;
+ * BFDOT rounds the pair sum and the accumulation to odd (error < 2u each),
+ * w = 2 (ceil(n / 2) + 1).
+ *   a score's error      |e| <= g(w(Dh) + 1) T,  T = max scale * sum_d |q_d k_d|
  *   a weight's relative  rho  = 2 |e| + 2 u T + 4 u  (exp of s - m; m cancels
  *                        in O / l) + nres (4 u + 2 u T) for the rescales
  *                        by alpha and the split merges, nres = Skv/32 + 16
  *   P rounded to bf16    2^-8 relative (the unit roundoff), in O's sum only (l sums fp32 P)
- *   O's and l's sums     g(2 Skv)
- *   tol = 2 max|V| (2^-8 + 2 rho + 2 g(2 Skv + Dh))   (2: second-order terms)
+ *   O's and l's sums     g(w(Skv) + Skv)
+ *   tol = 2 max|V| (2^-8 + 2 rho + 2 g(w(Skv) + Skv + Dh))   (2: second-order terms)
  * This bound is loose (the conformance suite's tolerance is the tight
  * check); a wrong pairing, a missing zero pad or an unrounded tail breaks
  * it by orders of magnitude. Their bf16 output must equal the rounded
@@ -178,8 +182,14 @@ static size_t out_index(const tdata *t, size_t e)
     return b * (size_t)st.batch + i * (size_t)st.seq + h * (size_t)st.head + d;
 }
 
+/* Units u a pair dot product over n terms of implementation impl costs (file comment). */
+static int64_t dot_units(const mha_impl *impl, int64_t n)
+{
+    return strcmp(impl->isa, "neon_bf16") == 0 ? 2 * ((n + 1) / 2 + 1) : n;
+}
+
 /* The derived bound of a bf16-only implementation (file comment). */
-static double bf16_bound(const tdata *t)
+static double bf16_bound(const mha_impl *impl, const tdata *t)
 {
     const tcase *c = t->c;
     const double u = 0x1p-24, scale = 1.0 / sqrt((double)c->dh);
@@ -202,9 +212,9 @@ static double bf16_bound(const tdata *t)
                     tmax = sum * scale > tmax ? sum * scale : tmax;
                 }
 #define GAMMA(n) ((double)(n) * u / (1.0 - (double)(n) * u))
-    const double e = GAMMA(c->dh + 1) * tmax, nres = (double)c->skv / 32.0 + 16.0;
+    const double e = GAMMA(dot_units(impl, c->dh) + 1) * tmax, nres = (double)c->skv / 32.0 + 16.0;
     const double rho = 2.0 * e + 2.0 * u * tmax + 4.0 * u + nres * (4.0 * u + 2.0 * u * tmax);
-    return 2.0 * vmax * (0x1p-8 + 2.0 * rho + 2.0 * GAMMA(2 * c->skv + c->dh));
+    return 2.0 * vmax * (0x1p-8 + 2.0 * rho + 2.0 * GAMMA(dot_units(impl, c->skv) + c->skv + c->dh));
 #undef GAMMA
 }
 
@@ -248,7 +258,7 @@ static void check_bf16_only(const mha_impl *impl, const tdata *t, const char *de
         fprintf(stderr, "reference failed: %s\n", mha_last_error());
         exit(2);
     }
-    const double tol = bf16_bound(t);
+    const double tol = bf16_bound(impl, t);
     if (run(impl, t, MHA_BF16, MHA_F32, 1, o1, NULL) && run(impl, t, MHA_BF16, MHA_F32, 2, o2, NULL)) {
         double worst = 0.0;
         size_t nan_mismatch = 0;

@@ -11,7 +11,8 @@
  *
  * A variant opts in by naming a flash_lowp_kernels table in its kernel
  * table (flash_kernels.lowp); flash_avx2 and flash_avx512 name
- * flash_lowp_avx2 (flash_lowp_avx2.c, AVX2 + F16C).
+ * flash_lowp_avx2 (flash_lowp_avx2.c, AVX2 + F16C), flash_neon names
+ * flash_lowp_neon (flash_lowp_neon.c).
  */
 #ifndef MHA_FLASH_LOWP_H
 #define MHA_FLASH_LOWP_H
@@ -44,6 +45,8 @@ typedef struct flash_lowp_kernels {
 
 /* AVX2 + F16C (flash_lowp_avx2.c) */
 extern const flash_lowp_kernels flash_lowp_avx2;
+/* AArch64 Advanced SIMD (flash_lowp_neon.c) */
+extern const flash_lowp_kernels flash_lowp_neon;
 
 /* The MHA_IO_* combinations a variant with a flash_lowp_kernels table runs. */
 #define FLASH_LOWP_DTYPES (MHA_IO_F32 | MHA_IO_BF16_F32 | MHA_IO_BF16 | MHA_IO_F16_F32 | MHA_IO_F16)

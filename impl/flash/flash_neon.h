@@ -139,4 +139,7 @@ static inline float flash_row_exp_sum(float *s, int64_t n, float m)
 #define FLASH_QK_ROWS flash_qk_rows_c
 #define FLASH_PV_ROWS flash_pv_rows_c
 
+/* bf16 and fp16 inputs: widened in registers (flash_lowp_neon.c) */
+#define FLASH_LOWP (&flash_lowp_neon)
+
 #endif

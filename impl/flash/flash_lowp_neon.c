@@ -1,0 +1,202 @@
+/*
+ * The converting layer's kernels with AArch64 Advanced SIMD (flash_lowp.h),
+ * named by the tables of flash_neon and flash_neonbf16. Widening 4
+ * elements: bf16 is a shift left long by 16 (USHLL), fp16 is FCVTL; both
+ * are exact and in the base AArch64 ISA, so they need no CPU feature.
+ *
+ * The streamed-decode kernels compute what flash_rows_c.c's (flash_neon's
+ * fp32 streamed decode) do with the K and V loads widened: per (row, key)
+ * the same 8 partial sums of fused multiply-adds (flash_rows_c.c is built
+ * with GCC's default -ffp-contract=fast, which fuses a * b + c on AArch64)
+ * added in the same tree, and per output element the same sequence of
+ * rescale and fused multiply-adds, so a result on bf16 or fp16 rows is bit
+ * for bit the fp32 kernels' on the widened rows (tests/test_flash_lowp.c).
+ * Each K or V row is read once for all query rows, as 16-bit elements.
+ */
+#include <arm_neon.h>
+#include <math.h>
+
+#include "../core/dtype_convert.h"
+#include "flash_ctx.h"
+#include "flash_lowp.h"
+
+#define LP_INLINE static inline __attribute__((always_inline))
+
+/* 4 elements of dtype at p, widened */
+LP_INLINE float32x4_t lp_load4(const uint16_t *p, mha_dtype dtype)
+{
+    const uint16x4_t x = vld1_u16(p);
+    if (dtype == MHA_BF16)
+        return vreinterpretq_f32_u32(vshll_n_u16(x, 16));
+    return vcvt_f32_f16(vreinterpret_f16_u16(x));
+}
+
+/* one element, widened (the portable conversion gives the same value) */
+LP_INLINE float lp_load1(const uint16_t *p, mha_dtype dtype)
+{
+    return dtype == MHA_BF16 ? mha_bf16_to_f32_inline(*p) : mha_f16_to_f32_inline(*p);
+}
+
+LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
+{
+    const uint16_t *x = src;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, lp_load4(x + i, dtype));
+    for (; i < n; i++)
+        dst[i] = lp_load1(x + i, dtype);
+}
+
+static void widen_bf16(float *dst, const void *src, int64_t n)
+{
+    widen(dst, src, n, MHA_BF16);
+}
+
+static void widen_f16(float *dst, const void *src, int64_t n)
+{
+    widen(dst, src, n, MHA_F16);
+}
+
+/* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero): 4 keys x 4 head
+ * dims widened and transposed in registers (as flash_neon.h's flash_pack_strip), scalar code for
+ * the edges. */
+LP_INLINE void pack_k_dtype(flash_ctx *c, int64_t k0, int64_t n, int nr, mha_dtype dtype)
+{
+    const mha_args *a = c->a;
+    const int64_t dh = a->shape.head_dim;
+    const uint16_t *rows[64]; /* nr <= 64 (flash_neon: 16) */
+    for (int64_t j0 = 0; j0 < n; j0 += nr) {
+        float *k = c->k_pack + j0 * dh;
+        const int nk = n - j0 < nr ? (int)(n - j0) : nr;
+        for (int jj = 0; jj < nk; jj++)
+            rows[jj] = flash_lp_row(a->k, a->k_strides, c->b, k0 + j0 + jj, c->g, dtype);
+        for (int h = 0; h < nr; h += 4) {
+            int64_t d = 0;
+            if (h + 4 <= nk) {
+                for (; d + 4 <= dh; d += 4) {
+                    const float32x4_t r0 = lp_load4(rows[h] + d, dtype), r1 = lp_load4(rows[h + 1] + d, dtype);
+                    const float32x4_t r2 = lp_load4(rows[h + 2] + d, dtype), r3 = lp_load4(rows[h + 3] + d, dtype);
+                    const float64x2_t u0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1));
+                    const float64x2_t u1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1));
+                    const float64x2_t u2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3));
+                    const float64x2_t u3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
+                    vst1q_f32(k + (d + 0) * nr + h, vreinterpretq_f32_f64(vtrn1q_f64(u0, u2)));
+                    vst1q_f32(k + (d + 1) * nr + h, vreinterpretq_f32_f64(vtrn1q_f64(u1, u3)));
+                    vst1q_f32(k + (d + 2) * nr + h, vreinterpretq_f32_f64(vtrn2q_f64(u0, u2)));
+                    vst1q_f32(k + (d + 3) * nr + h, vreinterpretq_f32_f64(vtrn2q_f64(u1, u3)));
+                }
+            }
+            for (; d < dh; d++)
+                for (int j = h; j < h + 4; j++)
+                    k[d * nr + j] = j < nk ? lp_load1(rows[j] + d, dtype) : 0.0f;
+        }
+    }
+}
+
+static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
+{
+    if (c->a->dtype == MHA_BF16)
+        pack_k_dtype(c, k0, n, nr, MHA_BF16);
+    else
+        pack_k_dtype(c, k0, n, nr, MHA_F16);
+}
+
+/* flash_qk_rows_c with K rows of dtype: per (row, key) 8 partial sums (lanes 0-3 and 4-7 of two
+ * vectors), the tail's head dim d into partial sum d % 8, the same addition tree and one multiply
+ * by scale. Keys outer, rows inner: each K row comes from memory once. */
+LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
+                       float scale, float *s, int64_t lds, mha_dtype dtype)
+{
+    for (int j = 0; j < nk; j++) {
+        const uint16_t *kj = k + j * ldk;
+        for (int r = 0; r < nr; r++) {
+            const float *qr = q + r * ldq;
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0;
+            int64_t d = 0;
+            for (; d + 8 <= dh; d += 8) {
+                a0 = vfmaq_f32(a0, vld1q_f32(qr + d), lp_load4(kj + d, dtype));
+                a1 = vfmaq_f32(a1, vld1q_f32(qr + d + 4), lp_load4(kj + d + 4, dtype));
+            }
+            float acc[8];
+            vst1q_f32(acc, a0);
+            vst1q_f32(acc + 4, a1);
+            for (; d < dh; d++)
+                acc[d % 8] = fmaf(qr[d], lp_load1(kj + d, dtype), acc[d % 8]);
+            s[r * lds + j] = scale * (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
+        }
+    }
+}
+
+static void qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
+                         float scale, float *s, int64_t lds)
+{
+    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16);
+}
+
+static void qk_rows_f16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
+                        float scale, float *s, int64_t lds)
+{
+    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);
+}
+
+/* flash_pv_rows_c with V rows of dtype: o[r][d] rescaled by alpha[r] (when rescale), then
+ * o[r][d] = fma(p[r][j], v[j][d], o[r][d]) for j = 0, 1, ..., n - 1 in order. 8 head dims of
+ * up to 8 rows stay in registers over all n keys; columns past dh are untouched. */
+LP_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const uint16_t *v, int64_t ldv, int n, int64_t dh,
+                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
+{
+    for (int r0 = 0; r0 < nr; r0 += 4) {
+        const int rows = nr - r0 < 4 ? nr - r0 : 4;
+        int64_t d = 0;
+        for (; d + 8 <= dh; d += 8) {
+            float32x4_t c[4][2];
+            for (int i = 0; i < rows; i++) {
+                c[i][0] = vld1q_f32(o + (r0 + i) * ldo + d);
+                c[i][1] = vld1q_f32(o + (r0 + i) * ldo + d + 4);
+                if (rescale) {
+                    c[i][0] = vmulq_n_f32(c[i][0], alpha[r0 + i]);
+                    c[i][1] = vmulq_n_f32(c[i][1], alpha[r0 + i]);
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                const float32x4_t v0 = lp_load4(v + j * ldv + d, dtype), v1 = lp_load4(v + j * ldv + d + 4, dtype);
+                for (int i = 0; i < rows; i++) {
+                    const float pj = p[(r0 + i) * ldp + j];
+                    c[i][0] = vfmaq_n_f32(c[i][0], v0, pj);
+                    c[i][1] = vfmaq_n_f32(c[i][1], v1, pj);
+                }
+            }
+            for (int i = 0; i < rows; i++) {
+                vst1q_f32(o + (r0 + i) * ldo + d, c[i][0]);
+                vst1q_f32(o + (r0 + i) * ldo + d + 4, c[i][1]);
+            }
+        }
+        for (; d < dh; d++)
+            for (int i = 0; i < rows; i++) {
+                float *od = o + (r0 + i) * ldo + d;
+                float x = rescale ? *od * alpha[r0 + i] : *od;
+                for (int j = 0; j < n; j++)
+                    x = fmaf(p[(r0 + i) * ldp + j], lp_load1(v + j * ldv + d, dtype), x);
+                *od = x;
+            }
+    }
+}
+
+static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                         const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);
+}
+
+static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                        const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);
+}
+
+const flash_lowp_kernels flash_lowp_neon = {
+    .widen = {[MHA_BF16] = widen_bf16, [MHA_F16] = widen_f16},
+    .qk_rows = {[MHA_BF16] = qk_rows_bf16, [MHA_F16] = qk_rows_f16},
+    .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16},
+    .pack_k = pack_k,
+};
