@@ -22,6 +22,8 @@ FLASH_TMPL_PROTOTYPES(avx512);
 #define BF16_QK_ROWS flash_qk_rows_avx2
 #define BF16_PV_ROWS flash_pv_rows_avx2
 #define BF16_LOWP (&flash_lowp_avx2)
+#define BF16_MICRO flash_bf16_kernels_avx512
+#define BF16_ROUND_TO_ODD 0
 #include "flash_bf16_tmpl.h"
 
 #ifdef MHA_AVX512_EMULATION

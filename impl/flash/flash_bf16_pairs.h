@@ -43,4 +43,21 @@ static inline void bf16_q_pairs(const float *q, int mr, int64_t dh, int64_t t0, 
     }
 }
 
+/* A bf16 pair-dot variant's microkernels (flash_bf16_tmpl.h states them), for tests/checkasm;
+ * the variant's loops call the inline functions directly. */
+typedef struct flash_bf16_kernels {
+    int mr, nr, dr;    /* register tile: rows, keys of a K strip, head dims of a V strip */
+    int round_to_odd;  /* 1: the dot product rounds to odd (BFDOT), 0: to nearest even (VDPBF16PS) */
+    void (*pack_k_strip)(const uint16_t *const *rows, int nk, int64_t dh, uint32_t *kp);
+    void (*pack_v_pair)(const uint16_t *a, const uint16_t *b, int64_t d0, int64_t dh, uint32_t *vp);
+    void (*qk_tile)(const uint32_t *qp, const uint32_t *kp, int64_t nt, int first, int last, float scale, float *s,
+                    int64_t lds);
+    void (*p_pairs_in_place)(float *p, int64_t cols);
+    void (*pv_tile)(const float *pp, int64_t ldp, const uint32_t *vp, int64_t n2, const float *alpha, int rescale,
+                    float *o, int64_t ldo);
+} flash_bf16_kernels;
+
+/* The tables (flash_avx512bf16.c, flash_neonbf16.c), where built. */
+extern const flash_bf16_kernels flash_bf16_kernels_avx512, flash_bf16_kernels_neon;
+
 #endif

@@ -14,7 +14,8 @@
  *   bf16_p_pairs_in_place(p, cols)         P row rounded to bf16 pairs, cols a multiple of NR
  *   bf16_pv_tile(pp, ldp, vp, n2, alpha, rescale, o, ldo)
  *   bf16_round_p(x)                        one P rounded to bf16 as bf16_p_pairs_in_place does
- * and names the fp32 table's pieces it shares: BF16_SOFTMAX, BF16_AXPY,
+ * and BF16_MICRO (the name of its flash_bf16_kernels table, for tests) and
+ * BF16_ROUND_TO_ODD, and names the fp32 table's pieces it shares: BF16_SOFTMAX, BF16_AXPY,
  * BF16_ROW_MAX, BF16_ROW_EXP_SUM, BF16_QK_ROWS, BF16_PV_ROWS (unused:
  * the inputs are never fp32) and BF16_LOWP (widening Q and the streamed
  * decode's K and V rows).
@@ -161,6 +162,18 @@ static const flash_kernels flash_kernels_bf16 = {
     .softmax = BF16_SOFTMAX,
     .axpy = BF16_AXPY,
     .lowp = BF16_LOWP,
+};
+
+const flash_bf16_kernels BF16_MICRO = {
+    .mr = FLASH_MR,
+    .nr = FLASH_NR,
+    .dr = FLASH_DR,
+    .round_to_odd = BF16_ROUND_TO_ODD,
+    .pack_k_strip = bf16_pack_k_strip,
+    .pack_v_pair = bf16_pack_v_pair,
+    .qk_tile = bf16_qk_tile,
+    .p_pairs_in_place = bf16_p_pairs_in_place,
+    .pv_tile = bf16_pv_tile,
 };
 
 static size_t bf16_workspace(const mha_shape *shape, int threads, int want_probs)

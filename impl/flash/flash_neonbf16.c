@@ -25,6 +25,8 @@ FLASH_TMPL_PROTOTYPES(neon);
 #define BF16_QK_ROWS flash_qk_rows_c
 #define BF16_PV_ROWS flash_pv_rows_c
 #define BF16_LOWP (&flash_lowp_neon)
+#define BF16_MICRO flash_bf16_kernels_neon
+#define BF16_ROUND_TO_ODD 1
 #include "flash_bf16_tmpl.h"
 
 const mha_impl mha_impl_flash_neonbf16 = {

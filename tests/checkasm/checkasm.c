@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const checkasm_family *const families[] = {&checkasm_vec, &checkasm_row, &checkasm_flash, &checkasm_sgemm};
+static const checkasm_family *const families[] = {&checkasm_vec,        &checkasm_row,       &checkasm_flash,
+                                                   &checkasm_flash_lowp, &checkasm_flash_bf16, &checkasm_sgemm};
 enum { FAMILIES = sizeof families / sizeof families[0] };
 
 typedef struct options {
@@ -318,7 +319,7 @@ int main(int argc, char **argv)
                     continue;
                 cur = (current){.family = families[f]->name, .isa = table->isa, .level = names[l]};
                 families[f]->check(table);
-                if (opt.bench) {
+                if (opt.bench && families[f]->bench) {
                     const checkasm_table *first = &families[f]->tables[0];
                     families[f]->bench(table, first->isa && strcmp(first->isa, "c") == 0 ? first : NULL);
                 }

@@ -6,7 +6,8 @@
  *
  * checkasm.c is the driver (options, CPU levels, the family table, the
  * result lines and the benchmark table). Each kernel family has one file
- * (check_vec.c, check_row.c, check_flash.c, check_sgemm.c) that lists its
+ * (check_vec.c, check_row.c, check_flash.c, check_flash_lowp.c,
+ * check_flash_bf16.c, check_sgemm.c) that lists its
  * tables and checks one table through the helpers below:
  *
  *   if (checkasm_begin("qk_tile")) {      the pattern (--test) selects it
@@ -54,11 +55,13 @@ typedef struct checkasm_family {
     /* checks every kernel of t (through checkasm_begin ... checkasm_end) */
     void (*check)(const checkasm_table *t);
     /* times every kernel of t against the same kernel of ref (the C
-     * table; NULL when the family has none) through checkasm_bench */
+     * table; NULL when the family has none) through checkasm_bench;
+     * NULL for a family that is not timed */
     void (*bench)(const checkasm_table *t, const checkasm_table *ref);
 } checkasm_family;
 
-extern const checkasm_family checkasm_vec, checkasm_row, checkasm_flash, checkasm_sgemm;
+extern const checkasm_family checkasm_vec, checkasm_row, checkasm_flash, checkasm_flash_lowp, checkasm_flash_bf16,
+    checkasm_sgemm;
 
 /* ---- checking ---------------------------------------------------- */
 
