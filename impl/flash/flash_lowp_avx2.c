@@ -137,8 +137,10 @@ LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *const kx[2], int
 
 /*
  * flash_qk_rows_avx2 with K rows of dtype, the same bits: per (row, key)
- * the same accumulation, the same reduction (the hadd tree for keys in
- * whole groups of 4 from key 0, f32v_hsum for the rest) and one multiply
+ * the same accumulation, the same reduction (mha_sum8_m256's order,
+ * ((h0 + h1) + (h2 + h3)) + ((h4 + h5) + (h6 + h7)) over the 8 lanes: the
+ * hadd tree for keys in whole groups of 4 from key 0, mha_sum8_m256 itself
+ * for the rest) and one multiply
  * by scale. Four query rows share each widened K vector (the fp32 kernel
  * takes two rows a pass), so K is widened once per four rows; a group of
  * 4 keys runs as two passes of 2 keys (8 accumulators).
@@ -172,8 +174,10 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
             __m256 acc[4][2];
             const uint16_t *kj[2] = {k + j * ldk, NULL};
             qk_acc(qr, kj, 1, dh, acc, dtype);
-            for (int i = 0; i < rows; i++)
-                s[(r0 + i) * lds + j] = scale * f32v_hsum(acc[i][0]);
+            for (int i = 0; i < rows; i++) {
+                const __m256 one[8] = {acc[i][0]}; /* lane 0 of the result sums acc[i][0]'s lanes */
+                s[(r0 + i) * lds + j] = scale * _mm256_cvtss_f32(mha_sum8_m256(one));
+            }
         }
     }
 }
