@@ -57,10 +57,7 @@ static inline void bf16_pack_v_pair(const uint16_t *a, const uint16_t *b, int64_
             _mm256_storeu_si256((__m256i *)(void *)(dst + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
             continue;
         }
-        for (int64_t e = 0; e < 16; e++) {
-            const uint32_t x = d + e < dh ? a[d + e] : 0, y = b && d + e < dh ? b[d + e] : 0;
-            dst[e] = x | y << 16;
-        }
+        bf16_pair_words(a, b, d, 16, dh, dst);
     }
 }
 

@@ -29,6 +29,16 @@ static inline uint32_t bf16_row_pair(const uint16_t *row, int64_t t, int64_t dh)
     return row[2 * t] | hi << 16;
 }
 
+/* dst[e] = (a[d + e], b[d + e]) for e < n: element d + e of two V rows as a key pair; b NULL reads
+ * as 0, elements at or past dh are 0 */
+static inline void bf16_pair_words(const uint16_t *a, const uint16_t *b, int64_t d, int n, int64_t dh, uint32_t *dst)
+{
+    for (int e = 0; e < n; e++) {
+        const uint32_t x = d + e < dh ? a[d + e] : 0, y = b && d + e < dh ? b[d + e] : 0;
+        dst[e] = x | y << 16;
+    }
+}
+
 /* qp[r][t - t0] = (bf16 of q[r][2t], of q[r][2t+1]) for t0 <= t < t0 + nt, r < mr. q holds widened
  * bf16 values, so the bf16 is the upper half of each float (exact). */
 static inline void bf16_q_pairs(const float *q, int mr, int64_t dh, int64_t t0, int64_t nt, uint32_t *qp)

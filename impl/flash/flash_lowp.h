@@ -17,6 +17,7 @@
 #ifndef MHA_FLASH_LOWP_H
 #define MHA_FLASH_LOWP_H
 
+#include "../core/dtype_convert.h"
 #include "../core/internal.h"
 
 #include <stdint.h>
@@ -70,6 +71,49 @@ static inline void *flash_lp_out_row(const mha_args *a, int64_t b, int64_t s, in
     const mha_strides st = a->out_strides;
     return (char *)a->out + (b * st.batch + s * st.seq + h * st.head) * (int64_t)flash_lp_size(a->out_dtype);
 }
+
+/* One element of dtype (bf16 or fp16) widened with the portable conversion (exact). */
+static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
+{
+    return dtype == MHA_BF16 ? mha_bf16_to_f32_inline(*p) : mha_f16_to_f32_inline(*p);
+}
+
+/*
+ * `const flash_lowp_kernels name`, whose per-dtype entries call the
+ * inline functions widen(dst, src, n, dtype), qk_rows(..., dtype) and
+ * pv_rows(..., dtype) (the flash_lp_*_fn arguments, then the dtype) with
+ * MHA_BF16 and MHA_F16, so each is compiled once per dtype; pack_k reads
+ * the dtype from its context.
+ */
+#define FLASH_LOWP_TABLE(name, widen, qk_rows, pv_rows, pack_k)                                                 \
+    static void name##_widen_bf16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_BF16); }   \
+    static void name##_widen_f16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_F16); }     \
+    static void name##_qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,  \
+                                    int64_t dh, float scale, float *s, int64_t lds)                           \
+    {                                                                                                         \
+        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16);                                         \
+    }                                                                                                         \
+    static void name##_qk_rows_f16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,   \
+                                   int64_t dh, float scale, float *s, int64_t lds)                            \
+    {                                                                                                         \
+        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);                                          \
+    }                                                                                                         \
+    static void name##_pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,   \
+                                    int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)       \
+    {                                                                                                         \
+        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);                                 \
+    }                                                                                                         \
+    static void name##_pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,    \
+                                   int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)        \
+    {                                                                                                         \
+        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);                                  \
+    }                                                                                                         \
+    const flash_lowp_kernels name = {                                                                         \
+        .widen = {[MHA_BF16] = name##_widen_bf16, [MHA_F16] = name##_widen_f16},                              \
+        .qk_rows = {[MHA_BF16] = name##_qk_rows_bf16, [MHA_F16] = name##_qk_rows_f16},                        \
+        .pv_rows = {[MHA_BF16] = name##_pv_rows_bf16, [MHA_F16] = name##_pv_rows_f16},                        \
+        .pack_k = pack_k,                                                                                     \
+    }
 
 /* flash_lowp.c (baseline code) */
 /* dst[0..n) = src[0..n) of dtype, widened with the variant's kernels (a copy for fp32). */

@@ -41,12 +41,6 @@ LP_INLINE __m256 lp_load_tail(const uint16_t *p, int n, mha_dtype dtype)
     return lp_load8(buf, dtype);
 }
 
-/* one element, widened (the portable conversion gives the same value) */
-LP_INLINE float lp_load1(const uint16_t *p, mha_dtype dtype)
-{
-    return dtype == MHA_BF16 ? mha_bf16_to_f32_inline(*p) : mha_f16_to_f32_inline(*p);
-}
-
 LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
 {
     const uint16_t *x = src;
@@ -54,17 +48,7 @@ LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, lp_load8(x + i, dtype));
     for (; i < n; i++)
-        dst[i] = lp_load1(x + i, dtype);
-}
-
-static void widen_bf16(float *dst, const void *src, int64_t n)
-{
-    widen(dst, src, n, MHA_BF16);
-}
-
-static void widen_f16(float *dst, const void *src, int64_t n)
-{
-    widen(dst, src, n, MHA_F16);
+        dst[i] = flash_lp_widen1(x + i, dtype);
 }
 
 /* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero): 8 keys x 8 head
@@ -95,7 +79,7 @@ static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
             }
             for (; d < dh; d++)
                 for (int j = h; j < h + 8; j++)
-                    k[d * nr + j] = j < nk ? lp_load1(rows[j] + d, dtype) : 0.0f;
+                    k[d * nr + j] = j < nk ? flash_lp_widen1(rows[j] + d, dtype) : 0.0f;
         }
     }
 }
@@ -182,18 +166,6 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
     }
 }
 
-static void qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
-                         float scale, float *s, int64_t lds)
-{
-    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16);
-}
-
-static void qk_rows_f16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
-                        float scale, float *s, int64_t lds)
-{
-    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);
-}
-
 /* c[i][0..2) += p_i[j] * (v0, v1)  for the 4 rows i */
 LP_INLINE void pv_fma_4x2(__m256 c[4][2], const float *const pr[4], int j, __m256 v0, __m256 v1)
 {
@@ -247,21 +219,4 @@ LP_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const uint16_t *v, i
     }
 }
 
-static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                         const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);
-}
-
-static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);
-}
-
-const flash_lowp_kernels flash_lowp_avx2 = {
-    .widen = {[MHA_BF16] = widen_bf16, [MHA_F16] = widen_f16},
-    .qk_rows = {[MHA_BF16] = qk_rows_bf16, [MHA_F16] = qk_rows_f16},
-    .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16},
-    .pack_k = pack_k,
-};
+FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pv_rows, pack_k);

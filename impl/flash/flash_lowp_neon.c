@@ -31,12 +31,6 @@ LP_INLINE float32x4_t lp_load4(const uint16_t *p, mha_dtype dtype)
     return vcvt_f32_f16(vreinterpret_f16_u16(x));
 }
 
-/* one element, widened (the portable conversion gives the same value) */
-LP_INLINE float lp_load1(const uint16_t *p, mha_dtype dtype)
-{
-    return dtype == MHA_BF16 ? mha_bf16_to_f32_inline(*p) : mha_f16_to_f32_inline(*p);
-}
-
 LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
 {
     const uint16_t *x = src;
@@ -44,17 +38,7 @@ LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
     for (; i + 4 <= n; i += 4)
         vst1q_f32(dst + i, lp_load4(x + i, dtype));
     for (; i < n; i++)
-        dst[i] = lp_load1(x + i, dtype);
-}
-
-static void widen_bf16(float *dst, const void *src, int64_t n)
-{
-    widen(dst, src, n, MHA_BF16);
-}
-
-static void widen_f16(float *dst, const void *src, int64_t n)
-{
-    widen(dst, src, n, MHA_F16);
+        dst[i] = flash_lp_widen1(x + i, dtype);
 }
 
 /* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero): 4 keys x 4 head
@@ -88,7 +72,7 @@ LP_INLINE void pack_k_dtype(flash_ctx *c, int64_t k0, int64_t n, int nr, mha_dty
             }
             for (; d < dh; d++)
                 for (int j = h; j < h + 4; j++)
-                    k[d * nr + j] = j < nk ? lp_load1(rows[j] + d, dtype) : 0.0f;
+                    k[d * nr + j] = j < nk ? flash_lp_widen1(rows[j] + d, dtype) : 0.0f;
         }
     }
 }
@@ -121,22 +105,10 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
             vst1q_f32(acc, a0);
             vst1q_f32(acc + 4, a1);
             for (; d < dh; d++)
-                acc[d % 8] = fmaf(qr[d], lp_load1(kj + d, dtype), acc[d % 8]);
+                acc[d % 8] = fmaf(qr[d], flash_lp_widen1(kj + d, dtype), acc[d % 8]);
             s[r * lds + j] = scale * (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
         }
     }
-}
-
-static void qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
-                         float scale, float *s, int64_t lds)
-{
-    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16);
-}
-
-static void qk_rows_f16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
-                        float scale, float *s, int64_t lds)
-{
-    qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);
 }
 
 /* flash_pv_rows_c with V rows of dtype: o[r][d] rescaled by alpha[r] (when rescale), then
@@ -176,27 +148,10 @@ LP_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const uint16_t *v, i
                 float *od = o + (r0 + i) * ldo + d;
                 float x = rescale ? *od * alpha[r0 + i] : *od;
                 for (int j = 0; j < n; j++)
-                    x = fmaf(p[(r0 + i) * ldp + j], lp_load1(v + j * ldv + d, dtype), x);
+                    x = fmaf(p[(r0 + i) * ldp + j], flash_lp_widen1(v + j * ldv + d, dtype), x);
                 *od = x;
             }
     }
 }
 
-static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                         const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);
-}
-
-static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);
-}
-
-const flash_lowp_kernels flash_lowp_neon = {
-    .widen = {[MHA_BF16] = widen_bf16, [MHA_F16] = widen_f16},
-    .qk_rows = {[MHA_BF16] = qk_rows_bf16, [MHA_F16] = qk_rows_f16},
-    .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16},
-    .pack_k = pack_k,
-};
+FLASH_LOWP_TABLE(flash_lowp_neon, widen, qk_rows, pv_rows, pack_k);

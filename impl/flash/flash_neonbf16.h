@@ -73,10 +73,7 @@ static inline void bf16_pack_v_pair(const uint16_t *a, const uint16_t *b, int64_
             vst1q_u16((uint16_t *)(void *)(dst + 4), vzip2q_u16(x, y));
             continue;
         }
-        for (int64_t e = 0; e < 8; e++) {
-            const uint32_t x = d + e < dh ? a[d + e] : 0, y = b && d + e < dh ? b[d + e] : 0;
-            dst[e] = x | y << 16;
-        }
+        bf16_pair_words(a, b, d, 8, dh, dst);
     }
 }
 
