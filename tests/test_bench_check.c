@@ -105,7 +105,7 @@ static void layer_case(int causal)
     int tried = 0;
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
-        if (!mha_impl_runnable(impl, NULL, 0))
+        if (!mha_impl_runnable(impl, NULL, 0) || (impl->dtypes && !(impl->dtypes & MHA_IO_F32))) /* fp32 layers */
             continue;
         layer_y(impl, &L, &a, y);
         CHECK(bench_layer_check(&L, &a, y, msg, sizeof msg) == 0, "%s (causal %d) rejected: %s", impl->name,

@@ -227,10 +227,16 @@ static mha_status attend(const mha_impl *impl, const problem *p, tensors *t, int
     return st;
 }
 
+/* Whether impl runs this test's fp32 calls here (a bf16-only variant declares no fp32). */
+static int runs_fp32(const mha_impl *impl)
+{
+    return mha_impl_runnable(impl, NULL, 0) && (!impl->dtypes || (impl->dtypes & MHA_IO_F32));
+}
+
 /* The runnable implementations that promise the same bits for every thread count. */
 static int usable(const mha_impl *impl, const problem *p)
 {
-    if (!mha_impl_runnable(impl, NULL, 0) || !(impl->caps & MHA_CAP_DETERMINISTIC))
+    if (!runs_fp32(impl) || !(impl->caps & MHA_CAP_DETERMINISTIC))
         return 0;
     return !p->probs || (impl->caps & MHA_CAP_PROBS);
 }
@@ -274,7 +280,7 @@ static void layer_same_bits(int threads, const char *when)
     const mha_layer layer = {D, H, H, w, w + D * D, w + 2 * D * D, w + 3 * D * D};
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
-        if (!mha_impl_runnable(impl, NULL, 0) || !(impl->caps & MHA_CAP_DETERMINISTIC))
+        if (!runs_fp32(impl) || !(impl->caps & MHA_CAP_DETERMINISTIC))
             continue;
         mha_layer_args a = {.batch = 1, .seq_len = S, .x = x, .y = y1, .causal = 1, .threads = 1};
         CHECK(mha_layer_forward(impl, &layer, &a) == MHA_OK, "layer %s: %s", impl->name, mha_last_error());
@@ -318,7 +324,7 @@ static void mode_bounded(void)
     float *dst = malloc(t.nq * sizeof(float));
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
-        if (!mha_impl_runnable(impl, NULL, 0))
+        if (!runs_fp32(impl))
             continue;
         CHECK(attend(impl, &p, &t, 4096, dst) == MHA_OK, "%s: %s", impl->name, mha_last_error());
         mha_args a = mha_args_bshd(p.shape, t.q, t.k, t.v, t.out);
