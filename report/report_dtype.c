@@ -70,7 +70,7 @@ static void write_table(const rep_data *d, FILE *f)
         char point[160], ratio[32] = "-";
         shape_label(r, point, sizeof point);
         if (r->error_bound > 0)
-            snprintf(ratio, sizeof ratio, "%.3f", r->max_abs_error / r->error_bound);
+            snprintf(ratio, sizeof ratio, "%.3g", r->max_abs_error / r->error_bound);
         fprintf(f, "| %s | %s | %s | %.1f | %.2f | %.3g | %s |\n", d->series[r->series].label,
                 mha_dtype_name((mha_dtype)r->dtype), point, r->seconds * 1e6, rep_gflops(r), r->max_abs_error, ratio);
     }
@@ -145,15 +145,17 @@ static void write_prose(const rep_data *d, FILE *f)
         if (b)
             fprintf(f, "; %s follows at %.2f GFLOP/s (%.1fx slower) with %.3g", d->series[b->series].label,
                     rep_gflops(b), b->seconds / a->seconds, b->max_abs_error);
-        fprintf(f, ". Over the %d %s run%s the max abs error goes from %.3g (%s) to %.3g (%s)", n, name,
-                n == 1 ? "" : "s", best->max_abs_error, d->series[best->series].label, worst->max_abs_error,
-                d->series[worst->series].label);
+        if (n == 1)
+            fprintf(f, ". It is the only %s run", name);
+        else
+            fprintf(f, ". Over the %d %s runs the max abs error goes from %.3g (%s) to %.3g (%s)", n, name,
+                    best->max_abs_error, d->series[best->series].label, worst->max_abs_error,
+                    d->series[worst->series].label);
         if (fp32_worst > 0)
-            fprintf(f, ", %.0fx the largest fp32 error at the same points (%.3g)", worst->max_abs_error / fp32_worst,
-                    fp32_worst);
-        fprintf(f, ".\n");
+            fprintf(f, "%s %.0fx the largest fp32 error at the same points (%.3g)", n == 1 ? "; its error is" : ",",
+                    worst->max_abs_error / fp32_worst, fp32_worst);
+        fprintf(f, ".\n\n");
     }
-    fprintf(f, "\n");
 }
 
 void rep_write_dtype(const rep_data *d, FILE *f)
