@@ -11,6 +11,7 @@
  *   a measured error (S 2048)
  * Were bf16 runs merged with fp32 runs of the same shape, naive's fp32 time would be the median of
  * 100 and 90 ms (22.61 GFLOP/s), not 21.47.
+ * A bf16 decode step, Skv 4096, Hkv 2, Dh 128: K and V are 2 * 2 B * 4096 * 2 * 128 = 4.0 MiB.
  * Plot: 6 (implementation, dtype) series; an implementation's colour is the one it has in every
  * other plot; fp32 circles, bf16 and fp16 other markers; the PNG is the SVG's size times 2.
  * usage: test_report_dtype MHA_EXE TESTDATA_DIR SCRATCH_DIR
@@ -189,6 +190,20 @@ int main(int argc, char **argv)
     CHECK(report(cmd) == 0, "report on sample.json failed");
     char *md = read_scratch("plain/README.md");
     CHECK(md && strstr(md, "No bf16 or fp16 run with a measured error in these results"), "the empty section");
+    free(md);
+
+    /* a bf16 decode step reads K and V of 2-byte elements: 2 * 2 B * 4096 * 2 * 128 = 4.0 MiB (fp32: 8.0) */
+    snprintf(cmd, sizeof cmd,
+             "printf '{\"benchmarks\": [{\"name\": \"attn/x/B:1/H:8/Hkv:2/Sq:1/Skv:4096/Dh:128/causal:1/threads:1/"
+             "dtype:bf16\", \"real_time\": 1, \"time_unit\": \"ms\"}]}' > '%s/decode.json'",
+             scratch);
+    CHECK(system(cmd) == 0, "cannot write decode.json");
+    snprintf(cmd, sizeof cmd, "'%s/decode.json' -o '%s/decode'", scratch, scratch);
+    CHECK(report(cmd) == 0, "report on a bf16 decode run failed");
+    md = read_scratch("decode/README.md");
+    CHECK(md && strstr(md, "reads all of K and V for one query: 4.0 MiB at decode Skv=4096 H8 Dh=128 GQA 8/2 T1 bf16"),
+          "the decode paragraph counts bf16 K and V");
+    CHECK(md && strstr(md, "| decode Skv=4096 H8 Dh=128 GQA 8/2 T1 bf16 | 4.0 MiB |"), "the decode table's K+V");
     free(md);
 
     /* a dtype that is none, an error that is no number: refused, naming the benchmark and the field */
