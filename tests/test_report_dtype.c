@@ -115,6 +115,12 @@ static void section_checks(void)
     CHECK(strstr(sec, "![accuracy against speed, per dtype](dtype_accuracy.svg)") != NULL, "the plot");
     if (end)
         *end = '\n';
+    char *csv = read_scratch("rep/results.csv");
+    CHECK(csv && strstr(csv, ",kv_cache_resident,dtype,max_abs_error,error_bound\n"), "CSV header");
+    CHECK(csv && strstr(csv, "sample-dtype,torch_sdpa,attn,1,8,8,1024,1024,64,0,1,0.04,53.6871,") &&
+              strstr(csv, ",bf16,0.004,0.0118\n"),
+          "CSV: the bf16 run with its error and bound");
+    free(csv);
     /* the GFLOP/s table keeps a bf16 row apart from the fp32 row of the same shape */
     CHECK(strstr(md, "| S=1024 H8 Dh=64 MHA T1 | 21.47 | **85.90** | - |") != NULL, "fp32 row, naive not merged");
     CHECK(strstr(md, "| S=1024 H8 Dh=64 MHA T1 bf16 | 23.86 | **107.37** | 53.69 |") != NULL, "bf16 row");
