@@ -3,8 +3,8 @@
  * carries its checked error (the counter "max_abs_error" of mha-bench and
  * the peer scripts: max |O - float64 reference| over the rows
  * bench/refcheck.c picks, the reference computed from the inputs as
- * rounded to the dtype) at a shape where a bf16 or fp16 run was timed;
- * fp32 runs of the same shape stand beside them as the baseline.
+ * rounded to the dtype) at a shape where the same machine timed a bf16 or
+ * fp16 run; fp32 runs of the same shape stand beside them as the baseline.
  */
 #include "plot.h"
 #include "report.h"
@@ -38,17 +38,26 @@ static int same_shape_any_dtype(const rep_run *a, const rep_run *b)
     return strcmp(a->kind, b->kind) == 0 && rep_same_point(&x, b);
 }
 
-/* A measured run at a shape where some bf16 or fp16 run is measured too (itself, or a fp32 baseline). */
-static int in_section(const rep_data *d, const rep_run *r)
+/*
+ * For each run: 1 when it is in the section, a measured run at a shape where the same machine measured a
+ * bf16 or fp16 run too (itself, or an fp32 baseline). rep_finish sorts runs of one shape next to each other
+ * whatever their dtype (the dtype is the last key before the implementation), so one pass over those blocks
+ * does it. malloc'ed; NULL when out of memory.
+ */
+static unsigned char *section_flags(const rep_data *d)
 {
-    if (!measured(r))
-        return 0;
-    if (low_precision(r))
-        return 1;
-    for (int i = 0; i < d->n_runs; i++)
-        if (low_precision(&d->runs[i]) && measured(&d->runs[i]) && same_shape_any_dtype(&d->runs[i], r))
-            return 1;
-    return 0;
+    unsigned char *in = calloc((size_t)d->n_runs + 1, 1);
+    if (!in)
+        return NULL;
+    for (int first = 0, end; first < d->n_runs; first = end) {
+        unsigned machines = 0; /* bit m: machine m measured a bf16 or fp16 run of this shape */
+        for (end = first; end < d->n_runs && same_shape_any_dtype(&d->runs[end], &d->runs[first]); end++)
+            if (low_precision(&d->runs[end]) && measured(&d->runs[end]))
+                machines |= 1u << d->runs[end].machine;
+        for (int i = first; i < end; i++)
+            in[i] = measured(&d->runs[i]) && (machines >> d->runs[i].machine & 1u);
+    }
+    return in;
 }
 
 /* The point's label without its dtype (the table has a dtype column). */
@@ -59,13 +68,13 @@ static void shape_label(const rep_run *r, char *buf, size_t size)
     rep_point_label(&x, buf, size);
 }
 
-static void write_table(const rep_data *d, FILE *f)
+static void write_table(const rep_data *d, const unsigned char *in, FILE *f)
 {
     fprintf(f, "| implementation | dtype | point | time (us) | GFLOP/s | max abs error | error / bound |\n"
                "| --- | --- | --- | ---: | ---: | ---: | ---: |\n");
     for (int i = 0; i < d->n_runs; i++) {
         const rep_run *r = &d->runs[i];
-        if (!in_section(d, r))
+        if (!in[i])
             continue;
         char point[160], ratio[32] = "-";
         shape_label(r, point, sizeof point);
@@ -112,7 +121,7 @@ static const rep_run *ranked(const rep_data *d, const rep_run *p, int rank)
 }
 
 /* One sentence per low-precision dtype: the fastest at its busiest point and the range of its errors. */
-static void write_prose(const rep_data *d, FILE *f)
+static void write_prose(const rep_data *d, const unsigned char *in, FILE *f)
 {
     for (int t = MHA_BF16; t < MHA_DTYPE_COUNT; t++) {
         const rep_run *p = busiest_point(d, t);
@@ -124,7 +133,7 @@ static void write_prose(const rep_data *d, FILE *f)
         int n = 0;
         for (int i = 0; i < d->n_runs; i++) {
             const rep_run *r = &d->runs[i];
-            if (!in_section(d, r))
+            if (!in[i])
                 continue;
             if (r->dtype == MHA_F32) {
                 fp32_worst = fmax(fp32_worst, r->max_abs_error);
@@ -163,21 +172,25 @@ void rep_write_dtype(const rep_data *d, FILE *f)
     int any = 0;
     for (int i = 0; i < d->n_runs; i++)
         any |= low_precision(&d->runs[i]) && measured(&d->runs[i]);
-    if (any) {
-        write_prose(d, f);
-        fprintf(f, "Every timed attention run at a point where a bf16 or fp16 run was timed, fp32 runs of the same\n"
-                   "point beside them. max abs error: max |O - reference| over the rows checked before timing\n"
+    unsigned char *in = any ? section_flags(d) : NULL;
+    if (any && !in) {
+        fprintf(f, "(out of memory)\n\n");
+    } else if (any) {
+        write_prose(d, in, f);
+        fprintf(f, "Every timed attention run at a point where its machine timed a bf16 or fp16 run, fp32 runs of\n"
+                   "the same point beside them. max abs error: max |O - reference| over the rows checked before timing\n"
                    "(every row of a small shape, else 8 from the first to the last), the float64 reference computed\n"
                    "from the inputs as rounded to the dtype; the same formula for mhalab and the peers. error /\n"
                    "bound: that error over the bound it was checked against (bench/refcheck.h; a peer's bf16 or\n"
                    "fp16 output adds its own rounding). The inputs are uniform in [-1, 1): mha-bench's and the\n"
                    "peers' come from different generators, so errors compare as statistics, not element by\n"
                    "element.\n\n");
-        write_table(d, f);
+        write_table(d, in, f);
     } else {
         fprintf(f, "No bf16 or fp16 run with a measured error in these results (mha-bench's dtype family;\n"
                    "the PyTorch peer: `tools/run.sh --with-torch`).\n\n");
     }
+    free(in);
     fprintf(f, "![accuracy against speed, per dtype](dtype_accuracy.svg)\n\n");
 #ifdef MHA_HAVE_CAIRO
     fprintf(f, "The same plot as a picture: [dtype_accuracy.png](dtype_accuracy.png).\n\n");
@@ -220,14 +233,18 @@ static int write_scene(const scene *g, const char *dir, const char *name, int pn
 int rep_write_dtype_plot(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names)
 {
     dtype_chart *c = calloc(1, sizeof *c);
-    if (!c)
+    unsigned char *in = section_flags(d);
+    if (!c || !in) {
+        free(c);
+        free(in);
         return -1;
+    }
     for (int s = 0; s < d->n_series; s++)
         for (int t = 0; t < MHA_DTYPE_COUNT && c->n < MAX_SERIES; t++) {
             int k = c->n, n = 0;
             for (int i = 0; i < d->n_runs && n < MAX_POINTS; i++) {
                 const rep_run *r = &d->runs[i];
-                if (r->series != s || r->dtype != t || !in_section(d, r))
+                if (r->series != s || r->dtype != t || !in[i])
                     continue;
                 c->x[k][n] = rep_gflops(r);
                 c->y[k][n] = r->max_abs_error;
@@ -253,6 +270,7 @@ int rep_write_dtype_plot(const rep_data *d, const char *dir, char names[][64], i
     scene g;
     plot_lines(&g, &spec, c->s, c->n);
     free(c);
+    free(in);
     int rc = g.failed ? -1 : write_scene(&g, dir, "dtype_accuracy.svg", 0, names, n_names, max_names);
 #ifdef MHA_HAVE_CAIRO
     if (rc == 0)

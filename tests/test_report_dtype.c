@@ -191,6 +191,21 @@ int main(int argc, char **argv)
     section_checks();
     plot_checks();
 
+    /* an fp32 run of another machine at the same point: no baseline of this machine's bf16 runs */
+    snprintf(cmd, sizeof cmd,
+             "printf '{\"context\": {\"host_name\": \"other\"}, \"benchmarks\": [{\"name\": \"attn/naive/B:1/H:8/"
+             "Hkv:8/Sq:1024/Skv:1024/Dh:64/causal:0/threads:1\", \"real_time\": 50, \"time_unit\": \"ms\", "
+             "\"max_abs_error\": 6e-8, \"error_bound\": 1e-4}]}' > '%s/other.json'",
+             scratch);
+    CHECK(system(cmd) == 0, "cannot write other.json");
+    snprintf(cmd, sizeof cmd, "'%s/sample_dtype.json' '%s/other.json' -o '%s/two'", data, scratch, scratch);
+    CHECK(report(cmd) == 0, "report on two machines failed");
+    char *two = read_scratch("two/README.md");
+    CHECK(two && strstr(two, "| naive @ sample-dtype | fp32 | S=1024 H8 Dh=64 MHA T1 |") &&
+              !strstr(two, "| naive @ other | fp32 |"),
+          "the other machine's fp32 run is no baseline");
+    free(two);
+
     /* without bf16 or fp16 runs: the section says so */
     snprintf(cmd, sizeof cmd, "'%s/sample.json' -o '%s/plain'", data, scratch);
     CHECK(report(cmd) == 0, "report on sample.json failed");
