@@ -25,7 +25,9 @@ typedef struct mha_impl_v1 {
     int priority;
     mha_workspace_fn *workspace;
     mha_attention_fn *attention;
-    mha_matmul_fn *matmul;
+    /* version 1's MHA_MATMUL_FN: no work buffer */
+    void (*matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                   float *c, int64_t ldc, int threads);
 } mha_impl_v1;
 
 static const mha_impl *naive;
