@@ -106,6 +106,10 @@ int main(void)
             printf("SKIP %s: %s\n", impl->name, why);
             continue;
         }
+        if (impl->dtypes && !(impl->dtypes & MHA_IO_F32)) { /* the layer is fp32 */
+            printf("SKIP %s: computes no fp32 attention\n", impl->name);
+            continue;
+        }
         layer(impl, &w, x);
         attention(impl, x);
         ran++;
