@@ -258,12 +258,13 @@ static void model_row(const loop_block *lb, const loop_inputs *in, int64_t r, ro
             double abs_part;
             const double t = score(lb, in, r, j, &abs_part);
             const float *v = kv_row(lb, in->v, j);
-            if (pass == 0) {
-                mo->m = mo->visible ? fmax(mo->m, t) : t;
-                mo->lo = mo->visible ? fmin(mo->lo, t) : t;
-                mo->delta = fmax(mo->delta, checkasm_gamma(dh + 2) * abs_part);
-                for (int64_t d = 0; d < dh; d++)
-                    mo->max_v = fmax(mo->max_v, fabs((double)v[d]));
+            if (pass == 0) { /* comparisons, not fmax: gcc 12 for AArch64 crashes vectorizing an fmax reduction */
+                mo->m = !mo->visible || t > mo->m ? t : mo->m;
+                mo->lo = !mo->visible || t < mo->lo ? t : mo->lo;
+                const double delta = checkasm_gamma(dh + 2) * abs_part;
+                mo->delta = delta > mo->delta ? delta : mo->delta;
+                for (int64_t d = 0; d < dh; d++) /* a NaN in V compares false: left out */
+                    mo->max_v = fabs((double)v[d]) > mo->max_v ? fabs((double)v[d]) : mo->max_v;
                 mo->visible++;
                 continue;
             }
