@@ -106,7 +106,8 @@ mha_status mha_layer_forward(const mha_impl *impl, const mha_layer *layer, const
     lb.attention_bytes = mha_workspace_size(impl, &at);
     lb.matmul_bytes = 0;
     if (impl->matmul && impl->matmul_workspace) {
-        const size_t square = impl->matmul_workspace(M, D, D, threads), narrow = impl->matmul_workspace(M, Dkv, D, threads);
+        const size_t square = impl->matmul_workspace(M, D, D, threads); /* X W_Q, context W_O */
+        const size_t narrow = impl->matmul_workspace(M, Dkv, D, threads); /* X W_K, X W_V */
         lb.matmul_bytes = square > narrow ? square : narrow;
     }
     if (!layer_block_size(&lb))

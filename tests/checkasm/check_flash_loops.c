@@ -325,7 +325,8 @@ static void run_block_block(loop_block *lb, const loop_inputs *in)
             continue;
         }
         double l_rel, ref_l_rel;
-        const double bound = row_bound(lb, &mo, blocks, &l_rel), ref_bound = row_bound(&ref, &mo, ref_blocks, &ref_l_rel);
+        const double bound = row_bound(lb, &mo, blocks, &l_rel);
+        const double ref_bound = row_bound(&ref, &mo, ref_blocks, &ref_l_rel);
         checkasm_near("m", r, m, mo.m, mo.delta);
         checkasm_near("m against flash_c", r, m, ref.c.m[r], 2 * mo.delta);
         const double l_star = model_l(lb, in, r, m);
