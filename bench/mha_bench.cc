@@ -61,6 +61,7 @@ struct ShapeCache {
 std::set<std::string> g_checked;                 // benchmark names whose output passed
 std::map<std::string, std::string> g_failed;     // benchmark name -> message
 std::map<std::string, double> g_last_rate;       // impl/threads -> GFLOP/s last measured
+std::map<std::string, double> g_max_error;       // benchmark name -> max abs error of its checked output
 std::set<std::string> g_timed;                   // benchmark names timed at least once
 
 const bench_inputs *shape_inputs(int index, const bench_point &p, std::string *err)
@@ -148,6 +149,7 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
             return;
         }
         g_checked.insert(name);
+        g_max_error[name] = bench_output_error(in, out.data());
     }
 
     auto t0 = std::chrono::steady_clock::now();
@@ -176,6 +178,9 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
                        "see the report's machine table");
     state.counters["kv_cache_resident"] = C(bench_kv_cache_resident(g_machine, p) ? 1.0 : 0.0);
     state.counters["workspace"] = C((double)ws_bytes, C::kDefaults, C::kIs1024);
+    // accuracy against the float64 reference (refcheck.h), for the report's accuracy-against-speed table
+    state.counters["max_abs_error"] = C(g_max_error[name]);
+    state.counters["error_bound"] = C(in->tolerance);
 }
 
 void usage(FILE *f)

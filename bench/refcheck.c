@@ -152,12 +152,12 @@ void bench_inputs_free(bench_inputs *in)
     memset(in, 0, sizeof *in);
 }
 
-int bench_check_output(const bench_inputs *in, const float *out, char *msg, size_t size)
+/* The largest |out - reference| over the reference rows (NaN counts as infinity) and where it is. */
+static double worst_error(const bench_inputs *in, const float *out, int64_t at[4])
 {
     const bench_point *p = &in->point;
     const size_t row_elems = (size_t)(p->heads * p->head_dim);
     double worst = -1;
-    int64_t wb = 0, wi = 0, wh = 0, wd = 0;
     for (int64_t b = 0; b < p->batch; b++)
         for (int r = 0; r < in->rows; r++) {
             const int64_t i = in->row_index[r];
@@ -169,15 +169,28 @@ int bench_check_output(const bench_inputs *in, const float *out, char *msg, size
                     d = INFINITY;
                 if (d > worst) {
                     worst = d;
-                    wb = b, wi = i, wh = (int64_t)e / p->head_dim, wd = (int64_t)e % p->head_dim;
+                    at[0] = b, at[1] = i, at[2] = (int64_t)e / p->head_dim, at[3] = (int64_t)e % p->head_dim;
                 }
             }
         }
+    return worst;
+}
+
+double bench_output_error(const bench_inputs *in, const float *out)
+{
+    int64_t at[4];
+    return worst_error(in, out, at);
+}
+
+int bench_check_output(const bench_inputs *in, const float *out, char *msg, size_t size)
+{
+    int64_t at[4] = {0, 0, 0, 0};
+    const double worst = worst_error(in, out, at);
     if (worst <= in->tolerance) {
         snprintf(msg, size, "max abs error %.3g <= %.3g", worst, in->tolerance);
         return 0;
     }
     snprintf(msg, size, "wrong output: |O - reference| = %.3g at [b=%lld, i=%lld, h=%lld, d=%lld], bound %.3g",
-             worst, (long long)wb, (long long)wi, (long long)wh, (long long)wd, in->tolerance);
+             worst, (long long)at[0], (long long)at[1], (long long)at[2], (long long)at[3], in->tolerance);
     return 1;
 }

@@ -79,6 +79,11 @@ double bench_tolerance_dtype(int64_t kv_len, int64_t head_dim, mha_dtype dtype);
  * else 1 with the worst element, its error and the bound in msg. */
 int bench_check_output(const bench_inputs *in, const float *out, char *msg, size_t size);
 
+/* max |out - reference| over the reference rows, the number bench_check_output compares with the bound (a NaN
+ * element counts as infinity). mha-bench writes it into each entry as the counter "max_abs_error", beside
+ * "error_bound" (the tolerance); the peer scripts compute the same (bench/peers/peer_common.py). */
+double bench_output_error(const bench_inputs *in, const float *out);
+
 #ifdef __cplusplus
 }
 #endif

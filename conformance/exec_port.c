@@ -382,6 +382,6 @@ const mha_impl *exec_port_load(const char *command, char *err, size_t err_size)
         return NULL;
     }
     port.impl = (mha_impl){MHA_ABI_VERSION, port.name, "exec", "exec", port.summary, 0, port.impl.caps, 0,
-                           NULL, exec_attention, NULL, MHA_IO_F32};
+                           NULL, exec_attention, NULL, MHA_IO_F32, NULL};
     return &port.impl;
 }

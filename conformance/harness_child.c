@@ -61,8 +61,16 @@ static MHA_WORKSPACE_FN(routed_workspace)
 static MHA_MATMUL_FN(routed_matmul)
 {
     stdout_to_port();
-    real->matmul(m, n, k, a, lda, b, ldb, c, ldc, threads);
+    real->matmul(m, n, k, a, lda, b, ldb, c, ldc, threads, work);
     stdout_to_report();
+}
+
+static MHA_MATMUL_WORKSPACE_FN(routed_matmul_workspace)
+{
+    stdout_to_port();
+    const size_t bytes = real->matmul_workspace(m, n, k, threads);
+    stdout_to_report();
+    return bytes;
 }
 
 static const mha_impl *routed(const mha_impl *impl)
@@ -73,6 +81,7 @@ static const mha_impl *routed(const mha_impl *impl)
     wrapper.attention = routed_attention;
     wrapper.workspace = impl->workspace ? routed_workspace : NULL;
     wrapper.matmul = impl->matmul ? routed_matmul : NULL;
+    wrapper.matmul_workspace = impl->matmul_workspace ? routed_matmul_workspace : NULL;
     return &wrapper;
 }
 

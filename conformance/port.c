@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ABI version 1: mha_impl without the dtypes field, which version 2 appended. */
+/* ABI version 1: mha_impl without the fields version 2 appended (dtypes on). */
 #define ABI_V1 1u
 #define ABI_V1_BYTES offsetof(mha_impl, dtypes)
 
 /*
  * A version-2 copy of a version-1 descriptor: its prefix, dtypes =
- * MHA_IO_F32. Only the prefix is read (the port's struct ends there). The
- * copy lives as long as the port, which stays loaded for the process.
+ * MHA_IO_F32, no matmul (version 1's took no work buffer: calling it
+ * through MHA_MATMUL_FN would pass an argument it does not declare; the
+ * layer uses the portable matmul instead). Only the prefix is read (the
+ * port's struct ends there). The copy lives as long as the port, which
+ * stays loaded for the process.
  */
 static const mha_impl *upgrade_v1(const mha_impl *v1, const char *path, char *err, size_t err_size)
 {
@@ -25,6 +28,7 @@ static const mha_impl *upgrade_v1(const mha_impl *v1, const char *path, char *er
     }
     memcpy(v2, v1, ABI_V1_BYTES);
     v2->abi_version = MHA_ABI_VERSION;
+    v2->matmul = NULL;
     v2->dtypes = MHA_IO_F32;
     return v2;
 }

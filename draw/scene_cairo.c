@@ -80,6 +80,7 @@ int scene_write_png(const scene *s, FILE *f, double scale, char *err, size_t err
             break;
         case SCENE_PATH:
             cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            cairo_new_path(cr); /* no current point: a text leaves one at its end, where line_to would start */
             for (int p = 0; p < it->n_points; p++)
                 cairo_line_to(cr, it->points[2 * p], it->points[2 * p + 1]);
             if (it->closed)

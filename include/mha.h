@@ -69,8 +69,10 @@ extern "C" {
 
 /**
  * Bumped whenever mha_impl or a function signature changes. Version 2
- * appended mha_args.dtype, mha_args.out_dtype and mha_impl.dtypes; a port
- * built against version 1 still loads and runs, fp32 only.
+ * appended mha_args.dtype, mha_args.out_dtype, mha_impl.dtypes and
+ * mha_impl.matmul_workspace, and gave MHA_MATMUL_FN its work buffer; a port
+ * built against version 1 still loads and runs its attention, fp32 only
+ * (its matmul, of the old signature, is not called).
  */
 #define MHA_ABI_VERSION 2
 
@@ -282,16 +284,26 @@ enum {
 #define MHA_WORKSPACE_FN(name) \
     size_t name(const mha_shape *shape, int threads, int want_probs)
 
-/** C[m x n] = A[m x k] * B[k x n], row-major with leading dimensions, C overwritten. */
+/**
+ * C[m x n] = A[m x k] * B[k x n], row-major with leading dimensions, C
+ * overwritten. work holds the bytes the descriptor's matmul_workspace
+ * gives for (m, n, k, threads), 64-byte aligned (NULL when that is 0 or
+ * there is no matmul_workspace). It never allocates and cannot fail.
+ */
 #define MHA_MATMUL_FN(name) \
     void name(int64_t m, int64_t n, int64_t k, \
               const float *a, int64_t lda, \
               const float *b, int64_t ldb, \
-              float *c, int64_t ldc, int threads)
+              float *c, int64_t ldc, int threads, void *work)
+
+/** Bytes of work buffer the matmul needs for these sizes and up to `threads` threads (0 for none). */
+#define MHA_MATMUL_WORKSPACE_FN(name) \
+    size_t name(int64_t m, int64_t n, int64_t k, int threads)
 
 typedef MHA_ATTENTION_FN(mha_attention_fn);
 typedef MHA_WORKSPACE_FN(mha_workspace_fn);
 typedef MHA_MATMUL_FN(mha_matmul_fn);
+typedef MHA_MATMUL_WORKSPACE_FN(mha_matmul_workspace_fn);
 
 /** An implementation: built-in ones are listed in the registry, ports export one. */
 typedef struct mha_impl {
@@ -307,14 +319,17 @@ typedef struct mha_impl {
     mha_attention_fn *attention;   /**< required */
     mha_matmul_fn *matmul;         /**< optional; the layer uses a portable one otherwise */
     uint32_t dtypes;               /**< MHA_IO_* bits; 0 means MHA_IO_F32 only */
+    mha_matmul_workspace_fn *matmul_workspace; /**< bytes matmul needs; NULL means none */
 } mha_impl;
 
 /*
  * A port built against ABI version 1 exports a descriptor without the
- * dtypes field. The conformance loader copies that prefix into a version-2
- * descriptor (dtypes = MHA_IO_F32) and never reads past it; mha_args only
- * gained fields at its end, so such a port reads its fp32 arguments where
- * it always did. mha_validate() refuses every abi_version other than
+ * dtypes and matmul_workspace fields. The conformance loader copies that
+ * prefix into a version-2 descriptor (dtypes = MHA_IO_F32) and never reads
+ * past it; mha_args only gained fields at its end, so such a port reads its
+ * fp32 arguments where it always did. Its matmul has the version-1
+ * signature (no work buffer), so the copy has none and the layer uses the
+ * portable one. mha_validate() refuses every abi_version other than
  * MHA_ABI_VERSION.
  */
 
@@ -407,6 +422,9 @@ typedef struct mha_layer_args {
  * Y = merge_heads(attention(split_heads(X W_Q), split_heads(X W_K),
  *                           split_heads(X W_V))) W_O
  * The projections use impl->matmul when it has one, else a portable one.
+ * One allocation per call holds Q, K, V, the merged context, the
+ * attention's workspace and the matmul's work buffer; when it fails the
+ * call returns MHA_ERR_OUT_OF_MEMORY and writes nothing.
  */
 mha_status mha_layer_forward(const mha_impl *impl, const mha_layer *layer,
                              const mha_layer_args *args);

@@ -67,6 +67,7 @@ int main(void)
     FIELD(mha_args, dtype);
     FIELD(mha_args, out_dtype);
     FIELD(mha_impl, dtypes);
+    FIELD(mha_impl, matmul_workspace);
 #endif
     SIZE(mha_layer);
     FIELD(mha_layer, d_model);

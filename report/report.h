@@ -7,6 +7,8 @@
 #ifndef MHA_REPORT_H
 #define MHA_REPORT_H
 
+#include "mha.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +23,9 @@ typedef struct rep_run {
     char kind[16];          /* "attn" (attention only) or "layer" (full layer, peers) */
     int64_t batch, heads, kv_heads, q_len, kv_len, head_dim;
     int causal, threads;
+    int dtype;              /* mha_dtype of q, k, v ("/dtype:bf16" in the name; MHA_F32 without) */
+    double max_abs_error;   /* of the checked output against the float64 reference; < 0 when the entry has none */
+    double error_bound;     /* the bound it was checked against; < 0 when the entry has none */
     int machine;            /* index into rep_data.machines */
     int series;             /* index into rep_data.series */
     double seconds;         /* per call: the median over repetitions of real_time (report_stats.c) */
@@ -98,9 +103,11 @@ double rep_peak_pct(const rep_data *d, const rep_run *r);   /* < 0 when unknown 
 const rep_run *rep_naive_twin(const rep_data *d, const rep_run *r);
 /* naive's time over r's at the same point (NAN without a timed naive twin; report_csv.c). */
 double rep_speedup_vs_naive(const rep_data *d, const rep_run *r);
-/* Same grid point (all dimensions, causal, threads)? */
+/* Bytes of one element of q, k, v and o as the benchmark counts them: 2 for bf16 and fp16, 4 for fp32. */
+double rep_elem_bytes(const rep_run *r);
+/* Same grid point (all dimensions, causal, threads, dtype)? */
 int rep_same_point(const rep_run *a, const rep_run *b);
-/* "S=1024 Dh=64 MHA causal T2" style label of a point. */
+/* "S=1024 Dh=64 MHA causal T2" style label of a point; " bf16" or " fp16" appended unless fp32. */
 void rep_point_label(const rep_run *r, char *buf, size_t size);
 /* "1.5 KiB" */
 void rep_bytes_text(double bytes, char *buf, size_t size);
@@ -138,10 +145,10 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
 const rep_run *rep_causal_twin(const rep_data *d, const rep_run *r);
 /* Sets every run's causal_twin (sorting, not a search per run); 0, or -1 out of memory. */
 int rep_causal_link(rep_data *d);
-/* Indices of the runs ordered by series, kind, B, H, Hkv, Sq, Skv, Dh, threads, causal (malloc'ed; NULL out of
- * memory): the runs of one shape are adjacent, fewer threads first. */
+/* Indices of the runs ordered by series, kind, dtype, B, H, Hkv, Sq, Skv, Dh, threads, causal (malloc'ed; NULL
+ * out of memory): the runs of one shape are adjacent, fewer threads first. */
 int *rep_order_by_shape(const rep_data *d);
-/* Same series, kind and dimensions (threads and causal may differ)? */
+/* Same series, kind, dtype and dimensions (threads and causal may differ)? */
 int rep_same_shape(const rep_run *a, const rep_run *b);
 double rep_causal_speedup(const rep_data *d, const rep_run *r);
 double rep_causal_ideal(const rep_run *r);
@@ -164,6 +171,11 @@ void rep_prose_speedup(const rep_data *d, FILE *f);
 void rep_prose_threads(const rep_data *d, FILE *f);
 void rep_prose_layer(const rep_data *d, FILE *f);
 void rep_prose_accuracy(const rep_data *d, FILE *f);
+
+/* Accuracy against speed, per dtype (report_dtype.c): the table with its opening sentence, and the plot
+ * dtype_accuracy.svg (and .png where cairo is built in). */
+void rep_write_dtype(const rep_data *d, FILE *f);
+int rep_write_dtype_plot(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
 
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);

@@ -12,16 +12,16 @@
 
 static const rep_run *sort_base;
 
-/* series, kind, B, H, Hkv, Sq, Skv, Dh, then threads, then causal */
+/* series, kind, dtype, B, H, Hkv, Sq, Skv, Dh, then threads, then causal */
 static int by_shape(const void *pa, const void *pb)
 {
     const rep_run *a = &sort_base[*(const int *)pa], *b = &sort_base[*(const int *)pb];
-    const int64_t ka[9] = {a->series, a->batch, a->heads, a->kv_heads, a->q_len, a->kv_len, a->head_dim, a->threads,
-                           a->causal};
-    const int64_t kb[9] = {b->series, b->batch, b->heads, b->kv_heads, b->q_len, b->kv_len, b->head_dim, b->threads,
-                           b->causal};
+    const int64_t ka[10] = {a->series, a->dtype, a->batch, a->heads, a->kv_heads, a->q_len, a->kv_len, a->head_dim,
+                            a->threads, a->causal};
+    const int64_t kb[10] = {b->series, b->dtype, b->batch, b->heads, b->kv_heads, b->q_len, b->kv_len, b->head_dim,
+                            b->threads, b->causal};
     int k = strcmp(a->kind, b->kind);
-    for (int i = 0; i < 9 && !k; i++)
+    for (int i = 0; i < 10 && !k; i++)
         if (ka[i] != kb[i])
             k = ka[i] < kb[i] ? -1 : 1;
     return k;
@@ -41,7 +41,8 @@ int *rep_order_by_shape(const rep_data *d)
 
 int rep_same_shape(const rep_run *a, const rep_run *b)
 {
-    return a->series == b->series && strcmp(a->kind, b->kind) == 0 && a->batch == b->batch && a->heads == b->heads &&
+    return a->series == b->series && strcmp(a->kind, b->kind) == 0 && a->dtype == b->dtype && a->batch == b->batch &&
+           a->heads == b->heads &&
            a->kv_heads == b->kv_heads && a->q_len == b->q_len && a->kv_len == b->kv_len &&
            a->head_dim == b->head_dim;
 }

@@ -14,7 +14,8 @@ double rep_speedup_vs_naive(const rep_data *d, const rep_run *r)
 int rep_write_csv(const rep_data *d, FILE *f)
 {
     fprintf(f, "machine,implementation,kind,B,H,Hkv,Sq,Skv,Dh,causal,threads,seconds,gflops,gbs,peak_pct,"
-               "speedup_vs_naive,workspace_bytes,status,repetitions,min_seconds,max_seconds,isa_peak_pct,kv_cache_resident\n");
+               "speedup_vs_naive,workspace_bytes,status,repetitions,min_seconds,max_seconds,isa_peak_pct,kv_cache_resident,"
+               "dtype,max_abs_error,error_bound\n");
     for (int i = 0; i < d->n_runs; i++) {
         const rep_run *r = &d->runs[i];
         double pct = rep_peak_pct(d, r), sp = rep_speedup_vs_naive(d, r);
@@ -50,7 +51,13 @@ int rep_write_csv(const rep_data *d, FILE *f)
         if (isa >= 0)
             fprintf(f, "%.2f", isa);
         int res = rep_kv_cache_resident(d, r);
-        fprintf(f, ",%s\n", res < 0 ? "" : res ? "1" : "0");
+        fprintf(f, ",%s,%s,", res < 0 ? "" : res ? "1" : "0", mha_dtype_name((mha_dtype)r->dtype));
+        if (r->max_abs_error >= 0)
+            fprintf(f, "%.6g", r->max_abs_error);
+        fputc(',', f);
+        if (r->error_bound >= 0)
+            fprintf(f, "%.6g", r->error_bound);
+        fputc('\n', f);
     }
     return ferror(f) ? -1 : 0;
 }

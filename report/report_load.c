@@ -110,8 +110,19 @@ static int machine_for(rep_data *d, json_t *ctx, const char *path, char *err, si
     return m;
 }
 
+/* "dtype:bf16": 0 and the dtype in *out, -1 for a name that is no dtype. */
+static int parse_dtype(const char *text, int *out)
+{
+    for (int t = 0; t < MHA_DTYPE_COUNT; t++)
+        if (strcmp(text, mha_dtype_name((mha_dtype)t)) == 0) {
+            *out = t;
+            return 0;
+        }
+    return -1;
+}
+
 /*
- * "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/real_time...]".
+ * "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/dtype:bf16][/real_time...]".
  * Returns 0; 1 when the name is not an mhalab grid point (ignored); -1
  * with "FIELD:VALUE is ..." in why when a field's value is out of range.
  */
@@ -136,6 +147,10 @@ static int parse_name(const char *name, rep_run *r, char *why, size_t why_size)
         if (!colon)
             continue;
         *colon = '\0';
+        if (strcmp(seg, "dtype") == 0 && parse_dtype(colon + 1, &r->dtype) != 0) {
+            snprintf(why, why_size, "dtype:%s is not a dtype (expected fp32, bf16 or fp16)", colon + 1);
+            return -1;
+        }
         for (unsigned k = 0; k < 8; k++) {
             if (strcmp(seg, keys[k]) != 0)
                 continue;
@@ -210,6 +225,18 @@ static int read_benchmark(json_t *b, const char *path, rep_run *r, char *err, si
     if (rc)
         return rc;
     r->workspace = -1;
+    r->max_abs_error = r->error_bound = -1;
+    static const char *const acc_keys[] = {"max_abs_error", "error_bound"};
+    double *acc[] = {&r->max_abs_error, &r->error_bound};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(b, acc_keys[k]);
+        if (v && !(json_is_number(v) && json_number_value(v) >= 0)) {
+            snprintf(err, err_size, "%s: benchmark \"%s\": \"%s\" is not a number >= 0", path, name, acc_keys[k]);
+            return -1;
+        }
+        if (v)
+            *acc[k] = json_number_value(v);
+    }
     json_t *ws = json_object_get(b, "workspace");
     if (ws && !(json_is_number(ws) && json_number_value(ws) >= 0 && json_number_value(ws) <= 1e18)) {
         snprintf(err, err_size, "%s: benchmark \"%s\": \"workspace\" is not a number of bytes from 0 to 1e18", path,
@@ -371,9 +398,14 @@ int rep_load_check(rep_data *d, const char *path, char *err, size_t err_size)
     return 0;
 }
 
+double rep_elem_bytes(const rep_run *r)
+{
+    return (double)mha_dtype_size((mha_dtype)r->dtype);
+}
+
 int rep_same_point(const rep_run *a, const rep_run *b)
 {
-    return a->batch == b->batch && a->heads == b->heads && a->kv_heads == b->kv_heads && a->q_len == b->q_len &&
+    return a->dtype == b->dtype && a->batch == b->batch && a->heads == b->heads && a->kv_heads == b->kv_heads && a->q_len == b->q_len &&
            a->kv_len == b->kv_len && a->head_dim == b->head_dim && a->causal == b->causal &&
            a->threads == b->threads;
 }
@@ -404,6 +436,8 @@ static int run_order(const void *pa, const void *pb)
         return a->kv_len < b->kv_len ? -1 : 1;
     if (a->q_len != b->q_len)
         return a->q_len < b->q_len ? -1 : 1;
+    if (a->dtype != b->dtype)
+        return a->dtype - b->dtype;
     if (a->series != b->series)
         return a->series - b->series;
     return a->order - b->order;
@@ -530,8 +564,8 @@ double rep_gbs(const rep_run *r)
 {
     return r->error[0] || r->seconds <= 0
                ? 0
-               : shapes_attention_bytes(r->batch, r->heads, r->kv_heads, r->q_len, r->kv_len, r->head_dim) /
-                     r->seconds * 1e-9;
+               : shapes_attention_bytes(r->batch, r->heads, r->kv_heads, r->q_len, r->kv_len, r->head_dim) *
+                     rep_elem_bytes(r) / 4.0 / r->seconds * 1e-9;
 }
 
 double rep_peak_pct(const rep_data *d, const rep_run *r)
@@ -571,6 +605,9 @@ void rep_point_label(const rep_run *r, char *buf, size_t size)
         snprintf(buf, size, "%sSq=%lld Skv=%lld H%lld Dh=%lld %s%s T%d", b, (long long)r->q_len,
                  (long long)r->kv_len, (long long)r->heads, (long long)r->head_dim, kvt, r->causal ? " causal" : "",
                  r->threads);
+    const size_t n = strlen(buf);
+    if (r->dtype != MHA_F32 && n + 1 < size)
+        snprintf(buf + n, size - n, " %s", mha_dtype_name((mha_dtype)r->dtype));
 }
 
 void rep_bytes_text(double bytes, char *buf, size_t size)

@@ -336,6 +336,8 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     table(f, d, "layer", ROWS_ALL, m_gflops, "%.2f", 1, 0);
     fprintf(f, "## Accuracy\n\n");
     accuracy(f, d);
+    fprintf(f, "## Accuracy against speed, per dtype\n\n");
+    rep_write_dtype(d, f);
     rep_write_teaching(d, f);
     fprintf(f, "## Spread of the repetitions\n\n");
     rep_write_spread(d, f);

@@ -18,10 +18,11 @@ typedef struct selection {
     int most[REPORT_MAX_MACHINES]; /* filled by resolve(): the thread count chosen per machine */
 } selection;
 
-/* The selection's points without the thread count. */
+/* The selection's points without the thread count (fp32 only: bf16 and fp16 runs have their own plot). */
 static int same_shape(const rep_run *r, const selection *s)
 {
-    return strcmp(r->kind, "attn") == 0 && r->batch == 1 && (s->decode ? r->q_len == 1 : r->q_len == r->kv_len) &&
+    return strcmp(r->kind, "attn") == 0 && r->dtype == MHA_F32 && r->batch == 1 &&
+           (s->decode ? r->q_len == 1 : r->q_len == r->kv_len) &&
            r->head_dim == s->head_dim && r->causal == s->causal && (r->kv_heads == r->heads) == s->mha;
 }
 
@@ -305,6 +306,8 @@ int rep_write_plots(const rep_data *d, const char *dir, char names[][64], int *n
     }
     if (rc == 0)
         rc = rep_write_roofline(d, dir, names, n_names, max_names);
+    if (rc == 0)
+        rc = rep_write_dtype_plot(d, dir, names, n_names, max_names);
     free(c);
     return rc;
 }

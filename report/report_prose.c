@@ -196,8 +196,8 @@ void rep_prose_decode(const rep_data *d, FILE *f)
         return;
     char label[160], kv[32];
     rep_point_label(best, label, sizeof label);
-    /* K and V in fp32: Skv keys and values of Dh floats for each of the Hkv heads */
-    rep_bytes_text(2.0 * 4 * (double)best->batch * (double)best->kv_heads * (double)best->kv_len *
+    /* K and V: Skv keys and values of Dh elements (4 bytes fp32, 2 bf16 or fp16) for each of the Hkv heads */
+    rep_bytes_text(2.0 * rep_elem_bytes(best) * (double)best->batch * (double)best->kv_heads * (double)best->kv_len *
                        (double)best->head_dim, kv, sizeof kv);
     /* the read bandwidth measured on the point's thread count: one thread, or all */
     double bw = best->threads <= 1 ? rep_ctx_number(&d->machines[0], "mha_read_gbs_1") : d->machines[0].read_gbs;

@@ -1,5 +1,5 @@
 /*
- * roofline.svg: every timed attention point of the first machine at its
+ * roofline.svg: every timed fp32 attention point of the first machine at its
  * largest thread count, as arithmetic intensity (FLOPs / bytes of Q, K, V,
  * O) against GFLOP/s, log-log; one roof per probed ISA level,
  * min(peak on all cores, intensity x read bandwidth on all threads).
@@ -50,7 +50,8 @@ int rep_write_roofline(const rep_data *d, const char *dir, char names[][64], int
         int k = c->n, n = 0;
         for (int i = 0; i < d->n_runs && n < MAX_POINTS; i++) {
             const rep_run *r = &d->runs[i];
-            if (r->series != s || r->error[0] || r->threads != threads || strcmp(r->kind, "attn") != 0)
+            if (r->series != s || r->error[0] || r->threads != threads || strcmp(r->kind, "attn") != 0 ||
+                r->dtype != MHA_F32)
                 continue;
             c->x[k][n] = intensity(r);
             c->y[k][n] = rep_gflops(r);

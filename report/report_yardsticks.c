@@ -72,7 +72,8 @@ int rep_kv_cache_resident(const rep_data *d, const rep_run *r)
     double llc = rep_ctx_number(&d->machines[r->machine], "mha_llc_total_bytes");
     if (!(llc > 0))
         return -1;
-    double kv = 2.0 * 4.0 * (double)r->batch * (double)r->kv_len * (double)r->kv_heads * (double)r->head_dim;
+    double kv = 2.0 * rep_elem_bytes(r) * (double)r->batch * (double)r->kv_len * (double)r->kv_heads *
+                (double)r->head_dim;
     return kv <= llc;
 }
 
@@ -217,8 +218,8 @@ void rep_write_decode(const rep_data *d, FILE *f)
         prev = r;
         char label[160], kv[32];
         rep_point_label(r, label, sizeof label);
-        rep_bytes_text(2.0 * 4.0 * (double)r->batch * (double)r->kv_len * (double)r->kv_heads * (double)r->head_dim,
-                       kv, sizeof kv);
+        rep_bytes_text(2.0 * rep_elem_bytes(r) * (double)r->batch * (double)r->kv_len * (double)r->kv_heads *
+                           (double)r->head_dim, kv, sizeof kv);
         fprintf(f, "| %s | %s |", label, kv);
         for (int s = 0; s < d->n_series; s++) {
             const rep_run *c = NULL;

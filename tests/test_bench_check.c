@@ -55,12 +55,19 @@ static void shape(const bench_point *p, int expect_rows)
 
     float *out = run_naive(&in, 0.0f, p->causal);
     CHECK(bench_check_output(&in, out, msg, sizeof msg) == 0, "naive rejected: %s", msg);
+    const double naive_error = bench_output_error(&in, out);
+    CHECK(naive_error >= 0 && naive_error <= in.tolerance, "naive's error %g, bound %g", naive_error, in.tolerance);
 
-    /* one element of the last checked row moved by 10x the bound */
+    /* one element of the last checked row moved by 10x the bound: the error is that move, give or take naive's */
     size_t e = ((size_t)in.row_index[in.rows - 1] * (size_t)p->heads + 1) * (size_t)p->head_dim + 3;
     out[e] += (float)(10 * in.tolerance);
     CHECK(bench_check_output(&in, out, msg, sizeof msg) == 1 && strstr(msg, "wrong output"),
           "a moved element passed: %s", msg);
+    const double moved = bench_output_error(&in, out);
+    CHECK(fabs(moved - 10 * in.tolerance) <= naive_error + 1e-6 * in.tolerance, "error after the move %g, expected %g",
+          moved, 10 * in.tolerance);
+    out[e] = NAN;
+    CHECK(isinf(bench_output_error(&in, out)), "a NaN element counts as an infinite error");
     free(out);
 
     out = run_naive(&in, 1.1f / sqrtf((float)p->head_dim), p->causal);

@@ -9,7 +9,9 @@
  * - a y axis becomes logarithmic when the values span more than a decade,
  *   stays linear when they do not;
  * - every series is a group with its label as the hover title, in the SVG;
- * - the same scene paints as PNG through cairo (paths, circles, dashes).
+ * - the same scene paints as PNG through cairo (paths, circles, dashes);
+ *   a path drawn after a text starts at its own first point, not where
+ *   the text ended (cairo's current point).
  */
 #include "check.h"
 #include "plot.h"
@@ -121,6 +123,13 @@ static void texts_inside(const scene *g)
 #endif
 }
 
+#ifdef MHA_HAVE_CAIRO
+static cairo_status_t read_file(void *closure, unsigned char *data, unsigned int length)
+{
+    return fread(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_READ_ERROR;
+}
+#endif
+
 static void png(const scene *g)
 {
 #ifdef MHA_HAVE_CAIRO
@@ -141,8 +150,47 @@ static void png(const scene *g)
 #endif
 }
 
+/* A polygon after a text: in the PNG every painted pixel lies in the text's box or the polygon's. */
+static void path_after_text(void)
+{
+#ifdef MHA_HAVE_CAIRO
+    scene g;
+    scene_init(&g, 240, 130);
+    scene_rect(&g, 0, 0, 240, 130, 0xffffff, SCENE_NONE);
+    scene_text(&g, 10, 30, 12, SCENE_START, 0, "label");
+    const double xs[4] = {195, 205, 205, 195}, ys[4] = {95, 95, 105, 105};
+    scene_path(&g, xs, ys, 4, 1, 0x000000, 0x000000, 1, SCENE_SOLID);
+    char err[256] = "";
+    FILE *f = tmpfile();
+    CHECK(f && scene_write_png(&g, f, 1.0, err, sizeof err) == 0, "scene_write_png: %s", err);
+    scene_free(&g);
+    if (!f)
+        return;
+    rewind(f);
+    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(read_file, f);
+    fclose(f);
+    CHECK(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS, "the PNG does not read back");
+    const unsigned char *px = cairo_image_surface_get_data(img);
+    const int stride = cairo_image_surface_get_stride(img), w = cairo_image_surface_get_width(img),
+              h = cairo_image_surface_get_height(img);
+    int stray = 0;
+    for (int y = 0; px && y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint32_t v;
+            memcpy(&v, px + (size_t)y * (size_t)stride + 4 * (size_t)x, 4);
+            const int in_text = x < 120 && y < 40, in_square = x >= 193 && x <= 207 && y >= 93 && y <= 107;
+            stray += (v & 0xffffff) != 0xffffff && !in_text && !in_square;
+        }
+    CHECK(stray == 0, "%d painted pixels outside the text and the square (a path from the text's end?)", stray);
+    cairo_surface_destroy(img);
+#else
+    SKIP("built without cairo: no PNG");
+#endif
+}
+
 int main(void)
 {
+    path_after_text();
     palette();
     scene g;
     make_series(1000);

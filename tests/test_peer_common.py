@@ -2,7 +2,10 @@
 """bench/peers/peer_common.py: the float64 check catches a wrong output (a
 top-left causal mask, one perturbed element), the FLOP count of a causal
 point counts visible pairs, the timing rule keeps both minimums, entries
-carry every repetition. Needs numpy (Debian's python3-numpy).
+carry every repetition and the checked error; bf16/fp16 points: rounding
+to nearest even, names with mha-bench's dtype suffix, the bound with the
+output's rounding, the rows checked as bench/refcheck.c picks them.
+Needs numpy (Debian's python3-numpy).
 usage: test_peer_common.py BENCH_PEERS_DIR"""
 import math
 import sys
@@ -65,5 +68,32 @@ entries = pc.entries("attn", "x", p, times, flops=2.0)
 check(len(entries) == 2 and [e["repetition_index"] for e in entries] == [0, 1], "an entry per repetition")
 check(entries[0]["name"] == "attn/x/B:1/H:4/Hkv:2/Sq:37/Skv:91/Dh:40/causal:1/threads:1/real_time",
       "mha-bench's naming")
+entries = pc.entries("attn", "x", p, times, flops=2.0, max_abs_error=3e-7, bound=9e-5)
+check(all(e["max_abs_error"] == 3e-7 and e["error_bound"] == 9e-5 for e in entries),
+      "every repetition's entry carries the checked error and its bound")
+
+# bf16: 8 significand bits, so around 1 the spacing is 2^-7 and a tie is 2^-8 away
+x = np.array([1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20, -(1 + 2 ** -9), 0.5], dtype=np.float32)
+want = np.array([1.0, 1 + 2 ** -6, 1 + 2 ** -7, -1.0, 0.5], dtype=np.float32)
+check(np.array_equal(pc.round_to(x, "bf16"), want), "bf16 rounds to nearest, ties to even: %s" % pc.round_to(x, "bf16"))
+check(pc.round_to(np.array([1 + 2 ** -11, 1 + 3 * 2 ** -11], dtype=np.float32), "fp16").tolist()
+      == [1.0, 1 + 2 ** -9], "fp16 rounds to nearest, ties to even")
+low = dict(p, dtype="bf16")
+check(pc.point_name(low) == "B:1/H:4/Hkv:2/Sq:37/Skv:91/Dh:40/causal:1/threads:1/dtype:bf16",
+      "a bf16 point is named as mha-bench names it")
+check(pc.attention_bytes(low) * 2 == pc.attention_bytes(p), "bf16 moves half the bytes of fp32")
+check(pc.tolerance(91, 40, "bf16", out_rounded=True) == bound + 3 * 2 ** -8
+      and pc.tolerance(91, 40, "fp16") == bound + 2 * 2 ** -11, "the low-precision bounds")
+check(pc.reference_rows(1, 4, 37, 91, 40) == list(range(37)), "a small shape checks every row")
+check(pc.reference_rows(1, 8, 512, 512, 64) == [0, 73, 146, 219, 292, 365, 438, 511],
+      "a large shape checks 8 rows from the first to the last")
+# the exact attention of bf16 inputs, returned in bf16: passes the bound with the output's rounding, and the
+# rounding alone (up to 2^-9 of |O|) is above the fp32 bound
+ql, kl, vl = (pc.round_to(t, "bf16") for t in (q, k, v))
+out_bf16 = pc.round_to(attention(ql, kl, vl, bottom_right), "bf16")
+err = pc.max_error(out_bf16, ql, kl, vl, 1)
+check(bound < err <= pc.tolerance(91, 40, "bf16", out_rounded=True), "bf16 output error %g" % err)
+out_bf16[0, 5, 1, 2] = np.nan
+check(pc.max_error(out_bf16, ql, kl, vl, 1) == float("inf"), "a NaN counts as an infinite error")
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

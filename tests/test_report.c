@@ -236,7 +236,8 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "| seeds' toy | 4 | 64 | 1024 | 16x |"), "the seeds' 16x");
     snprintf(path, sizeof path, "%s/results.csv", rep);
     CHECK(file_has(path, "sample-x86,flash_fake,attn,1,8,8,1024,1024,64,0,2,0.0275,78.0903,"), "CSV row");
-    CHECK(file_has(path, "\"ok\",2,0.025,0.03,78.09,1\n"), "CSV row: repetitions, fastest, slowest, own-ISA %%, resident");
+    CHECK(file_has(path, "\"ok\",2,0.025,0.03,78.09,1,fp32,,\n"),
+          "CSV row: repetitions, fastest, slowest, own-ISA %%, resident, dtype, no error measured");
     snprintf(path, sizeof path, "%s/gflops_vs_s_dh64.svg", rep);
     CHECK(file_has(path, "<polyline") && file_has(path, "flash_fake @ sample-x86"), "GFLOP/s plot with a line");
     snprintf(path, sizeof path, "%s/roofline.svg", rep);

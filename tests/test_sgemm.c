@@ -189,6 +189,15 @@ static void test_ops(const mha_sgemm_ops *ops)
     CHECK(c[0] == 0 && c[5] == 0, "%s k=0 beta=0: got %g %g", ops->isa, (double)c[0], (double)c[5]);
 }
 
+/* A work buffer of the bytes impl's matmul asks for with `threads` threads (NULL for none). */
+static void *matmul_work(const mha_impl *impl, const problem *p, int threads)
+{
+    const size_t bytes = impl->matmul_workspace ? impl->matmul_workspace(p->m, p->n, p->k, threads) : 0;
+    void *work = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+    CHECK(!bytes || work, "matmul of %s: %zu bytes of work buffer could not be allocated", impl->name, bytes);
+    return work;
+}
+
 /* The layer matmul of an implementation: C = A B, C overwritten. */
 static void test_matmul(const char *name)
 {
@@ -209,8 +218,11 @@ static void test_matmul(const char *name)
         problem p;
         make(&p, &rng, shapes[s][0], shapes[s][1], shapes[s][2], 0, 0, 1.0f, 0.0f);
         float *c1 = fresh_c(&p), *c2 = fresh_c(&p);
-        impl->matmul(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c1, p.ldc, 1);
-        impl->matmul(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c2, p.ldc, 2);
+        /* the work buffer the descriptor asks for, 64-byte aligned, not one byte more */
+        void *w1 = matmul_work(impl, &p, 1), *w2 = matmul_work(impl, &p, 2);
+        impl->matmul(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c1, p.ldc, 1, w1);
+        impl->matmul(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c2, p.ldc, 2, w2);
+        free(w1); free(w2);
         compare(&p, c1, name);
         compare(&p, c2, name);
         if (impl->caps & MHA_CAP_DETERMINISTIC)

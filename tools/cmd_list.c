@@ -34,6 +34,42 @@ static const char *caps_text(uint32_t caps, char *buf, size_t size)
     return buf;
 }
 
+/* The declared q/k/v -> out combinations: "fp32 bf16->fp32 bf16" (same dtype in and out: one name). */
+static const char *dtypes_text(uint32_t dtypes, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int in = 0; in < MHA_DTYPE_COUNT; in++)
+        for (int out = 0; out < MHA_DTYPE_COUNT; out++) {
+            const uint32_t bit = mha_dtype_combo((mha_dtype)in, (mha_dtype)out);
+            if (!bit || !((dtypes ? dtypes : MHA_IO_F32) & bit))
+                continue;
+            int n = in == out ? snprintf(buf + used, size - used, "%s%s", used ? " " : "", mha_dtype_name((mha_dtype)in))
+                              : snprintf(buf + used, size - used, "%s%s->%s", used ? " " : "",
+                                         mha_dtype_name((mha_dtype)in), mha_dtype_name((mha_dtype)out));
+            if (n < 0 || (size_t)n >= size - used)
+                return buf;
+            used += (size_t)n;
+        }
+    return buf;
+}
+
+/* The columns of one implementation's row. */
+typedef struct list_row {
+    char runs[200], caps[64], dtypes[96];
+} list_row;
+
+static void fill_row(const mha_impl *impl, list_row *row)
+{
+    char why[160];
+    const int ok = mha_impl_runnable(impl, why, sizeof why);
+    snprintf(row->runs, sizeof row->runs, "%s%s", ok ? "yes" : "no: ", ok ? "" : why);
+    caps_text(impl->caps, row->caps, sizeof row->caps);
+    dtypes_text(impl->dtypes, row->dtypes, sizeof row->dtypes);
+}
+
+static int max_int(int a, int b) { return a > b ? a : b; }
+
 MHA_CMD_FN(cmd_list)
 {
     list_options o = {0};
@@ -47,23 +83,31 @@ MHA_CMD_FN(cmd_list)
                 printf("%s\n", mha_impl_get(i)->name);
         return EXIT_OK;
     }
-    char feats[128], caps[64], why[160];
+    char feats[128];
     printf("CPU features: %s", mha_cpu_feature_names(mha_cpu_detected(), feats, sizeof feats));
     if (mha_cpu_features() != mha_cpu_detected())
         printf(" (usable after mask: %s)", mha_cpu_feature_names(mha_cpu_features(), feats, sizeof feats));
     printf("\nbest here: %s\n\n", mha_impl_best()->name);
-    int isa_width = 7; /* "avx512-simde" in an emulation test build is wider */
-    for (size_t i = 0; i < mha_impl_count(); i++)
-        if ((int)strlen(mha_impl_get(i)->isa) > isa_width)
-            isa_width = (int)strlen(mha_impl_get(i)->isa);
-    printf("%-14s %-*s %-30s %-29s %s\n", "name", isa_width, "isa", "runs here", "capabilities", "summary");
+
+    /* Column widths: the widest cell of each column, header included. */
+    int w_name = 4, w_isa = 3, w_dtypes = 6, w_runs = 9, w_caps = 12;
+    list_row row;
     for (size_t i = 0; i < mha_impl_count(); i++) {
         const mha_impl *impl = mha_impl_get(i);
-        int ok = mha_impl_runnable(impl, why, sizeof why);
-        char runs[200];
-        snprintf(runs, sizeof runs, "%s%s", ok ? "yes" : "no: ", ok ? "" : why);
-        printf("%-14s %-*s %-30s %-29s %s\n", impl->name, isa_width, impl->isa, runs,
-               caps_text(impl->caps, caps, sizeof caps), impl->summary);
+        fill_row(impl, &row);
+        w_name = max_int(w_name, (int)strlen(impl->name));
+        w_isa = max_int(w_isa, (int)strlen(impl->isa));
+        w_dtypes = max_int(w_dtypes, (int)strlen(row.dtypes));
+        w_runs = max_int(w_runs, (int)strlen(row.runs));
+        w_caps = max_int(w_caps, (int)strlen(row.caps));
+    }
+    printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, "name", w_isa, "isa", w_dtypes, "dtypes", w_runs,
+           "runs here", w_caps, "capabilities", "summary");
+    for (size_t i = 0; i < mha_impl_count(); i++) {
+        const mha_impl *impl = mha_impl_get(i);
+        fill_row(impl, &row);
+        printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, impl->name, w_isa, impl->isa, w_dtypes, row.dtypes,
+               w_runs, row.runs, w_caps, row.caps, impl->summary);
     }
     return EXIT_OK;
 }

@@ -37,8 +37,9 @@ const cli_command cli_report = {
     "mha report RESULTS.json [MORE.json ...] -o DIR [--check CHECK.json] [--force]",
     "Turns Google Benchmark JSON from mha-bench (and peer scripts) into DIR/README.md (Markdown\n"
     "tables opened by a paragraph from the measured numbers: GFLOP/s, percent of peak, speedup over\n"
-    "naive, causal in time, decode GB/s, workspace, accuracy, teaching tables), DIR/report.html (the\n"
-    "same with every plot inline, readable offline), DIR/results.csv, SVG plots and DIR/manifest.json.\n"
+    "naive, causal in time, decode GB/s, workspace, accuracy, accuracy against speed per dtype,\n"
+    "teaching tables), DIR/report.html (the same with every plot inline, readable offline),\n"
+    "DIR/results.csv, SVG plots (the per-dtype one also as PNG) and DIR/manifest.json.\n"
     "Files from several machines merge side by side (one column per implementation and machine,\n"
     "keyed by the context's host_name).",
     report_options_table,

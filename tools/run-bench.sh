@@ -121,7 +121,7 @@ for fam in $families; do
     t0=$SECONDS
     if "${!py}" "bench/peers/${peer}_peer.py" --bench "$bench" --grid "$grid" --family "$fam" \
          -o "$out/$peer-$grid-$fam.json" 2>"$out/$peer-$grid-$fam.log"; then
-      # a family the peer has no point of (the bf16/fp16 dtype family) leaves a file without benchmarks
+      # a family the peer runs no point of leaves a file without benchmarks
       if grep -q '"name":' "$out/$peer-$grid-$fam.json" 2>/dev/null; then inputs+=("$out/$peer-$grid-$fam.json"); fi
       tail -n 1 "$out/$peer-$grid-$fam.log"
     else

@@ -44,16 +44,18 @@ def load_grid(bench, grid, grid_json=None, family=None):
             raise SystemExit("--family %s: the %s grid has no such family; expected one of %s"
                              % (family, doc["grid"], ", ".join(families)))
         doc["points"] = [p for p in doc["points"] if p["family"] == family]
-    # the peers time fp32 inputs only: bf16 and fp16 points are mha-bench's
-    low = [p for p in doc["points"] if p.get("dtype", "fp32") != "fp32"]
-    if low:
-        log("grid", "%d bf16/fp16 point(s) left to mha-bench (the peers time fp32 inputs)" % len(low))
-        doc["points"] = [p for p in doc["points"] if p.get("dtype", "fp32") == "fp32"]
     return doc
 
 
+def dtype_of(p):
+    """The point's input dtype: "fp32", "bf16" or "fp16" (out is fp32 for mha-bench)."""
+    return p.get("dtype", "fp32")
+
+
 def point_name(p):
-    return "B:{B}/H:{H}/Hkv:{Hkv}/Sq:{Sq}/Skv:{Skv}/Dh:{Dh}/causal:{causal}/threads:{threads}".format(**p)
+    """As mha-bench's (bench/grid.h): "/dtype:bf16" after the threads unless fp32."""
+    name = "B:{B}/H:{H}/Hkv:{Hkv}/Sq:{Sq}/Skv:{Skv}/Dh:{Dh}/causal:{causal}/threads:{threads}".format(**p)
+    return name if dtype_of(p) == "fp32" else name + "/dtype:" + dtype_of(p)
 
 
 def visible(sq, skv, i, causal):
@@ -63,9 +65,18 @@ def visible(sq, skv, i, causal):
     return max(0, min(skv, i + skv - sq + 1))
 
 
-def tolerance(skv, dh):
-    """Same bound as bench/refcheck.h: u * (2 Dh^1.5 + 2 Skv + 16), |inputs| <= 1."""
-    return 2.0 ** -24 * (2 * dh ** 1.5 + 2 * skv + 16)
+# unit roundoff of each dtype: 2^-(significand bits)
+UNIT_ROUNDOFF = {"fp32": 2.0 ** -24, "bf16": 2.0 ** -8, "fp16": 2.0 ** -11}
+
+
+def tolerance(skv, dh, dtype="fp32", out_rounded=False):
+    """bench/refcheck.h's bounds, |inputs| <= 1: fp32 u * (2 Dh^1.5 + 2 Skv + 16); bf16 and fp16 inputs add
+    2 u_d (P rounded to the dtype before P V). out_rounded: O is returned in the inputs' dtype (mha-bench's
+    dtype points return fp32), which moves each |O| <= max|V| = 1 by at most u_d more."""
+    bound = 2.0 ** -24 * (2 * dh ** 1.5 + 2 * skv + 16)
+    if dtype != "fp32":
+        bound += (3.0 if out_rounded else 2.0) * UNIT_ROUNDOFF[dtype]
+    return bound
 
 
 def attention_flops(p):
@@ -75,7 +86,9 @@ def attention_flops(p):
 
 
 def attention_bytes(p):
-    return 4.0 * (2 * p["B"] * p["Sq"] * p["H"] * p["Dh"] + 2 * p["B"] * p["Skv"] * p["Hkv"] * p["Dh"])
+    """Bytes of Q, K, V and O at the inputs' element size, as mha-bench counts them."""
+    size = 4.0 if dtype_of(p) == "fp32" else 2.0
+    return size * (2 * p["B"] * p["Sq"] * p["H"] * p["Dh"] + 2 * p["B"] * p["Skv"] * p["Hkv"] * p["Dh"])
 
 
 def inputs(p, seed=0):
@@ -87,11 +100,37 @@ def inputs(p, seed=0):
     return q, k, v
 
 
+def round_to(x, dtype):
+    """float32 x rounded to dtype (nearest even), as float32 (exact): the values a bf16 or fp16 tensor holds."""
+    if dtype == "fp32":
+        return x
+    if dtype == "fp16":
+        return x.astype(np.float16).astype(np.float32)
+    bits = x.view(np.uint32).astype(np.uint64)  # bf16: keep the upper 16 bits, ties to even (inputs are finite)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32)
+
+
+# bench/refcheck.c: shapes with at most this many multiply-adds get a full reference, others 8 sampled rows
+FULL_REFERENCE_MACS = 1 << 24
+SAMPLED_ROWS = 8
+
+
+def reference_rows(b_, h, sq, skv, dh):
+    """The query rows checked, as bench/refcheck.c picks them: every row of a small shape or of Sq <= 8, else
+    8 spread from the first to the last."""
+    if b_ * h * sq * skv * dh <= FULL_REFERENCE_MACS or sq <= SAMPLED_ROWS:
+        return list(range(sq))
+    return [r * (sq - 1) // (SAMPLED_ROWS - 1) for r in range(SAMPLED_ROWS)]
+
+
 def max_error(out, q, k, v, causal):
-    """max |out - float64 reference| over 8 sampled query rows; out is (B, Sq, H, Dh)."""
+    """max |out - float64 reference| over the reference rows (reference_rows); out is (B, Sq, H, Dh), q, k, v
+    hold the exact values the implementation read (round_to). A NaN counts as infinity. mha-bench computes the
+    same (bench/refcheck.c, bench_output_error)."""
     b_, sq, h, dh = q.shape
     skv, g = k.shape[1], h // k.shape[2]
-    rows = sorted(set(int(r * (sq - 1) / 7) for r in range(8))) if sq > 1 else [0]
+    rows = reference_rows(b_, h, sq, skv, dh)
     kd = np.repeat(k.astype(np.float64), g, axis=2)
     vd = np.repeat(v.astype(np.float64), g, axis=2)
     worst = 0.0
@@ -103,8 +142,9 @@ def max_error(out, q, k, v, causal):
             s = np.einsum("bhd,bjhd->bhj", q[:, i].astype(np.float64), kd[:, :n]) / math.sqrt(dh)
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             ref = np.einsum("bhj,bjhd->bhd", s / s.sum(axis=-1, keepdims=True), vd[:, :n])
-        err = float(np.abs(np.asarray(out, dtype=np.float64)[:, i] - ref).max())
-        worst = max(worst, err if err == err else float("inf"))
+        d = np.abs(np.asarray(out, dtype=np.float64)[:, i] - ref)
+        err = float("inf") if np.isnan(d).any() else float(d.max())
+        worst = max(worst, err)
     return worst
 
 
@@ -144,8 +184,9 @@ class Timer:
         return times
 
 
-def entries(kind, name, p, times=None, error=None, flops=None, nbytes=None):
-    """Google Benchmark entries: one per repetition, or one error entry."""
+def entries(kind, name, p, times=None, error=None, flops=None, nbytes=None, max_abs_error=None, bound=None):
+    """Google Benchmark entries: one per repetition, or one error entry. max_abs_error and bound (the checked
+    output's error and its bound) become the counters "max_abs_error" and "error_bound", as mha-bench's."""
     full = "%s/%s/%s/real_time" % (kind, name, point_name(p))
     base = {"name": full, "run_name": full, "run_type": "iteration", "threads": 1, "time_unit": "us"}
     if error:
@@ -157,6 +198,9 @@ def entries(kind, name, p, times=None, error=None, flops=None, nbytes=None):
         e["FLOP/s"] = flops / sec
         if nbytes:
             e["bytes/s"] = nbytes / sec
+        if max_abs_error is not None:
+            e["max_abs_error"] = max_abs_error
+            e["error_bound"] = bound
         out.append(e)
     return out
 

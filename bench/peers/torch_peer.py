@@ -15,8 +15,14 @@ Three peers, as users write them, at torch.set_num_threads(the point's threads):
                          FLOPs include the projections
 Inputs are (B, H, S, Dh) tensors made once per point. A decode step (Sq = 1)
 sees every cached key, so it runs without a mask. Attention outputs are
-checked (peer_common.max_error) before timing; the layer is not (its weights
-are torch's own random ones). Requires torch >= 2.5 (enable_gqa).
+checked (peer_common.max_error) before timing and their error written into
+the entries; the layer is not (its weights are torch's own random ones).
+The grid's bf16 and fp16 points (the dtype family) run torch_sdpa only, on
+torch.bfloat16 / torch.float16 tensors (the fp32 inputs rounded to nearest
+even, as mha-bench rounds its own): the output comes back in that dtype
+(mha-bench's is fp32), so its bound has the output's rounding added
+(peer_common.tolerance). torch's CPU kernel accumulates in fp32.
+Requires torch >= 2.5 (enable_gqa).
 """
 import sys
 
@@ -62,14 +68,18 @@ def main():
             s = s.masked_fill(~bottom_right_keep(sq, skv), float("-inf"))
         return torch.matmul(torch.softmax(s, dim=-1), v)
 
+    torch_dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
     results = []
     torch.manual_seed(0)
     for p in grid["points"]:
         torch.set_num_threads(p["threads"])
+        dtype = pc.dtype_of(p)
         flops, nbytes = pc.attention_flops(p), pc.attention_bytes(p)
-        qn, kn, vn = pc.inputs(p)
-        q, k, v = (torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1, 3))) for x in (qn, kn, vn))
-        for name, fn in (("torch_sdpa", sdpa), ("torch_matmul", matmul)):
+        qn, kn, vn = (pc.round_to(x, dtype) for x in pc.inputs(p))  # the values the tensors hold, exactly
+        q, k, v = (torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1, 3))).to(torch_dtypes[dtype])
+                   for x in (qn, kn, vn))
+        peers = (("torch_sdpa", sdpa), ("torch_matmul", matmul)) if dtype == "fp32" else (("torch_sdpa", sdpa),)
+        for name, fn in peers:
             key = "%s/%d" % (name, p["threads"])
             skip = timer.over_budget(key, flops)
             if skip:
@@ -77,20 +87,21 @@ def main():
                 continue
             with torch.inference_mode():
                 try:
-                    out = fn(q, k, v, p["causal"]).transpose(1, 2).numpy()
+                    out = fn(q, k, v, p["causal"]).transpose(1, 2).float().numpy()
                 except RuntimeError as e:  # e.g. out of memory for the S x S scores
                     results += pc.entries("attn", name, p, error="torch error: %s" % str(e)[:200])
                     continue
                 err = pc.max_error(out, qn, kn, vn, p["causal"])
-                bound = pc.tolerance(p["Skv"], p["Dh"])
+                bound = pc.tolerance(p["Skv"], p["Dh"], dtype, out_rounded=True)
                 if not err <= bound:
                     results += pc.entries("attn", name, p,
                                           error="wrong output: max error %.3g, bound %.3g" % (err, bound))
                     continue
                 times = timer.time(lambda: fn(q, k, v, p["causal"]), key, flops)
-            results += pc.entries("attn", name, p, times, flops=flops, nbytes=nbytes)
+            results += pc.entries("attn", name, p, times, flops=flops, nbytes=nbytes, max_abs_error=err, bound=bound)
             pc.log(TAG, "%-13s %s %.1f us" % (name, pc.point_name(p), sorted(times)[len(times) // 2] * 1e6))
-        if p["Sq"] == p["Skv"] and p["Hkv"] == p["H"] and p["Sq"] > 1 and p["Dh"] == 64:  # as mha-bench's layer/
+        # as mha-bench's layer/ entries (fp32 only)
+        if dtype == "fp32" and p["Sq"] == p["Skv"] and p["Hkv"] == p["H"] and p["Sq"] > 1 and p["Dh"] == 64:
             d = p["H"] * p["Dh"]
             layer = torch.nn.MultiheadAttention(d, p["H"], bias=False, batch_first=True)
             x = torch.rand(p["B"], p["Sq"], d) * 2 - 1

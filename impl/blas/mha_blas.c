@@ -139,10 +139,12 @@ static void blas_row_blocks(void *ctx, int64_t begin, int64_t end, int worker)
  * C = A B: threads take blocks of MHA_GEMM_ROW_BLOCK rows of C, each one
  * cblas_sgemm with OpenBLAS at one thread, as in the attention. The blocks
  * do not depend on the thread count: OpenBLAS's bits for a row depend on
- * how many rows its product has.
+ * how many rows its product has. OpenBLAS keeps its own buffers: no work
+ * buffer (the descriptor has no matmul_workspace).
  */
 static MHA_MATMUL_FN(blas_matmul)
 {
+    (void)work;
     mha_matmul_call x = {m, n, k, lda, ldb, ldc, a, b, c};
     const int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);

@@ -22,6 +22,35 @@ static mha_status check_positive(const char *name, int64_t value)
     return MHA_OK;
 }
 
+/*
+ * The one block of a layer call, 64-byte aligned parts: Q, K, V and the
+ * merged context (floats), the attention's workspace, the matmul's work
+ * buffer (shared by the four products, which run one after another).
+ */
+typedef struct layer_block {
+    size_t floats, attention_bytes, matmul_bytes; /* the parts' sizes, filled in by the caller */
+    size_t off_attention, off_matmul, total;      /* bytes, from layer_block_size() */
+} layer_block;
+
+/* *end = start + bytes rounded up to 64; 0 when that overflows size_t. */
+static int place(size_t start, size_t bytes, size_t *end)
+{
+    size_t e;
+    if (__builtin_add_overflow(start, bytes, &e) || e > SIZE_MAX - 63)
+        return 0;
+    *end = (e + 63) / 64 * 64;
+    return 1;
+}
+
+/* Offsets and total of b; 0 when they overflow size_t. */
+static int layer_block_size(layer_block *b)
+{
+    size_t qkv;
+    return !__builtin_mul_overflow(b->floats, sizeof(float), &qkv) && place(0, qkv, &b->off_attention) &&
+           place(b->off_attention, b->attention_bytes, &b->off_matmul) &&
+           !__builtin_add_overflow(b->off_matmul, b->matmul_bytes, &b->total);
+}
+
 mha_status mha_layer_forward(const mha_impl *impl, const mha_layer *layer, const mha_layer_args *args)
 {
     mha_status st;
@@ -62,34 +91,56 @@ mha_status mha_layer_forward(const mha_impl *impl, const mha_layer *layer, const
         return mha_fail(MHA_ERR_SIZE_OVERFLOW, "batch*seq_len*d_model overflows size_t");
     kv_elems = rows * (uint64_t)Dkv;
 
-    /* Q, K, V and the merged context live in one block of workspace. */
-    float *block = mha_alloc((size_t)(2 * q_elems + 2 * kv_elems) * sizeof(float));
-    if (!block)
-        return mha_fail(MHA_ERR_OUT_OF_MEMORY, "layer: %llu floats of Q, K, V and context could not be allocated",
-                        (unsigned long long)(2 * q_elems + 2 * kv_elems));
-    float *q = block, *k = q + q_elems, *v = k + kv_elems, *ctx = v + kv_elems;
-
-    mha_args at = mha_args_bshd((mha_shape){B, H, Hkv, S, S, Dh}, q, k, v, ctx);
+    mha_args at = mha_args_bshd((mha_shape){B, H, Hkv, S, S, Dh}, NULL, NULL, NULL, NULL);
     at.mask = args->mask;
     at.mask_strides = args->mask_strides;
     at.causal = args->causal;
     at.probs = args->probs;
     at.threads = args->threads;
+    const int threads = mha_resolve_threads(args->threads);
+    const int64_t M = (int64_t)rows;
+    mha_matmul_fn *matmul = impl->matmul ? impl->matmul : mha_matmul_portable;
+
+    layer_block lb;
+    lb.floats = (size_t)(2 * q_elems + 2 * kv_elems);
+    lb.attention_bytes = mha_workspace_size(impl, &at);
+    lb.matmul_bytes = 0;
+    if (impl->matmul && impl->matmul_workspace) {
+        const size_t square = impl->matmul_workspace(M, D, D, threads); /* X W_Q, context W_O */
+        const size_t narrow = impl->matmul_workspace(M, Dkv, D, threads); /* X W_K, X W_V */
+        lb.matmul_bytes = square > narrow ? square : narrow;
+    }
+    if (!layer_block_size(&lb))
+        return mha_fail(MHA_ERR_SIZE_OVERFLOW,
+                        "layer: Q, K, V and context (%zu floats), the workspace of '%s' (%zu bytes) and the matmul "
+                        "work buffer (%zu bytes) together overflow size_t",
+                        lb.floats, impl->name, lb.attention_bytes, lb.matmul_bytes);
+    char *block = mha_alloc(lb.total);
+    if (!block)
+        return mha_fail(MHA_ERR_OUT_OF_MEMORY,
+                        "layer: %zu bytes could not be allocated (Q, K, V and context %zu, workspace of '%s' %zu, "
+                        "matmul work buffer %zu)",
+                        lb.total, lb.floats * sizeof(float), impl->name, lb.attention_bytes, lb.matmul_bytes);
+    float *q = (float *)(void *)block, *k = q + q_elems, *v = k + kv_elems, *ctx = v + kv_elems;
+    void *matmul_work = lb.matmul_bytes ? block + lb.off_matmul : NULL;
+    at.q = q;
+    at.k = k;
+    at.v = v;
+    at.out = ctx;
+    at.workspace = lb.attention_bytes ? block + lb.off_attention : NULL;
+    at.workspace_bytes = lb.attention_bytes;
     /* Validate before spending time on the projections. */
     if ((st = mha_validate(impl, &at)) != MHA_OK) {
         mha_free(block);
         return st;
     }
 
-    mha_matmul_fn *matmul = impl->matmul ? impl->matmul : mha_matmul_portable;
-    const int threads = mha_resolve_threads(args->threads);
-    const int64_t M = (int64_t)rows;
-    matmul(M, D, D, args->x, D, layer->w_q, D, q, D, threads);     /* Q = X W_Q */
-    matmul(M, Dkv, D, args->x, D, layer->w_k, Dkv, k, Dkv, threads); /* K = X W_K */
-    matmul(M, Dkv, D, args->x, D, layer->w_v, Dkv, v, Dkv, threads); /* V = X W_V */
-    st = mha_attention(impl, &at);                                  /* context, heads merged */
+    matmul(M, D, D, args->x, D, layer->w_q, D, q, D, threads, matmul_work);     /* Q = X W_Q */
+    matmul(M, Dkv, D, args->x, D, layer->w_k, Dkv, k, Dkv, threads, matmul_work); /* K = X W_K */
+    matmul(M, Dkv, D, args->x, D, layer->w_v, Dkv, v, Dkv, threads, matmul_work); /* V = X W_V */
+    st = mha_attention(impl, &at);                                               /* context, heads merged */
     if (st == MHA_OK)
-        matmul(M, D, D, ctx, D, layer->w_o, D, args->y, D, threads); /* Y = context W_O */
+        matmul(M, D, D, ctx, D, layer->w_o, D, args->y, D, threads, matmul_work); /* Y = context W_O */
     mha_free(block);
     return st;
 }
@@ -105,9 +156,9 @@ mha_status mha_compute_qkv(int64_t seq_len, int64_t d_model, const float *x, con
     for (int i = 0; i < 7; i++)
         if (!ptrs[i])
             return mha_fail(MHA_ERR_NULL_POINTER, "%s is NULL: expected a matrix", names[i]);
-    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_q, d_model, q, d_model, 1);
-    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_k, d_model, k, d_model, 1);
-    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_v, d_model, v, d_model, 1);
+    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_q, d_model, q, d_model, 1, NULL);
+    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_k, d_model, k, d_model, 1, NULL);
+    mha_matmul_portable(seq_len, d_model, d_model, x, d_model, w_v, d_model, v, d_model, 1, NULL);
     return MHA_OK;
 }
 

@@ -17,9 +17,14 @@ static MHA_ATTENTION_FN(gemm_avx2_attention)
     mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_avx2);
 }
 
+MHA_MATMUL_WORKSPACE_FN(mha_matmul_gemm_avx2_workspace)
+{
+    return mha_matmul_sgemm_workspace(&mha_sgemm_ops_avx2, m, n, k, threads);
+}
+
 MHA_MATMUL_FN(mha_matmul_gemm_avx2)
 {
-    mha_matmul_sgemm(&mha_sgemm_ops_avx2, m, n, k, a, lda, b, ldb, c, ldc, threads);
+    mha_matmul_sgemm(&mha_sgemm_ops_avx2, m, n, k, a, lda, b, ldb, c, ldc, threads, work);
 }
 
 const mha_impl mha_impl_gemm_avx2 = {
@@ -34,4 +39,5 @@ const mha_impl mha_impl_gemm_avx2 = {
     .workspace = gemm_avx2_workspace,
     .attention = gemm_avx2_attention,
     .matmul = mha_matmul_gemm_avx2,
+    .matmul_workspace = mha_matmul_gemm_avx2_workspace,
 };

@@ -157,4 +157,5 @@ const mha_impl mha_impl_gemm = {
     .workspace = gemm_c_workspace,
     .attention = gemm_c_attention,
     .matmul = mha_matmul_gemm_c,
+    .matmul_workspace = mha_matmul_gemm_c_workspace,
 };

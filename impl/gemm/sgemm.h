@@ -72,13 +72,17 @@ extern const mha_sgemm_ops mha_sgemm_ops_c;
 extern const mha_sgemm_ops mha_sgemm_ops_avx2; /* only in builds with the avx2 library */
 
 /*
- * The layer's matmul (MHA_MATMUL_FN) on one SGEMM: C = A B. MHA_MATMUL_FN
- * has no workspace, so the SGEMM's work buffer is allocated here; if that
- * fails, the portable loops compute the product (other rounding).
+ * The layer's matmul (MHA_MATMUL_FN) on one SGEMM: C = A B, the SGEMM's
+ * packed blocks in the caller's work buffer of
+ * mha_matmul_sgemm_workspace() bytes (MHA_MATMUL_WORKSPACE_FN).
  */
+size_t mha_matmul_sgemm_workspace(const mha_sgemm_ops *ops, int64_t m, int64_t n, int64_t k, int threads);
 void mha_matmul_sgemm(const mha_sgemm_ops *ops, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                      const float *b, int64_t ldb, float *c, int64_t ldc, int threads);
+                      const float *b, int64_t ldb, float *c, int64_t ldc, int threads, void *work);
 MHA_MATMUL_FN(mha_matmul_gemm_c);
-MHA_MATMUL_FN(mha_matmul_gemm_avx2); /* only in builds with the avx2 library */
+MHA_MATMUL_WORKSPACE_FN(mha_matmul_gemm_c_workspace);
+/* only in builds with the avx2 library */
+MHA_MATMUL_FN(mha_matmul_gemm_avx2);
+MHA_MATMUL_WORKSPACE_FN(mha_matmul_gemm_avx2_workspace);
 
 #endif

@@ -26,4 +26,5 @@ const mha_impl mha_impl_simd_avx2 = {
     .workspace = row_workspace,
     .attention = simd_avx2_attention,
     .matmul = mha_matmul_gemm_avx2,
+    .matmul_workspace = mha_matmul_gemm_avx2_workspace,
 };

@@ -28,4 +28,5 @@ const mha_impl mha_impl_simd_avx512 = {
     .workspace = row_workspace,
     .attention = simd_avx512_attention,
     .matmul = mha_matmul_gemm_avx2,
+    .matmul_workspace = mha_matmul_gemm_avx2_workspace,
 };

@@ -26,4 +26,5 @@ const mha_impl mha_impl_simd_neon = {
     .workspace = row_workspace,
     .attention = simd_neon_attention,
     .matmul = mha_matmul_gemm_c,
+    .matmul_workspace = mha_matmul_gemm_c_workspace,
 };

@@ -66,8 +66,8 @@ class Impl1(ctypes.Structure):
 
 
 class Impl2(Impl1):
-    """mha_impl of ABI version 2: the MHA_IO_* combinations appended."""
-    _fields_ = [("dtypes", c_uint32)]
+    """mha_impl of ABI version 2: the MHA_IO_* combinations and the matmul's work-buffer size appended."""
+    _fields_ = [("dtypes", c_uint32), ("matmul_workspace", c_void_p)]
 
 
 class Layer(ctypes.Structure):

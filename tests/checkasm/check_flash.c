@@ -5,8 +5,8 @@
  * every kernel is compared with its contract evaluated in double on the
  * same fp32 inputs, the C table's as well (so an ISA stays within the sum
  * of both bounds of flash_c). The loops of flash_tmpl.c (run_block,
- * pack_k, scores, softmax) work on a driver context and are covered by
- * the implementations' tests (tests/test_flash.c, mha check).
+ * pack_k, scores, softmax) work on a driver context: check_flash_loops.c
+ * checks and times them, called from check and bench below.
  *
  * Bounds (checkasm.h: u, gamma):
  *   qk_tile, qk_rows: dh products and dh - 1 additions, then the product
@@ -284,6 +284,7 @@ static void check(const checkasm_table *t)
             kernels[k].fn(t->table);
             checkasm_end();
         }
+    checkasm_flash_loops_check(t->table);
 }
 
 /* ---- --bench: the same work for every table, whatever its tile ---- */
@@ -392,6 +393,7 @@ static void bench(const checkasm_table *t, const checkasm_table *ref)
         if (checkasm_begin(kernels[k].name))
             checkasm_bench(kernels[k].fn, t->table, ref && ref != t ? ref->table : NULL, &b);
     }
+    checkasm_flash_loops_bench(t->table, ref ? ref->table : NULL);
 }
 
 const checkasm_family checkasm_flash = {"flash", tables, (int)(sizeof tables / sizeof tables[0]), check, bench};

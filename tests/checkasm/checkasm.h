@@ -63,6 +63,12 @@ typedef struct checkasm_family {
 extern const checkasm_family checkasm_vec, checkasm_row, checkasm_flash, checkasm_flash_lowp, checkasm_flash_bf16,
     checkasm_sgemm;
 
+/* The loops of a flash table (flash_tmpl.c: pack_k, scores, softmax,
+ * run_block) on driver contexts, checked and timed as kernels flash.<loop>
+ * by check_flash.c's check and bench (check_flash_loops.c). */
+void checkasm_flash_loops_check(const void *flash_table);
+void checkasm_flash_loops_bench(const void *flash_table, const void *c_table);
+
 /* ---- checking ---------------------------------------------------- */
 
 /* fp32 unit roundoff and gamma(n) = n u / (1 - n u) */

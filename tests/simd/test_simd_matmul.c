@@ -35,8 +35,15 @@ static void check(const mha_impl *impl, int64_t m, int64_t n, int64_t k)
     mha_rng_fill(&rng, a, (size_t)(m * lda + 1), 1.0f);
     mha_rng_fill(&rng, b, (size_t)(k * ldb + 1), 1.0f);
     /* +1: unaligned */
-    impl->matmul(m, n, k, a + 1, lda, b + 1, ldb, c1 + 1, ldc, 1);
-    impl->matmul(m, n, k, a + 1, lda, b + 1, ldb, c2 + 1, ldc, 2);
+    /* the work buffer the descriptor asks for, 64-byte aligned */
+    const size_t bytes = impl->matmul_workspace ? impl->matmul_workspace(m, n, k, 2) : 0;
+    void *work = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+    if (bytes && !work) {
+        printf("FAIL: %zu bytes of work buffer could not be allocated\n", bytes);
+        exit(1);
+    }
+    impl->matmul(m, n, k, a + 1, lda, b + 1, ldb, c1 + 1, ldc, 1, work);
+    impl->matmul(m, n, k, a + 1, lda, b + 1, ldb, c2 + 1, ldc, 2, work);
     const double u = ldexp(1.0, -24), gamma = k * u / (1.0 - k * u);
     double worst = 0.0; /* error / bound */
     for (int64_t i = 0; i < m; i++)
@@ -59,7 +66,7 @@ static void check(const mha_impl *impl, int64_t m, int64_t n, int64_t k)
     CHECK(worst <= 1.0 && same && pad_ok, "%s matmul m%lld n%lld k%lld: error %.3f of the bound%s%s", impl->name,
           (long long)m, (long long)n, (long long)k, worst, same ? "" : ", threads 1 and 2 differ",
           pad_ok ? "" : ", wrote outside C");
-    free(a); free(b); free(c1); free(c2);
+    free(a); free(b); free(c1); free(c2); free(work);
 }
 
 int main(int argc, char **argv)
