@@ -25,4 +25,13 @@ void bench_run_layer_point(benchmark::State &state, const mha_impl *impl, bench_
  * (the layer costs several attention calls; one head size keeps the main job's time). */
 bool bench_layer_point(const bench_point &p);
 
+/* breakdown/IMPL/POINT (mha-bench --breakdown): one attention call with the GEMM path's phase clock on
+ * (impl/gemm/gemm_phase_clock.h); counters qk_seconds, softmax_seconds, pv_seconds per call. */
+void bench_run_breakdown_point(benchmark::State &state, const mha_impl *impl, bench_point p);
+/* The implementations of the GEMM path (algorithm "gemm": gemm, gemm_avx2, blas*). */
+bool bench_breakdown_impl(const mha_impl *impl);
+/* The grid points that get a breakdown: fp32 prefill Sq == Skv > 1, MHA, Dh 64, non-causal (the default
+ * grid's baseline sweep at 2 threads and its 1-thread twin). */
+bool bench_breakdown_point(const bench_point &p);
+
 #endif
