@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 bool bench_breakdown_impl(const mha_impl *impl)
@@ -68,14 +69,16 @@ void bench_run_breakdown_point(benchmark::State &state, const mha_impl *impl, be
     // One checked call: a wrong output is not timed, and a call that did not go through mha_gemm_attend
     // (workers 0) has no phases to report.
     mha_status st = mha_attention(impl, &args);
+    std::string why;
     if (st != MHA_OK)
-        std::snprintf(msg, sizeof msg, "mha_attention failed: %s: %s", mha_status_str(st), mha_last_error());
-    else if (bench_check_output(&inputs.in, out.data(), msg, sizeof msg) == 0 && clock.workers == 0)
-        std::snprintf(msg, sizeof msg, "%s did not time its phases (not the GEMM path's mha_gemm_attend)",
-                      impl->name);
-    if (msg[0]) {
+        why = std::string("mha_attention failed: ") + mha_status_str(st) + ": " + mha_last_error();
+    else if (bench_check_output(&inputs.in, out.data(), msg, sizeof msg) != 0)
+        why = msg;
+    else if (clock.workers == 0)
+        why = std::string(impl->name) + " did not time its phases (not the GEMM path's mha_gemm_attend)";
+    if (!why.empty()) {
         mha_gemm_set_phase_clock(nullptr);
-        state.SkipWithError(msg);
+        state.SkipWithError(why.c_str());
         return;
     }
     for (mha_gemm_phase_times &t : per_worker)

@@ -23,14 +23,18 @@ static int same_sweep(const rep_run *a, const rep_run *b)
            a->kv_heads == b->kv_heads && a->head_dim == b->head_dim && a->causal == b->causal;
 }
 
-/* The subject: machine 0 at its most threads, the largest S, the fastest call there. */
+/* The subject: the first machine with a timed breakdown, at its most threads, the largest S, the fastest call. */
 static const rep_breakdown *subject(const rep_data *d)
 {
-    const int most = rep_breakdown_most_threads(d, 0);
+    int machine = -1;
+    for (int i = 0; i < d->n_breakdowns; i++)
+        if (timed(&d->breakdowns[i]) && (machine < 0 || d->breakdowns[i].run.machine < machine))
+            machine = d->breakdowns[i].run.machine;
+    const int most = machine < 0 ? 0 : rep_breakdown_most_threads(d, machine);
     const rep_breakdown *best = NULL;
     for (int i = 0; i < d->n_breakdowns; i++) {
         const rep_breakdown *b = &d->breakdowns[i];
-        if (!timed(b) || b->run.machine != 0 || b->run.threads != most)
+        if (!timed(b) || b->run.machine != machine || b->run.threads != most)
             continue;
         if (!best || b->run.kv_len > best->run.kv_len ||
             (b->run.kv_len == best->run.kv_len && b->run.seconds < best->run.seconds))
@@ -83,13 +87,17 @@ void rep_prose_breakdown(const rep_data *d, FILE *f)
 {
     const rep_breakdown *s = subject(d);
     if (!s) {
-        fprintf(f, "No GEMM-path call was timed on the first machine.\n\n");
+        fprintf(f, "No GEMM-path call was timed.\n\n");
         return;
     }
     const rep_run *r = &s->run;
     char point[160];
     rep_point_label(r, point, sizeof point);
-    fprintf(f, "At %s, the largest point timed, the fastest GEMM-path call is %s's at %.3g ms: QKᵀ %.0f%%, "
+    if (d->n_machines > 1)
+        fprintf(f, "On %s, at ", d->machines[r->machine].label);
+    else
+        fprintf(f, "At ");
+    fprintf(f, "%s, the largest point timed, the fastest GEMM-path call is %s's at %.3g ms: QKᵀ %.0f%%, "
                "softmax %.0f%%, PV %.0f%% and %.0f%% in no phase (packing, the output check, threads).",
             point, r->impl, 1e3 * r->seconds, share(s, s->qk), share(s, s->softmax), share(s, s->pv),
             share(s, rep_breakdown_other(s)));
