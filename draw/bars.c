@@ -1,7 +1,6 @@
 /* Stacked horizontal bars as scenes; see bars.h. */
 #include "bars.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -131,18 +130,5 @@ int bars_write_svg(const char *path, const bars_spec *spec, const bars_row *rows
 {
     scene g;
     bars_stacked(&g, spec, rows, n_rows);
-    if (g.failed) {
-        scene_free(&g);
-        errno = ENOMEM;
-        return -1;
-    }
-    FILE *f = fopen(path, "w");
-    int rc = f ? scene_write_svg(&g, f) : -1;
-    int saved = errno;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    else
-        errno = saved;
-    scene_free(&g);
-    return rc;
+    return scene_save_svg(&g, path);
 }
