@@ -178,6 +178,8 @@ void rep_prose_accuracy(const rep_data *d, FILE *f);
  * per implementation, machine and point, the repetition of median time; 0, or -1 out of memory. */
 int rep_breakdown_add(rep_data *d, const rep_run *r, json_t *b, const char *path, char *err, size_t err_size);
 int rep_breakdown_finish(rep_data *d);
+/* "5062 ms", "79.8 ms", "0.25 ms": whole milliseconds from 100 ms, else 3 significant digits. */
+void rep_ms_text(double seconds, char *buf, size_t size);
 /* The call's time in no phase: seconds - (qk + softmax + pv), at least 0. */
 double rep_breakdown_other(const rep_breakdown *b);
 /* The most threads of a timed breakdown of machine m (0: none). */

@@ -121,9 +121,16 @@ double rep_breakdown_other(const rep_breakdown *b)
     return other > 0 ? other : 0;
 }
 
+void rep_ms_text(double seconds, char *buf, size_t size)
+{
+    snprintf(buf, size, 1e3 * seconds >= 100 ? "%.0f ms" : "%.3g ms", 1e3 * seconds);
+}
+
 static void cell(FILE *f, double seconds, double total)
 {
-    fprintf(f, " %.3g ms (%.0f%%) |", 1e3 * seconds, 100.0 * seconds / total);
+    char t[32];
+    rep_ms_text(seconds, t, sizeof t);
+    fprintf(f, " %s (%.0f%%) |", t, 100.0 * seconds / total);
 }
 
 static void table(const rep_data *d, FILE *f)
@@ -141,16 +148,18 @@ static void table(const rep_data *d, FILE *f)
             continue;
         }
         const double t = b->run.seconds;
-        fprintf(f, "| %s | %s | %.3g ms |", label, point, 1e3 * t);
+        char call[32];
+        rep_ms_text(t, call, sizeof call);
+        fprintf(f, "| %s | %s | %s |", label, point, call);
         cell(f, b->qk, t);
         cell(f, b->softmax, t);
         cell(f, b->pv, t);
         cell(f, rep_breakdown_other(b), t);
         const rep_run *a = attn_twin(d, &b->run);
+        char off[32] = "-";
         if (a)
-            fprintf(f, " %.3g ms |\n", 1e3 * a->seconds);
-        else
-            fprintf(f, " - |\n");
+            rep_ms_text(a->seconds, off, sizeof off);
+        fprintf(f, " %s |\n", off);
     }
     fprintf(f, "\n");
 }
@@ -211,7 +220,7 @@ int rep_write_breakdown_plot(const rep_data *d, const char *dir, char names[][64
         entry_label(d, &b->run, impl, sizeof impl);
         rep_point_label(&b->run, point, sizeof point);
         snprintf(labels[n], sizeof labels[n], "%s  %s", point, impl);
-        snprintf(notes[n], sizeof notes[n], "%.3g ms", 1e3 * b->run.seconds);
+        rep_ms_text(b->run.seconds, notes[n], sizeof notes[n]);
         rows[n] = (bars_row){labels[n], notes[n], {1e3 * b->qk, 1e3 * b->softmax, 1e3 * b->pv,
                                                    1e3 * rep_breakdown_other(b)},
                              prev && !rep_same_point(prev, &b->run)};

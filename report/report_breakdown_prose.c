@@ -97,9 +97,11 @@ void rep_prose_breakdown(const rep_data *d, FILE *f)
         fprintf(f, "On %s, at ", d->machines[r->machine].label);
     else
         fprintf(f, "At ");
-    fprintf(f, "%s, the largest point timed, the fastest GEMM-path call is %s's at %.3g ms: QKᵀ %.0f%%, "
-               "softmax %.0f%%, PV %.0f%% and %.0f%% in no phase (packing, the output check, threads).",
-            point, r->impl, 1e3 * r->seconds, share(s, s->qk), share(s, s->softmax), share(s, s->pv),
+    char t[4][32];
+    rep_ms_text(r->seconds, t[0], sizeof t[0]);
+    fprintf(f, "%s, the largest point timed, the fastest GEMM-path call is %s's at %s: QKᵀ %.0f%%, softmax %.0f%%, "
+               "PV %.0f%% and %.0f%% in no phase (packing, the output check, threads).",
+            point, r->impl, t[0], share(s, s->qk), share(s, s->softmax), share(s, s->pv),
             share(s, rep_breakdown_other(s)));
     const rep_breakdown *low = smallest(d, s);
     if (low && low->run.kv_len < r->kv_len)
@@ -121,12 +123,14 @@ void rep_prose_breakdown(const rep_data *d, FILE *f)
         fprintf(f, ".");
     }
     const rep_breakdown *lo, *hi, *qlo, *qhi;
-    if (phase_range(d, s, softmax_of, &lo, &hi) > 1 &&
-        phase_range(d, s, qk_of, &qlo, &qhi) > 1)
+    if (phase_range(d, s, softmax_of, &lo, &hi) > 1 && phase_range(d, s, qk_of, &qlo, &qhi) > 1) {
+        rep_ms_text(lo->softmax, t[0], sizeof t[0]);
+        rep_ms_text(hi->softmax, t[1], sizeof t[1]);
+        rep_ms_text(qlo->qk, t[2], sizeof t[2]);
+        rep_ms_text(qhi->qk, t[3], sizeof t[3]);
         fprintf(f, " The softmax is the same code in every GEMM-path implementation (impl/gemm/gemm_head.c): here "
-                   "it takes from %.3g ms (%s) to %.3g ms (%s); QKᵀ, each one's own product, from %.3g ms (%s) to "
-                   "%.3g ms (%s).",
-                1e3 * lo->softmax, lo->run.impl, 1e3 * hi->softmax, hi->run.impl, 1e3 * qlo->qk, qlo->run.impl,
-                1e3 * qhi->qk, qhi->run.impl);
+                   "it takes from %s (%s) to %s (%s); QKᵀ, each one's own product, from %s (%s) to %s (%s).",
+                t[0], lo->run.impl, t[1], hi->run.impl, t[2], qlo->run.impl, t[3], qhi->run.impl);
+    }
     fprintf(f, "\n\n");
 }
