@@ -25,6 +25,8 @@ bool bench_breakdown_point(const bench_point &p)
 
 namespace {
 
+std::map<std::string, std::string> verdict;  // impl/point -> "" or why it was not timed
+
 struct FreeDeleter {
     void operator()(void *p) const { std::free(p); }
 };
@@ -41,6 +43,15 @@ struct Inputs {
 };
 
 }  // namespace
+
+std::map<std::string, std::string> bench_breakdown_failures()
+{
+    std::map<std::string, std::string> failed;
+    for (const auto &v : verdict)
+        if (!v.second.empty())
+            failed.insert(v);
+    return failed;
+}
 
 void bench_run_breakdown_point(benchmark::State &state, const mha_impl *impl, bench_point p)
 {
@@ -70,7 +81,6 @@ void bench_run_breakdown_point(benchmark::State &state, const mha_impl *impl, be
     // One checked call per benchmark (Google Benchmark runs this function once per repetition, and more to
     // size the loop): a wrong output is not timed, and a call that did not go through mha_gemm_attend
     // (workers 0) has no phases to report. The verdict holds for every later run.
-    static std::map<std::string, std::string> verdict;  // impl and point -> "" or why not timed
     char point[160];
     bench_point_name(&p, point, sizeof point);
     const std::string key = std::string(impl->name) + "/" + point;

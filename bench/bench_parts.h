@@ -8,6 +8,7 @@
 #include "mha.h"
 #include "probe.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,7 @@ bool bench_breakdown_impl(const mha_impl *impl);
 /* The grid points that get a breakdown: fp32 prefill Sq == Skv > 1, MHA, Dh 64, non-causal (the default
  * grid's baseline sweep at 2 threads and its 1-thread twin). */
 bool bench_breakdown_point(const bench_point &p);
+/* The breakdown benchmarks (impl/point) whose checked call failed or was wrong, with the reason. */
+std::map<std::string, std::string> bench_breakdown_failures();
 
 #endif

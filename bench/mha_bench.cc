@@ -445,6 +445,8 @@ int main(int argc, char **argv)
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     g_shape.release();
+    for (const auto &f : bench_breakdown_failures())
+        g_failed["breakdown/" + f.first] = f.second;
     if (!g_failed.empty()) {
         std::fprintf(stderr, "mha-bench: %zu benchmark(s) produced wrong output and were not timed:\n",
                      g_failed.size());
