@@ -100,7 +100,8 @@ void rep_prose_breakdown(const rep_data *d, FILE *f)
     char t[4][32];
     rep_ms_text(r->seconds, t[0], sizeof t[0]);
     fprintf(f, "%s, the largest point timed, the fastest GEMM-path call is %s's at %s: QKᵀ %.0f%%, softmax %.0f%%, "
-               "PV %.0f%% and %.0f%% in no phase (packing, the output check, threads).",
+               "PV %.0f%% and %.0f%% in no phase (packing K and V where the implementation does, the output check, "
+               "threads).",
             point, r->impl, t[0], share(s, s->qk), share(s, s->softmax), share(s, s->pv),
             share(s, rep_breakdown_other(s)));
     const rep_breakdown *low = smallest(d, s);
