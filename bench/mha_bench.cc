@@ -434,7 +434,8 @@ int main(int argc, char **argv)
 
     if (o.breakdown && !breakdowns) {
         std::fprintf(stderr, "mha-bench: --breakdown: nothing to time: it needs an implementation of the GEMM path "
-                             "(gemm, gemm_avx2, blas*) and an fp32 MHA Dh 64 non-causal prefill point of the %s grid%s\n",
+                             "(gemm, gemm_avx2, blas*) and an fp32 MHA Dh 64 non-causal prefill point of the %s "
+                             "grid%s\n",
                      grid->name, o.family.empty() ? "" : (" in family " + o.family).c_str());
         return 2;
     }

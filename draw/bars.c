@@ -64,8 +64,8 @@ static void bar(scene *g, const bars_spec *spec, const bars_row *r, int index, d
     for (int p = 0; p < spec->n_parts; p++) {
         const double share = 100.0 * r->values[p] / sum, w = BAR_W * r->values[p] / sum;
         /* whole units from 100 up (5062, not 5.06e+03), else 3 significant digits */
-        snprintf(tip, sizeof tip, r->values[p] >= 100 ? "%s: %s %.0f %s (%.0f%%)" : "%s: %s %.3g %s (%.0f%%)", r->label,
-                 spec->part_names[p], r->values[p], spec->unit ? spec->unit : "", share);
+        const char *fmt = r->values[p] >= 100 ? "%s: %s %.0f %s (%.0f%%)" : "%s: %s %.3g %s (%.0f%%)";
+        snprintf(tip, sizeof tip, fmt, r->label, spec->part_names[p], r->values[p], spec->unit ? spec->unit : "", share);
         scene_rect_tip(g, x, y, w, BAR_H, spec->part_colours[p], SCENE_NONE, tip);
         snprintf(pct, sizeof pct, "%.0f%%", share);
         if (share >= INSIDE_MIN && scene_text_width(pct, FONT - 1) + 4 <= w) {

@@ -173,12 +173,12 @@ void rep_write_breakdown(const rep_data *d, FILE *f)
         return;
     }
     rep_prose_breakdown(d, f);
-    fprintf(f, "`mha-bench --breakdown` times whole calls of the GEMM path's implementations with their phase clock "
-               "on\n(`impl/gemm/gemm_phase_clock.h`): each phase is the mean over the call's threads of their time "
-               "in it,\nsummed over the 64-row blocks; other = the call's time minus the three phases (packing K and "
-               "V\ninto panels in gemm and gemm_avx2, the output's finiteness check, thread start-up and waiting). The repetition "
-               "of\nmedian call time is shown. The last column is the attention table's median for the same "
-               "point,\ntimed without the clock.\n\n");
+    fprintf(f, "`mha-bench --breakdown` times whole calls of the GEMM path's implementations with their phase\n"
+               "clock on (`impl/gemm/gemm_phase_clock.h`): each phase is the mean over the call's threads of their\n"
+               "time in it, summed over the 64-row blocks; other = the call's time minus the three phases (packing\n"
+               "K and V into panels in gemm and gemm_avx2, the output's finiteness check, thread start-up and\n"
+               "waiting). The repetition of median call time is shown. The last column is the attention table's\n"
+               "median for the same point, timed without the clock.\n\n");
     table(d, f);
     fprintf(f, "![GEMM-path time breakdown](breakdown.svg)\n\n");
 }
