@@ -175,7 +175,7 @@ void rep_prose_accuracy(const rep_data *d, FILE *f);
 
 /* GEMM-path breakdown (report_breakdown.c). rep_breakdown_add: a loaded run of kind "breakdown" and its JSON
  * entry b (counters qk_seconds, softmax_seconds, pv_seconds); 0, or -1 with err. rep_breakdown_finish: one entry
- * per implementation, machine and point, the repetition of median time; 0, or -1 out of memory. */
+ * per implementation, machine and point, the repetition of median time (in place; returns 0). */
 int rep_breakdown_add(rep_data *d, const rep_run *r, json_t *b, const char *path, char *err, size_t err_size);
 int rep_breakdown_finish(rep_data *d);
 /* "5062 ms", "79.8 ms", "0.25 ms": whole milliseconds from 100 ms, else 3 significant digits. */
