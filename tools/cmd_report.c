@@ -287,6 +287,8 @@ MHA_CMD_FN(cmd_report)
     snprintf(names[n_names++], 64, "results.csv");
     if (rc == 0)
         rc = rep_write_plots(&d, tmp, names, &n_names, 30);
+    if (rc == 0)
+        rc = rep_write_breakdown_plot(&d, tmp, names, &n_names, 30);
     if (rc == 0) {
         char path[8448];
         snprintf(path, sizeof path, "%s/report.html", tmp);
