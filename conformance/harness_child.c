@@ -167,14 +167,21 @@ void harness_child_main(const child_job *job, int results_fd, int ctl_fd, int ca
         finish(job, 0);
     }
 
+    run_opts ro = job->ro;
+    ro.fd = results_fd;
+    static char label[96];
+    if (job->name_from_port) { /* "name@level" */
+        const char *at = strrchr(ro.label, '@');
+        snprintf(label, sizeof label, "%s%s", impl->name, at ? at : "");
+        ro.label = label;
+        printf("== %s\n", label);
+    }
     mha_cpu_set_mask(job->mask);
     char why[256];
     if (!mha_impl_runnable(impl, why, sizeof why)) {
         send_msg(MSG_SKIP, why, 0, NULL);
         finish(job, 0);
     }
-    run_opts ro = job->ro;
-    ro.fd = results_fd;
     /* a guard-page fault reports its case, then ends the child with this record */
     child_msg fault_done;
     memset(&fault_done, 0, sizeof fault_done);
