@@ -43,14 +43,14 @@ static void stdout_to_report(void)
 /* The implementation under test, wrapped so its code runs with stdout captured. */
 static const mha_impl *real;
 
-static MHA_ATTENTION_FN(routed_attention)
+static void routed_attention(const mha_args *args, void *workspace)
 {
     stdout_to_port();
     real->attention(args, workspace);
     stdout_to_report();
 }
 
-static MHA_WORKSPACE_FN(routed_workspace)
+static size_t routed_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     stdout_to_port();
     const size_t bytes = real->workspace(shape, threads, want_probs);
