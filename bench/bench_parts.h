@@ -8,6 +8,7 @@
 #include "mha.h"
 #include "probe.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,16 @@ void bench_run_layer_point(benchmark::State &state, const mha_impl *impl, bench_
 /* The grid points that get a layer benchmark: Sq == Skv > 1, Hkv == H (nn.MultiheadAttention's case), Dh 64
  * (the layer costs several attention calls; one head size keeps the main job's time). */
 bool bench_layer_point(const bench_point &p);
+
+/* breakdown/IMPL/POINT (mha-bench --breakdown): one attention call with the GEMM path's phase clock on
+ * (impl/gemm/gemm_phase_clock.h); counters qk_seconds, softmax_seconds, pv_seconds per call. */
+void bench_run_breakdown_point(benchmark::State &state, const mha_impl *impl, bench_point p);
+/* The implementations of the GEMM path (algorithm "gemm": gemm, gemm_avx2, blas*). */
+bool bench_breakdown_impl(const mha_impl *impl);
+/* The grid points that get a breakdown: fp32 prefill Sq == Skv > 1, MHA, Dh 64, non-causal (the default
+ * grid's baseline sweep at 2 threads and its 1-thread twin). */
+bool bench_breakdown_point(const bench_point &p);
+/* The breakdown benchmarks (impl/point) whose checked call failed or was wrong, with the reason. */
+std::map<std::string, std::string> bench_breakdown_failures();
 
 #endif

@@ -1,7 +1,7 @@
 // mha-bench: every runnable implementation x a named grid of shapes, timed
 // with Google Benchmark. See docs/benchmarks.md.
 //
-//   mha-bench [--grid quick|default|full] [--impl a,b] [--budget SECONDS]
+//   mha-bench [--grid quick|default|full] [--impl a,b] [--budget SECONDS] [--breakdown]
 //             [Google Benchmark flags: --benchmark_out=f.json ...]
 //   mha-bench --list-grid NAME [--json]
 #include <benchmark/benchmark.h>
@@ -34,6 +34,7 @@ struct Options {
     std::string list_grid;
     std::string family;              // empty: every family of the grid
     bool json = false;
+    bool breakdown = false;          // the GEMM path's phase times instead of whole calls
     double budget = -1;              // < 0: the grid's
     bool help = false;
 };
@@ -186,7 +187,8 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
 void usage(FILE *f)
 {
     std::fprintf(f,
-                 "usage: mha-bench [--grid NAME] [--family F] [--impl a,b,...] [--budget SECONDS] [benchmark flags]\n"
+                 "usage: mha-bench [--grid NAME] [--family F] [--impl a,b,...] [--budget SECONDS] [--breakdown]\n"
+                 "                 [benchmark flags]\n"
                  "       mha-bench --list-grid NAME [--json]\n\n"
                  "Times every runnable implementation on every point of a grid (%s).\n"
                  "  --grid NAME       which grid (default: default)\n"
@@ -195,6 +197,9 @@ void usage(FILE *f)
                  "  --impl a,b        only these implementations (names from `mha list`)\n"
                  "  --budget S        skip a point when the implementation's last measured rate says one\n"
                  "                    call would take longer than S seconds (default: the grid's)\n"
+                 "  --breakdown       instead of whole calls: the GEMM path's implementations (gemm, gemm_avx2,\n"
+                 "                    blas*) on the grid's fp32 MHA Dh 64 non-causal prefill points, each call's\n"
+                 "                    time split into QK^T, softmax and PV (breakdown/IMPL/POINT)\n"
                  "  --list-grid NAME  print the grid's points and exit (--json: as JSON, for peer scripts)\n"
                  "Every Google Benchmark flag works too (--benchmark_filter, --benchmark_out=FILE,\n"
                  "--benchmark_out_format=json, --benchmark_repetitions, --benchmark_min_time, ...);\n"
@@ -256,6 +261,8 @@ int parse_own_flags(int *argc, char **argv, Options *o)
             }
         } else if (a == "--json") {
             o->json = true;
+        } else if (a == "--breakdown") {
+            o->breakdown = true;
         } else {
             if (a == "--help" || a == "-h")
                 o->help = true;
@@ -389,7 +396,7 @@ int main(int argc, char **argv)
     int n = bench_grid_points(grid->name, &pts);
     const mha_impl *layer_impl = mha_impl_best();
     std::set<std::string> families;
-    int registered = 0;
+    int registered = 0, breakdowns = 0;
     for (int i = 0; i < n; i++) {
         families.insert(pts[i].family);
         if (!o.family.empty() && o.family != pts[i].family)
@@ -397,6 +404,16 @@ int main(int argc, char **argv)
         registered++;
         char pn[160];
         bench_point_name(&pts[i], pn, sizeof pn);
+        if (o.breakdown) {
+            for (const mha_impl *impl : impls)
+                if (bench_breakdown_impl(impl) && bench_breakdown_point(pts[i])) {
+                    std::string name = std::string("breakdown/") + impl->name + "/" + pn;
+                    add_statistics(
+                        benchmark::RegisterBenchmark(name.c_str(), bench_run_breakdown_point, impl, pts[i]));
+                    breakdowns++;
+                }
+            continue;
+        }
         for (const mha_impl *impl : impls) {
             // a bf16 or fp16 point: only the implementations that declare that input dtype (out fp32)
             const uint32_t dtypes = impl->dtypes ? impl->dtypes : (uint32_t)MHA_IO_F32;
@@ -420,6 +437,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (o.breakdown && !breakdowns) {
+        std::fprintf(stderr, "mha-bench: --breakdown: nothing to time: it needs an implementation of the GEMM path "
+                             "(gemm, gemm_avx2, blas*) and an fp32 MHA Dh 64 non-causal prefill point of the %s "
+                             "grid%s\n",
+                     grid->name, o.family.empty() ? "" : (" in family " + o.family).c_str());
+        return 2;
+    }
     bench_add_context(g_machine, impls, skipped, g_grid_name, g_budget);
     benchmark::Initialize(&n_args, args.data());
     if (benchmark::ReportUnrecognizedArguments(n_args, args.data()))
@@ -427,6 +451,8 @@ int main(int argc, char **argv)
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     g_shape.release();
+    for (const auto &f : bench_breakdown_failures())
+        g_failed["breakdown/" + f.first] = f.second;
     if (!g_failed.empty()) {
         std::fprintf(stderr, "mha-bench: %zu benchmark(s) produced wrong output and were not timed:\n",
                      g_failed.size());

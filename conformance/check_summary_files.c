@@ -1,36 +1,32 @@
 /* The JSON and JUnit XML files of `mha check`: see check_summary.h. */
 #include "check_summary.h"
 
+#include "markup_text.h"
 #include "mha.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* JSON string: quotes and backslashes escaped, control characters as \u00XX. */
-static void json_str(FILE *f, const char *s)
+/* A JSON string of s (null for NULL); bytes of s that are not UTF-8 become U+FFFD. NULL: out of memory. */
+static json_t *text(const char *s)
 {
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *repaired = utf8_repaired(s);
+    j = repaired ? json_string(repaired) : NULL;
+    free(repaired);
+    return j;
 }
 
-static void json_num(FILE *f, double x)
+/* A measured error or tolerance: null when not measured (negative) or not finite. */
+static json_t *measure(double x)
 {
-    if (isfinite(x) && x >= 0)
-        fprintf(f, "%.6g", x);
-    else
-        fprintf(f, "null");
+    return isfinite(x) && x >= 0 ? json_real(x) : json_null();
 }
 
 static const char *status_word(int status)
@@ -46,109 +42,91 @@ static void rerun_of(const check_run *run, const run_result *res, char *buf, siz
     snprintf(buf, size, "%s%s%s", run->rerun, is_case ? " --case " : "", is_case ? res->id : "");
 }
 
-static void json_result(FILE *f, const check_run *run, const run_result *res)
+/* json_pack's "o" takes each value's reference, also when it fails (a NULL value fails it). */
+static json_t *result_json(const check_run *run, const run_result *res)
 {
     char rerun[1200];
     rerun_of(run, res, rerun, sizeof rerun);
-    fprintf(f, "\n      {\"case\": ");
-    json_str(f, res->id);
-    fprintf(f, ", \"group\": ");
-    json_str(f, res->group);
-    fprintf(f, ", \"level\": ");
-    json_str(f, run->level);
-    fprintf(f, ", \"dtypes\": ");
-    if (res->dtypes[0])
-        json_str(f, res->dtypes);
-    else
-        fprintf(f, "null");
-    fprintf(f, ", \"pass\": %s, \"skipped\": %s, \"units\": ", res->pass ? "true" : "false",
-            res->skipped ? "true" : "false");
-    json_num(f, res->units);
-    fprintf(f, ", \"max_abs\": ");
-    json_num(f, res->max_abs);
-    fprintf(f, ", \"tolerance\": ");
-    json_num(f, res->tol);
-    fprintf(f, ", \"max_rel\": ");
-    json_num(f, res->max_rel);
-    fprintf(f, ", \"ulps\": %lld, \"worst\": ", res->ulps);
-    json_str(f, res->worst);
-    fprintf(f, ",\n       \"variant\": ");
-    json_str(f, res->variant);
-    fprintf(f, ", \"reason\": ");
-    json_str(f, res->reason);
-    fprintf(f, ",\n       \"rerun\": ");
-    json_str(f, rerun);
-    fprintf(f, "}");
+    return json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+                     "case", text(res->id), "group", text(res->group), "level", text(run->level),
+                     "dtypes", text(res->dtypes[0] ? res->dtypes : NULL), "pass", res->pass, "skipped", res->skipped,
+                     "units", measure(res->units), "max_abs", measure(res->max_abs), "tolerance", measure(res->tol),
+                     "max_rel", measure(res->max_rel), "ulps", (json_int_t)res->ulps, "worst", text(res->worst),
+                     "variant", text(res->variant), "reason", text(res->reason), "rerun", text(rerun));
+}
+
+static json_t *run_json(const check_run *run)
+{
+    json_t *results = json_array();
+    for (size_t j = 0; results && j < run->count; j++)
+        if (json_array_append_new(results, result_json(run, &run->results[j])) != 0) {
+            json_decref(results);
+            results = NULL;
+        }
+    return json_pack("{s:o, s:o, s:s, s:o, s:I, s:o, s:o}", "implementation", text(run->name), "level",
+                     text(run->level), "status", status_word(run->status), "note", text(run->note), "stdout_bytes",
+                     (json_int_t)run->stdout_bytes, "rerun", text(run->rerun), "results", results);
+}
+
+static json_t *summary_json(const check_summary *r, const summary_meta *m)
+{
+    size_t passed, failed, skipped;
+    summary_totals(r, &passed, &failed, &skipped);
+    json_t *runs = json_array();
+    for (size_t k = 0; runs && k < r->count; k++)
+        if (json_array_append_new(runs, run_json(&r->runs[k])) != 0) {
+            json_decref(runs);
+            runs = NULL;
+        }
+    json_t *port = m->port ? json_pack("{s:o, s:o}", "path", text(m->port), "xxh3_128", text(m->port_hash))
+                           : json_null();
+    json_t *filters = json_pack("{s:o, s:o, s:o, s:b}", "impl", text(m->impl_filter), "case", text(m->case_filter),
+                                "level", text(m->level_filter), "no_large", m->no_large);
+    return json_pack("{s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:i, s:b, s:o}",
+                     "schema_version", SUMMARY_SCHEMA_VERSION, "mhalab_version", MHA_VERSION_STRING, "abi_version",
+                     MHA_ABI_VERSION, "port", port, "exec", text(m->exec), "vectors", text(m->vectors), "filters",
+                     filters, "partial", m->partial, "timeout_s", (json_int_t)m->timeout_s, "results_passed",
+                     (json_int_t)passed, "results_failed", (json_int_t)failed, "results_skipped",
+                     (json_int_t)skipped, "exit_status", m->exit_status, "passed", m->exit_status == 0, "runs",
+                     runs);
 }
 
 int summary_write_json(const check_summary *r, const summary_meta *m, FILE *f)
 {
-    size_t passed, failed, skipped;
-    summary_totals(r, &passed, &failed, &skipped);
-    fprintf(f, "{\n  \"schema_version\": %d,\n  \"mhalab_version\": ", SUMMARY_SCHEMA_VERSION);
-    json_str(f, MHA_VERSION_STRING);
-    fprintf(f, ",\n  \"abi_version\": %d,\n  \"port\": ", MHA_ABI_VERSION);
-    if (m->port) {
-        fprintf(f, "{\"path\": ");
-        json_str(f, m->port);
-        fprintf(f, ", \"xxh3_128\": ");
-        json_str(f, m->port_hash);
-        fprintf(f, "}");
-    } else {
-        fprintf(f, "null");
-    }
-    fprintf(f, ",\n  \"exec\": ");
-    if (m->exec)
-        json_str(f, m->exec);
-    else
-        fprintf(f, "null");
-    fprintf(f, ",\n  \"vectors\": ");
-    json_str(f, m->vectors);
-    fprintf(f, ",\n  \"filters\": {\"impl\": ");
-    json_str(f, m->impl_filter);
-    fprintf(f, ", \"case\": ");
-    json_str(f, m->case_filter);
-    fprintf(f, ", \"level\": ");
-    json_str(f, m->level_filter);
-    fprintf(f, ", \"no_large\": %s},\n  \"partial\": %s,\n  \"timeout_s\": %u,\n", m->no_large ? "true" : "false",
-            m->partial ? "true" : "false", m->timeout_s);
-    fprintf(f, "  \"results_passed\": %zu,\n  \"results_failed\": %zu,\n  \"results_skipped\": %zu,\n"
-               "  \"exit_status\": %d,\n", passed, failed, skipped, m->exit_status);
-    fprintf(f, "  \"passed\": %s,\n  \"runs\": [", m->exit_status == 0 ? "true" : "false");
-    for (size_t k = 0; k < r->count; k++) {
-        const check_run *run = &r->runs[k];
-        fprintf(f, "%s\n    {\"implementation\": ", k ? "," : "");
-        json_str(f, run->name);
-        fprintf(f, ", \"level\": ");
-        json_str(f, run->level);
-        fprintf(f, ", \"status\": \"%s\", \"note\": ", status_word(run->status));
-        json_str(f, run->note);
-        fprintf(f, ", \"stdout_bytes\": %zu,\n     \"rerun\": ", run->stdout_bytes);
-        json_str(f, run->rerun);
-        fprintf(f, ",\n     \"results\": [");
-        for (size_t j = 0; j < run->count; j++) {
-            fprintf(f, "%s", j ? "," : "");
-            json_result(f, run, &run->results[j]);
-        }
-        fprintf(f, "]}");
-    }
-    fprintf(f, "\n  ]\n}\n");
-    return ferror(f) ? -1 : 0;
+    json_t *root = summary_json(r, m);
+    if (!root)
+        return -1;
+    const int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    fputc('\n', f);
+    return rc != 0 || ferror(f) ? -1 : 0;
 }
 
-/* XML text or attribute value. */
-static void xml_str(FILE *f, const char *s)
+/* open, then text escaped, then close. */
+static void xml_wrapped(FILE *f, const char *open, const char *text, const char *close)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\n': fputs("&#10;", f); break;
-        default: fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
+    fputs(open, f);
+    xml_write_text(f, text);
+    fputs(close, f);
+}
+
+static void junit_result(FILE *f, const check_run *run, const run_result *res)
+{
+    xml_wrapped(f, "    <testcase classname=\"", run->label, "\"");
+    xml_wrapped(f, " name=\"", res->id, "\">\n");
+    if (res->dtypes[0])
+        xml_wrapped(f, "      <properties><property name=\"dtypes\" value=\"", res->dtypes, "\"/></properties>\n");
+    if (res->skipped) {
+        xml_wrapped(f, "      <skipped message=\"", res->reason, "\"/>\n");
+    } else if (!res->pass) {
+        char rerun[1200];
+        rerun_of(run, res, rerun, sizeof rerun);
+        xml_wrapped(f, "      <failure message=\"", res->reason, "\">");
+        xml_wrapped(f, "", res->reason, "&#10;call: ");
+        xml_wrapped(f, "", res->variant, "&#10;rerun: ");
+        xml_wrapped(f, "", rerun, "</failure>\n");
     }
+    fputs("    </testcase>\n", f);
 }
 
 int summary_write_junit(const check_summary *r, FILE *f)
@@ -159,54 +137,18 @@ int summary_write_junit(const check_summary *r, FILE *f)
             "failures=\"%zu\" skipped=\"%zu\">\n", passed + failed + skipped, failed, skipped);
     for (size_t k = 0; k < r->count; k++) {
         const check_run *run = &r->runs[k];
-        const int skipped = run->status == RUN_SKIP;
-        fprintf(f, "  <testsuite name=\"");
-        xml_str(f, run->label);
-        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", skipped ? 1 : run->count, run->failed,
-                skipped ? 1 : run->skipped);
-        if (skipped) {
-            fprintf(f, "    <testcase classname=\"");
-            xml_str(f, run->label);
-            fprintf(f, "\" name=\"runnable\"><skipped message=\"");
-            xml_str(f, run->note);
-            fprintf(f, "\"/></testcase>\n");
+        const int not_run = run->status == RUN_SKIP;
+        xml_wrapped(f, "  <testsuite name=\"", run->label, "\"");
+        fprintf(f, " tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", not_run ? 1 : run->count, run->failed,
+                not_run ? 1 : run->skipped);
+        if (not_run) {
+            xml_wrapped(f, "    <testcase classname=\"", run->label, "\" name=\"runnable\">");
+            xml_wrapped(f, "<skipped message=\"", run->note, "\"/></testcase>\n");
         }
-        for (size_t j = 0; j < run->count; j++) {
-            const run_result *res = &run->results[j];
-            fprintf(f, "    <testcase classname=\"");
-            xml_str(f, run->label);
-            fprintf(f, "\" name=\"");
-            xml_str(f, res->id);
-            fprintf(f, "\">\n");
-            if (res->dtypes[0]) {
-                fprintf(f, "      <properties><property name=\"dtypes\" value=\"");
-                xml_str(f, res->dtypes);
-                fprintf(f, "\"/></properties>\n");
-            }
-            if (res->pass) {
-                fprintf(f, "    </testcase>\n");
-                continue;
-            }
-            if (res->skipped) {
-                fprintf(f, "      <skipped message=\"");
-                xml_str(f, res->reason);
-                fprintf(f, "\"/>\n    </testcase>\n");
-                continue;
-            }
-            char rerun[1200];
-            rerun_of(run, res, rerun, sizeof rerun);
-            fprintf(f, "      <failure message=\"");
-            xml_str(f, res->reason);
-            fprintf(f, "\">");
-            xml_str(f, res->reason);
-            fprintf(f, "&#10;call: ");
-            xml_str(f, res->variant);
-            fprintf(f, "&#10;rerun: ");
-            xml_str(f, rerun);
-            fprintf(f, "</failure>\n    </testcase>\n");
-        }
-        fprintf(f, "  </testsuite>\n");
+        for (size_t j = 0; j < run->count; j++)
+            junit_result(f, run, &run->results[j]);
+        fputs("  </testsuite>\n", f);
     }
-    fprintf(f, "</testsuites>\n");
+    fputs("</testsuites>\n", f);
     return ferror(f) ? -1 : 0;
 }

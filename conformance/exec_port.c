@@ -262,7 +262,7 @@ static int exchange(const mha_args *a, const char *id, const exec_files *f, int 
     return rc;
 }
 
-static MHA_ATTENTION_FN(exec_attention)
+static void exec_attention(const mha_args *args, void *workspace)
 {
     (void)workspace;
     char why[1024], id[64];

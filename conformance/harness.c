@@ -118,12 +118,17 @@ static const char *kind_option(impl_kind kind)
     return kind == IMPL_PORT ? "--port" : kind == IMPL_EXEC ? "--exec" : "--impl";
 }
 
-/* An external implementation's descriptor, learned in a child. CHECK_PASSED, or the verdict that ends the check. */
+/* What names an external implementation until it has named itself: the last part of its path or command. */
+static const char *source_base(const impl_source *src)
+{
+    return strrchr(src->what, '/') ? strrchr(src->what, '/') + 1 : src->what;
+}
+
+/* A library port's descriptor, learned in a child. CHECK_PASSED, or the verdict that ends the check. */
 static int probe(const harness_options *o, const impl_source *src, check_summary *rep, child_descriptor *desc)
 {
     child_job job = {.src = *src, .probe = 1, .ro.fd = -1};
-    const char *base = strrchr(src->what, '/') ? strrchr(src->what, '/') + 1 : src->what;
-    check_run *run = summary_add_run(rep, base, "load");
+    check_run *run = summary_add_run(rep, source_base(src), "load");
     if (!run)
         return CHECK_CANNOT_JUDGE;
     snprintf(run->rerun, sizeof run->rerun, "%s %s", o->rerun, kind_option(src->kind));
@@ -162,6 +167,7 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
     snprintf(run->rerun + strlen(run->rerun), sizeof run->rerun - strlen(run->rerun), " --level %s", names[level]);
     child_job job = {
         .src = *src,
+        .name_from_port = src->kind == IMPL_EXEC,
         .mask = masks[level],
         .cases = cases,
         .ncases = ncases,
@@ -169,11 +175,22 @@ static int run_one(const harness_options *o, const impl_source *src, const char 
         .ro = {.label = run->label, .rerun = run->rerun, .factor = factor, .floor = floor, .top_level = level == top,
                .fd = -1, .verbose = o->verbose},
     };
-    printf("== %s\n", run->label);
+    if (!job.name_from_port)
+        printf("== %s\n", run->label);
     if (harness_run_child(&job, o->timeout_s, run, &desc) == CHILD_LOAD_ERROR) {
+        if (job.name_from_port) { /* never started: not a result, as for a library port's probe */
+            printf("mha check: cannot judge: %s\n", run->note);
+            rep->count--;
+            free(run->results);
+            return 1;
+        }
         run->status = RUN_CRASH;
         printf("mha check: cannot judge %s: %s\n", run->label, run->note);
         return 1;
+    }
+    if (job.name_from_port && desc.name[0]) {
+        snprintf(run->name, sizeof run->name, "%s", desc.name);
+        snprintf(run->label, sizeof run->label, "%s@%s", desc.name, names[level]);
     }
     if (run->status == RUN_SKIP) {
         printf("   %s: skipped, %s\n", run->label, run->note);
@@ -196,13 +213,20 @@ int harness_check(const harness_options *o, check_summary *rep)
     impl_source srcs[64];
     size_t nsrc = 0;
     child_descriptor port_desc;
-    /* an external implementation (a library port or a process) is probed in a child first */
+    memset(&port_desc, 0, sizeof port_desc);
+    /*
+     * A library port is probed in a child first, for its CPU features. An
+     * --exec port has none (the protocol declares none), so it is started
+     * once, by the child that checks it, which also learns its name.
+     */
     const int external = o->port || o->exec;
-    if (external) {
-        srcs[nsrc++] = o->port ? (impl_source){IMPL_PORT, o->port} : (impl_source){IMPL_EXEC, o->exec};
+    if (o->port) {
+        srcs[nsrc++] = (impl_source){IMPL_PORT, o->port};
         const int verdict = probe(o, &srcs[0], rep, &port_desc);
         if (verdict != CHECK_PASSED)
             return verdict;
+    } else if (o->exec) {
+        srcs[nsrc++] = (impl_source){IMPL_EXEC, o->exec};
     } else {
         for (size_t i = 0; i < mha_impl_count() && nsrc < 64; i++) {
             const mha_impl *impl = mha_impl_get(i);
@@ -233,8 +257,11 @@ int harness_check(const harness_options *o, check_summary *rep)
     if (external && port_desc.cpu_features == 0 && !o->level) {
         for (int l = 0; l < nlevels && l < 16; l++)
             use[l] = l == top;
-        printf("mha check: port %s needs no CPU feature (cpu_features 0): checked once, at level %s\n",
-               port_desc.name, lnames[top]);
+        if (o->exec)
+            printf("mha check: an --exec port needs no CPU feature: checked once, at level %s\n", lnames[top]);
+        else
+            printf("mha check: port %s needs no CPU feature (cpu_features 0): checked once, at level %s\n",
+                   port_desc.name, lnames[top]);
     }
 
     size_t ncases = 0;
@@ -259,8 +286,9 @@ int harness_check(const harness_options *o, check_summary *rep)
         for (size_t i = 0; i < nsrc; i++)
             for (int l = 0; l < nlevels && l < 16; l++)
                 if (use[l])
-                    unjudged += run_one(o, &srcs[i], external ? port_desc.name : srcs[i].what, l, top, cases, ncases,
-                                        factor, floor, rep);
+                    unjudged += run_one(o, &srcs[i],
+                                        o->port ? port_desc.name : o->exec ? source_base(&srcs[i]) : srcs[i].what,
+                                        l, top, cases, ncases, factor, floor, rep);
         props_release();
         verdict = unjudged ? CHECK_CANNOT_JUDGE : summary_failed(rep) ? CHECK_FAILED : CHECK_PASSED;
     }

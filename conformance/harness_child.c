@@ -43,14 +43,14 @@ static void stdout_to_report(void)
 /* The implementation under test, wrapped so its code runs with stdout captured. */
 static const mha_impl *real;
 
-static MHA_ATTENTION_FN(routed_attention)
+static void routed_attention(const mha_args *args, void *workspace)
 {
     stdout_to_port();
     real->attention(args, workspace);
     stdout_to_report();
 }
 
-static MHA_WORKSPACE_FN(routed_workspace)
+static size_t routed_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     stdout_to_port();
     const size_t bytes = real->workspace(shape, threads, want_probs);
@@ -167,14 +167,21 @@ void harness_child_main(const child_job *job, int results_fd, int ctl_fd, int ca
         finish(job, 0);
     }
 
+    run_opts ro = job->ro;
+    ro.fd = results_fd;
+    static char label[96];
+    if (job->name_from_port) { /* "name@level" */
+        const char *at = strrchr(ro.label, '@');
+        snprintf(label, sizeof label, "%s%s", impl->name, at ? at : "");
+        ro.label = label;
+        printf("== %s\n", label);
+    }
     mha_cpu_set_mask(job->mask);
     char why[256];
     if (!mha_impl_runnable(impl, why, sizeof why)) {
         send_msg(MSG_SKIP, why, 0, NULL);
         finish(job, 0);
     }
-    run_opts ro = job->ro;
-    ro.fd = results_fd;
     /* a guard-page fault reports its case, then ends the child with this record */
     child_msg fault_done;
     memset(&fault_done, 0, sizeof fault_done);

@@ -31,6 +31,8 @@ typedef struct impl_source {
 typedef struct child_job {
     impl_source src;
     int probe;              /* 1: load, describe the implementation and stop */
+    int name_from_port;     /* 1: ro.label takes the name the loaded port gives (an --exec port's handshake),
+                               and the child prints the run's "== label" line */
     uint32_t mask;          /* CPU-feature mask of the level */
     const case_data *cases; /* the case suite's cases */
     size_t ncases;

@@ -1,7 +1,6 @@
 /* Line charts as scenes; see plot.h. */
 #include "plot.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,18 +279,5 @@ int plot_write_svg(const char *path, const plot_spec *spec, const plot_series *s
 {
     scene g;
     plot_lines(&g, spec, series, n_series);
-    if (g.failed) {
-        scene_free(&g);
-        errno = ENOMEM;
-        return -1;
-    }
-    FILE *f = fopen(path, "w");
-    int rc = f ? scene_write_svg(&g, f) : -1;
-    int saved = errno;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    else
-        errno = saved;
-    scene_free(&g);
-    return rc;
+    return scene_save_svg(&g, path);
 }

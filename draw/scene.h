@@ -79,6 +79,9 @@ int scene_dash_lengths(scene_dash dash, double out[4]);
 /* SVG text to f. Returns 0, or -1 if the scene is incomplete or f failed. */
 int scene_write_svg(const scene *s, FILE *f);
 
+/* The scene as an SVG file at path, then frees the scene. 0, or -1 with errno set (ENOMEM: the scene is incomplete). */
+int scene_save_svg(scene *s, const char *path);
+
 /* PNG of the scene magnified by scale, to f. Returns 0 or -1; err says why. */
 int scene_write_png(const scene *s, FILE *f, double scale, char *err, size_t err_size);
 

@@ -2,6 +2,8 @@
 #include "scene.h"
 #include "svg.h"
 
+#include <errno.h>
+
 static const char *hex(int32_t rgb, char buf[8])
 {
     if (rgb == SCENE_NONE)
@@ -56,4 +58,22 @@ int scene_write_svg(const scene *s, FILE *f)
     }
     svg_end(&out);
     return ferror(f) ? -1 : 0;
+}
+
+int scene_save_svg(scene *s, const char *path)
+{
+    if (s->failed) {
+        scene_free(s);
+        errno = ENOMEM;
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    int rc = f ? scene_write_svg(s, f) : -1;
+    int saved = errno;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    else
+        errno = saved;
+    scene_free(s);
+    return rc;
 }

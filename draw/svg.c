@@ -1,18 +1,7 @@
 /* SVG text output; see svg.h. */
 #include "svg.h"
 
-static void put_escaped(FILE *f, const char *t)
-{
-    for (; *t; t++) {
-        switch (*t) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*t, f);
-        }
-    }
-}
+#include "markup_text.h"
 
 void svg_begin(svg *s, FILE *f, double width, double height)
 {
@@ -46,7 +35,7 @@ void svg_rect_titled(svg *s, double x, double y, double w, double h, const char 
     if (stroke)
         fprintf(s->f, " stroke=\"%s\"", stroke);
     fputs("><title>", s->f);
-    put_escaped(s->f, title);
+    xml_write_text(s->f, title);
     fputs("</title></rect>\n", s->f);
 }
 
@@ -62,7 +51,7 @@ void svg_text(svg *s, double x, double y, double size, const char *anchor, doubl
     if (rotate != 0.0)
         fprintf(s->f, " transform=\"rotate(%g %.2f %.2f)\"", rotate, x, y);
     fputc('>', s->f);
-    put_escaped(s->f, text);
+    xml_write_text(s->f, text);
     fputs("</text>\n", s->f);
 }
 
@@ -95,7 +84,7 @@ void svg_circle(svg *s, double cx, double cy, double r, const char *fill, const 
 void svg_title(svg *s, const char *text)
 {
     fputs("<title>", s->f);
-    put_escaped(s->f, text);
+    xml_write_text(s->f, text);
     fputs("</title>\n", s->f);
 }
 
@@ -104,12 +93,12 @@ void svg_group_begin(svg *s, const char *id, const char *cls)
     fputs("<g", s->f);
     if (id) {
         fputs(" id=\"", s->f);
-        put_escaped(s->f, id);
+        xml_write_text(s->f, id);
         fputc('"', s->f);
     }
     if (cls) {
         fputs(" class=\"", s->f);
-        put_escaped(s->f, cls);
+        xml_write_text(s->f, cls);
         fputc('"', s->f);
     }
     fputs(">\n", s->f);

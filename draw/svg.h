@@ -1,7 +1,7 @@
 /*
  * The SVG back end of scene.h: the document is text, so elements are
  * printed straight to a FILE. Coordinates are in pixels, colours are
- * "#rrggbb" strings (NULL: none), text is XML-escaped.
+ * "#rrggbb" strings (NULL: none), text is XML-escaped (markup_text.h).
  */
 #ifndef MHA_SVG_H
 #define MHA_SVG_H

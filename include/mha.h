@@ -272,8 +272,9 @@ enum {
 };
 
 /*
- * One macro per function signature; every implementation declares its
- * functions through these, so the signatures cannot drift apart.
+ * One macro per function signature, for the typedefs below and for
+ * declarations. A definition spells its parameters; stored in an mha_impl
+ * field, it is checked against the typedef.
  */
 
 /** Attention on validated arguments: scale resolved, threads >= 1, workspace sized. */

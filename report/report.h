@@ -66,6 +66,12 @@ typedef struct rep_accuracy {
     char worst_case[128];
 } rep_accuracy;
 
+/* The GEMM path's phases in one call (breakdown/IMPL/POINT from mha-bench --breakdown; report_breakdown.c). */
+typedef struct rep_breakdown {
+    rep_run run;            /* implementation, point, machine, seconds per call; error when not timed */
+    double qk, softmax, pv; /* seconds per call in each phase (the mean over the call's workers) */
+} rep_breakdown;
+
 typedef struct rep_data {
     rep_run *runs;
     int n_runs, cap_runs;
@@ -76,6 +82,8 @@ typedef struct rep_data {
     rep_accuracy *accuracy;
     int n_accuracy;
     const char *check_file;
+    rep_breakdown *breakdowns; /* after rep_finish: one per implementation, machine and point */
+    int n_breakdowns;
     const char **files;
     int n_files;
 } rep_data;
@@ -176,6 +184,21 @@ void rep_prose_accuracy(const rep_data *d, FILE *f);
  * dtype_accuracy.svg (and .png where cairo is built in). */
 void rep_write_dtype(const rep_data *d, FILE *f);
 int rep_write_dtype_plot(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
+/* GEMM-path breakdown (report_breakdown.c). rep_breakdown_add: a loaded run of kind "breakdown" and its JSON
+ * entry b (counters qk_seconds, softmax_seconds, pv_seconds); 0, or -1 with err. rep_breakdown_finish: one entry
+ * per implementation, machine and point, the repetition of median time (in place; returns 0). */
+int rep_breakdown_add(rep_data *d, const rep_run *r, json_t *b, const char *path, char *err, size_t err_size);
+int rep_breakdown_finish(rep_data *d);
+/* "5062 ms", "79.8 ms", "0.25 ms": whole milliseconds from 100 ms, else 3 significant digits. */
+void rep_ms_text(double seconds, char *buf, size_t size);
+/* The call's time in no phase: seconds - (qk + softmax + pv), at least 0. */
+double rep_breakdown_other(const rep_breakdown *b);
+/* The most threads of a timed breakdown of machine m (0: none). */
+int rep_breakdown_most_threads(const rep_data *d, int m);
+/* The section: its paragraph (rep_prose_breakdown, report_breakdown_prose.c), the table, breakdown.svg. */
+void rep_write_breakdown(const rep_data *d, FILE *f);
+void rep_prose_breakdown(const rep_data *d, FILE *f);
+int rep_write_breakdown_plot(const rep_data *d, const char *dir, char names[][64], int *n_names, int max_names);
 
 /* Writers; each returns 0 or -1 with errno set. */
 int rep_write_markdown(const rep_data *d, FILE *f);

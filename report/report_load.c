@@ -132,7 +132,7 @@ static int parse_name(const char *name, rep_run *r, char *why, size_t why_size)
     if (snprintf(buf, sizeof buf, "%s", name) >= (int)sizeof buf)
         return 1;
     char *save = NULL, *seg = strtok_r(buf, "/", &save);
-    if (!seg || (strcmp(seg, "attn") != 0 && strcmp(seg, "layer") != 0))
+    if (!seg || (strcmp(seg, "attn") != 0 && strcmp(seg, "layer") != 0 && strcmp(seg, "breakdown") != 0))
         return 1;
     snprintf(r->kind, sizeof r->kind, "%s", seg);
     seg = strtok_r(NULL, "/", &save);
@@ -312,7 +312,10 @@ int rep_load_json(rep_data *d, json_t *root, const char *path, char *err, size_t
             continue;
         }
         r.machine = m;
-        if (add_run(d, &r) != 0) {
+        if (strcmp(r.kind, "breakdown") == 0) { /* the GEMM path's phases: their own list */
+            if (rep_breakdown_add(d, &r, b, path, err, err_size) != 0)
+                return -1;
+        } else if (add_run(d, &r) != 0) {
             snprintf(err, err_size, "%s: out of memory", path);
             return -1;
         }
@@ -534,7 +537,7 @@ int rep_finish(rep_data *d)
             d->runs[i].naive = naive[d->runs[i].machine];
         }
     }
-    return rep_causal_link(d);
+    return rep_causal_link(d) || rep_breakdown_finish(d) ? -1 : 0;
 }
 
 void rep_free(rep_data *d)
@@ -544,6 +547,7 @@ void rep_free(rep_data *d)
     free(d->runs);
     free(d->series);
     free(d->accuracy);
+    free(d->breakdowns);
     memset(d, 0, sizeof *d);
 }
 

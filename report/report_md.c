@@ -319,6 +319,7 @@ int rep_write_markdown(const rep_data *d, FILE *f)
     fprintf(f, "## Thread scaling\n\n");
     rep_prose_threads(d, f);
     fprintf(f, "![thread scaling](thread_scaling.svg)\n\n");
+    rep_write_breakdown(d, f);
     fprintf(f, "## Causal attention in time\n\n");
     rep_prose_causal(d, f);
     rep_write_causal(d, f);

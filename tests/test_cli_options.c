@@ -2,8 +2,9 @@
  * The option parser of the `mha` program, driven by the commands' own
  * option tables (linked in from tools/): every subcommand's --help exits 0
  * and lists every option of its table; a bad number, an unknown option, an
- * abbreviation, a missing value and a value given to a flag exit 2 and name
- * the option; "--opt=value" and options after positional arguments work.
+ * abbreviation, a missing value, a value given to a flag and a nonzero float
+ * that float32 rounds to 0 or a subnormal exit 2 and name the option;
+ * "--opt=value" and options after positional arguments work.
  * Usage: test_cli_options MHA_BINARY SCRATCH_DIR
  */
 #include "check.h"
@@ -127,6 +128,14 @@ static void bad_values(const cli_command *c)
         refused(args, want, NULL);
         snprintf(args, sizeof args, "%s %s=12abc", c->name, name);
         refused(args, want, NULL);
+        if (o->kind == CLI_FLOAT) { /* what float32 holds only as 0 or a subnormal */
+            snprintf(args, sizeof args, "%s %s 1e-50", c->name, name);
+            snprintf(want, sizeof want, "%s 1e-50: in float32 it rounds to 0", name);
+            refused(args, want, NULL);
+            snprintf(args, sizeof args, "%s %s -1e-40", c->name, name);
+            snprintf(want, sizeof want, "%s -1e-40: in float32 it is subnormal", name);
+            refused(args, want, NULL);
+        }
         if (o->kind == CLI_INT) { /* one past each end of the range */
             if (o->min > INT64_MIN)
                 out_of_range(c, o, (long long)o->min - 1);
@@ -159,6 +168,8 @@ static void spellings(void)
     refused("list extra", "unknown argument 'extra'", NULL);
     refused("heatmap -x", "unknown option '-x'", NULL);
     refused("heatmap -o", "-o needs a value", NULL);
+    /* a custom parser built on cli_parse_float keeps its rules */
+    refused("heatmap --scale 1e-40 -o x.svg", "--scale 1e-40: in float32 it is subnormal", NULL);
 }
 
 int main(int argc, char **argv)

@@ -12,8 +12,12 @@
  * - the same scene paints as PNG through cairo (paths, circles, dashes);
  *   a path drawn after a text starts at its own first point, not where
  *   the text ended (cairo's current point).
+ * - stacked bars (bars.h): with 12 long labels and notes every text lies
+ *   inside the canvas, each part shows its share, a row without time says
+ *   so instead of a bar, each part has its hover text.
  */
 #include "check.h"
+#include "bars.h"
 #include "plot.h"
 
 #include <math.h>
@@ -188,9 +192,42 @@ static void path_after_text(void)
 #endif
 }
 
+/* Stacked bars (bars.h): long labels and notes inside the canvas, shares as text, a row without time. */
+static void bars(void)
+{
+    static const char *const parts[3] = {"first part", "second", "third"};
+    static const int32_t colours[3] = {0x0072b2, 0xe69f00, 0x009e73};
+    const bars_spec spec = {"b", "Stacked bars with long labels: every label, note and share readable", parts, colours,
+                            3, "ms"};
+    bars_row rows[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(labels[i], sizeof labels[i], "a long row label number %d of the stacked bars", i);
+        rows[i] = (bars_row){labels[i], "1234.5 ms per call", {1, 1, 2}, i % 4 == 0};
+    }
+    rows[N - 1].values[0] = rows[N - 1].values[1] = rows[N - 1].values[2] = 0;
+    scene g;
+    CHECK(bars_stacked(&g, &spec, rows, N) == N - 1, "a bar per row with time, none for the row without");
+    texts_inside(&g);
+    png(&g);
+    int quarter = 0, half = 0, no_time = 0, tips = 0;
+    for (size_t i = 0; i < g.count; i++) {
+        const scene_item *it = &g.items[i];
+        quarter += it->kind == SCENE_TEXT && strcmp(it->text, "25%") == 0 && it->anchor == SCENE_MIDDLE;
+        half += it->kind == SCENE_TEXT && strcmp(it->text, "50%") == 0 && it->anchor == SCENE_MIDDLE;
+        no_time += it->kind == SCENE_TEXT && strcmp(it->text, "(no time measured)") == 0;
+        tips += it->kind == SCENE_RECT && it->text && strstr(it->text, ": third 2 ms (50%)") != NULL;
+    }
+    /* the axis labels 25% and 50% are anchored in the middle too: one each */
+    CHECK(quarter == 2 * (N - 1) + 1 && half == (N - 1) + 1, "shares inside the parts: %d x 25%%, %d x 50%%", quarter,
+          half);
+    CHECK(no_time == 1 && tips == N - 1, "the row without time said so (%d); hover texts (%d)", no_time, tips);
+    scene_free(&g);
+}
+
 int main(void)
 {
     path_after_text();
+    bars();
     palette();
     scene g;
     make_series(1000);

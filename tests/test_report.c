@@ -28,6 +28,14 @@
  * sample.json paragraphs: flash_fake fastest at both prefill points of sample-x86; the highest share of peak
  *   is sample-arm's 107.4 %; the largest speedup 3.6x; the fastest layer 214.75 GFLOP/s; 1 of 2 checked
  *   implementations failed a case, the largest error 1.73 (flash_fake, gqa_causal_3)
+ * sample_breakdown.json (GEMM-path breakdown, B 1 H 8 Dh 64, seconds per call; other = call - the three):
+ *   blas_fake S=4096 T2: call 150 ms, QK^T 40 (26.7% -> 27%), softmax 76 (50.7% -> 51%), PV 30 (20%), other 4 (2.7%
+ *     -> 3%); the fastest call at the largest S on the most threads; softmax / QK^T = 76 / 40 = 1.90x; 2 Dh = 128;
+ *     score block 64 x 4096 x 4 B = 1.0 MiB > its 512 KiB L2; at S=128 softmax 0.1 of 0.5 ms = 20%
+ *   gemm_fake S=4096 T2: repetitions 200, 210, 220 ms: the median one, 210 ms: 63 (30%), 79.8 (38%), 52.5 (25%),
+ *     other 14.7 (7%); its attention run (clock off) 190 ms; softmax from 76 ms (blas_fake) to 79.8 ms (gemm_fake),
+ *     QK^T from 40 ms (blas_fake) to 63 ms (gemm_fake); bars: the 4 timed entries at T2
+ *   the same with blas_fake S=4096 T2 changed to 200 ms, QK^T 50, softmax 100, PV 30: 25%, 50%, 15%, 10%; 2.00x
  * A generated file with 12 implementations: every series keeps one colour in every plot, no two share it.
  * report.html: no http(s) reference, no <img>, <script> or <link>, every plot inline as <svg> with text.
  * usage: test_report MHA_EXE TESTDATA_DIR SCRATCH_DIR
@@ -171,6 +179,109 @@ static void twelve(const char *rep_parent)
     free(b);
 }
 
+/* data/sample_breakdown.json with each (from, to) pair of edits applied, written to path; 0 or -1. */
+static int edited_sample(const char *path, const char *const edits[][2], int n_edits)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s/sample_breakdown.json", data);
+    char *s = slurp(src);
+    FILE *f = s ? fopen(path, "w") : NULL;
+    int rc = f ? 0 : -1;
+    for (const char *p = s; f && *p;) {
+        int k = 0;
+        while (k < n_edits && strncmp(p, edits[k][0], strlen(edits[k][0])) != 0)
+            k++;
+        if (k < n_edits) {
+            fputs(edits[k][1], f);
+            p += strlen(edits[k][0]);
+        } else {
+            fputc(*p++, f);
+        }
+    }
+    if (f && fclose(f) != 0)
+        rc = -1;
+    free(s);
+    return rc;
+}
+
+/* The GEMM-path breakdown section: table, paragraph and bars from sample_breakdown.json; its numbers follow the
+ * input; malformed phases are refused. */
+static void breakdown(void)
+{
+    char cmd[10240], path[4096], out[4096];
+    snprintf(out, sizeof out, "%s/out.txt", scratch);
+    snprintf(cmd, sizeof cmd, "'%s/sample_breakdown.json' -o '%s/breakdown'", data, scratch);
+    CHECK(run(cmd) == 0, "report on sample_breakdown.json failed");
+    snprintf(path, sizeof path, "%s/breakdown/README.md", scratch);
+    static const char *const rows[] = {
+        "| blas_fake | S=128 H8 Dh=64 MHA T2 | 0.5 ms | 0.2 ms (40%) | 0.1 ms (20%) | 0.15 ms (30%) | 0.05 ms (10%) "
+        "| - |",
+        "| gemm_fake | S=128 H8 Dh=64 MHA T2 | 0.6 ms | 0.25 ms (42%) | 0.11 ms (18%) | 0.2 ms (33%) | 0.04 ms (7%) "
+        "| - |",
+        "| blas_fake | S=4096 H8 Dh=64 MHA T2 | 150 ms | 40 ms (27%) | 76 ms (51%) | 30 ms (20%) | 4 ms (3%) | - |",
+        "| gemm_fake | S=4096 H8 Dh=64 MHA T2 | 210 ms | 63 ms (30%) | 79.8 ms (38%) | 52.5 ms (25%) | 14.7 ms (7%) | "
+        "190 ms |",
+        "| blas_fake | S=4096 H8 Dh=64 MHA T1 | skip | - | - | - | - | - |",
+        "| gemm_fake | S=4096 H8 Dh=64 MHA T1 | 400 ms | 120 ms (30%) | 150 ms (38%) | 100 ms (25%) | 30 ms (7%) | - |",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        CHECK(file_has(path, rows[i]), "breakdown table row %zu", i);
+    char *md = slurp(path);
+    CHECK(count(md, "%) |") == 5 * 4 && count(md, "| gemm_fake | S=4096 H8 Dh=64 MHA T2 |") == 1,
+          "one row per implementation and point: the median repetition only, the aggregate ignored");
+    free(md);
+    CHECK(file_has(path, "At S=4096 H8 Dh=64 MHA T2, the largest point timed, the fastest GEMM-path call is "
+                         "blas_fake's at 150 ms: QKᵀ 27%, softmax 51%, PV 20% and 3% in no phase"),
+          "breakdown paragraph: the shares at the largest point");
+    CHECK(file_has(path, "Its softmax share is 20% at S=128 and 51% at S=4096."), "breakdown paragraph: share vs S");
+    CHECK(file_has(path, "The softmax takes 1.90x the time of QKᵀ, which does 2·Dh = 128 FLOPs per score") &&
+              file_has(path, "is 64 rows x 4096 keys x 4 B = 1.0 MiB, larger than this machine's 512 KiB L2."),
+          "breakdown paragraph: softmax against QK^T, the score block against L2");
+    CHECK(file_has(path, "here it takes from 76 ms (blas_fake) to 79.8 ms (gemm_fake); QKᵀ, each one's own product, "
+                         "from 40 ms (blas_fake) to 63 ms (gemm_fake)."),
+          "breakdown paragraph: the shared softmax against the products");
+    snprintf(path, sizeof path, "%s/breakdown/breakdown.svg", scratch);
+    char *svg = slurp(path);
+    CHECK(count(svg, "class=\"bar\"") == 4, "breakdown.svg: %d bars, expected the 4 timed at 2 threads",
+          count(svg, "class=\"bar\""));
+    CHECK(svg && strstr(svg, "(2 threads)") && strstr(svg, ">QKᵀ<") && strstr(svg, ">other<"),
+          "breakdown.svg: the thread count in the title, the phases in the legend");
+    CHECK(svg && strstr(svg, "<title>S=4096 H8 Dh=64 MHA T2  blas_fake: softmax 76 ms (51%)</title>"),
+          "breakdown.svg: a part's hover text");
+    free(svg);
+    snprintf(path, sizeof path, "%s/breakdown/report.html", scratch);
+    CHECK(file_has(path, "<figure id=\"breakdown\"><svg"), "breakdown.svg inline in report.html");
+
+    /* other numbers in, other numbers out */
+    static const char *const changed[][2] = {{"\"real_time\": 150000.0", "\"real_time\": 200000.0"},
+                                             {"\"qk_seconds\": 0.04,", "\"qk_seconds\": 0.05,"},
+                                             {"\"softmax_seconds\": 0.076", "\"softmax_seconds\": 0.1"}};
+    snprintf(path, sizeof path, "%s/breakdown_changed.json", scratch);
+    CHECK(edited_sample(path, changed, 3) == 0, "cannot write %s", path);
+    snprintf(cmd, sizeof cmd, "'%s' -o '%s/breakdown_changed'", path, scratch);
+    CHECK(run(cmd) == 0, "report on %s failed", path);
+    snprintf(path, sizeof path, "%s/breakdown_changed/README.md", scratch);
+    CHECK(file_has(path, "blas_fake's at 200 ms: QKᵀ 25%, softmax 50%, PV 15% and 10% in no phase") &&
+              file_has(path, "The softmax takes 2.00x the time of QKᵀ") &&
+              file_has(path, "from 79.8 ms (gemm_fake) to 100 ms (blas_fake); QKᵀ, each one's own product, from 50 ms "
+                             "(blas_fake) to 63 ms (gemm_fake)."),
+          "the breakdown paragraph follows the input's numbers");
+
+    /* a missing phase; phases longer than the call */
+    static const char *const missing[][2] = {{"\"softmax_seconds\": 0.076", "\"softmax\": 0.076"}};
+    static const char *const longer[][2] = {{"\"real_time\": 150000.0", "\"real_time\": 100000.0"}};
+    snprintf(path, sizeof path, "%s/breakdown_bad.json", scratch);
+    CHECK(edited_sample(path, missing, 1) == 0, "cannot write %s", path);
+    snprintf(cmd, sizeof cmd, "'%s' -o '%s/never'", path, scratch);
+    CHECK(run(cmd) == 1 && file_has(out, "breakdown_bad.json: benchmark \"breakdown/blas_fake/B:1/H:8/Hkv:8/Sq:4096/"
+                                         "Skv:4096/Dh:64/causal:0/threads:2/real_time\": expected \"softmax_seconds\", "
+                                         "a number of seconds >= 0"),
+          "a breakdown without softmax_seconds is refused, naming the file, the benchmark and the key");
+    CHECK(edited_sample(path, longer, 1) == 0, "cannot write %s", path);
+    CHECK(run(cmd) == 1 && file_has(out, "the phases add up to 0.146 s, more than the call's 0.1 s"),
+          "phases longer than the call are refused");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -179,8 +290,8 @@ int main(int argc, char **argv)
     }
     mha = argv[1], data = argv[2], scratch = argv[3];
     char cmd[4096], rep[2048], path[4096], out[2048];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s/report' '%s/causal' '%s/twelve' && mkdir -p '%s'", scratch, scratch, scratch,
-             scratch);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/report' '%s/causal' '%s/twelve' '%s'/breakdown* && mkdir -p '%s'", scratch,
+             scratch, scratch, scratch, scratch);
     CHECK(system(cmd) == 0, "cannot prepare %s", scratch);
     snprintf(rep, sizeof rep, "%s/report", scratch);
     snprintf(out, sizeof out, "%s/out.txt", scratch);
@@ -286,6 +397,7 @@ int main(int argc, char **argv)
     CHECK(file_has(path, "Causal speedup in time") && file_has(path, "<title>flash_fake</title>"),
           "causal plot in time with a line per implementation");
     twelve(scratch);
+    breakdown();
 
     /* an existing folder is refused without --force and left alone */
     snprintf(path, sizeof path, "%s/sentinel", rep);
@@ -303,6 +415,7 @@ int main(int argc, char **argv)
     CHECK(stat(path, &st) == 0, "--force keeps a file its manifest does not list (the sentinel)");
     snprintf(path, sizeof path, "%s/README.md", rep);
     CHECK(file_has(path, "No conformance summary given"), "--force replaced README.md (no --check this time)");
+    CHECK(file_has(path, "No breakdown in these results (`mha-bench --breakdown`"), "no breakdown input: said so");
 
     /* malformed JSON: file, line, column */
     snprintf(cmd, sizeof cmd, "'%s/malformed.json' -o '%s/never'", data, scratch);

@@ -14,7 +14,7 @@ if [ -z "$browser" ]; then
 fi
 rm -rf "$scratch" && mkdir -p "$scratch" || exit 1
 ${MESON_EXE_WRAPPER:-} "$mha" report "$data/sample.json" "$data/sample_arm.json" "$data/sample_causal.json" \
-  "$data/sample_run_info.json" -o "$scratch/report" || { echo "FAIL: mha report"; exit 1; }
+  "$data/sample_breakdown.json" "$data/sample_run_info.json" -o "$scratch/report" || { echo "FAIL: mha report"; exit 1; }
 # Chromium's sandbox refuses to start as root; HOME keeps its profile inside the scratch folder.
 sandbox=
 [ "$(id -u)" = 0 ] && sandbox=--no-sandbox

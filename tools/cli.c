@@ -63,7 +63,13 @@ int cli_parse_float(const char *cmd, const char *opt, const char *text, float *o
                         text, (double)FLT_TRUE_MIN);
         return 1;
     }
-    *out = (float)v;
+    const float f = (float)v;
+    if (v != 0.0 && fabsf(f) < FLT_MIN) {
+        cli_usage_error(cmd, "%s %s: in float32 it %s; expected a magnitude between %g and %g", opt, text,
+                        f == 0.0f ? "rounds to 0" : "is subnormal (digits lost)", (double)FLT_MIN, (double)FLT_MAX);
+        return 1;
+    }
+    *out = f;
     return 0;
 }
 

@@ -26,7 +26,7 @@ typedef enum cli_kind {
     CLI_FLAG,   /* int, set to 1; takes no value */
     CLI_STRING, /* const char *, the value as given */
     CLI_INT,    /* int64_t, through cli_parse_int with [min, max] */
-    CLI_FLOAT,  /* float, through cli_parse_float */
+    CLI_FLOAT,  /* float, through cli_parse_float (0 or normal) */
     CLI_CUSTOM, /* whatever `parse` writes */
 } cli_kind;
 
@@ -78,6 +78,8 @@ void cli_print_help(const cli_command *c);
 /*
  * Parse the value of option `opt`. On error print
  * "mha CMD: --opt VALUE: expected ..." to stderr and return nonzero.
+ * A float is 0 or a normal float32: a nonzero value that rounds to 0 or to
+ * a subnormal is refused rather than silently changed.
  */
 int cli_parse_int(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max, int64_t *out);
 int cli_parse_float(const char *cmd, const char *opt, const char *text, float *out);

@@ -8,36 +8,10 @@
 #include "path_ident.h"
 
 #include <errno.h>
-#include <float.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * --scale as the library sees it: a float, where 0 means 1/sqrt(Dh). A
- * nonzero value that rounds to 0 or to a subnormal (digits lost) in
- * float32 is refused rather than silently changed.
- */
-static int parse_scale(const char *cmd, const char *opt, const char *text, void *dst)
-{
-    float *scale = dst;
-    if (cli_parse_float(cmd, opt, text, scale))
-        return 1;
-    const double asked = strtod(text, NULL);
-    /* cli_parse_float has refused what is out of float range (infinity, below the smallest subnormal) */
-    if (asked != 0.0 && (*scale == 0.0f || fabsf(*scale) < FLT_MIN)) {
-        cli_usage_error(cmd,
-                        "%s %s: in float32 it %s; expected 0 for the default or a magnitude between %g and %g",
-                        opt, text,
-                        *scale == 0.0f ? "rounds to 0, which means the default 1/sqrt(Dh)"
-                                       : "is subnormal (digits lost)",
-                        (double)FLT_MIN, (double)FLT_MAX);
-        return 1;
-    }
-    return 0;
-}
 
 typedef struct attend_options {
     const char *q, *k, *v, *out, *impl, *mask, *probs;
@@ -58,9 +32,9 @@ static const cli_option options[] = {
     FILE_OPTION(mask, "additive mask (Sq, Skv) or (B|1, H|1, Sq, Skv); -inf hides a key"),
     {"causal", 0, CLI_FLAG, offsetof(attend_options, causal), NULL,
      "causal mask, aligned bottom-right (query i sees keys j <= i + Skv - Sq)", 0, 0, NULL},
-    {"scale", 0, CLI_CUSTOM, offsetof(attend_options, scale), "X",
+    {"scale", 0, CLI_FLOAT, offsetof(attend_options, scale), "X",
      "score scale (default, or 0: 1/sqrt(Dh)); otherwise a normal float32,\n"
-     "|X| between 1.18e-38 and 3.4e38", 0, 0, parse_scale},
+     "|X| between 1.18e-38 and 3.4e38", 0, 0, NULL},
     {"threads", 0, CLI_INT, offsetof(attend_options, threads), "N", "threads (default 0: all cores)", 0, 4096,
      NULL},
     FILE_OPTION(probs, "also write the probabilities, float32 (B, H, Sq, Skv) or (H, Sq, Skv)"),

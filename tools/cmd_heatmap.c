@@ -45,7 +45,7 @@ typedef struct options {
     float scale; /* 0: 1/sqrt(Dh) */
 } options;
 
-/* --scale: a finite nonzero float (0 stands for "not given": 1/sqrt(Dh)). */
+/* --scale: a nonzero float (0 stands for "not given": 1/sqrt(Dh)); cli_parse_float refuses what float32 cannot hold. */
 static int parse_scale(const char *cmd, const char *opt, const char *text, void *dst)
 {
     if (cli_parse_float(cmd, opt, text, dst))

@@ -38,8 +38,9 @@ const cli_command cli_report = {
     "Turns Google Benchmark JSON from mha-bench (and peer scripts) into DIR/README.md (Markdown\n"
     "tables opened by a paragraph from the measured numbers: GFLOP/s, percent of peak, speedup over\n"
     "naive, causal in time, decode GB/s, workspace, accuracy, accuracy against speed per dtype,\n"
-    "teaching tables), DIR/report.html (the same with every plot inline, readable offline),\n"
-    "DIR/results.csv, SVG plots (the per-dtype one also as PNG) and DIR/manifest.json.\n"
+    "the GEMM path's time in QK^T, softmax and P V, teaching tables), DIR/report.html (the same\n"
+    "with every plot inline, readable offline), DIR/results.csv, SVG plots (the per-dtype one also\n"
+    "as PNG) and DIR/manifest.json.\n"
     "Files from several machines merge side by side (one column per implementation and machine,\n"
     "keyed by the context's host_name).",
     report_options_table,
@@ -279,14 +280,16 @@ MHA_CMD_FN(cmd_report)
         free(inputs);
         return EXIT_FAILED;
     }
-    char names[32][64];
+    char names[48][64]; /* README.md, results.csv, the plots (at most 40), report.html, manifest.json */
     int n_names = 0, rc = 0;
     rc |= write_file(tmp, "README.md", &d, rep_write_markdown);
     snprintf(names[n_names++], 64, "README.md");
     rc |= write_file(tmp, "results.csv", &d, rep_write_csv);
     snprintf(names[n_names++], 64, "results.csv");
     if (rc == 0)
-        rc = rep_write_plots(&d, tmp, names, &n_names, 30);
+        rc = rep_write_plots(&d, tmp, names, &n_names, 40);
+    if (rc == 0)
+        rc = rep_write_breakdown_plot(&d, tmp, names, &n_names, 42);
     if (rc == 0) {
         char path[8448];
         snprintf(path, sizeof path, "%s/report.html", tmp);

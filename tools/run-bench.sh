@@ -4,7 +4,7 @@
 # the grid mha-bench followed by the peers on the same points (interleaved,
 # so a change of machine load hits both), the report.
 #   tools/run-bench.sh [GRID] [--with-torch] [--no-peers]      (see tools/run.sh)
-# Output: build/bench/<grid>-<family>.json, ort-..., torch-..., run-info.json,
+# Output: build/bench/<grid>-<family>.json, <grid>-breakdown.json, ort-..., torch-..., run-info.json,
 # check.json; build/report/. Peers: build/peers/venv-ort (bench/peers/requirements.txt)
 # and, with --with-torch, build/peers/venv-torch (requirements-torch.txt); the BLAS
 # backends blas_scipy and blas_mkl: build/peers/venv-blas (requirements-blas.txt),
@@ -107,7 +107,7 @@ echo "== benchmark: $grid grid ($("$bench" --list-grid "$grid" | wc -l) points x
 bench_start=$(date +%s)
 inputs=()
 rm -f "$out/$grid"-*.json "$out/ort-$grid"-*.json "$out/torch-$grid"-*.json
-declare -A secs=([mhalab]=0 [ort]=0 [torch]=0)
+declare -A secs=([mhalab]=0 [breakdown]=0 [ort]=0 [torch]=0)
 for fam in $families; do
   echo "-- $fam"
   t0=$SECONDS
@@ -130,7 +130,14 @@ for fam in $families; do
     secs[$peer]=$((secs[$peer] + SECONDS - t0))
   done
 done
-timing="mhalab ${secs[mhalab]} s, onnxruntime ${secs[ort]} s, torch ${secs[torch]} s"
+# The GEMM path's phases (QK^T, softmax, PV) on the grid's Dh 64 MHA prefill points, 1 and 2 threads
+echo "-- breakdown (GEMM path: QK^T, softmax, PV)"
+t0=$SECONDS
+"$bench" --grid "$grid" --breakdown --benchmark_out="$out/$grid-breakdown.json" --benchmark_out_format=json \
+  --benchmark_display_aggregates_only=true
+secs[breakdown]=$((SECONDS - t0))
+inputs+=("$out/$grid-breakdown.json")
+timing="mhalab ${secs[mhalab]} s, GEMM-path breakdown ${secs[breakdown]} s, onnxruntime ${secs[ort]} s, torch ${secs[torch]} s"
 echo "   took $(( $(date +%s) - bench_start )) s: $timing"
 
 # The run's own facts for the report: load at start and end, what was skipped.

@@ -131,7 +131,7 @@ static int record(const mha_args *a)
     return rc;
 }
 
-static MHA_ATTENTION_FN(record_attention)
+static void record_attention(const mha_args *args, void *workspace)
 {
     (void)workspace;
     follow_property();

@@ -22,6 +22,7 @@
  */
 #include "mha.h"
 #include "read_sum.h"
+#include "timed_call.h"
 #include "../probe_loops.h"
 #include "../bench_args.h"
 
@@ -29,33 +30,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Wall time. */
-static double now(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
 
 typedef struct run {
     const char *label;
     const mha_impl *impl;
     int64_t h, hkv, sq, skv, dh;
     int causal, threads;
-    float *q, *k, *v, *o;
-    void *ws;
-    size_t ws_bytes;
+    mha_args a;
     double best, flops, bytes;
     double best_cpu; /* process CPU time of the fastest run */
     int group;       /* the item it belongs to (1, 3 or 5) */
@@ -66,54 +51,26 @@ static void setup(run *r)
     mha_rng rng;
     mha_rng_seed(&rng, 7);
     size_t nq = (size_t)(r->sq * r->h * r->dh), nk = (size_t)(r->skv * r->hkv * r->dh);
-    r->q = malloc(nq * 4);
-    r->o = malloc(nq * 4);
-    r->k = malloc(nk * 4);
-    r->v = malloc(nk * 4);
-    mha_rng_fill(&rng, r->q, nq, 1.0f);
-    mha_rng_fill(&rng, r->k, nk, 1.0f);
-    mha_rng_fill(&rng, r->v, nk, 1.0f);
+    float *q = malloc(nq * 4), *o = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nk * 4);
+    mha_rng_fill(&rng, q, nq, 1.0f);
+    mha_rng_fill(&rng, k, nk, 1.0f);
+    mha_rng_fill(&rng, v, nk, 1.0f);
+    r->a = dense_args(r->h, r->hkv, r->sq, r->skv, r->dh, q, k, v, o);
+    r->a.causal = r->causal;
+    r->a.threads = r->threads;
+    attach_workspace(r->impl, &r->a, r->label);
     r->best = INFINITY;
     r->best_cpu = INFINITY;
     r->flops = 4.0 * (double)r->h * (double)r->sq * (double)r->skv * (double)r->dh * (r->causal ? 0.5 : 1.0);
     r->bytes = 2.0 * (double)nk * 4.0;
 }
 
-static mha_args args_of(const run *r)
-{
-    mha_args a;
-    memset(&a, 0, sizeof a);
-    a.shape = (mha_shape){1, r->h, r->hkv, r->sq, r->skv, r->dh};
-    a.q = r->q;
-    a.k = r->k;
-    a.v = r->v;
-    a.out = r->o;
-    a.q_strides = a.out_strides = mha_strides_bshd(r->sq, r->h, r->dh);
-    a.k_strides = a.v_strides = mha_strides_bshd(r->skv, r->hkv, r->dh);
-    a.causal = r->causal;
-    a.threads = r->threads;
-    return a;
-}
-
 static void time_once(run *r)
 {
-    mha_args a = args_of(r);
-    if (!r->ws) {
-        r->ws_bytes = mha_workspace_size(r->impl, &a);
-        r->ws = malloc(r->ws_bytes + 1);
-    }
-    a.workspace = r->ws;
-    a.workspace_bytes = r->ws_bytes;
-    double t0 = now(), p0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    mha_status st = mha_attention(r->impl, &a);
-    double t = now() - t0, pc = clock_s(CLOCK_PROCESS_CPUTIME_ID) - p0;
-    if (st != MHA_OK) {
-        fprintf(stderr, "%s: %s\n", r->label, mha_last_error());
-        exit(1);
-    }
-    if (t < r->best) {
-        r->best = t;
-        r->best_cpu = pc;
+    const call_time t = time_call(r->impl, &r->a, r->label);
+    if (t.wall < r->best) {
+        r->best = t.wall;
+        r->best_cpu = t.cpu;
     }
 }
 
@@ -121,10 +78,10 @@ static double peak_best = 0.0;
 static void time_peak(void)
 {
     const int64_t iters = 20 * 1000 * 1000;
-    double t0 = now();
+    double t0 = wall_s();
     volatile float sink = probe_loop_avx2(iters);
     (void)sink;
-    double gf = (double)iters * (PROBE_CHAINS * 8 * 2) / (now() - t0) / 1e9;
+    double gf = (double)iters * (PROBE_CHAINS * 8 * 2) / (wall_s() - t0) / 1e9;
     if (gf > peak_best)
         peak_best = gf;
 }
@@ -223,9 +180,9 @@ int main(int argc, char **argv)
                 time_once(&runs[i]);
     }
 
-    double load[1] = {0};
-    if (getloadavg(load, 1) == 1)
-        printf("load average at the end: %.2f (2 cores)\n", load[0]);
+    const double load = load_average();
+    if (load >= 0)
+        printf("load average at the end: %.2f (2 cores)\n", load);
     printf("wall time, %d reps, best of each;", reps);
     if (all)
         printf("  FMA peak (1 core, AVX2): %.1f GFLOP/s;", peak_best);
@@ -239,7 +196,7 @@ int main(int argc, char **argv)
         printf("  %-40s %9.3f ms  %7.1f GFLOP/s", r->label, r->best * 1e3, r->flops / r->best / 1e9);
         if (all)
             printf("  %5.1f%% of peak", 100.0 * r->flops / r->best / 1e9 / (peak_best * r->threads));
-        printf("  workspace %zu B\n", r->ws_bytes);
+        printf("  workspace %zu B\n", r->a.workspace_bytes);
     }
     printf("ratios:\n");
     if (all) {

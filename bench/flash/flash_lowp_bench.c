@@ -11,29 +11,13 @@
  * Usage: flash_lowp_bench [rounds] [impl] [threads]   (defaults 15 flash_avx2 1)
  */
 #include "mha.h"
+#include "timed_call.h"
 #include "../bench_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 enum { H = 32, HKV = 8, SKV = 32768, DH = 128, MAX_ROUNDS = 1000 };
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-typedef struct cache {
-    mha_dtype dtype;
-    void *q, *k, *v;
-    float *out;
-    void *ws;
-    size_t ws_bytes;
-} cache;
 
 /* x converted to dtype (n elements) in a new buffer */
 static void *convert(const float *x, size_t n, mha_dtype dtype)
@@ -46,40 +30,6 @@ static void *convert(const float *x, size_t n, mha_dtype dtype)
             ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
     }
     return dst;
-}
-
-static mha_args args_of(const cache *c, int threads)
-{
-    mha_args a;
-    memset(&a, 0, sizeof a);
-    a.shape = (mha_shape){1, H, HKV, 1, SKV, DH};
-    a.q = c->q;
-    a.k = c->k;
-    a.v = c->v;
-    a.out = c->out;
-    a.q_strides = a.out_strides = mha_strides_bshd(1, H, DH);
-    a.k_strides = a.v_strides = mha_strides_bshd(SKV, HKV, DH);
-    a.dtype = c->dtype;
-    a.out_dtype = MHA_F32;
-    a.threads = threads;
-    a.workspace = c->ws;
-    a.workspace_bytes = c->ws_bytes;
-    return a;
-}
-
-/* Wall time of one call; *cpu = the process's CPU time during it. */
-static double time_once(const mha_impl *impl, const cache *c, int threads, double *cpu)
-{
-    mha_args a = args_of(c, threads);
-    const double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    const mha_status st = mha_attention(impl, &a);
-    const double t = clock_s(CLOCK_MONOTONIC) - t0;
-    *cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    if (st != MHA_OK) {
-        fprintf(stderr, "flash_lowp_bench: %s %s: %s\n", impl->name, mha_dtype_name(c->dtype), mha_last_error());
-        exit(1);
-    }
-    return t;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -121,43 +71,34 @@ int main(int argc, char **argv)
     mha_rng_fill(&rng, q, nq, 1.0f);
     mha_rng_fill(&rng, k, nk, 1.0f);
     mha_rng_fill(&rng, v, nk, 1.0f);
-    cache c[3];
+    mha_args c[3];
     const mha_dtype dts[3] = {MHA_F32, MHA_BF16, MHA_F16};
+    char what[3][96];
     for (int i = 0; i < 3; i++) {
-        c[i] = (cache){dts[i], convert(q, nq, dts[i]), convert(k, nk, dts[i]), convert(v, nk, dts[i]),
-                       malloc(nq * 4), NULL, 0};
-        mha_args a = args_of(&c[i], threads);
-        if (mha_validate(impl, &a) != MHA_OK) {
-            fprintf(stderr, "flash_lowp_bench: %s %s: %s\n", name, mha_dtype_name(dts[i]), mha_last_error());
-            return 1;
-        }
-        c[i].ws_bytes = mha_workspace_size(impl, &a);
-        c[i].ws = malloc(c[i].ws_bytes ? c[i].ws_bytes : 1);
-        double cpu;
-        time_once(impl, &c[i], threads, &cpu); /* warm-up: page in the cache */
+        snprintf(what[i], sizeof what[i], "flash_lowp_bench: %s %s", name, mha_dtype_name(dts[i]));
+        c[i] = dense_args(H, HKV, 1, SKV, DH, convert(q, nq, dts[i]), convert(k, nk, dts[i]), convert(v, nk, dts[i]),
+                          malloc(nq * 4));
+        c[i].dtype = dts[i];
+        c[i].threads = threads;
+        attach_workspace(impl, &c[i], what[i]);
+        time_call(impl, &c[i], what[i]); /* warm-up: page in the cache */
     }
     /* ratios fp32 / low of the neighbouring runs: wall time (0, 1) and process CPU time (2, 3) */
     static double ratio[4][MAX_ROUNDS];
     double best[3] = {1e30, 1e30, 1e30};
     for (int r = 0; r < rounds; r++) {
-        double t[3], cpu[3];
+        call_time t[3];
         for (int i = 0; i < 3; i++) {
-            t[i] = time_once(impl, &c[i], threads, &cpu[i]);
-            best[i] = t[i] < best[i] ? t[i] : best[i];
+            t[i] = time_call(impl, &c[i], what[i]);
+            best[i] = t[i].wall < best[i] ? t[i].wall : best[i];
         }
-        ratio[0][r] = t[0] / t[1];
-        ratio[1][r] = t[0] / t[2];
-        ratio[2][r] = cpu[0] / cpu[1];
-        ratio[3][r] = cpu[0] / cpu[2];
+        ratio[0][r] = t[0].wall / t[1].wall;
+        ratio[1][r] = t[0].wall / t[2].wall;
+        ratio[2][r] = t[0].cpu / t[1].cpu;
+        ratio[3][r] = t[0].cpu / t[2].cpu;
     }
-    double load[3] = {0};
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (!f || fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
-        load[0] = -1.0;
-    if (f)
-        fclose(f);
     printf("%s decode Skv=%d H=%d Hkv=%d Dh=%d, %d thread(s); load average %.2f\n", name, SKV, H, HKV, DH, threads,
-           load[0]);
+           load_average());
     for (int i = 0; i < 3; i++)
         printf("  %s: best %.2f ms = %.1f tokens/s, K+V %.2f GB/s\n", mha_dtype_name(dts[i]), best[i] * 1e3,
                1.0 / best[i], 2.0 * (double)nk * (double)mha_dtype_size(dts[i]) / best[i] / 1e9);
@@ -166,7 +107,7 @@ int main(int argc, char **argv)
     report("bf16 CPU-time", ratio[2], rounds);
     report("fp16 CPU-time", ratio[3], rounds);
     for (int i = 0; i < 3; i++) {
-        free(c[i].q); free(c[i].k); free(c[i].v); free(c[i].out); free(c[i].ws);
+        free((void *)c[i].q); free((void *)c[i].k); free((void *)c[i].v); free(c[i].out); free(c[i].workspace);
     }
     free(q); free(k); free(v);
     return 0;

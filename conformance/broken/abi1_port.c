@@ -46,12 +46,12 @@ static void abi1_matmul(int64_t m, int64_t n, int64_t k, const float *a, int64_t
     abort();
 }
 
-static MHA_ATTENTION_FN(abi1_attention)
+static void abi1_attention(const mha_args *args, void *workspace)
 {
     naive->attention(args, workspace);
 }
 
-static MHA_WORKSPACE_FN(abi1_workspace)
+static size_t abi1_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     return naive->workspace ? naive->workspace(shape, threads, want_probs) : 0;
 }

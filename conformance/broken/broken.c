@@ -62,7 +62,7 @@ static size_t workspace_floats(const mha_shape *shape)
     return (size_t)(n + shape->head_dim);
 }
 
-static MHA_WORKSPACE_FN(broken_workspace)
+static size_t broken_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     (void)threads;
     (void)want_probs;
@@ -236,7 +236,7 @@ static mha_strides guess_dense(mha_strides given, int64_t S, int64_t H, int64_t 
 }
 #endif
 
-static MHA_ATTENTION_FN(broken_attention)
+static void broken_attention(const mha_args *args, void *workspace)
 {
     const mha_shape *sh = &args->shape;
 #if BROKEN_KIND == 9

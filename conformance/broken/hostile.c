@@ -33,7 +33,7 @@ static int is_seqlen_s17(const mha_shape *s)
     return s->heads == 1 && s->q_len == 17 && s->kv_len == 17 && s->head_dim == 16;
 }
 
-static MHA_ATTENTION_FN(hostile_attention)
+static void hostile_attention(const mha_args *args, void *workspace)
 {
 #if HOSTILE_KIND == 1
     if (is_seqlen_s17(&args->shape))
@@ -61,7 +61,7 @@ static MHA_ATTENTION_FN(hostile_attention)
     naive->attention(args, workspace);
 }
 
-static MHA_WORKSPACE_FN(hostile_workspace)
+static size_t hostile_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     return naive->workspace ? naive->workspace(shape, threads, want_probs) : 0;
 }

@@ -4,11 +4,13 @@
     check_exec.py MHA PYTHON pass      the NumPy port passes every case and property
     check_exec.py MHA PYTHON bugs      each planted bug fails, for its own reason
     check_exec.py MHA PYTHON protocol  ports that break the protocol fail with a
-                                       message naming what they did, never hang
+                                       message naming what they did, never hang;
+                                       a port is started once per check
 
 MHA is the mha program, PYTHON an interpreter with NumPy.
 """
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -102,6 +104,15 @@ def run_protocol(mha, python):
         missing = [w for w in words if w not in out]
         expect(rc != 0 and not missing and secs < 60,
                f"a port that {what}: exit status {rc}, says {missing or words}", out)
+    # the port is started once per check: the child that checks it also learns its name
+    starts = os.path.join(tempfile.mkdtemp(prefix="mha-port-starts-"), "starts")
+    counted = f"echo started >> {shlex.quote(starts)}; exec {python} {PORT}"
+    for extra in ((), ("--level", "baseline")):
+        rc, out, _ = check(mha, counted, "--case", "tiny_2x3_d4", *extra)
+        with open(starts) as f:
+            n = len(f.read().splitlines())
+        os.remove(starts)
+        expect(rc == 0 and n == 1 and "== numpy@" in out, f"one start of the port with {list(extra)}: {n}", out)
     # nothing left behind in the temporary folder
     leftovers = [d for d in os.listdir(tempfile.gettempdir()) if d.startswith("mha-exec-")]
     expect(not leftovers, f"no mha-exec-* folder left in {tempfile.gettempdir()}", "\n".join(leftovers))

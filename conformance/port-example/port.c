@@ -30,14 +30,14 @@ static int64_t visible(const mha_args *a, int64_t i)
     return lim < 0 ? 0 : lim > a->shape.kv_len ? a->shape.kv_len : lim;
 }
 
-static MHA_WORKSPACE_FN(port_workspace)
+static size_t port_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     (void)threads;
     (void)want_probs;
     return (size_t)shape->kv_len * sizeof(float);
 }
 
-static MHA_ATTENTION_FN(port_attention)
+static void port_attention(const mha_args *args, void *workspace)
 {
     const mha_shape *s = &args->shape;
     float *e = workspace;

@@ -99,7 +99,7 @@ static void head_values(void *ctx, const mha_gemm_item *it, int64_t i0, int64_t 
 }
 
 /* Per thread: the chunk_rows x Skv scores of its item, unless they are computed in args->probs. */
-static MHA_WORKSPACE_FN(blas_workspace)
+static size_t blas_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     if (want_probs)
         return 0;
@@ -111,7 +111,7 @@ static MHA_WORKSPACE_FN(blas_workspace)
     return n * sizeof(float);
 }
 
-static MHA_ATTENTION_FN(blas_attention)
+static void blas_attention(const mha_args *args, void *workspace)
 {
     const mha_shape *sh = &args->shape;
     const mha_gemm_split w = mha_gemm_split_work(sh, args->threads);

@@ -51,8 +51,29 @@ LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
         dst[i] = flash_lp_widen1(x + i, dtype);
 }
 
-/* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero): 8 keys x 8 head
- * dims widened and transposed in registers, scalar code for the edges (flash_pack_strip_avx2). */
+/* flash_pack_avx2.h's loads for rows of uint16_t (rows: const uint16_t *const *) */
+LP_INLINE __m256 pack_load8_bf16(const void *rows, int j, int64_t d)
+{
+    return lp_load8(((const uint16_t *const *)rows)[j] + d, MHA_BF16);
+}
+
+LP_INLINE __m256 pack_load8_f16(const void *rows, int j, int64_t d)
+{
+    return lp_load8(((const uint16_t *const *)rows)[j] + d, MHA_F16);
+}
+
+LP_INLINE float pack_load1_bf16(const void *rows, int j, int64_t d)
+{
+    return flash_lp_widen1(((const uint16_t *const *)rows)[j] + d, MHA_BF16);
+}
+
+LP_INLINE float pack_load1_f16(const void *rows, int j, int64_t d)
+{
+    return flash_lp_widen1(((const uint16_t *const *)rows)[j] + d, MHA_F16);
+}
+
+/* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero), widened as it is
+ * transposed (flash_pack_strip_avx2_with) */
 static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
 {
     const mha_args *a = c->a;
@@ -64,23 +85,10 @@ static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
         const int nk = n - j0 < nr ? (int)(n - j0) : nr;
         for (int jj = 0; jj < nk; jj++)
             rows[jj] = flash_lp_row(a->k, a->k_strides, c->b, k0 + j0 + jj, c->g, dtype);
-        for (int h = 0; h < nr; h += 8) {
-            int64_t d = 0;
-            if (h + 8 <= nk) {
-                for (; d + 8 <= dh; d += 8) {
-                    __m256 r[8];
-                    for (int j = 0; j < 8; j++)
-                        r[j] = dtype == MHA_BF16 ? lp_load8(rows[h + j] + d, MHA_BF16)
-                                                 : lp_load8(rows[h + j] + d, MHA_F16);
-                    flash_transpose8_avx2(r);
-                    for (int col = 0; col < 8; col++)
-                        _mm256_storeu_ps(k + (d + col) * nr + h, r[col]);
-                }
-            }
-            for (; d < dh; d++)
-                for (int j = h; j < h + 8; j++)
-                    k[d * nr + j] = j < nk ? flash_lp_widen1(rows[j] + d, dtype) : 0.0f;
-        }
+        if (dtype == MHA_BF16)
+            flash_pack_strip_avx2_with(rows, nk, dh, k, nr, pack_load8_bf16, pack_load1_bf16);
+        else
+            flash_pack_strip_avx2_with(rows, nk, dh, k, nr, pack_load8_f16, pack_load1_f16);
     }
 }
 

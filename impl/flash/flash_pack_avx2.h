@@ -1,7 +1,9 @@
 /*
  * Packing a K strip with AVX2: 8 keys x 8 head dims at a time through an
  * 8x8 transpose in registers, scalar code for the edges. Shared by
- * flash_avx2.c and flash_avx512.c (both are compiled with -mavx2).
+ * flash_avx2.c and flash_avx512.c (both are compiled with -mavx2) for fp32
+ * rows and by flash_lowp_avx2.c, whose load functions widen bf16 and fp16
+ * rows (F16C stays in that file's flags).
  */
 #ifndef MHA_FLASH_PACK_AVX2_H
 #define MHA_FLASH_PACK_AVX2_H
@@ -37,8 +39,21 @@ static inline void flash_transpose8_avx2(__m256 r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < nr; nr a multiple of 8 */
-static inline void flash_pack_strip_avx2(const float *const *rows, int nk, int64_t dh, float *k, int nr)
+/*
+ * How a pack reads its rows: 8 elements of row j from head dim d, and the
+ * single element (j, d), as fp32. rows is the caller's array of row
+ * pointers, of whatever element type the functions know.
+ */
+typedef __m256 flash_pack_load8_fn(const void *rows, int j, int64_t d);
+typedef float flash_pack_load1_fn(const void *rows, int j, int64_t d);
+
+/*
+ * k[d][j] = row j's element d for j < nk, 0 for nk <= j < nr; nr a
+ * multiple of 8. Inlined with constant load functions, which inline in turn.
+ */
+static inline __attribute__((always_inline)) void
+flash_pack_strip_avx2_with(const void *rows, int nk, int64_t dh, float *k, int nr, flash_pack_load8_fn *load8,
+                           flash_pack_load1_fn *load1)
 {
     for (int h = 0; h < nr; h += 8) {
         int64_t d = 0;
@@ -46,7 +61,7 @@ static inline void flash_pack_strip_avx2(const float *const *rows, int nk, int64
             for (; d + 8 <= dh; d += 8) {
                 __m256 r[8];
                 for (int j = 0; j < 8; j++)
-                    r[j] = _mm256_loadu_ps(rows[h + j] + d);
+                    r[j] = load8(rows, h + j, d);
                 flash_transpose8_avx2(r);
                 for (int c = 0; c < 8; c++)
                     _mm256_storeu_ps(k + (d + c) * nr + h, r[c]);
@@ -54,8 +69,24 @@ static inline void flash_pack_strip_avx2(const float *const *rows, int nk, int64
         }
         for (; d < dh; d++)
             for (int j = h; j < h + 8; j++)
-                k[d * nr + j] = j < nk ? rows[j][d] : 0.0f;
+                k[d * nr + j] = j < nk ? load1(rows, j, d) : 0.0f;
     }
+}
+
+static inline __attribute__((always_inline)) __m256 flash_pack_load8_f32(const void *rows, int j, int64_t d)
+{
+    return _mm256_loadu_ps(((const float *const *)rows)[j] + d);
+}
+
+static inline __attribute__((always_inline)) float flash_pack_load1_f32(const void *rows, int j, int64_t d)
+{
+    return ((const float *const *)rows)[j][d];
+}
+
+/* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < nr; nr a multiple of 8 */
+static inline void flash_pack_strip_avx2(const float *const *rows, int nk, int64_t dh, float *k, int nr)
+{
+    flash_pack_strip_avx2_with(rows, nk, dh, k, nr, flash_pack_load8_f32, flash_pack_load1_f32);
 }
 
 #endif

@@ -7,12 +7,12 @@
 
 #include "internal.h"
 
-static MHA_WORKSPACE_FN(gemm_avx2_workspace)
+static size_t gemm_avx2_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     return mha_gemm_workspace_with(shape, threads, want_probs, &mha_sgemm_ops_avx2);
 }
 
-static MHA_ATTENTION_FN(gemm_avx2_attention)
+static void gemm_avx2_attention(const mha_args *args, void *workspace)
 {
     mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_avx2);
 }

@@ -13,6 +13,7 @@
 #include "../vec/vexp_consts.h"
 
 #include <string.h>
+#include <time.h>
 
 /* Independent partial maxima and sums per row (4 SSE or 2 AVX vectors). */
 #define LANES 16
@@ -209,13 +210,27 @@ mha_gemm_split mha_gemm_split_work(const mha_shape *s, int threads)
     return w;
 }
 
+static _Thread_local mha_gemm_phase_clock *phase_clock;
+
+void mha_gemm_set_phase_clock(mha_gemm_phase_clock *clock)
+{
+    phase_clock = clock;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /*
  * Rows [r0, r1) of one item. s holds (r1 - r0) rows of Skv floats (the
  * probabilities of args->probs when it is set, else scratch). Rows go in
  * MHA_GEMM_ROW_BLOCK blocks (r0 is a multiple of it).
  */
 static void head_rows(const mha_args *a, const mha_gemm_item *it, int64_t r0, int64_t r1, float *s,
-                      const mha_gemm_products *prod)
+                      const mha_gemm_products *prod, mha_gemm_phase_times *times)
 {
     const int64_t skv = a->shape.kv_len;
     const int64_t block = MHA_GEMM_ROW_BLOCK;
@@ -226,14 +241,24 @@ static void head_rows(const mha_args *a, const mha_gemm_item *it, int64_t r0, in
         const int64_t width = a->probs ? skv : keys;
         float *sb = s + (i0 - r0) * skv;
 
+        const double t0 = times ? now_seconds() : 0;
         if (keys > 0)
             prod->scores(prod->ctx, it, i0, rows, keys, sb, skv);
+        const double t1 = times ? now_seconds() : 0;
         for (int64_t r = 0; r < rows; r++) {
             const int64_t i = i0 + r;
             const int64_t lim = mha_causal_limit(a, i);
             softmax_row(sb + r * skv, keys, width, lim < keys ? lim : keys, mha_mask_row(a, it->b, it->h, i));
         }
+        const double t2 = times ? now_seconds() : 0;
         prod->weighted_sum(prod->ctx, it, i0, rows, keys, sb, skv);
+        if (times) {
+            const double t3 = now_seconds();
+            times->scores += t1 - t0;
+            times->softmax += t2 - t1;
+            times->values += t3 - t2;
+            times->blocks++;
+        }
         for (int64_t r = 0; r < rows; r++)
             refix_row(a, it->b, it->h, i0 + r, sb + r * skv, keys);
     }
@@ -245,6 +270,7 @@ typedef struct items_ctx {
     float *scores;
     size_t scores_stride;
     const mha_gemm_products *prod;
+    mha_gemm_phase_times *times; /* per worker, or NULL: not timed */
 } items_ctx;
 
 /* (batch, head, row chunk) items [begin, end) */
@@ -260,13 +286,18 @@ static void items(void *ctx, int64_t begin, int64_t end, int worker)
         const int64_t r0 = chunk * x->w.chunk_rows;
         const int64_t r1 = r0 + x->w.chunk_rows < sh->q_len ? r0 + x->w.chunk_rows : sh->q_len;
         float *s = a->probs ? a->probs + mha_probs_offset(sh, b, h, r0) : x->scores + (size_t)worker * x->scores_stride;
-        head_rows(a, &it, r0, r1, s, x->prod);
+        head_rows(a, &it, r0, r1, s, x->prod, x->times ? &x->times[worker] : NULL);
     }
 }
 
 void mha_gemm_attend(const mha_args *a, float *scores, size_t scores_stride, const mha_gemm_products *prod)
 {
     const mha_shape *sh = &a->shape;
-    items_ctx x = {a, mha_gemm_split_work(sh, a->threads), scores, scores_stride, prod};
-    mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, items, &x);
+    items_ctx x = {a, mha_gemm_split_work(sh, a->threads), scores, scores_stride, prod, NULL};
+    mha_gemm_phase_clock *clock = phase_clock;
+    if (clock && clock->capacity >= x.w.threads)
+        x.times = clock->per_worker;
+    const int workers = mha_parallel_for(x.w.threads, sh->batch * sh->heads * x.w.chunks, 1, items, &x);
+    if (clock)
+        clock->workers = x.times ? workers : 0;
 }

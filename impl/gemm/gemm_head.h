@@ -13,6 +13,7 @@
 #ifndef MHA_GEMM_HEAD_H
 #define MHA_GEMM_HEAD_H
 
+#include "gemm_phase_clock.h"
 #include "internal.h"
 
 /*

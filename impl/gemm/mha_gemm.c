@@ -135,12 +135,12 @@ void mha_gemm_attention_with(const mha_args *a, void *workspace, const mha_sgemm
     mha_gemm_attend(a, x.scratch + pad16(ops->work_floats), x.p.per_thread, &prod);
 }
 
-static MHA_WORKSPACE_FN(gemm_c_workspace)
+static size_t gemm_c_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     return mha_gemm_workspace_with(shape, threads, want_probs, &mha_sgemm_ops_c);
 }
 
-static MHA_ATTENTION_FN(gemm_c_attention)
+static void gemm_c_attention(const mha_args *args, void *workspace)
 {
     mha_gemm_attention_with(args, workspace, &mha_sgemm_ops_c);
 }

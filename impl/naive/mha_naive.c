@@ -23,7 +23,7 @@ static int64_t naive_rows(const mha_shape *s)
 }
 
 /* Workspace: one row's scratch (Skv scores, Q's row, O's accumulator) per thread. */
-static MHA_WORKSPACE_FN(naive_workspace)
+static size_t naive_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     (void)want_probs;
     return (size_t)mha_threads_for(threads, naive_rows(shape)) * mha_naive_row_floats(shape) * sizeof(float);
@@ -45,7 +45,7 @@ static void naive_rows_range(void *ctx, int64_t begin, int64_t end, int worker)
     }
 }
 
-static MHA_ATTENTION_FN(naive_attention)
+static void naive_attention(const mha_args *args, void *workspace)
 {
     /* Rows are independent and each is computed by one thread in a fixed
      * order, so the result does not depend on the thread count. */

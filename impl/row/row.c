@@ -34,7 +34,7 @@ static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
            2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
 }
 
-MHA_WORKSPACE_FN(row_workspace)
+size_t row_workspace(const mha_shape *shape, int threads, int want_probs)
 {
     (void)want_probs;
     const int64_t rows = shape->batch * shape->heads * shape->q_len;

@@ -9,7 +9,7 @@
 
 #include "../gemm/sgemm.h"
 
-static MHA_ATTENTION_FN(simd_avx2_attention)
+static void simd_avx2_attention(const mha_args *args, void *workspace)
 {
     row_attention(args, workspace, &row_kernels_avx2);
 }

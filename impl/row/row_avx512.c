@@ -11,7 +11,7 @@
 
 #include "../gemm/sgemm.h"
 
-static MHA_ATTENTION_FN(simd_avx512_attention)
+static void simd_avx512_attention(const mha_args *args, void *workspace)
 {
     row_attention(args, workspace, &row_kernels_avx512);
 }

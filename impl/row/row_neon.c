@@ -9,7 +9,7 @@
 
 #include "../gemm/sgemm.h"
 
-static MHA_ATTENTION_FN(simd_neon_attention)
+static void simd_neon_attention(const mha_args *args, void *workspace)
 {
     row_attention(args, workspace, &row_kernels_neon);
 }
