@@ -504,7 +504,8 @@ int rep_finish(rep_data *d)
     d->n_series = 0;
     if (assign_series(d))
         return -1;
-    qsort(d->runs, (size_t)d->n_runs, sizeof d->runs[0], run_order);
+    if (d->n_runs > 1) /* runs is NULL when the inputs hold only breakdown entries */
+        qsort(d->runs, (size_t)d->n_runs, sizeof d->runs[0], run_order);
     /* repetitions of a point, now adjacent in file order: collected into one run, then its median and spread */
     int kept = 0;
     for (int i = 0; i < d->n_runs; i++) {
