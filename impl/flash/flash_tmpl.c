@@ -144,6 +144,10 @@ static inline int64_t tile_keys(const flash_ctx *c, int64_t r, int64_t r1, int64
  * which flash_apply_mask sets to -inf. */
 static void pass_scores(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n)
 {
+    if (k0 + n <= c->lim[r0]) {
+        FLASH_FN(scores)(c, r0, r1, n); /* every row sees every key */
+        return;
+    }
     const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad, nc = cols(n);
     int64_t tc[FLASH_PASS / FLASH_MR];
     for (int64_t r = r0; r < r1; r += FLASH_MR)
