@@ -8,6 +8,9 @@
  *   - rows are cut into no more query blocks than the cap bq of
  *     mha_flash_block_sizes needs, each a whole number of row tiles
  *     (none of only a few leftover rows) and less than a tile over the cap;
+ *     the cap is MHA_FLASH_BQ_FEW_TASKS when the cap's blocks would give
+ *     fewer than MHA_FLASH_MIN_TASKS tasks (kv heads x blocks), and a call
+ *     has that many tasks unless its blocks are that small already;
  *   - the workspace holds the scores of one pass (of one tile when a
  *     table names no pass, pass 0);
  *   - MHA_FLASH_BQ and MHA_FLASH_BK replace the rule exactly.
@@ -55,7 +58,7 @@ int main(void)
                   "%s Dh %lld: a pass's scores take %zu bytes with bk %lld, over half of L1 (%zu)", tiles[t].name,
                   (long long)dhs[d], pass_bytes, (long long)cap_k, l1);
             for (size_t i = 0; i < sizeof sqs / sizeof *sqs; i++)
-                for (int64_t g = 1; g <= 4; g *= 4) {
+                for (int64_t g = 1; g <= 8; g *= 2) {
                     /* decoding shapes (one block of few rows) take other paths */
                     const mha_flash_plan p = plan_for(tile, 8, 8 / g, sqs[i], dhs[d]);
                     if (!p.stream)
@@ -63,17 +66,26 @@ int main(void)
                               "%s Dh %lld rows %lld: %zu floats of scores for %lld rows of %lld", tiles[t].name,
                               (long long)dhs[d], (long long)p.rows, p.scratch_floats - p.off_s, (long long)pass,
                               (long long)p.bk_pad);
-                    if (p.rows <= cap_q) {
+                    /* a call with fewer than MHA_FLASH_MIN_TASKS blocks of the cap takes
+                     * blocks of at most MHA_FLASH_BQ_FEW_TASKS rows */
+                    const int64_t heads = 8 / g, at_cap = heads * ((p.rows + cap_q - 1) / cap_q);
+                    const int64_t cap =
+                        at_cap < MHA_FLASH_MIN_TASKS && cap_q > MHA_FLASH_BQ_FEW_TASKS ? MHA_FLASH_BQ_FEW_TASKS : cap_q;
+                    CHECK(heads * p.qblocks >= MHA_FLASH_MIN_TASKS || p.bq < MHA_FLASH_BQ_FEW_TASKS + tile->mr,
+                          "%s Dh %lld rows %lld, %lld kv heads: %lld blocks of %lld rows, fewer than %d tasks",
+                          tiles[t].name, (long long)dhs[d], (long long)p.rows, (long long)heads,
+                          (long long)p.qblocks, (long long)p.bq, MHA_FLASH_MIN_TASKS);
+                    if (p.rows <= cap) {
                         CHECK(p.qblocks == 1 && p.bq == p.rows, "%s Dh %lld rows %lld: one block of all rows, got "
                               "%lld of %lld", tiles[t].name, (long long)dhs[d], (long long)p.rows,
                               (long long)p.qblocks, (long long)p.bq);
                         continue;
                     }
-                    const int64_t most = (p.rows + cap_q - 1) / cap_q, last = p.rows - (p.qblocks - 1) * p.bq;
-                    CHECK(p.qblocks <= most && p.bq % tile->mr == 0 && p.bq < cap_q + tile->mr && last > 0 &&
+                    const int64_t most = (p.rows + cap - 1) / cap, last = p.rows - (p.qblocks - 1) * p.bq;
+                    CHECK(p.qblocks <= most && p.bq % tile->mr == 0 && p.bq < cap + tile->mr && last > 0 &&
                               last > p.bq - p.qblocks * tile->mr,
                           "%s Dh %lld rows %lld cap %lld: %lld blocks of %lld rows, the last %lld", tiles[t].name,
-                          (long long)dhs[d], (long long)p.rows, (long long)cap_q, (long long)p.qblocks,
+                          (long long)dhs[d], (long long)p.rows, (long long)cap, (long long)p.qblocks,
                           (long long)p.bq, (long long)last);
                 }
         }

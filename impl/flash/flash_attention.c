@@ -37,7 +37,10 @@ static void run_keys(flash_ctx *c, int64_t ks, int64_t ke)
         c->kern->run_block(c, k0, kend - k0 < bk ? kend - k0 : bk);
 }
 
-/* Query-block tasks; the last blocks (most keys under causal) first. */
+/* Query-block tasks, heaviest first: the last block of every (batch, kv
+ * head), then the one before it of every (batch, kv head), ... Under
+ * causal masking a block's work grows with its index, so the lightest
+ * blocks are the last ones handed out and fill the threads' ends. */
 static void block_tasks(void *ctx, int64_t begin, int64_t end, int worker)
 {
     const flash_call *x = ctx;
@@ -46,7 +49,8 @@ static void block_tasks(void *ctx, int64_t begin, int64_t end, int worker)
     for (int64_t it = begin; it < end; it++) {
         flash_ctx c;
         flash_ctx_init(&c, x->kern, a, p, x->ws + (size_t)worker * p->thread_floats, 0);
-        const int64_t qb = p->qblocks - 1 - it % p->qblocks, bg = it / p->qblocks;
+        const int64_t heads = a->shape.batch * a->shape.kv_heads;
+        const int64_t qb = p->qblocks - 1 - it / heads, bg = it % heads;
         flash_load_block(&c, bg / a->shape.kv_heads, bg % a->shape.kv_heads, qb);
         flash_reset_state(&c);
         run_keys(&c, 0, a->shape.kv_len);

@@ -11,7 +11,8 @@
  *         tile width, clamped to [tile width, 512]
  *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) fill at most half;
- *         clamped to [row tile, 256]; then the G*Sq rows go into
+ *         clamped to [row tile, 512], and to 256 when the call would
+ *         have fewer than 8 query-block tasks; then the G*Sq rows go into
  *         n = ceil(rows / bq) blocks of ceil(rows / n) rows rounded up to
  *         the row tile (less than a row tile over the cap; the last block
  *         takes the rest)
@@ -93,7 +94,7 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
         k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
     int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
-    q = clamp64(q, tile->mr, 256);
+    q = clamp64(q, tile->mr, MHA_FLASH_BQ_MAX);
     int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
@@ -114,6 +115,10 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     p->group = s->heads / s->kv_heads;
     p->rows = p->group * s->q_len;
     mha_flash_block_sizes(dh, tile, &p->bq, &p->bk);
+    const int64_t heads = s->batch * s->kv_heads;
+    if (!env_block("MHA_FLASH_BQ") && p->bq > MHA_FLASH_BQ_FEW_TASKS &&
+        heads * ((p->rows + p->bq - 1) / p->bq) < MHA_FLASH_MIN_TASKS)
+        p->bq = MHA_FLASH_BQ_FEW_TASKS;
     if (p->bq >= p->rows) {
         p->bq = p->rows;
     } else if (!env_block("MHA_FLASH_BQ")) {

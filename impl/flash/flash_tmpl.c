@@ -130,6 +130,34 @@ void FLASH_FN(scores)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
             flash_qk_tile(c->q + r * dh, dh, c->k_pack + j * dh, c->a->scale, c->s + (r - r0) * ld + j, ld);
 }
 
+/* Keys [k0, k0 + n) that the rows of the tile at row r (of a pass ending
+ * at r1) can see: up to the limit of its last row, as limits never
+ * decrease with the row (flash_mask.c). */
+static inline int64_t tile_keys(const flash_ctx *c, int64_t r, int64_t r1, int64_t k0, int64_t n)
+{
+    const int64_t last = (r + FLASH_MR < r1 ? r + FLASH_MR : r1) - 1, vis = c->lim[last] - k0;
+    return vis < n ? vis : n;
+}
+
+/* scores() for one pass of run_block: a tile computes only the key strips
+ * its rows can see; the strips it skips hold keys hidden from all its rows,
+ * which flash_apply_mask sets to -inf. */
+static void pass_scores(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n)
+{
+    if (k0 + n <= c->lim[r0]) {
+        FLASH_FN(scores)(c, r0, r1, n); /* every row sees every key */
+        return;
+    }
+    const int64_t dh = c->a->shape.head_dim, ld = c->p->bk_pad, nc = cols(n);
+    int64_t tc[FLASH_PASS / FLASH_MR];
+    for (int64_t r = r0; r < r1; r += FLASH_MR)
+        tc[(r - r0) / FLASH_MR] = tile_keys(c, r, r1, k0, n);
+    for (int64_t j = 0; j < nc; j += FLASH_NR)
+        for (int64_t r = r0; r < r1; r += FLASH_MR)
+            if (j < tc[(r - r0) / FLASH_MR])
+                flash_qk_tile(c->q + r * dh, dh, c->k_pack + j * dh, c->a->scale, c->s + (r - r0) * ld + j, ld);
+}
+
 /* Online softmax of rows r0 .. r1 over n keys: m, l, alpha updated, S replaced by P. */
 void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 {
@@ -168,16 +196,20 @@ void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
 #if defined(__GNUC__)
 __attribute__((noinline)) /* its own frame: inlined into run_block, P's row strides spill to the stack */
 #endif
-static void accumulate(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
+static void accumulate(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_t n)
 {
     const mha_flash_plan *p = c->p;
     int rescale[FLASH_PASS / FLASH_MR] = {0};
+    int64_t tn[FLASH_PASS / FLASH_MR];
     for (int64_t r = r0; r < r1; r++)
         rescale[(r - r0) / FLASH_MR] |= c->alpha[r] != 1.0f;
+    /* a tile stops at the last key its rows see: P is 0 past it, and V finite here */
+    for (int64_t r = r0; r < r1; r += FLASH_MR)
+        tn[(r - r0) / FLASH_MR] = tile_keys(c, r, r1, k0, n);
     for (int64_t d = 0; d < p->dhp; d += FLASH_DR)
         for (int64_t r = r0; r < r1; r += FLASH_MR)
-            flash_pv_tile(c->s + (r - r0) * p->bk_pad, p->bk_pad, c->v_pack + d * p->bk_pad, n, c->alpha + r,
-                          rescale[(r - r0) / FLASH_MR], c->o + r * p->dhp + d, p->dhp);
+            flash_pv_tile(c->s + (r - r0) * p->bk_pad, p->bk_pad, c->v_pack + d * p->bk_pad, tn[(r - r0) / FLASH_MR],
+                          c->alpha + r, rescale[(r - r0) / FLASH_MR], c->o + r * p->dhp + d, p->dhp);
 }
 
 /* P V when V holds NaN or inf and some keys are hidden: hidden keys are
@@ -211,14 +243,14 @@ void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n)
         const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
         if (nt <= 0)
             continue;
-        FLASH_FN(scores)(c, r0, r1, nt);
+        pass_scores(c, r0, r1, k0, nt);
         if (a->mask || k0 + nt > c->lim[r0] || nt % FLASH_NR != 0)
             flash_apply_mask(c, r0, r1, k0, nt);
         FLASH_FN(softmax)(c, r0, r1, nt);
         if (v_bad)
             accumulate_guarded(c, r0, r1, k0, nt);
         else
-            accumulate(c, r0, r1, nt);
+            accumulate(c, r0, r1, k0, nt);
     }
 }
 

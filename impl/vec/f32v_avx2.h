@@ -134,6 +134,19 @@ static inline int f32v_nan_any(f32v_nan f)
     return _mm256_movemask_ps(f) != 0;
 }
 
+/* Lanes that are -inf (f32v_neg_inf_lanes), and v with those lanes set to +0 (f32v_zero_lanes). */
+typedef __m256 f32v_lanes;
+
+static inline f32v_lanes f32v_neg_inf_lanes(f32v v)
+{
+    return _mm256_cmp_ps(v, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
+}
+
+static inline f32v f32v_zero_lanes(f32v v, f32v_lanes l)
+{
+    return _mm256_andnot_ps(l, v);
+}
+
 /* v[i] = expf(x[i]), vexp_avx2.h */
 static inline f32v f32v_exp(f32v x)
 {

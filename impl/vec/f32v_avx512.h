@@ -135,6 +135,19 @@ static inline int f32v_nan_any(f32v_nan f)
     return f != 0;
 }
 
+/* Lanes that are -inf (f32v_neg_inf_lanes), and v with those lanes set to +0 (f32v_zero_lanes). */
+typedef __mmask16 f32v_lanes;
+
+static inline f32v_lanes f32v_neg_inf_lanes(f32v v)
+{
+    return _mm512_cmp_ps_mask(v, _mm512_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
+}
+
+static inline f32v f32v_zero_lanes(f32v v, f32v_lanes l)
+{
+    return _mm512_maskz_mov_ps((__mmask16)~l, v);
+}
+
 /* v[i] = expf(x[i]), vexp_avx512.h */
 static inline f32v f32v_exp(f32v x)
 {

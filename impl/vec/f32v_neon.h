@@ -126,6 +126,19 @@ static inline int f32v_nan_any(f32v_nan f)
     return vmaxvq_u32(f) != 0;
 }
 
+/* Lanes that are -inf (f32v_neg_inf_lanes), and v with those lanes set to +0 (f32v_zero_lanes). */
+typedef uint32x4_t f32v_lanes;
+
+static inline f32v_lanes f32v_neg_inf_lanes(f32v v)
+{
+    return vceqq_f32(v, vdupq_n_f32(-__builtin_inff()));
+}
+
+static inline f32v f32v_zero_lanes(f32v v, f32v_lanes l)
+{
+    return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), l));
+}
+
 /* v[i] = expf(x[i]), vexp_neon.h */
 static inline f32v f32v_exp(f32v x)
 {
