@@ -19,17 +19,28 @@
  * port's struct ends there). The copy lives as long as the port, which
  * stays loaded for the process.
  */
+typedef struct v1_copy {
+    struct v1_copy *next;
+    mha_impl impl;
+} v1_copy;
+
+/* Every copy made, reachable for the life of the process. */
+static v1_copy *v1_copies;
+
 static const mha_impl *upgrade_v1(const mha_impl *v1, const char *path, char *err, size_t err_size)
 {
-    mha_impl *v2 = calloc(1, sizeof *v2);
-    if (!v2) {
+    v1_copy *c = calloc(1, sizeof *c);
+    if (!c) {
         snprintf(err, err_size, "port %s: out of memory copying its ABI-1 descriptor", path);
         return NULL;
     }
+    mha_impl *v2 = &c->impl;
     memcpy(v2, v1, ABI_V1_BYTES);
     v2->abi_version = MHA_ABI_VERSION;
     v2->matmul = NULL;
     v2->dtypes = MHA_IO_F32;
+    c->next = v1_copies;
+    v1_copies = c;
     return v2;
 }
 
