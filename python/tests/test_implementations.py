@@ -8,11 +8,12 @@ import mhalab
 def test_same_names_and_runnability_as_mha_list():
     mha = os.path.join(os.path.dirname(mhalab.__file__), "bin", "mha")
     listing = subprocess.run([mha, "list"], capture_output=True, text=True, check=True).stdout.splitlines()
+    header = next(l for l in listing if l.startswith("name "))
+    runs_at = header.index("runs here")  # cells start under their column's header
     rows = {}
-    for line in listing[listing.index(next(l for l in listing if l.startswith("name"))) + 1:]:
-        parts = line.split()
-        if len(parts) >= 3:
-            rows[parts[0]] = parts[2] == "yes"
+    for line in listing[listing.index(header) + 1:]:
+        if line.strip():
+            rows[line.split()[0]] = line[runs_at:].startswith("yes")
     impls = mhalab.implementations()
     assert {i.name: i.runnable for i in impls} == rows
     best = mhalab.default_implementation()
