@@ -19,6 +19,7 @@
 #include "../core/dtype_convert.h"
 #include "flash_ctx.h"
 #include "flash_lowp.h"
+#include "flash_transpose_neon.h"
 
 #define LP_INLINE static inline __attribute__((always_inline))
 
@@ -58,16 +59,9 @@ LP_INLINE void pack_k_dtype(flash_ctx *c, int64_t k0, int64_t n, int nr, mha_dty
             int64_t d = 0;
             if (h + 4 <= nk) {
                 for (; d + 4 <= dh; d += 4) {
-                    const float32x4_t r0 = lp_load4(rows[h] + d, dtype), r1 = lp_load4(rows[h + 1] + d, dtype);
-                    const float32x4_t r2 = lp_load4(rows[h + 2] + d, dtype), r3 = lp_load4(rows[h + 3] + d, dtype);
-                    const float64x2_t u0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1));
-                    const float64x2_t u1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1));
-                    const float64x2_t u2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3));
-                    const float64x2_t u3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
-                    vst1q_f32(k + (d + 0) * nr + h, vreinterpretq_f32_f64(vtrn1q_f64(u0, u2)));
-                    vst1q_f32(k + (d + 1) * nr + h, vreinterpretq_f32_f64(vtrn1q_f64(u1, u3)));
-                    vst1q_f32(k + (d + 2) * nr + h, vreinterpretq_f32_f64(vtrn2q_f64(u0, u2)));
-                    vst1q_f32(k + (d + 3) * nr + h, vreinterpretq_f32_f64(vtrn2q_f64(u1, u3)));
+                    flash_transpose4_store_f32(lp_load4(rows[h] + d, dtype), lp_load4(rows[h + 1] + d, dtype),
+                                               lp_load4(rows[h + 2] + d, dtype), lp_load4(rows[h + 3] + d, dtype),
+                                               k + d * nr + h, nr);
                 }
             }
             for (; d < dh; d++)

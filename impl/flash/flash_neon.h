@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../vec/vexp_neon.h"
+#include "flash_transpose_neon.h"
 
 #define FLASH_MR 6
 #define FLASH_NR 16
@@ -28,17 +29,10 @@ static inline void flash_pack_strip(const float *const *rows, int nk, int64_t dh
         int64_t d = 0;
         if (h + 4 <= nk) {
             for (; d + 4 <= dh; d += 4) {
-                /* r_j = K[h+j][d..d+4);  c_x = column x = K[h..h+4][d+x] */
-                float32x4_t r0 = vld1q_f32(rows[h] + d), r1 = vld1q_f32(rows[h + 1] + d);
-                float32x4_t r2 = vld1q_f32(rows[h + 2] + d), r3 = vld1q_f32(rows[h + 3] + d);
-                float32x4_t t0 = vtrn1q_f32(r0, r1), t1 = vtrn2q_f32(r0, r1);
-                float32x4_t t2 = vtrn1q_f32(r2, r3), t3 = vtrn2q_f32(r2, r3);
-                float64x2_t u0 = vreinterpretq_f64_f32(t0), u1 = vreinterpretq_f64_f32(t1);
-                float64x2_t u2 = vreinterpretq_f64_f32(t2), u3 = vreinterpretq_f64_f32(t3);
-                vst1q_f32(k + (d + 0) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn1q_f64(u0, u2)));
-                vst1q_f32(k + (d + 1) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn1q_f64(u1, u3)));
-                vst1q_f32(k + (d + 2) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn2q_f64(u0, u2)));
-                vst1q_f32(k + (d + 3) * FLASH_NR + h, vreinterpretq_f32_f64(vtrn2q_f64(u1, u3)));
+                /* r_j = K[h+j][d..d+4) in, column x = K[h..h+4][d+x] out to k[d+x][h..h+4) */
+                flash_transpose4_store_f32(vld1q_f32(rows[h] + d), vld1q_f32(rows[h + 1] + d),
+                                           vld1q_f32(rows[h + 2] + d), vld1q_f32(rows[h + 3] + d),
+                                           k + d * FLASH_NR + h, FLASH_NR);
             }
         }
         for (; d < dh; d++)

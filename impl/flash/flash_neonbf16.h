@@ -43,16 +43,11 @@ static inline void bf16_pack_k_strip(const uint16_t *const *rows, int nk, int64_
         int64_t t = 0;
         if (h + 4 <= nk) {
             for (; t + 4 <= whole; t += 4) {
-                const uint32x4_t r0 = bf16_load_words(rows[h] + 2 * t), r1 = bf16_load_words(rows[h + 1] + 2 * t);
-                const uint32x4_t r2 = bf16_load_words(rows[h + 2] + 2 * t), r3 = bf16_load_words(rows[h + 3] + 2 * t);
-                const uint64x2_t u0 = vreinterpretq_u64_u32(vtrn1q_u32(r0, r1));
-                const uint64x2_t u1 = vreinterpretq_u64_u32(vtrn2q_u32(r0, r1));
-                const uint64x2_t u2 = vreinterpretq_u64_u32(vtrn1q_u32(r2, r3));
-                const uint64x2_t u3 = vreinterpretq_u64_u32(vtrn2q_u32(r2, r3));
-                vst1q_u32(kp + (t + 0) * FLASH_NR + h, vreinterpretq_u32_u64(vtrn1q_u64(u0, u2)));
-                vst1q_u32(kp + (t + 1) * FLASH_NR + h, vreinterpretq_u32_u64(vtrn1q_u64(u1, u3)));
-                vst1q_u32(kp + (t + 2) * FLASH_NR + h, vreinterpretq_u32_u64(vtrn2q_u64(u0, u2)));
-                vst1q_u32(kp + (t + 3) * FLASH_NR + h, vreinterpretq_u32_u64(vtrn2q_u64(u1, u3)));
+                uint32x4_t r[4] = {bf16_load_words(rows[h] + 2 * t), bf16_load_words(rows[h + 1] + 2 * t),
+                                   bf16_load_words(rows[h + 2] + 2 * t), bf16_load_words(rows[h + 3] + 2 * t)};
+                flash_transpose4_neon(r);
+                for (int x = 0; x < 4; x++)
+                    vst1q_u32(kp + (t + x) * FLASH_NR + h, r[x]);
             }
         }
         for (; t < pairs; t++)
