@@ -6,9 +6,12 @@
  *   build/bench/flash/flash_ab REPS IMPL LIB...   e.g.
  *   build/bench/flash/flash_ab 10 flash_avx2 /tmp/base/build/libmha.so.0 build/libmha.so.0
  * Shape: Sq = 1, Skv = 32768, H = 32, Hkv = 8, Dh = 128, seed layout;
- * --shape=H,Hkv,Sq,Skv,Dh (the first argument) names another.
- * Wall time, REPS rounds, every library and thread count in turn; medians
- * of the times and of the per-round ratios to the first library.
+ * --shape=H,Hkv,Sq,Skv,Dh names another. --dtype=LIST (e.g. fp32,bf16)
+ * runs each library with Q, K and V of each dtype (output fp32): the
+ * issue-17 target, tokens per second of a bf16 or fp16 KV cache against
+ * fp32, is then printed as the median of the per-round ratios.
+ * Wall time, REPS rounds, every library, dtype and thread count in turn;
+ * medians of the times and of the per-round ratios to the first library.
  */
 #include "mha.h"
 #include "lib_ab.h"
@@ -45,20 +48,77 @@ static double median_sorted(const double *x, int n)
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
+/* x converted to dtype (n elements) in a new buffer */
+static void *convert(const float *x, size_t n, mha_dtype dtype)
+{
+    void *dst = malloc(n * mha_dtype_size(dtype));
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == MHA_F32)
+            ((float *)dst)[i] = x[i];
+        else
+            ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
+    }
+    return dst;
+}
+
+/* Where dtype is in dts[0..n), or -1. */
+static int dtype_index(const mha_dtype *dts, int n, mha_dtype dtype)
+{
+    for (int i = 0; i < n; i++)
+        if (dts[i] == dtype)
+            return i;
+    return -1;
+}
+
+/* "fp32,bf16" -> dts, *n; 0, or -1 for an unknown name, a repeated one or an empty list */
+static int parse_dtypes(const char *list, mha_dtype *dts, int *n)
+{
+    static const mha_dtype all[] = {MHA_F32, MHA_BF16, MHA_F16};
+    *n = 0;
+    for (const char *p = list;;) {
+        const size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < 3; i++)
+            if (strlen(mha_dtype_name(all[i])) == len && strncmp(p, mha_dtype_name(all[i]), len) == 0)
+                found = i;
+        if (found < 0 || dtype_index(dts, *n, all[found]) >= 0)
+            return -1;
+        dts[(*n)++] = all[found];
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: flash_ab [--shape=H,Hkv,Sq,Skv,Dh] REPS IMPL LIB...\n"
+        "usage: flash_ab [--shape=H,Hkv,Sq,Skv,Dh] [--dtype=LIST] REPS IMPL LIB...\n"
         "  (1 to 8 libmha builds, e.g. old/build/libmha.so.0 build/libmha.so.0)\n"
-        "  the decode target (default shape Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n";
+        "  the decode target (default shape Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n"
+        "  --dtype=LIST   dtypes of Q, K and V, comma separated (fp32, bf16, fp16; default fp32); with fp32 and\n"
+        "                 another, prints that dtype's tokens/s against fp32's\n";
     bench_help(argc, argv, usage);
     long long h = 32, hkv = 8, sq = 1, skv = 32768, dh = 128;
-    if (argc > 1 && strncmp(argv[1], "--shape=", 8) == 0) {
-        char tail;
-        if (sscanf(argv[1] + 8, "%lld,%lld,%lld,%lld,%lld%c", &h, &hkv, &sq, &skv, &dh, &tail) != 5 || h < 1 ||
-            hkv < 1 || h % hkv != 0 || sq < 1 || skv < 1 || dh < 1) {
-            fprintf(stderr, "flash_ab: --shape expects H,Hkv,Sq,Skv,Dh, positive, H a multiple of Hkv, got '%s'\n%s",
-                    argv[1] + 8, usage);
+    mha_dtype dts[MHA_DTYPE_COUNT] = {MHA_F32};
+    int ndt = 1;
+    while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
+        if (strncmp(argv[1], "--shape=", 8) == 0) {
+            char tail;
+            if (sscanf(argv[1] + 8, "%lld,%lld,%lld,%lld,%lld%c", &h, &hkv, &sq, &skv, &dh, &tail) != 5 || h < 1 ||
+                hkv < 1 || h % hkv != 0 || sq < 1 || skv < 1 || dh < 1) {
+                fprintf(stderr, "flash_ab: --shape expects H,Hkv,Sq,Skv,Dh, positive, H a multiple of Hkv, got '%s'\n%s",
+                        argv[1] + 8, usage);
+                return 2;
+            }
+        } else if (strncmp(argv[1], "--dtype=", 8) == 0) {
+            if (parse_dtypes(argv[1] + 8, dts, &ndt) != 0) {
+                fprintf(stderr, "flash_ab: --dtype expects distinct dtypes among fp32, bf16, fp16, comma separated, "
+                                "got '%s'\n%s", argv[1] + 8, usage);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "flash_ab: unknown option '%s'\n%s", argv[1], usage);
             return 2;
         }
         argv[1] = argv[0];
@@ -80,6 +140,13 @@ int main(int argc, char **argv)
         k[i] = (float)(i * 104729 % 1000) / 1000.0f - 0.5f;
         v[i] = (float)(i * 7907 % 997) / 997.0f - 0.5f;
     }
+    /* the inputs of each dtype */
+    const void *qd[MHA_DTYPE_COUNT], *kd[MHA_DTYPE_COUNT], *vd[MHA_DTYPE_COUNT];
+    for (int d = 0; d < ndt; d++) {
+        qd[d] = convert(q, nq, dts[d]);
+        kd[d] = convert(k, nk, dts[d]);
+        vd[d] = convert(v, nk, dts[d]);
+    }
     lib_ab libs[MAX_LIBS];
     for (int l = 0; l < nlib; l++)
         if (lib_ab_open(&libs[l], argv[3 + l], impl) != 0)
@@ -88,39 +155,43 @@ int main(int argc, char **argv)
     float *buf = malloc(bn * 4);
     for (size_t i = 0; i < bn; i++)
         buf[i] = 1.0f;
-    /* t[l][th][rep]: seconds per call; a sample repeats the call to last about 5 ms (short shapes) */
-    double *t[MAX_LIBS][3], bw[3] = {0, 0, 0};
+    /* t[l][d][th][rep]: seconds per call; a sample repeats the call to last about 5 ms (short shapes) */
+    static double *t[MAX_LIBS][MHA_DTYPE_COUNT][3];
+    double bw[3] = {0, 0, 0};
     for (int l = 0; l < nlib; l++)
-        for (int th = 1; th <= 2; th++)
-            t[l][th] = malloc((size_t)reps * sizeof(double));
+        for (int d = 0; d < ndt; d++)
+            for (int th = 1; th <= 2; th++)
+                t[l][d][th] = malloc((size_t)reps * sizeof(double));
     int calls = 0;
     for (int rep = 0; rep < reps; rep++)
         for (int th = 1; th <= 2; th++) {
             double g = read_loop_gbs(buf, bn, th);
             if (g > bw[th])
                 bw[th] = g;
-            for (int l = 0; l < nlib; l++) {
-                mha_args a;
-                memset(&a, 0, sizeof a);
-                a.shape = (mha_shape){1, h, hkv, sq, skv, dh};
-                a.q = q;
-                a.k = k;
-                a.v = v;
-                a.out = o;
-                a.q_strides = a.out_strides = libs[l].strides_bshd(sq, h, dh);
-                a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
-                a.threads = th;
-                const int n = calls ? calls : 1;
-                double t0 = now();
-                for (int c = 0; c < n; c++)
-                    if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
-                        fprintf(stderr, "%s failed\n", argv[3 + l]);
-                        return 1;
-                    }
-                t[l][th][rep] = (now() - t0) / n;
-                if (!calls)
-                    calls = t[l][th][rep] < 5e-3 ? (int)(5e-3 / t[l][th][rep]) + 1 : 1;
-            }
+            for (int l = 0; l < nlib; l++)
+                for (int d = 0; d < ndt; d++) {
+                    mha_args a;
+                    memset(&a, 0, sizeof a);
+                    a.shape = (mha_shape){1, h, hkv, sq, skv, dh};
+                    a.q = qd[d];
+                    a.k = kd[d];
+                    a.v = vd[d];
+                    a.out = o;
+                    a.dtype = dts[d];
+                    a.q_strides = a.out_strides = libs[l].strides_bshd(sq, h, dh);
+                    a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
+                    a.threads = th;
+                    const int n = calls ? calls : 1;
+                    double t0 = now();
+                    for (int c = 0; c < n; c++)
+                        if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
+                            fprintf(stderr, "%s failed (%s)\n", argv[3 + l], mha_dtype_name(dts[d]));
+                            return 1;
+                        }
+                    t[l][d][th][rep] = (now() - t0) / n;
+                    if (!calls)
+                        calls = t[l][d][th][rep] < 5e-3 ? (int)(5e-3 / t[l][d][th][rep]) + 1 : 1;
+                }
         }
     double load[1] = {0};
     if (getloadavg(load, 1) == 1)
@@ -129,22 +200,36 @@ int main(int argc, char **argv)
            " wall time, %d reps of %d call%s, interleaved\n", h, hkv, sq, skv, dh, bw[1], bw[2], reps, calls,
            calls == 1 ? "" : "s");
     printf("  time: median (min); K+V rate and %% of the read loop from the median; ratio: lib 0 time / this\n"
-           "  time, median of the per-rep ratios (min - max)\n");
+           "  time (same dtype), median of the per-rep ratios (min - max)\n");
+    double *ratio = malloc((size_t)reps * sizeof(double)), *x = malloc((size_t)reps * sizeof(double));
     for (int l = 0; l < nlib; l++)
-        for (int th = 1; th <= 2; th++) {
-            double *ratio = malloc((size_t)reps * sizeof(double)), *x = malloc((size_t)reps * sizeof(double));
-            for (int r = 0; r < reps; r++) {
-                ratio[r] = t[0][th][r] / t[l][th][r];
-                x[r] = t[l][th][r];
+        for (int d = 0; d < ndt; d++)
+            for (int th = 1; th <= 2; th++) {
+                for (int r = 0; r < reps; r++) {
+                    ratio[r] = t[0][d][th][r] / t[l][d][th][r];
+                    x[r] = t[l][d][th][r];
+                }
+                qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
+                qsort(x, (size_t)reps, sizeof(double), cmp_double);
+                const double med = median_sorted(x, reps);
+                const double gbs = 2.0 * (double)nk * (double)mha_dtype_size(dts[d]) / med / 1e9;
+                printf("  lib %d, %s, %d thread%s: %9.3f ms (%9.3f)  K+V %5.1f GB/s = %3.0f%% of the %d-thread read"
+                       " loop  %.2fx (%.2f - %.2f)  %s\n", l, mha_dtype_name(dts[d]), th, th == 1 ? " " : "s",
+                       med * 1e3, x[0] * 1e3, gbs, 100.0 * gbs / bw[th], th, median_sorted(ratio, reps), ratio[0],
+                       ratio[reps - 1], argv[3 + l]);
             }
-            qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
-            qsort(x, (size_t)reps, sizeof(double), cmp_double);
-            const double med = median_sorted(x, reps), gbs = 2.0 * (double)nk * 4.0 / med / 1e9;
-            printf("  lib %d, %d thread%s: %9.3f ms (%9.3f)  K+V %5.1f GB/s = %3.0f%% of the %d-thread read loop"
-                   "  %.2fx (%.2f - %.2f)  %s\n", l, th, th == 1 ? " " : "s", med * 1e3, x[0] * 1e3, gbs,
-                   100.0 * gbs / bw[th], th, median_sorted(ratio, reps), ratio[0], ratio[reps - 1], argv[3 + l]);
-            free(ratio);
-            free(x);
-        }
+    /* tokens/s of each other dtype against fp32, same library and thread count, per round */
+    const int f32 = dtype_index(dts, ndt, MHA_F32);
+    for (int l = 0; f32 >= 0 && l < nlib; l++)
+        for (int d = 0; d < ndt; d++)
+            for (int th = 1; d != f32 && th <= 2; th++) {
+                for (int r = 0; r < reps; r++)
+                    ratio[r] = t[l][f32][th][r] / t[l][d][th][r];
+                qsort(ratio, (size_t)reps, sizeof(double), cmp_double);
+                printf("  lib %d, %d thread%s: %s tokens/s vs fp32 %.2fx (%.2f - %.2f)\n", l, th, th == 1 ? " " : "s",
+                       mha_dtype_name(dts[d]), median_sorted(ratio, reps), ratio[0], ratio[reps - 1]);
+            }
+    free(ratio);
+    free(x);
     return 0;
 }

@@ -38,8 +38,10 @@
  * block of at most this many rows, K and V rows are read in place (no
  * packing), whatever Skv ... */
 #define MHA_FLASH_STREAM_ROWS 8
-/* ... in key blocks of this many keys (MHA_FLASH_BK overrides it). */
+/* ... in key blocks of this many keys (MHA_FLASH_BK overrides it), each
+ * read in steps of MHA_FLASH_STREAM_STEP token rows. */
 #define MHA_FLASH_STREAM_BK 32
+#define MHA_FLASH_STREAM_STEP 8
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {

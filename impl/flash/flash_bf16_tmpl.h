@@ -16,9 +16,9 @@
  *   bf16_round_p(x)                        one P rounded to bf16 as bf16_p_pairs_in_place does
  * and BF16_MICRO (the name of its flash_bf16_kernels table, for tests) and
  * BF16_ROUND_TO_ODD, and names the fp32 table's pieces it shares: BF16_SOFTMAX, BF16_AXPY,
- * BF16_ROW_MAX, BF16_ROW_EXP_SUM, BF16_QK_ROWS, BF16_PV_ROWS (unused:
- * the inputs are never fp32) and BF16_LOWP (widening Q and the streamed
- * decode's K and V rows).
+ * BF16_ROW_MAX, BF16_ROW_EXP_SUM, BF16_QK_ROWS, BF16_PV_ROWS (the
+ * streamed decode's kernels, on K and V rows widened a step at a time)
+ * and BF16_LOWP (widening Q and the streamed decode's K and V rows).
  * Packed layouts (32-bit words; head dims past Dh and keys past n are 0):
  *   K strip of NR keys:  kp[t][j]  = (k_j[2t], k_j[2t+1]),   t < ceil(Dh/2)
  *   V strip of DR dims:  vp[u][dd] = (v_2u[dd], v_2u+1[dd]), u < ceil(n/2)

@@ -97,14 +97,3 @@ void flash_lp_qk_rows(const flash_kernels *kern, const mha_args *a, const float 
     else
         kern->lowp->qk_rows[a->dtype](q, dh, nr, k, ldk, nk, dh, a->scale, s, lds);
 }
-
-void flash_lp_pv_rows(const flash_kernels *kern, const mha_args *a, const float *p, int64_t ldp, int nr, int64_t b,
-                      int64_t j, int64_t g, int n, const float *alpha, int rescale, float *o, int64_t ldo)
-{
-    const int64_t dh = a->shape.head_dim, ldv = a->v_strides.seq;
-    const void *v = flash_lp_row(a->v, a->v_strides, b, j, g, a->dtype);
-    if (a->dtype == MHA_F32)
-        kern->pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo);
-    else
-        kern->lowp->pv_rows[a->dtype](p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo);
-}

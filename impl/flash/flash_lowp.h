@@ -2,9 +2,11 @@
  * Low-precision inputs (bf16, fp16) in the fp32 flash variants: the
  * converting layer. Q, K and V of args->dtype are widened to fp32 where
  * the driver copies them anyway (loading a Q block, packing K and V
- * blocks), so the fp32 microkernels run unchanged; the streamed decode,
- * which reads K and V rows in place, gets kernels that widen in registers
- * and so read half the bytes. O is rounded once to args->out_dtype when
+ * blocks, and, in the streamed decode, each step of K and V rows as it is
+ * read, in address order), so the fp32 microkernels run unchanged and the
+ * memory is read at 2 bytes per element; the scores of a written P
+ * (flash_probs.c) come from a qk_rows that widens in registers. O is
+ * rounded once to args->out_dtype when
  * stored (round to nearest even). Widening is exact, so with out_dtype
  * fp32 a variant's result on bf16 or fp16 inputs is bit for bit its
  * result on the widened fp32 inputs (tests/test_flash_lowp.c checks it).
@@ -30,9 +32,6 @@ typedef void flash_lp_widen_fn(float *dst, const void *src, int64_t n);
 /* flash_qk_rows_fn with K rows of the table's dtype */
 typedef void flash_lp_qk_rows_fn(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
                                  float scale, float *s, int64_t lds);
-/* flash_pv_rows_fn with V rows of the table's dtype */
-typedef void flash_lp_pv_rows_fn(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                                 const float *alpha, int rescale, float *o, int64_t ldo);
 /* K[k0, k0 + n) of the call's dtype into strips of nr keys, as flash_tmpl.c's pack_k */
 typedef void flash_lp_pack_k_fn(struct flash_ctx *c, int64_t k0, int64_t n, int nr);
 
@@ -40,7 +39,6 @@ typedef void flash_lp_pack_k_fn(struct flash_ctx *c, int64_t k0, int64_t n, int 
 typedef struct flash_lowp_kernels {
     flash_lp_widen_fn *widen[MHA_DTYPE_COUNT];
     flash_lp_qk_rows_fn *qk_rows[MHA_DTYPE_COUNT];
-    flash_lp_pv_rows_fn *pv_rows[MHA_DTYPE_COUNT];
     flash_lp_pack_k_fn *pack_k;
 } flash_lowp_kernels;
 
@@ -80,12 +78,12 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
 
 /*
  * `const flash_lowp_kernels name`, whose per-dtype entries call the
- * inline functions widen(dst, src, n, dtype), qk_rows(..., dtype) and
- * pv_rows(..., dtype) (the flash_lp_*_fn arguments, then the dtype) with
+ * inline functions widen(dst, src, n, dtype) and qk_rows(..., dtype)
+ * (the flash_lp_*_fn arguments, then the dtype) with
  * MHA_BF16 and MHA_F16, so each is compiled once per dtype; pack_k reads
  * the dtype from its context.
  */
-#define FLASH_LOWP_TABLE(name, widen, qk_rows, pv_rows, pack_k)                                                 \
+#define FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k)                                                 \
     static void name##_widen_bf16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_BF16); }   \
     static void name##_widen_f16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_F16); }     \
     static void name##_qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,  \
@@ -98,20 +96,9 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
     {                                                                                                         \
         qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);                                          \
     }                                                                                                         \
-    static void name##_pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,   \
-                                    int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)       \
-    {                                                                                                         \
-        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);                                 \
-    }                                                                                                         \
-    static void name##_pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,    \
-                                   int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo)        \
-    {                                                                                                         \
-        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);                                  \
-    }                                                                                                         \
     const flash_lowp_kernels name = {                                                                         \
         .widen = {[MHA_BF16] = name##_widen_bf16, [MHA_F16] = name##_widen_f16},                              \
         .qk_rows = {[MHA_BF16] = name##_qk_rows_bf16, [MHA_F16] = name##_qk_rows_f16},                        \
-        .pv_rows = {[MHA_BF16] = name##_pv_rows_bf16, [MHA_F16] = name##_pv_rows_f16},                        \
         .pack_k = pack_k,                                                                                     \
     }
 
@@ -127,11 +114,8 @@ void flash_lp_axpy(const struct flash_kernels *kern, float *o, const void *row, 
 /* Pack V[k0, k0 + n) as flash_tmpl.c's pack_v does (strips of dr head dims), widening from the
  * call's dtype; with check set, returns whether the block holds a NaN or an infinity. */
 int flash_lp_pack_v(struct flash_ctx *c, int64_t k0, int64_t n, int check, int dr);
-/* Streamed decode: the table's qk_rows on K rows [j, j + nk) of (b, g), in place, of the call's dtype. */
+/* P of a block (flash_probs.c): the table's qk_rows on K rows [j, j + nk) of (b, g), in place, of the call's dtype. */
 void flash_lp_qk_rows(const struct flash_kernels *kern, const mha_args *a, const float *q, int nr, int64_t b,
                       int64_t j, int64_t g, int nk, float *s, int64_t lds);
-/* Streamed decode: the table's pv_rows on V rows [j, j + n) of (b, g), in place, of the call's dtype. */
-void flash_lp_pv_rows(const struct flash_kernels *kern, const mha_args *a, const float *p, int64_t ldp, int nr,
-                      int64_t b, int64_t j, int64_t g, int n, const float *alpha, int rescale, float *o, int64_t ldo);
 
 #endif

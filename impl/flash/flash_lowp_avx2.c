@@ -1,17 +1,19 @@
 /*
  * The converting layer's kernels with AVX2 + F16C (flash_lowp.h), named
  * by the tables of flash_avx2 and flash_avx512 (both need AVX2 + FMA +
- * F16C). Widening 8 elements: bf16 is a zero-extension to 32 bits and a
- * shift by 16 (vpmovzxwd, vpslld); fp16 is vcvtph2ps. Both are exact.
+ * F16C). Widening 8 elements: bf16 is each 16-bit value placed in the
+ * high half of a 32-bit lane (one in-lane byte shuffle, vpshufb); fp16 is
+ * vcvtph2ps. Both are exact.
  *
- * The streamed-decode kernels compute what flash_stream_avx2.c's do with
- * the K and V loads widened: the same accumulation per output, the same
- * order of operations and the same reduction trees, so a result on bf16 or
- * fp16 rows is bit for bit the fp32 kernels' on the widened rows. Q K^T
- * takes four query rows per pass (the fp32 kernel two), so each K vector
- * is widened once for four rows. A last partial group of 8 head
- * dims is copied into a zeroed buffer first (AVX2 has no 16-bit masked
- * load); lanes past Dh are 0, as the fp32 kernels' masked loads give.
+ * qk_rows (the scores of a written P, flash_probs.c) computes what
+ * flash_stream_avx2.c's does with the K loads widened: the same
+ * accumulation per score, the same order of operations and the same
+ * reduction tree, so a score on bf16 or fp16 rows is bit for bit the fp32
+ * kernel's on the widened rows. It takes four query rows per pass (the
+ * fp32 kernel two), so each K vector is widened once for four rows. A
+ * last partial group of 8 head dims is copied into a zeroed buffer first
+ * (AVX2 has no 16-bit masked load); lanes past Dh are 0, as the fp32
+ * kernel's masked loads give.
  */
 #include <immintrin.h>
 #include <string.h>
@@ -24,12 +26,18 @@
 
 #define LP_INLINE static inline __attribute__((always_inline))
 
-/* 8 elements of dtype at p, widened */
+/* 8 elements of dtype at p, widened. bf16: element i goes to the high half of 32-bit lane i, the low
+ * half is zero (the bits of the fp32 value); the 16 bytes are broadcast to both 128-bit halves and
+ * one in-lane byte shuffle places them, so no lane-crossing shuffle is needed. */
 LP_INLINE __m256 lp_load8(const uint16_t *p, mha_dtype dtype)
 {
     const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    if (dtype == MHA_BF16)
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(x), 16));
+    if (dtype == MHA_BF16) {
+        /* lane i (i < 4: bytes 2i, 2i + 1 of the low half; i >= 4: of the high half) <- x[i] << 16 */
+        const __m256i place = _mm256_setr_epi8(-1, -1, 0, 1, -1, -1, 2, 3, -1, -1, 4, 5, -1, -1, 6, 7, -1, -1, 8, 9,
+                                               -1, -1, 10, 11, -1, -1, 12, 13, -1, -1, 14, 15);
+        return _mm256_castsi256_ps(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(x), place));
+    }
     return _mm256_cvtph_ps(x);
 }
 
@@ -45,6 +53,7 @@ LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
 {
     const uint16_t *x = src;
     int64_t i = 0;
+#pragma GCC unroll 4
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, lp_load8(x + i, dtype));
     for (; i < n; i++)
@@ -92,39 +101,48 @@ static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
     }
 }
 
-/* acc[i][x] += q_i[d..d+8) * y[x] for the 4 rows i and the nx keys x (q rows ldq apart; masked past dh) */
-LP_INLINE void qk_fma_4xn(__m256 acc[4][2], const float *const qr[4], int64_t d, __m256i mask, int masked,
-                          const __m256 *y, int nx)
+/* The 8 accumulators of 4 rows x 2 keys, as named members: an array indexed in loops would be kept in
+ * memory (GCC scalarizes it only after the loops are unrolled). */
+typedef struct qk_acc4x2 {
+    __m256 r0k0, r0k1, r1k0, r1k1, r2k0, r2k1, r3k0, r3k1;
+} qk_acc4x2;
+
+/* x += q_i[d..d+8) * (y0, y1) for the 4 rows i; lanes of q outside mask m read as 0 when masked */
+LP_INLINE void qk_step4x2(qk_acc4x2 *x, const float *const qr[4], int64_t d, __m256 y0, __m256 y1, int masked,
+                          __m256i m)
 {
-    for (int i = 0; i < 4; i++) {
-        const __m256 x = masked ? _mm256_maskload_ps(qr[i] + d, mask) : _mm256_loadu_ps(qr[i] + d);
-        for (int k = 0; k < nx; k++)
-            acc[i][k] = _mm256_fmadd_ps(x, y[k], acc[i][k]);
-    }
+#define LP_LOAD_Q(i) (masked ? _mm256_maskload_ps(qr[i] + d, m) : _mm256_loadu_ps(qr[i] + d))
+    __m256 q = LP_LOAD_Q(0);
+    x->r0k0 = _mm256_fmadd_ps(q, y0, x->r0k0);
+    x->r0k1 = _mm256_fmadd_ps(q, y1, x->r0k1);
+    q = LP_LOAD_Q(1);
+    x->r1k0 = _mm256_fmadd_ps(q, y0, x->r1k0);
+    x->r1k1 = _mm256_fmadd_ps(q, y1, x->r1k1);
+    q = LP_LOAD_Q(2);
+    x->r2k0 = _mm256_fmadd_ps(q, y0, x->r2k0);
+    x->r2k1 = _mm256_fmadd_ps(q, y1, x->r2k1);
+    q = LP_LOAD_Q(3);
+    x->r3k0 = _mm256_fmadd_ps(q, y0, x->r3k0);
+    x->r3k1 = _mm256_fmadd_ps(q, y1, x->r3k1);
+#undef LP_LOAD_Q
 }
 
-/* acc[i][x] = sum over d of q_i[d] * k_x[d] as 8 lanes, for 4 rows and the nx keys k_x (nx <= 2): the
+/* acc[i][x] = sum over d of q_i[d] * k_x[d] as 8 lanes, for the 4 rows i and the keys k_0, k_1: the
  * fp32 kernel's accumulation per (row, key), 8 head dims at a time, the last partial 8 zero-padded */
-LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *const kx[2], int nx, int64_t dh, __m256 acc[4][2],
-                      mha_dtype dtype)
+LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *k0, const uint16_t *k1, int64_t dh,
+                      __m256 acc[4][2], mha_dtype dtype)
 {
     const int64_t dv = dh & ~(int64_t)7;
     const int t = (int)(dh - dv);
     const __m256i tail = f32v_avx2_tail_mask(t);
-    for (int i = 0; i < 4; i++)
-        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-    __m256 y[2];
-    int64_t d = 0;
-    for (; d < dv; d += 8) {
-        for (int k = 0; k < nx; k++)
-            y[k] = lp_load8(kx[k] + d, dtype);
-        qk_fma_4xn(acc, qr, d, tail, 0, y, nx);
-    }
-    if (d < dh) {
-        for (int k = 0; k < nx; k++)
-            y[k] = lp_load_tail(kx[k] + d, t, dtype);
-        qk_fma_4xn(acc, qr, d, tail, 1, y, nx);
-    }
+    const __m256 z = _mm256_setzero_ps();
+    qk_acc4x2 x = {z, z, z, z, z, z, z, z};
+    for (int64_t d = 0; d < dv; d += 8)
+        qk_step4x2(&x, qr, d, lp_load8(k0 + d, dtype), lp_load8(k1 + d, dtype), 0, tail);
+    if (t)
+        qk_step4x2(&x, qr, dv, lp_load_tail(k0 + dv, t, dtype), lp_load_tail(k1 + dv, t, dtype), 1, tail);
+    acc[0][0] = x.r0k0, acc[0][1] = x.r0k1, acc[1][0] = x.r1k0, acc[1][1] = x.r1k1;
+    acc[2][0] = x.r2k0, acc[2][1] = x.r2k1, acc[3][0] = x.r3k0, acc[3][1] = x.r3k1;
 }
 
 /*
@@ -150,12 +168,11 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
         int j = 0;
         for (; j + 4 <= nk; j += 4) {
             __m256 acc[4][2], t01[4];
-            const uint16_t *k01[2] = {k + j * ldk, k + (j + 1) * ldk}, *k23[2] = {k + (j + 2) * ldk, k + (j + 3) * ldk};
-            qk_acc(qr, k01, 2, dh, acc, dtype);
+            qk_acc(qr, k + j * ldk, k + (j + 1) * ldk, dh, acc, dtype);
             /* the hadd tree of flash_qk_rows_avx2: (keys 0, 1), (keys 2, 3), then the two 128-bit halves */
             for (int i = 0; i < 4; i++)
                 t01[i] = _mm256_hadd_ps(acc[i][0], acc[i][1]);
-            qk_acc(qr, k23, 2, dh, acc, dtype);
+            qk_acc(qr, k + (j + 2) * ldk, k + (j + 3) * ldk, dh, acc, dtype);
             for (int i = 0; i < rows; i++) {
                 const __m256 u = _mm256_hadd_ps(t01[i], _mm256_hadd_ps(acc[i][0], acc[i][1]));
                 const __m128 sum = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
@@ -164,8 +181,7 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
         }
         for (; j < nk; j++) {
             __m256 acc[4][2];
-            const uint16_t *kj[2] = {k + j * ldk, NULL};
-            qk_acc(qr, kj, 1, dh, acc, dtype);
+            qk_acc(qr, k + j * ldk, k + j * ldk, dh, acc, dtype); /* the second key is key j again, unused */
             for (int i = 0; i < rows; i++) {
                 const __m256 one[8] = {acc[i][0]}; /* lane 0 of the result sums acc[i][0]'s lanes */
                 s[(r0 + i) * lds + j] = scale * _mm256_cvtss_f32(mha_sum8_m256(one));
@@ -174,57 +190,4 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
     }
 }
 
-/* c[i][0..2) += p_i[j] * (v0, v1)  for the 4 rows i */
-LP_INLINE void pv_fma_4x2(__m256 c[4][2], const float *const pr[4], int j, __m256 v0, __m256 v1)
-{
-    for (int i = 0; i < 4; i++) {
-        const __m256 b = _mm256_broadcast_ss(pr[i] + j);
-        c[i][0] = _mm256_fmadd_ps(b, v0, c[i][0]);
-        c[i][1] = _mm256_fmadd_ps(b, v1, c[i][1]);
-    }
-}
-
-/* flash_pv_rows_avx2 with V rows of dtype */
-LP_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const uint16_t *v, int64_t ldv, int n, int64_t dh,
-                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
-{
-    for (int r0 = 0; r0 < nr; r0 += 4) {
-        int ri[4];
-        const float *pr[4];
-        float *orow[4];
-        for (int i = 0; i < 4; i++) {
-            ri[i] = r0 + i < nr ? r0 + i : nr - 1;
-            pr[i] = p + ri[i] * ldp;
-            orow[i] = o + ri[i] * ldo;
-        }
-        for (int64_t d = 0; d < dh; d += 16) {
-            __m256 c[4][2];
-            for (int i = 0; i < 4; i++) {
-                c[i][0] = _mm256_load_ps(orow[i] + d);
-                c[i][1] = _mm256_load_ps(orow[i] + d + 8);
-            }
-            if (rescale) {
-                for (int i = 0; i < 4; i++) {
-                    const __m256 e = _mm256_broadcast_ss(alpha + ri[i]);
-                    c[i][0] = _mm256_mul_ps(e, c[i][0]);
-                    c[i][1] = _mm256_mul_ps(e, c[i][1]);
-                }
-            }
-            if (d + 16 <= dh) {
-                for (int j = 0; j < n; j++)
-                    pv_fma_4x2(c, pr, j, lp_load8(v + j * ldv + d, dtype), lp_load8(v + j * ldv + d + 8, dtype));
-            } else {
-                const int n0 = (int)(dh - d) < 8 ? (int)(dh - d) : 8, n1 = (int)(dh - d) - n0;
-                for (int j = 0; j < n; j++)
-                    pv_fma_4x2(c, pr, j, lp_load_tail(v + j * ldv + d, n0, dtype),
-                               lp_load_tail(v + j * ldv + d + 8, n1, dtype));
-            }
-            for (int i = 0; i < 4; i++) {
-                _mm256_store_ps(orow[i] + d, c[i][0]);
-                _mm256_store_ps(orow[i] + d + 8, c[i][1]);
-            }
-        }
-    }
-}
-
-FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pv_rows, pack_k);
+FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pack_k);

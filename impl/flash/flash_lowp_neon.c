@@ -4,14 +4,13 @@
  * elements: bf16 is a shift left long by 16 (USHLL), fp16 is FCVTL; both
  * are exact and in the base AArch64 ISA, so they need no CPU feature.
  *
- * The streamed-decode kernels compute what flash_rows_c.c's (flash_neon's
- * fp32 streamed decode) do with the K and V loads widened: per (row, key)
- * the same 8 partial sums of fused multiply-adds (flash_rows_c.c is built
- * with GCC's default -ffp-contract=fast, which fuses a * b + c on AArch64)
- * added in the same tree, and per output element the same sequence of
- * rescale and fused multiply-adds, so a result on bf16 or fp16 rows is bit
- * for bit the fp32 kernels' on the widened rows (tests/test_flash_lowp.c).
- * Each K or V row is read once for all query rows, as 16-bit elements.
+ * qk_rows (the scores of a written P, flash_probs.c) computes what
+ * flash_rows_c.c's does with the K loads widened: per (row, key) the same
+ * 8 partial sums of fused multiply-adds (flash_rows_c.c is built with
+ * GCC's default -ffp-contract=fast, which fuses a * b + c on AArch64)
+ * added in the same tree, so a score on bf16 or fp16 rows is bit for bit
+ * the fp32 kernel's on the widened rows (tests/test_flash_lowp.c). Each K
+ * row is read once for all query rows, as 16-bit elements.
  */
 #include <arm_neon.h>
 #include <math.h>
@@ -105,47 +104,4 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
     }
 }
 
-/* flash_pv_rows_c with V rows of dtype: o[r][d] rescaled by alpha[r] (when rescale), then
- * o[r][d] = fma(p[r][j], v[j][d], o[r][d]) for j = 0, 1, ..., n - 1 in order. 8 head dims of
- * up to 8 rows stay in registers over all n keys; columns past dh are untouched. */
-LP_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const uint16_t *v, int64_t ldv, int n, int64_t dh,
-                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
-{
-    for (int r0 = 0; r0 < nr; r0 += 4) {
-        const int rows = nr - r0 < 4 ? nr - r0 : 4;
-        int64_t d = 0;
-        for (; d + 8 <= dh; d += 8) {
-            float32x4_t c[4][2];
-            for (int i = 0; i < rows; i++) {
-                c[i][0] = vld1q_f32(o + (r0 + i) * ldo + d);
-                c[i][1] = vld1q_f32(o + (r0 + i) * ldo + d + 4);
-                if (rescale) {
-                    c[i][0] = vmulq_n_f32(c[i][0], alpha[r0 + i]);
-                    c[i][1] = vmulq_n_f32(c[i][1], alpha[r0 + i]);
-                }
-            }
-            for (int j = 0; j < n; j++) {
-                const float32x4_t v0 = lp_load4(v + j * ldv + d, dtype), v1 = lp_load4(v + j * ldv + d + 4, dtype);
-                for (int i = 0; i < rows; i++) {
-                    const float pj = p[(r0 + i) * ldp + j];
-                    c[i][0] = vfmaq_n_f32(c[i][0], v0, pj);
-                    c[i][1] = vfmaq_n_f32(c[i][1], v1, pj);
-                }
-            }
-            for (int i = 0; i < rows; i++) {
-                vst1q_f32(o + (r0 + i) * ldo + d, c[i][0]);
-                vst1q_f32(o + (r0 + i) * ldo + d + 4, c[i][1]);
-            }
-        }
-        for (; d < dh; d++)
-            for (int i = 0; i < rows; i++) {
-                float *od = o + (r0 + i) * ldo + d;
-                float x = rescale ? *od * alpha[r0 + i] : *od;
-                for (int j = 0; j < n; j++)
-                    x = fmaf(p[(r0 + i) * ldp + j], flash_lp_widen1(v + j * ldv + d, dtype), x);
-                *od = x;
-            }
-    }
-}
-
-FLASH_LOWP_TABLE(flash_lowp_neon, widen, qk_rows, pv_rows, pack_k);
+FLASH_LOWP_TABLE(flash_lowp_neon, widen, qk_rows, pack_k);

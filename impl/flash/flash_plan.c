@@ -160,10 +160,15 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
 
     /* Per-thread layout; every piece starts on a 64-byte boundary. */
     size_t off = 0;
-    const int64_t packed = p->stream ? 0 : p->bk_pad; /* streamed decode packs nothing */
     const int64_t srows = !p->stream ? pass_rows(tile) : p->rows > tile->mr ? p->rows : tile->mr;
-    p->off_k = take(&off, packed * dh);              /* K block, [bk_pad/nr][Dh][nr] */
-    p->off_v = take(&off, packed * p->dhp);          /* V block, [dhp/dr][bk_pad][dr] */
+    if (p->stream) {
+        /* bf16 / fp16 K and V rows of one step, widened, [step][kv head][dhp] (fp32 rows are read in place) */
+        p->off_k = take(&off, s->kv_heads * MHA_FLASH_STREAM_STEP * p->dhp);
+        p->off_v = take(&off, s->kv_heads * MHA_FLASH_STREAM_STEP * p->dhp);
+    } else {
+        p->off_k = take(&off, p->bk_pad * dh);       /* K block, [bk_pad/nr][Dh][nr] */
+        p->off_v = take(&off, p->bk_pad * p->dhp);   /* V block, [dhp/dr][bk_pad][dr] */
+    }
     p->s_stride = p->stream ? (size_t)round_up(srows * p->bk_pad, 16) : 0;
     /* scores, then p, of one pass of rows [pass][bk_pad]; streamed: of every row, one per kv head */
     p->off_s = take(&off, p->stream ? (int64_t)(p->s_stride * (size_t)p->nstates) : srows * p->bk_pad);

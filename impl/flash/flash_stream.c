@@ -1,13 +1,19 @@
 /*
  * Streamed decode (few rows per kv head, e.g. Sq = 1, where Q K^T and P V
  * are matrix-vector products): the table's qk_rows and pv_rows kernels
- * read K and V rows in place, nothing is packed. Token-major: each step of
+ * read fp32 K and V rows in place, nothing is packed; bf16 and fp16 rows
+ * are widened a step at a time, in address order (widen_step), and the
+ * same kernels read the widened step. Token-major: each step of
  * FLASH_STREAM_STEP token rows is used by every kv head of the task
  * (heads g0 .. g1) before the next step, so K and then V are read in
  * address order, a few pages at a time: the hardware prefetchers follow
  * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
  * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
+ * While an fp32 step is computed, the rows FLASH_STREAM_AHEAD tokens
+ * further on are prefetched in address order (K during Q K^T, V during
+ * P V), so the memory works while the kernels do (the widening pass reads
+ * in address order itself, and measured faster without them).
  * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
@@ -17,7 +23,52 @@
 #include "flash_lowp.h"
 
 /* Token rows per kernel call. */
-#define FLASH_STREAM_STEP 8
+#define FLASH_STREAM_STEP MHA_FLASH_STREAM_STEP
+
+/* Tokens ahead of the rows being read that the stream prefetches: one key block (MHA_FLASH_STREAM_BK). */
+#define FLASH_STREAM_AHEAD 32
+
+/* The prefetch helpers are inlined where they are used: as separate functions GCC finds them free of side
+ * effects and deletes their calls. */
+#define PREFETCH_INLINE static inline __attribute__((always_inline))
+
+/* Bytes [p, p + n) towards the cache (prefetch with locality 2: into L2 on x86), one request per 64-byte line
+ * (four requests back to back per loop turn made the fp32 decode 1.3-1.6x slower). */
+PREFETCH_INLINE void prefetch_span(const char *p, int64_t n)
+{
+    for (int64_t x = 0; x < n; x += 64)
+        __builtin_prefetch(p + x, 0, 2);
+}
+
+/*
+ * The rows of kv heads [g0, g1) of tokens [j, j + n) of a K or V view (clipped to the keys), token by token,
+ * heads in order: in address order for the seed layout, where it is one span per token. The kernels then
+ * find them in L2: the hardware prefetchers alone follow the head-by-head order of the kernel calls poorly.
+ */
+PREFETCH_INLINE void prefetch_tokens(const mha_args *a, const void *base, mha_strides st, int64_t b, int64_t j,
+                                     int64_t n, int64_t g0, int64_t g1)
+{
+    const int64_t end = j + n < a->shape.kv_len ? j + n : a->shape.kv_len;
+    const int64_t row = a->shape.head_dim * (int64_t)flash_lp_size(a->dtype);
+    const int adjacent = st.head == a->shape.head_dim; /* head g + 1's row follows head g's */
+    for (int64_t t = j; t < end; t++) {
+        if (adjacent) {
+            prefetch_span(flash_lp_row(base, st, b, t, g0, a->dtype), (g1 - g0) * row);
+            continue;
+        }
+        for (int64_t g = g0; g < g1; g++)
+            prefetch_span(flash_lp_row(base, st, b, t, g, a->dtype), row);
+    }
+}
+
+/* Head g (of heads [g0, g1)) of a step of nk tokens at token j prefetches its share of the tokens
+ * FLASH_STREAM_AHEAD further on, so that the step's head calls together prefetch the step's nk tokens. */
+PREFETCH_INLINE void prefetch_share(const mha_args *a, const void *base, mha_strides st, int64_t b, int64_t j,
+                                    int nk, int64_t g, int64_t g0, int64_t g1)
+{
+    const int64_t ng = g1 - g0, i = g - g0, t0 = i * nk / ng, t1 = (i + 1) * nk / ng;
+    prefetch_tokens(a, base, st, b, j + FLASH_STREAM_AHEAD + t0, t1 - t0, g0, g1);
+}
 
 /* Block flags of a kv head (int slots of its state). */
 enum { FLASH_SKIP, FLASH_GUARDED, FLASH_RESCALE };
@@ -53,6 +104,31 @@ static int v_has_nonfinite(const flash_ctx *c, int64_t k0, int64_t nt)
     return bad;
 }
 
+/*
+ * Rows [j, j + nk) of kv heads [g0, g1) of a bf16 or fp16 K or V view, widened into
+ * w[t][g - g0][dhp] (row stride (g1 - g0) * dhp per head): read token by token, heads in order,
+ * which is address order in the seed layout (one conversion per token there). Reading the same
+ * bytes head by head (a kernel call per head, its rows a token row apart) measured up to 1.6x
+ * slower for 2-byte rows (docs/decode.md), so the low-precision stream widens each step first and
+ * runs the fp32 kernels on it; widening is exact, so the results are the fp32 kernels' on the
+ * widened rows.
+ */
+static void widen_step(const flash_kernels *kern, const mha_args *a, const void *base, mha_strides st, int64_t b,
+                       int64_t j, int nk, int64_t g0, int64_t g1, float *w, int64_t dhp)
+{
+    const int64_t dh = a->shape.head_dim, ng = g1 - g0;
+    flash_lp_widen_fn *widen = kern->lowp->widen[a->dtype];
+    for (int t = 0; t < nk; t++) {
+        float *wt = w + t * ng * dhp;
+        if (st.head == dh && dh == dhp) { /* the heads' rows adjacent, and so are their widened rows */
+            widen(wt, flash_lp_row(base, st, b, j + t, g0, a->dtype), ng * dh);
+            continue;
+        }
+        for (int64_t g = g0; g < g1; g++)
+            widen(wt + (g - g0) * dhp, flash_lp_row(base, st, b, j + t, g, a->dtype), dh);
+    }
+}
+
 void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_flash_plan *p, float *base, int64_t b,
                         int64_t g0, int64_t g1, int64_t k0, int64_t n)
 {
@@ -71,13 +147,26 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
         flash_select_block(&c, b, g, 0);
         c.flag[FLASH_SKIP] = a->mask && !flash_block_visible(&c, k0, n); /* every entry -inf */
     }
+    /* K and V rows of head g at token j: in place (fp32), or widened a step at a time */
+    const int widened = a->dtype != MHA_F32;
+    const int64_t dh = a->shape.head_dim, dhp = p->dhp;
+    float *kw = base + p->off_k, *vw = base + p->off_v;
     /* 1. S = scale * Q K^T */
     for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
         const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
+        if (widened)
+            widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (!c.flag[FLASH_SKIP])
-                flash_lp_qk_rows(kern, a, c.q, nr, b, k0 + j, g, nk, c.s + j, ld);
+            if (!widened)
+                prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
+            if (c.flag[FLASH_SKIP])
+                continue;
+            if (widened)
+                kern->qk_rows(c.q, dh, nr, kw + (g - g0) * dhp, (g1 - g0) * dhp, nk, dh, a->scale, c.s + j, ld);
+            else
+                kern->qk_rows(c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, MHA_F32), a->k_strides.seq,
+                              nk, dh, a->scale, c.s + j, ld);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -100,12 +189,21 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     /* 3. O = alpha O + P V (alpha applied with the first step) */
     for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
         const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
+        if (widened)
+            widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
+            if (!widened)
+                prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
-            flash_lp_pv_rows(kern, a, c.s + j, ld, nr, b, k0 + j, g, nk, c.alpha, c.flag[FLASH_RESCALE] && j == 0, c.o,
-                             p->dhp);
+            const int rescale = c.flag[FLASH_RESCALE] && j == 0;
+            if (widened)
+                kern->pv_rows(c.s + j, ld, nr, vw + (g - g0) * dhp, (g1 - g0) * dhp, nk, dh, c.alpha, rescale, c.o,
+                              dhp);
+            else
+                kern->pv_rows(c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, MHA_F32),
+                              a->v_strides.seq, nk, dh, c.alpha, rescale, c.o, dhp);
         }
     }
 }

@@ -7,10 +7,8 @@
  *                    portable conversion's float (dtype_convert.h; any NaN
  *                    matches any NaN); random lengths cover the tails, and
  *                    nothing is written past n
- *   qk_rows, pv_rows on K or V rows of bf16 or fp16, bit for bit the fp32
- *                    table's qk_rows and pv_rows on the same rows widened
- *                    (pv_rows: the columns below Dh; the AVX2 kernel
- *                    stores whole vectors into o's padding)
+ *   qk_rows          on K rows of bf16 or fp16, bit for bit the fp32
+ *                    table's qk_rows on the same rows widened
  * pack_k needs a driver context and is covered by tests/test_flash_lowp.c.
  */
 #include "checkasm.h"
@@ -124,43 +122,10 @@ static void check_qk_rows(const lowp_pair *pr, mha_dtype dt)
             }
 }
 
-static void check_pv_rows(const lowp_pair *pr, mha_dtype dt)
-{
-    static const int nrs[] = {1, 2, 3, 4, 5, 8};
-    static const int ns[] = {1, 2, 3, 7, 33};
-    const int dr = pr->fp32->tile.dr;
-    for (int di = 0; di < DHS; di++)
-        for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
-            for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
-                const int64_t dh = dhs[di], ldv = dh + 1 + 2 * checkasm_rand_below(3), ldo = (dh + dr - 1) / dr * dr;
-                const int nr = nrs[ri], n = ns[ni], rescale = (int)(ni % 2);
-                uint16_t *v16 = random_lowp(dt, n * ldv);
-                float *v = widened(dt, v16, n, ldv), *p = checkasm_alloc(nr * n), alpha[8];
-                float *o = checkasm_alloc(nr * ldo), *want = checkasm_alloc(nr * ldo);
-                for (int r = 0; r < nr; r++)
-                    alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
-                for (int64_t i = 0; i < nr * n; i++)
-                    p[i] = 0.5f + 0.5f * checkasm_rand(1.0f);
-                for (int64_t i = 0; i < nr * ldo; i++)
-                    o[i] = want[i] = checkasm_rand(1.0f);
-                pr->lowp->pv_rows[dt](p, n, nr, v16, ldv, n, dh, alpha, rescale, o, ldo);
-                pr->fp32->pv_rows(p, n, nr, v, ldv, n, dh, alpha, rescale, want, ldo);
-                for (int r = 0; r < nr; r++)
-                    for (int64_t d = 0; d < dh; d++)
-                        checkasm_same("o", r * ldo + d, o[r * ldo + d], want[r * ldo + d]);
-                checkasm_check_guard("o", o, nr * ldo);
-                checkasm_free(v16);
-                checkasm_free(v);
-                checkasm_free(p);
-                checkasm_free(o);
-                checkasm_free(want);
-            }
-}
-
 static void check(const checkasm_table *t)
 {
     static const struct { const char *name; void (*fn)(const lowp_pair *, mha_dtype); } kernels[] = {
-        {"widen", check_widen}, {"qk_rows", check_qk_rows}, {"pv_rows", check_pv_rows}};
+        {"widen", check_widen}, {"qk_rows", check_qk_rows}};
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++)
         for (mha_dtype dt = MHA_BF16; dt <= MHA_F16; dt++) {
             char name[32];
