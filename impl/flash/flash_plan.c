@@ -145,6 +145,10 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         if (p->bk > s->kv_len)
             p->bk = s->kv_len;
         p->bk_pad = round_up(p->bk, tile->nr);
+        /* K and V that fit in the last-level cache may be there: prefetching them only costs instructions
+         * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes) */
+        const double kv_bytes = 2.0 * 4.0 * (double)s->batch * (double)s->kv_len * (double)s->kv_heads * (double)dh;
+        p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2];
     }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;

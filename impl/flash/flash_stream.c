@@ -10,8 +10,9 @@
  * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
  * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
- * While an fp32 step is computed, the rows FLASH_STREAM_AHEAD tokens
- * further on are prefetched in address order (K during Q K^T, V during
+ * While an fp32 step is computed, when K and V are larger than the
+ * last-level cache, the rows FLASH_STREAM_AHEAD tokens further on are
+ * prefetched in address order (K during Q K^T, V during
  * P V), so the memory works while the kernels do (the widening pass reads
  * in address order itself, and measured faster without them).
  * State g holds kv head g.
@@ -151,14 +152,15 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     const int widened = a->dtype != MHA_F32;
     const int64_t dh = a->shape.head_dim, dhp = p->dhp;
     float *kw = base + p->off_k, *vw = base + p->off_v;
+    const int step = FLASH_STREAM_STEP;
     /* 1. S = scale * Q K^T */
-    for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
-        const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
+    for (int64_t j = 0; j < nt; j += step) {
+        const int nk = nt - j < step ? (int)(nt - j) : step;
         if (widened)
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (!widened)
+            if (!widened && p->stream_prefetch)
                 prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
@@ -187,13 +189,13 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             accumulate_guarded(&c, k0, nt);
     }
     /* 3. O = alpha O + P V (alpha applied with the first step) */
-    for (int64_t j = 0; j < nt; j += FLASH_STREAM_STEP) {
-        const int nk = nt - j < FLASH_STREAM_STEP ? (int)(nt - j) : FLASH_STREAM_STEP;
+    for (int64_t j = 0; j < nt; j += step) {
+        const int nk = nt - j < step ? (int)(nt - j) : step;
         if (widened)
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (!widened)
+            if (!widened && p->stream_prefetch)
                 prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
