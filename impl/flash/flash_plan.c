@@ -146,7 +146,8 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
             p->bk = s->kv_len;
         p->bk_pad = round_up(p->bk, tile->nr);
         /* K and V that fit in the last-level cache may be there: prefetching them only costs instructions
-         * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes) */
+         * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes). Counted at 4 bytes per
+         * element: the plan does not know the dtype (bf16 and fp16 K and V prefetch from half the cache). */
         const double kv_bytes = 2.0 * 4.0 * (double)s->batch * (double)s->kv_len * (double)s->kv_heads * (double)dh;
         p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2];
     }

@@ -10,11 +10,9 @@
  * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
  * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
- * While an fp32 step is computed, when K and V are larger than the
- * last-level cache, the rows FLASH_STREAM_AHEAD tokens further on are
- * prefetched in address order (K during Q K^T, V during
- * P V), so the memory works while the kernels do (the widening pass reads
- * in address order itself, and measured faster without them).
+ * While a step is computed, when K and V are larger than the last-level
+ * cache, the next step's rows are prefetched in address order (K during
+ * Q K^T, V during P V), so the memory works while the kernels do.
  * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
@@ -26,8 +24,9 @@
 /* Token rows per kernel call. */
 #define FLASH_STREAM_STEP MHA_FLASH_STREAM_STEP
 
-/* Tokens ahead of the rows being read that the stream prefetches: one key block (MHA_FLASH_STREAM_BK). */
-#define FLASH_STREAM_AHEAD 32
+/* Tokens ahead of the rows being read that the stream prefetches: the next step's, while this one is computed
+ * (one key block ahead measured 1.1-1.4x slower at Skv = 32768). */
+#define FLASH_STREAM_AHEAD FLASH_STREAM_STEP
 
 /* The prefetch helpers are inlined where they are used: as separate functions GCC finds them free of side
  * effects and deletes their calls. */
@@ -160,7 +159,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (!widened && p->stream_prefetch)
+            if (p->stream_prefetch)
                 prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
@@ -195,7 +194,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (!widened && p->stream_prefetch)
+            if (p->stream_prefetch)
                 prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
