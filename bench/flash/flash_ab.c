@@ -15,6 +15,7 @@
  */
 #include "mha.h"
 #include "lib_ab.h"
+#include "timed_call.h"
 #include "read_sum.h"
 #include "../bench_args.h"
 
@@ -46,19 +47,6 @@ static int cmp_double(const void *a, const void *b)
 static double median_sorted(const double *x, int n)
 {
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-/* x converted to dtype (n elements) in a new buffer */
-static void *convert(const float *x, size_t n, mha_dtype dtype)
-{
-    void *dst = malloc(n * mha_dtype_size(dtype));
-    for (size_t i = 0; i < n; i++) {
-        if (dtype == MHA_F32)
-            ((float *)dst)[i] = x[i];
-        else
-            ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
-    }
-    return dst;
 }
 
 /* Where dtype is in dts[0..n), or -1. */
@@ -143,9 +131,9 @@ int main(int argc, char **argv)
     /* the inputs of each dtype */
     const void *qd[MHA_DTYPE_COUNT], *kd[MHA_DTYPE_COUNT], *vd[MHA_DTYPE_COUNT];
     for (int d = 0; d < ndt; d++) {
-        qd[d] = convert(q, nq, dts[d]);
-        kd[d] = convert(k, nk, dts[d]);
-        vd[d] = convert(v, nk, dts[d]);
+        qd[d] = dtype_copy(q, nq, dts[d]);
+        kd[d] = dtype_copy(k, nk, dts[d]);
+        vd[d] = dtype_copy(v, nk, dts[d]);
     }
     lib_ab libs[MAX_LIBS];
     for (int l = 0; l < nlib; l++)

@@ -19,19 +19,6 @@
 
 enum { H = 32, HKV = 8, SKV = 32768, DH = 128, MAX_ROUNDS = 1000 };
 
-/* x converted to dtype (n elements) in a new buffer */
-static void *convert(const float *x, size_t n, mha_dtype dtype)
-{
-    void *dst = malloc(n * mha_dtype_size(dtype));
-    for (size_t i = 0; i < n; i++) {
-        if (dtype == MHA_F32)
-            ((float *)dst)[i] = x[i];
-        else
-            ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
-    }
-    return dst;
-}
-
 static int cmp_double(const void *x, const void *y)
 {
     const double a = *(const double *)x, b = *(const double *)y;
@@ -76,8 +63,8 @@ int main(int argc, char **argv)
     char what[3][96];
     for (int i = 0; i < 3; i++) {
         snprintf(what[i], sizeof what[i], "flash_lowp_bench: %s %s", name, mha_dtype_name(dts[i]));
-        c[i] = dense_args(H, HKV, 1, SKV, DH, convert(q, nq, dts[i]), convert(k, nk, dts[i]), convert(v, nk, dts[i]),
-                          malloc(nq * 4));
+        c[i] = dense_args(H, HKV, 1, SKV, DH, dtype_copy(q, nq, dts[i]), dtype_copy(k, nk, dts[i]),
+                          dtype_copy(v, nk, dts[i]), malloc(nq * 4));
         c[i].dtype = dts[i];
         c[i].threads = threads;
         attach_workspace(impl, &c[i], what[i]);

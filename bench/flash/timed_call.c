@@ -28,6 +28,22 @@ mha_args dense_args(int64_t h, int64_t hkv, int64_t sq, int64_t skv, int64_t dh,
     return a;
 }
 
+void *dtype_copy(const float *x, size_t n, mha_dtype dtype)
+{
+    void *dst = malloc(n * mha_dtype_size(dtype));
+    if (!dst) {
+        fprintf(stderr, "out of memory: %zu %s elements\n", n, mha_dtype_name(dtype));
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == MHA_F32)
+            ((float *)dst)[i] = x[i];
+        else
+            ((uint16_t *)dst)[i] = dtype == MHA_BF16 ? mha_f32_to_bf16(x[i]) : mha_f32_to_f16(x[i]);
+    }
+    return dst;
+}
+
 void attach_workspace(const mha_impl *impl, mha_args *a, const char *what)
 {
     if (mha_validate(impl, a) != MHA_OK) {

@@ -1,6 +1,6 @@
 /*
  * What the flash benchmark programs share: the arguments of a dense call,
- * its workspace, one timed call (wall time and the process's CPU time) and
+ * inputs rounded to a dtype, its workspace, one timed call (wall time and the process's CPU time) and
  * the load average they print beside their ratios.
  */
 #ifndef MHA_BENCH_TIMED_CALL_H
@@ -11,6 +11,9 @@
 /* Batch 1, q and out (sq, h, dh), k and v (skv, hkv, dh), all bshd and dense; dtype fp32, no mask. */
 mha_args dense_args(int64_t h, int64_t hkv, int64_t sq, int64_t skv, int64_t dh, void *q, void *k, void *v,
                     void *out);
+
+/* x[0..n) rounded to dtype (nearest even; a copy for fp32) in a new malloc'ed buffer (exits if none). */
+void *dtype_copy(const float *x, size_t n, mha_dtype dtype);
 
 /* Checks a against impl and gives it a workspace of the size impl asks (free a->workspace); exits naming `what`. */
 void attach_workspace(const mha_impl *impl, mha_args *a, const char *what);
