@@ -67,6 +67,7 @@ typedef struct mha_flash_plan {
     int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
     int stream;         /* streamed decode: K and V read in place, no packed blocks */
     int stream_prefetch; /* streamed decode: fp32 K and V larger than the last-level cache, prefetched ahead */
+    int stream_whole;    /* streamed decode: one key block of every key, read a head at a time (short, cached K and V) */
     int decode;         /* split or streamed: the decode path (flash_decode.c), one state per kv head */
     /* Per-thread workspace: scratch (packed K, V, scores), then nstates
      * states (Q block, O, m, l, ...). Offsets in floats. */

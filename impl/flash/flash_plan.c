@@ -150,6 +150,13 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
          * element: the plan does not know the dtype (bf16 and fp16 K and V prefetch from half the cache). */
         const double kv_bytes = 2.0 * 4.0 * (double)s->batch * (double)s->kv_len * (double)s->kv_heads * (double)dh;
         p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2];
+        /* a short decode (no split) of cached K and V: one block of every key, each head's rows read in one
+         * kernel call, as the row algorithm does (the online softmax runs once, no per-step calls) */
+        if (!p->stream_prefetch && !ek && s->kv_len < 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
+            p->stream_whole = 1;
+            p->bk = s->kv_len;
+            p->bk_pad = round_up(p->bk, tile->nr);
+        }
     }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;

@@ -151,7 +151,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     const int widened = a->dtype != MHA_F32;
     const int64_t dh = a->shape.head_dim, dhp = p->dhp;
     float *kw = base + p->off_k, *vw = base + p->off_v;
-    const int step = FLASH_STREAM_STEP;
+    /* token rows per kernel call: a step, or every key of a short cached decode (fp32 rows in place) */
+    const int step = p->stream_whole && !widened ? (int)nt : FLASH_STREAM_STEP;
     /* 1. S = scale * Q K^T */
     for (int64_t j = 0; j < nt; j += step) {
         const int nk = nt - j < step ? (int)(nt - j) : step;
