@@ -141,10 +141,6 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         /* streamed decode: small key blocks, as they are read in place */
         const int64_t ek = env_block("MHA_FLASH_BK");
         p->stream = 1;
-        p->bk = ek ? ek : MHA_FLASH_STREAM_BK;
-        if (p->bk > s->kv_len)
-            p->bk = s->kv_len;
-        p->bk_pad = round_up(p->bk, tile->nr);
         /* K and V that fit in the last-level cache may be there: prefetching them only costs instructions
          * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes). Counted at 4 bytes per
          * element: the plan does not know the dtype (bf16 and fp16 K and V prefetch from half the cache). */
@@ -152,11 +148,11 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2];
         /* a short decode (no split) of cached K and V: one block of every key, each head's rows read in one
          * kernel call, as the row algorithm does (the online softmax runs once, no per-step calls) */
-        if (!p->stream_prefetch && !ek && s->kv_len < 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
-            p->stream_whole = 1;
+        p->stream_whole = !p->stream_prefetch && !ek && s->kv_len < 2 * MHA_FLASH_SPLIT_MIN_KEYS;
+        p->bk = p->stream_whole ? s->kv_len : ek ? ek : MHA_FLASH_STREAM_BK;
+        if (p->bk > s->kv_len)
             p->bk = s->kv_len;
-            p->bk_pad = round_up(p->bk, tile->nr);
-        }
+        p->bk_pad = round_up(p->bk, tile->nr);
     }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;

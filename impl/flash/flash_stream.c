@@ -147,10 +147,13 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
         flash_select_block(&c, b, g, 0);
         c.flag[FLASH_SKIP] = a->mask && !flash_block_visible(&c, k0, n); /* every entry -inf */
     }
-    /* K and V rows of head g at token j: in place (fp32), or widened a step at a time */
+    /* K and V rows of head g at token j: in place (fp32), or widened a step at a time into kw, vw (rows of
+     * a head (g1 - g0) * dhp apart) */
     const int widened = a->dtype != MHA_F32;
     const int64_t dh = a->shape.head_dim, dhp = p->dhp;
     float *kw = base + p->off_k, *vw = base + p->off_v;
+    const int64_t ldk = widened ? (g1 - g0) * dhp : a->k_strides.seq;
+    const int64_t ldv = widened ? (g1 - g0) * dhp : a->v_strides.seq;
     /* token rows per kernel call: a step, or every key of a short cached decode (fp32 rows in place) */
     const int step = p->stream_whole && !widened ? (int)nt : FLASH_STREAM_STEP;
     /* 1. S = scale * Q K^T */
@@ -164,11 +167,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
                 prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
-            if (widened)
-                kern->qk_rows(c.q, dh, nr, kw + (g - g0) * dhp, (g1 - g0) * dhp, nk, dh, a->scale, c.s + j, ld);
-            else
-                kern->qk_rows(c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, MHA_F32), a->k_strides.seq,
-                              nk, dh, a->scale, c.s + j, ld);
+            const float *k = widened ? kw + (g - g0) * dhp : flash_lp_row(a->k, a->k_strides, b, k0 + j, g, MHA_F32);
+            kern->qk_rows(c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -199,13 +199,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
                 prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
-            const int rescale = c.flag[FLASH_RESCALE] && j == 0;
-            if (widened)
-                kern->pv_rows(c.s + j, ld, nr, vw + (g - g0) * dhp, (g1 - g0) * dhp, nk, dh, c.alpha, rescale, c.o,
-                              dhp);
-            else
-                kern->pv_rows(c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, MHA_F32),
-                              a->v_strides.seq, nk, dh, c.alpha, rescale, c.o, dhp);
+            const float *v = widened ? vw + (g - g0) * dhp : flash_lp_row(a->v, a->v_strides, b, k0 + j, g, MHA_F32);
+            kern->pv_rows(c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, c.flag[FLASH_RESCALE] && j == 0, c.o, dhp);
         }
     }
 }
