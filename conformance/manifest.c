@@ -55,16 +55,6 @@ static int copy_str(char *dst, size_t size, const char *v)
     return 0;
 }
 
-static int parse_dtype(const char *v, mha_dtype *dt)
-{
-    for (int d = 0; d < MHA_DTYPE_COUNT; d++)
-        if (strcmp(v, mha_dtype_name((mha_dtype)d)) == 0) {
-            *dt = (mha_dtype)d;
-            return 0;
-        }
-    return -1;
-}
-
 /* The case fields; the last two exist from version 2 on. */
 enum { CASE_KEYS_V1 = 17, CASE_KEYS = 19 };
 
@@ -84,8 +74,8 @@ static int parse_case_field(manifest_case *mc, int version, const char *k, const
             return -1;
         *seen |= 1u << i;
         switch (i) {
-        case 17: return parse_dtype(v, &c->dtype);
-        case 18: return parse_dtype(v, &c->out_dtype);
+        case 17: return mha_dtype_from_name(v, &c->dtype);
+        case 18: return mha_dtype_from_name(v, &c->out_dtype);
         case 0: return copy_str(c->id, sizeof c->id, v);
         case 1: return copy_str(c->group, sizeof c->group, v);
         case 2: case 3: case 4: case 5: case 6: case 7:

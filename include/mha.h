@@ -142,6 +142,9 @@ uint32_t mha_dtype_combo(mha_dtype in, mha_dtype out);
 /** "fp32", "bf16", "fp16"; "?" for a value that is no mha_dtype. */
 const char *mha_dtype_name(mha_dtype dtype);
 
+/** The dtype whose mha_dtype_name() is name: 0 and *dtype set, or -1 (*dtype untouched). */
+int mha_dtype_from_name(const char *name, mha_dtype *dtype);
+
 /** Bytes of one element: 4, 2, 2; 0 for a value that is no mha_dtype. */
 size_t mha_dtype_size(mha_dtype dtype);
 

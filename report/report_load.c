@@ -110,17 +110,6 @@ static int machine_for(rep_data *d, json_t *ctx, const char *path, char *err, si
     return m;
 }
 
-/* "dtype:bf16": 0 and the dtype in *out, -1 for a name that is no dtype. */
-static int parse_dtype(const char *text, int *out)
-{
-    for (int t = 0; t < MHA_DTYPE_COUNT; t++)
-        if (strcmp(text, mha_dtype_name((mha_dtype)t)) == 0) {
-            *out = t;
-            return 0;
-        }
-    return -1;
-}
-
 /*
  * "attn/IMPL/B:1/H:8/Hkv:8/Sq:128/Skv:128/Dh:64/causal:0/threads:2[/dtype:bf16][/real_time...]".
  * Returns 0; 1 when the name is not an mhalab grid point (ignored); -1
@@ -147,9 +136,13 @@ static int parse_name(const char *name, rep_run *r, char *why, size_t why_size)
         if (!colon)
             continue;
         *colon = '\0';
-        if (strcmp(seg, "dtype") == 0 && parse_dtype(colon + 1, &r->dtype) != 0) {
-            snprintf(why, why_size, "dtype:%s is not a dtype (expected fp32, bf16 or fp16)", colon + 1);
-            return -1;
+        if (strcmp(seg, "dtype") == 0) {
+            mha_dtype dt;
+            if (mha_dtype_from_name(colon + 1, &dt) != 0) {
+                snprintf(why, why_size, "dtype:%s is not a dtype (expected fp32, bf16 or fp16)", colon + 1);
+                return -1;
+            }
+            r->dtype = dt;
         }
         for (unsigned k = 0; k < 8; k++) {
             if (strcmp(seg, keys[k]) != 0)

@@ -71,6 +71,18 @@ static void check_names(void)
     CHECK(strcmp(mha_dtype_name(MHA_BF16), "bf16") == 0, "name bf16");
     CHECK(strcmp(mha_dtype_name(MHA_F16), "fp16") == 0, "name fp16");
     CHECK(strcmp(mha_dtype_name(MHA_DTYPE_COUNT), "?") == 0, "name of no dtype");
+    static const char *const names[] = {"fp32", "bf16", "fp16"};
+    static const mha_dtype want[] = {MHA_F32, MHA_BF16, MHA_F16};
+    for (int i = 0; i < 3; i++) {
+        mha_dtype d = MHA_DTYPE_COUNT;
+        CHECK(mha_dtype_from_name(names[i], &d) == 0 && d == want[i], "from name %s", names[i]);
+    }
+    static const char *const bad[] = {"", "?", "FP32", "fp64", "bf16 ", "f32"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mha_dtype d = MHA_F16;
+        CHECK(mha_dtype_from_name(bad[i], &d) == -1 && d == MHA_F16, "from name '%s' refused, dtype untouched",
+              bad[i]);
+    }
     CHECK(mha_dtype_size(MHA_F32) == sizeof(float) && mha_dtype_size(MHA_BF16) == 2 && mha_dtype_size(MHA_F16) == 2,
           "sizes");
     CHECK(mha_dtype_size((mha_dtype)7) == 0, "size of no dtype");

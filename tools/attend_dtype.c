@@ -9,11 +9,8 @@
 
 int attend_parse_dtype(const char *cmd, const char *opt, const char *text, void *dst)
 {
-    for (int d = 0; d < MHA_DTYPE_COUNT; d++)
-        if (strcmp(text, mha_dtype_name((mha_dtype)d)) == 0) {
-            *(mha_dtype *)dst = (mha_dtype)d;
-            return 0;
-        }
+    if (mha_dtype_from_name(text, dst) == 0)
+        return 0;
     cli_usage_error(cmd, "%s %s: expected fp32, bf16 or fp16", opt, text);
     return 1;
 }

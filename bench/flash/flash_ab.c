@@ -61,17 +61,18 @@ static int dtype_index(const mha_dtype *dts, int n, mha_dtype dtype)
 /* "fp32,bf16" -> dts, *n; 0, or -1 for an unknown name, a repeated one or an empty list */
 static int parse_dtypes(const char *list, mha_dtype *dts, int *n)
 {
-    static const mha_dtype all[] = {MHA_F32, MHA_BF16, MHA_F16};
+    char name[16];
     *n = 0;
     for (const char *p = list;;) {
         const size_t len = strcspn(p, ",");
-        int found = -1;
-        for (int i = 0; i < 3; i++)
-            if (strlen(mha_dtype_name(all[i])) == len && strncmp(p, mha_dtype_name(all[i]), len) == 0)
-                found = i;
-        if (found < 0 || dtype_index(dts, *n, all[found]) >= 0)
+        mha_dtype dt;
+        if (len >= sizeof name)
             return -1;
-        dts[(*n)++] = all[found];
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (mha_dtype_from_name(name, &dt) != 0 || dtype_index(dts, *n, dt) >= 0)
+            return -1;
+        dts[(*n)++] = dt;
         if (p[len] == '\0')
             return 0;
         p += len + 1;

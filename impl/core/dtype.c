@@ -2,6 +2,8 @@
 #include "dtype_convert.h"
 #include "internal.h"
 
+#include <string.h>
+
 uint32_t mha_dtype_combo(mha_dtype in, mha_dtype out)
 {
     switch (in) {
@@ -22,6 +24,16 @@ const char *mha_dtype_name(mha_dtype dtype)
     case MHA_DTYPE_COUNT: break;
     }
     return "?";
+}
+
+int mha_dtype_from_name(const char *name, mha_dtype *dtype)
+{
+    for (int d = 0; d < MHA_DTYPE_COUNT; d++)
+        if (strcmp(name, mha_dtype_name((mha_dtype)d)) == 0) {
+            *dtype = (mha_dtype)d;
+            return 0;
+        }
+    return -1;
 }
 
 size_t mha_dtype_size(mha_dtype dtype)
