@@ -2,6 +2,7 @@
 #include "probe.h"
 #include "cache_info.h"
 #include "mha.h"
+#include "omp_settle.h"
 #include "probe_loops.h"
 
 #include <stdio.h>
@@ -279,14 +280,17 @@ void bench_probe_machine(bench_machine *m)
         bytes = pages / 4 * page;
     size_t floats = (size_t)bytes / sizeof(float) / 16 * 16;
     float *buf = aligned_alloc(64, floats * sizeof(float));
-    if (!buf)
+    if (!buf) {
+        bench_omp_settle();
         return;
+    }
     for (size_t i = 0; i < floats; i++)
         buf[i] = (float)(i & 7);
     m->read_buffer_bytes = (long)(floats * sizeof(float));
     read_bandwidth(buf, floats, 1, &m->read_gbs_1, &m->read_min_1);
     read_bandwidth(buf, floats, m->cores, &m->read_gbs, &m->read_min);
     free(buf);
+    bench_omp_settle();
 }
 
 double bench_peak_gflops(const bench_machine *m, int threads)

@@ -6,12 +6,15 @@
 float read_sum_avx2(const float *p, size_t n);
 
 #include <time.h>
+
+#include "../omp_settle.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 /* Read bandwidth in GB/s (wall time): `threads` threads each sum their
- * share of buf[0..n) (the read loop flash_bench and flash_ab compare with). */
+ * share of buf[0..n) (the read loop flash_bench and flash_ab compare with);
+ * returns once OpenMP's threads have stopped spinning (bench_omp_settle). */
 static inline double read_loop_gbs(const float *buf, size_t n, int threads)
 {
     struct timespec t0, t1;
@@ -30,6 +33,7 @@ static inline double read_loop_gbs(const float *buf, size_t n, int threads)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     volatile float sink = total;
     (void)sink;
+    bench_omp_settle();
     return (double)n * 4.0 / ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)) / 1e9;
 }
 #endif

@@ -232,16 +232,17 @@ static void check_qk_rows(const flash_kernels *fk)
  * read), so only columns below dh are compared. */
 static void check_pv_rows(const flash_kernels *fk)
 {
-    static const int nrs[] = {1, 2, 3, 4, 5, 8};
-    static const int ns[] = {1, 2, 3, 7, 32, 33};
+    /* n = MHA_FLASH_STREAM_STEP: the streamed decode's step; 9 rows: more than a stream plan has */
+    static const int nrs[] = {1, 2, 3, 4, 5, 8, 9};
+    static const int ns[] = {1, 2, 3, 7, MHA_FLASH_STREAM_STEP, 32, 33};
     for (int di = 0; di < DHS; di++)
         for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
-            for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            for (size_t ni = 0; ni < 2 * (sizeof ns / sizeof ns[0]); ni++) {
                 const int64_t dh = dhs[di], ldv = odd_step(dh), ldo = (dh + fk->tile.dr - 1) / fk->tile.dr * fk->tile.dr;
-                const int nr = nrs[ri], n = ns[ni], rescale = (int)(ni % 2);
+                const int nr = nrs[ri], n = ns[ni / 2], rescale = (int)(ni % 2);
                 const int64_t ldp = odd_step(n);
                 float *p = random_floats(nr * ldp, 1.0f), *v = random_floats(n * ldv, 1.0f);
-                float *o0 = random_floats(nr * ldo, 1.0f), *o = checkasm_alloc(nr * ldo), alpha[8];
+                float *o0 = random_floats(nr * ldo, 1.0f), *o = checkasm_alloc(nr * ldo), alpha[9];
                 for (int r = 0; r < nr; r++)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
                 for (int64_t i = 0; i < nr * ldo; i++)
