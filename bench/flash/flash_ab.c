@@ -10,8 +10,9 @@
  * runs each library with Q, K and V of each dtype (output fp32): the
  * issue-17 target, tokens per second of a bf16 or fp16 KV cache against
  * fp32, is then printed as the median of the per-round ratios.
- * Wall time, REPS rounds, every library, dtype and thread count in turn;
- * medians of the times and of the per-round ratios to the first library.
+ * Wall time, REPS rounds, every library, dtype and thread count in turn
+ * (each round starts one library later: lib_ab_turn); medians of the times
+ * and of the per-round ratios to the first library.
  */
 #include "mha.h"
 #include "lib_ab.h"
@@ -157,8 +158,9 @@ int main(int argc, char **argv)
             double g = read_loop_gbs(buf, bn, th);
             if (g > bw[th])
                 bw[th] = g;
-            for (int l = 0; l < nlib; l++)
+            for (int turn = 0; turn < nlib; turn++)
                 for (int d = 0; d < ndt; d++) {
+                    const int l = lib_ab_turn(turn, rep, nlib);
                     mha_args a;
                     memset(&a, 0, sizeof a);
                     a.shape = (mha_shape){1, h, hkv, sq, skv, dh};

@@ -39,4 +39,12 @@ static inline int lib_ab_open(lib_ab *l, const char *path, const char *impl)
     return 0;
 }
 
+/* The library timed i-th in round `rep` of nlib: each round starts one library later, so that every
+ * library is timed first, and after each other one, equally often (whatever runs before a round, or
+ * the previous library's state, falls on all of them alike). */
+static inline int lib_ab_turn(int i, int rep, int nlib)
+{
+    return (i + rep) % nlib;
+}
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * prefill_ab: the prefill targets of flash (B = 1, H = 8, Sq = Skv = S)
  * for one or more libmha builds in one interleaved run: every repetition
- * times every point with every library in turn (A B A B ...), and the
+ * times every point with every library in turn (A B, then B A, ...:
+ * lib_ab_turn), and the
  * probe's AVX2 FMA loop once, so that load on a shared machine falls on
  * all of them alike.
  *   build/bench/flash/prefill_ab REPS IMPL LIB... [-p S:DH:THREADS:CAUSAL]...
@@ -190,8 +191,10 @@ int main(int argc, char **argv)
         (void)sink;
         peak[rep] = no_peak ? 1.0 : (double)iters * PROBE_CHAINS * 8 * 2 / (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
         for (int i = 0; i < npt; i++)
-            for (int l = 0; l < nlib; l++)
+            for (int turn = 0; turn < nlib; turn++) {
+                const int l = lib_ab_turn(turn, rep, nlib);
                 time_point(&pts[i], &libs[l], l, rep, q, k, v, o);
+            }
     }
     const double pk = median(peak, reps);
     double load[3] = {0, 0, 0};
