@@ -84,7 +84,8 @@ static int64_t env_block(const char *name)
     return v > 65536 ? 65536 : (int64_t)v;
 }
 
-void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
+/* mha_flash_block_sizes with the overrides eq, ek (0: none) already read */
+static void block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t eq, int64_t ek, int64_t *bq, int64_t *bk)
 {
     const size_t l1 = mha_cache_info_get()->bytes[0], l2 = mha_flash_l2_size();
     const int64_t dhp = round_up(dh, tile->dr);
@@ -95,9 +96,13 @@ void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, 
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
     int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
     q = clamp64(q, tile->mr, MHA_FLASH_BQ_MAX);
-    int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
+}
+
+void mha_flash_block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t *bq, int64_t *bk)
+{
+    block_sizes(dh, tile, env_block("MHA_FLASH_BQ"), env_block("MHA_FLASH_BK"), bq, bk);
 }
 
 /* The offset *off, then *off advanced by n floats rounded up to 16 (64 bytes). */
@@ -114,14 +119,17 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     const int64_t dh = s->head_dim;
     p->group = s->heads / s->kv_heads;
     p->rows = p->group * s->q_len;
-    mha_flash_block_sizes(dh, tile, &p->bq, &p->bk);
+    /* the overrides, read once per plan (getenv scans the environment: 5 calls were 3.4k instructions of a
+     * 70k-instruction decode) */
+    const int64_t eq = env_block("MHA_FLASH_BQ"), ek = env_block("MHA_FLASH_BK");
+    block_sizes(dh, tile, eq, ek, &p->bq, &p->bk);
     const int64_t heads = s->batch * s->kv_heads;
-    if (!env_block("MHA_FLASH_BQ") && p->bq > MHA_FLASH_BQ_FEW_TASKS &&
+    if (!eq && p->bq > MHA_FLASH_BQ_FEW_TASKS &&
         heads * ((p->rows + p->bq - 1) / p->bq) < MHA_FLASH_MIN_TASKS)
         p->bq = MHA_FLASH_BQ_FEW_TASKS;
     if (p->bq >= p->rows) {
         p->bq = p->rows;
-    } else if (!env_block("MHA_FLASH_BQ")) {
+    } else if (!eq) {
         /* as many blocks as the cap needs, of (nearly) equal size in whole
          * row tiles (1024 rows under a cap of 256: 4 blocks of 258 rows, not
          * 4 of 252 and a fifth of 16 that packs all of K and V for 16 rows) */
@@ -139,7 +147,6 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     p->split_len = s->kv_len;
     if (p->qblocks == 1 && p->rows <= MHA_FLASH_STREAM_ROWS) {
         /* streamed decode: small key blocks, as they are read in place */
-        const int64_t ek = env_block("MHA_FLASH_BK");
         p->stream = 1;
         /* K and V that fit in the last-level cache may be there: prefetching them only costs instructions
          * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes). Counted at 4 bytes per
@@ -153,6 +160,9 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
         if (p->bk > s->kv_len)
             p->bk = s->kv_len;
         p->bk_pad = round_up(p->bk, tile->nr);
+        /* qk_rows and pv_rows take any row count: no padding rows to load, reset and carry (at Sq 1, MHA,
+         * an MR-row block zeroed 5 spare rows of Q and O per kv head, 40 KiB per call at Hkv 8, Dh 128) */
+        p->bq_pad = p->bq;
     }
     if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
