@@ -44,9 +44,10 @@ mha_status mha_attention(const mha_impl *impl, const mha_args *args)
     resolved.scale = mha_resolve_scale(args->scale, args->shape.head_dim);
     resolved.threads = mha_resolve_threads(args->threads);
 
+    /* a caller's workspace was checked by mha_validate; otherwise one is allocated here */
     void *workspace = args->workspace, *owned = NULL;
-    size_t need = mha_workspace_size(impl, &resolved);
-    if (need > 0 && !workspace) {
+    const size_t need = workspace ? 0 : mha_workspace_size(impl, &resolved);
+    if (need > 0) {
         owned = workspace = mha_alloc(need);
         if (!owned)
             return mha_fail(MHA_ERR_OUT_OF_MEMORY, "workspace of %zu bytes for '%s' could not be allocated",
