@@ -179,13 +179,16 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
                 _mm_storeu_ps(s + (r0 + i) * lds + j, _mm_mul_ps(sc, sum));
             }
         }
-        for (; j < nk; j++) {
+        /* the last 1 - 3 keys two at a time; an odd last key is its own pair (the second copy not stored) */
+        for (; j < nk; j += 2) {
             __m256 acc[4][2];
-            qk_acc(qr, k + j * ldk, k + j * ldk, dh, acc, dtype); /* the second key is key j again, unused */
-            for (int i = 0; i < rows; i++) {
-                const __m256 one[8] = {acc[i][0]}; /* lane 0 of the result sums acc[i][0]'s lanes */
-                s[(r0 + i) * lds + j] = scale * _mm256_cvtss_f32(mha_sum8_m256(one));
-            }
+            const int pair = j + 1 < nk;
+            qk_acc(qr, k + j * ldk, k + (j + pair) * ldk, dh, acc, dtype);
+            for (int i = 0; i < rows; i++)
+                for (int x = 0; x <= pair; x++) {
+                    const __m256 one[8] = {acc[i][x]}; /* lane 0 of the result sums acc[i][x]'s lanes */
+                    s[(r0 + i) * lds + j + x] = scale * _mm256_cvtss_f32(mha_sum8_m256(one));
+                }
         }
     }
 }
