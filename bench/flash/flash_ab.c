@@ -23,20 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #define MAX_LIBS 8
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -173,20 +165,20 @@ int main(int argc, char **argv)
                     a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
                     a.threads = th;
                     const int n = calls ? calls : 1;
-                    double t0 = now();
+                    double t0 = wall_s();
                     for (int c = 0; c < n; c++)
                         if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
                             fprintf(stderr, "%s failed (%s)\n", argv[3 + l], mha_dtype_name(dts[d]));
                             return 1;
                         }
-                    t[l][d][th][rep] = (now() - t0) / n;
+                    t[l][d][th][rep] = (wall_s() - t0) / n;
                     if (!calls)
                         calls = t[l][d][th][rep] < 5e-3 ? (int)(5e-3 / t[l][d][th][rep]) + 1 : 1;
                 }
         }
-    double load[1] = {0};
-    if (getloadavg(load, 1) == 1)
-        printf("load average at the end: %.2f\n", load[0]);
+    const double load = load_average();
+    if (load >= 0)
+        printf("load average at the end: %.2f\n", load);
     printf("shape H=%lld Hkv=%lld Sq=%lld Skv=%lld Dh=%lld; read loop: %.1f GB/s (1 thread), %.1f GB/s (2 threads);"
            " wall time, %d reps of %d call%s, interleaved\n", h, hkv, sq, skv, dh, bw[1], bw[2], reps, calls,
            calls == 1 ? "" : "s");
