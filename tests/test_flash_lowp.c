@@ -60,6 +60,8 @@ static const tcase cases[] = {
     {1, 6, 1, 1, 1300, 40, 0, 0, 0, 0, 1},   /* streamed decode, 6 rows per kv head */
     {2, 3, 1, 1, 1030, 13, 1, 0, 0, 0, 0},   /* streamed decode, 3 rows, Dh 13, bhsd */
     {1, 8, 1, 2, 1200, 128, 0, 1, 0, 0, 0},  /* split decode with packed blocks */
+    {1, 8, 2, 1, 300, 45, 0, 0, 0, 0, 0},    /* short streamed decode (one call over every key), Dh tail */
+    {1, 4, 1, 1, 200, 32, 0, 0, 2, 1, 0},    /* short streamed decode, NaN in hidden V */
     {1, 2, 1, 40, 40, 16, 0, 1, 2, 1, 1},    /* prefill, NaN in hidden V */
     {1, 2, 2, 5, 33, 1, 0, 0, 0, 0, 0},      /* Dh = 1 */
     {1, 1, 1, 7, 20, 300, 0, 0, 0, 0, 0},    /* Dh = 300: Q K^T in chunks of head-dim pairs */

@@ -2,14 +2,16 @@
  * Low-precision inputs (bf16, fp16) in the fp32 flash variants: the
  * converting layer. Q, K and V of args->dtype are widened to fp32 where
  * the driver copies them anyway (loading a Q block, packing K and V
- * blocks, and, in the streamed decode, each step of K and V rows as it is
- * read, in address order), so the fp32 microkernels run unchanged and the
- * memory is read at 2 bytes per element; the scores of a written P
- * (flash_probs.c) come from a qk_rows that widens in registers. O is
- * rounded once to args->out_dtype when
- * stored (round to nearest even). Widening is exact, so with out_dtype
- * fp32 a variant's result on bf16 or fp16 inputs is bit for bit its
- * result on the widened fp32 inputs (tests/test_flash_lowp.c checks it).
+ * blocks), so the fp32 microkernels run unchanged and the memory is read
+ * at 2 bytes per element. Where nothing is copied (the streamed decode,
+ * the scores of a written P in flash_probs.c) the table's qk_rows and
+ * pv_rows read the rows in place and widen them in registers, with the
+ * fp32 kernels' arithmetic; a table without pv_rows has the streamed
+ * decode widen each step of rows into a buffer for the fp32 kernels
+ * instead. O is rounded once to args->out_dtype when stored (round to
+ * nearest even). Widening is exact, so with out_dtype fp32 a variant's
+ * result on bf16 or fp16 inputs is bit for bit its result on the widened
+ * fp32 inputs (tests/test_flash_lowp.c checks it).
  *
  * A variant opts in by naming a flash_lowp_kernels table in its kernel
  * table (flash_kernels.lowp); flash_avx2 and flash_avx512 name
@@ -32,6 +34,9 @@ typedef void flash_lp_widen_fn(float *dst, const void *src, int64_t n);
 /* flash_qk_rows_fn with K rows of the table's dtype */
 typedef void flash_lp_qk_rows_fn(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
                                  float scale, float *s, int64_t lds);
+/* flash_pv_rows_fn with V rows of the table's dtype */
+typedef void flash_lp_pv_rows_fn(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                                 const float *alpha, int rescale, float *o, int64_t ldo);
 /* K[k0, k0 + n) of the call's dtype into strips of nr keys, as flash_tmpl.c's pack_k */
 typedef void flash_lp_pack_k_fn(struct flash_ctx *c, int64_t k0, int64_t n, int nr);
 
@@ -39,6 +44,8 @@ typedef void flash_lp_pack_k_fn(struct flash_ctx *c, int64_t k0, int64_t n, int 
 typedef struct flash_lowp_kernels {
     flash_lp_widen_fn *widen[MHA_DTYPE_COUNT];
     flash_lp_qk_rows_fn *qk_rows[MHA_DTYPE_COUNT];
+    /* the streamed decode's P V on rows in place; a table without them (NULL) has the stream widen each step */
+    flash_lp_pv_rows_fn *pv_rows[MHA_DTYPE_COUNT];
     flash_lp_pack_k_fn *pack_k;
 } flash_lowp_kernels;
 
@@ -81,9 +88,10 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
  * inline functions widen(dst, src, n, dtype) and qk_rows(..., dtype)
  * (the flash_lp_*_fn arguments, then the dtype) with
  * MHA_BF16 and MHA_F16, so each is compiled once per dtype; pack_k reads
- * the dtype from its context.
+ * the dtype from its context; further initializers of the table (such as
+ * .pv_rows) follow pack_k.
  */
-#define FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k)                                                 \
+#define FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k, ...)                                             \
     static void name##_widen_bf16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_BF16); }   \
     static void name##_widen_f16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_F16); }     \
     static void name##_qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,  \
@@ -100,7 +108,7 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
         .widen = {[MHA_BF16] = name##_widen_bf16, [MHA_F16] = name##_widen_f16},                              \
         .qk_rows = {[MHA_BF16] = name##_qk_rows_bf16, [MHA_F16] = name##_qk_rows_f16},                        \
         .pack_k = pack_k,                                                                                     \
-    }
+        __VA_ARGS__}
 
 /* flash_lowp.c (baseline code) */
 /* dst[0..n) = src[0..n) of dtype, widened with the variant's kernels (a copy for fp32). */

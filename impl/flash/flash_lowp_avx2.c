@@ -193,4 +193,31 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
     }
 }
 
-FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pack_k);
+/* P V on bf16 and fp16 V rows (flash_pv_rows_avx2.h), widened in registers */
+LP_INLINE __m256 pv_load(const void *v, int64_t i, mha_dtype dtype)
+{
+    return lp_load8((const uint16_t *)v + i, dtype);
+}
+
+LP_INLINE __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dtype dtype)
+{
+    (void)m;
+    return lp_load_tail((const uint16_t *)v + i, n, dtype);
+}
+
+#include "flash_pv_rows_avx2.h"
+
+static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                         const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);
+}
+
+static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                        const float *alpha, int rescale, float *o, int64_t ldo)
+{
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);
+}
+
+FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pack_k,
+                 .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16});

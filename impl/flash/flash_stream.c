@@ -1,9 +1,10 @@
 /*
  * Streamed decode (few rows per kv head, e.g. Sq = 1, where Q K^T and P V
  * are matrix-vector products): the table's qk_rows and pv_rows kernels
- * read fp32 K and V rows in place, nothing is packed; bf16 and fp16 rows
- * are widened a step at a time, in address order (widen_step), and the
- * same kernels read the widened step. Token-major: each step of
+ * read fp32 K and V rows in place, nothing is packed; so do the converting
+ * table's kernels for bf16 and fp16 rows, widening in registers
+ * (flash_lowp.h); with a converting table without them each step of rows is
+ * widened in address order (widen_step) for the fp32 kernels. Token-major: each step of
  * FLASH_STREAM_STEP token rows is used by every kv head of the task
  * (heads g0 .. g1) before the next step, so K and then V are read in
  * address order, a few pages at a time: the hardware prefetchers follow
@@ -107,11 +108,10 @@ static int v_has_nonfinite(const flash_ctx *c, int64_t k0, int64_t nt)
 /*
  * Rows [j, j + nk) of kv heads [g0, g1) of a bf16 or fp16 K or V view, widened into
  * w[t][g - g0][dhp] (row stride (g1 - g0) * dhp per head): read token by token, heads in order,
- * which is address order in the seed layout (one conversion per token there). Reading the same
- * bytes head by head (a kernel call per head, its rows a token row apart) measured up to 1.6x
- * slower for 2-byte rows (docs/decode.md), so the low-precision stream widens each step first and
- * runs the fp32 kernels on it; widening is exact, so the results are the fp32 kernels' on the
- * widened rows.
+ * which is address order in the seed layout (one conversion per token there), for a converting
+ * table without in-place kernels (flash_lowp_neon). With the next step prefetched, the in-place
+ * kernels of flash_lowp_avx2 measured 1.05 - 1.09x (bf16) and 1.09 - 1.18x (fp16) faster than
+ * this at Skv 32768 (docs/decode.md).
  */
 static void widen_step(const flash_kernels *kern, const mha_args *a, const void *base, mha_strides st, int64_t b,
                        int64_t j, int nk, int64_t g0, int64_t g1, float *w, int64_t dhp)
@@ -147,19 +147,20 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
         flash_select_block(&c, b, g, 0);
         c.flag[FLASH_SKIP] = a->mask && !flash_block_visible(&c, k0, n); /* every entry -inf */
     }
-    /* K and V rows of head g at token j: in place (fp32), or widened a step at a time into kw, vw (rows of
-     * a head (g1 - g0) * dhp apart) */
-    const int widened = a->dtype != MHA_F32;
+    /* K and V rows of head g at token j: in place (fp32 rows, and bf16 and fp16 rows where the table has kernels
+     * that widen in registers), or widened a step at a time into kw, vw (rows of a head (g1 - g0) * dhp apart) */
+    const mha_dtype dtype = a->dtype;
+    const int in_place = dtype == MHA_F32 || kern->lowp->pv_rows[dtype];
     const int64_t dh = a->shape.head_dim, dhp = p->dhp;
     float *kw = base + p->off_k, *vw = base + p->off_v;
-    const int64_t ldk = widened ? (g1 - g0) * dhp : a->k_strides.seq;
-    const int64_t ldv = widened ? (g1 - g0) * dhp : a->v_strides.seq;
-    /* token rows per kernel call: a step, or every key of a short cached decode (fp32 rows in place) */
-    const int step = p->stream_whole && !widened ? (int)nt : FLASH_STREAM_STEP;
+    const int64_t ldk = in_place ? a->k_strides.seq : (g1 - g0) * dhp;
+    const int64_t ldv = in_place ? a->v_strides.seq : (g1 - g0) * dhp;
+    /* token rows per kernel call: a step, or every key of a short cached decode read in place */
+    const int step = p->stream_whole && in_place ? (int)nt : FLASH_STREAM_STEP;
     /* 1. S = scale * Q K^T */
     for (int64_t j = 0; j < nt; j += step) {
         const int nk = nt - j < step ? (int)(nt - j) : step;
-        if (widened)
+        if (!in_place)
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
@@ -167,8 +168,14 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
                 prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
-            const float *k = widened ? kw + (g - g0) * dhp : flash_lp_row(a->k, a->k_strides, b, k0 + j, g, MHA_F32);
-            kern->qk_rows(c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
+            if (!in_place)
+                kern->qk_rows(c.q, dh, nr, kw + (g - g0) * dhp, ldk, nk, dh, a->scale, c.s + j, ld);
+            else if (dtype == MHA_F32)
+                kern->qk_rows(c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype), ldk, nk, dh,
+                              a->scale, c.s + j, ld);
+            else
+                kern->lowp->qk_rows[dtype](c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype), ldk,
+                                           nk, dh, a->scale, c.s + j, ld);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -191,7 +198,7 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
     /* 3. O = alpha O + P V (alpha applied with the first step) */
     for (int64_t j = 0; j < nt; j += step) {
         const int nk = nt - j < step ? (int)(nt - j) : step;
-        if (widened)
+        if (!in_place)
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
@@ -199,8 +206,15 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
                 prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
-            const float *v = widened ? vw + (g - g0) * dhp : flash_lp_row(a->v, a->v_strides, b, k0 + j, g, MHA_F32);
-            kern->pv_rows(c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, c.flag[FLASH_RESCALE] && j == 0, c.o, dhp);
+            const int rescale = c.flag[FLASH_RESCALE] && j == 0;
+            if (!in_place)
+                kern->pv_rows(c.s + j, ld, nr, vw + (g - g0) * dhp, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
+            else if (dtype == MHA_F32)
+                kern->pv_rows(c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype), ldv, nk, dh,
+                              c.alpha, rescale, c.o, dhp);
+            else
+                kern->lowp->pv_rows[dtype](c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype),
+                                           ldv, nk, dh, c.alpha, rescale, c.o, dhp);
         }
     }
 }

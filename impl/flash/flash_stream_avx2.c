@@ -2,8 +2,7 @@
  * The two matrix-vector kernels of the streamed flash decode
  * (flash_stream.c) with AVX2 + FMA, on K and V rows in place, compiled
  * with the AVX2 flags; the tables of flash_avx2 and flash_avx512 name
- * them. Every K and V element is read through kv_load / kv_load_tail (a
- * kernel for another storage type replaces those two). Rows past Dh are
+ * them. Every K and V element is read through kv_load / kv_load_tail. Rows past Dh are
  * never read: the last partial group of 8 head dims goes through masked
  * loads (f32v_avx2_tail_mask).
  *   Q K^T: query rows two at a time, 2 rows x 4 keys = 8 accumulators (per
@@ -11,10 +10,8 @@
  *          row alone, 1 row x 8 keys = 8 accumulators (1 load of Q, 8 of K).
  *          One hadd tree per tile gives the scores, summed in the same
  *          order by both tiles (sum8_m256.h).
- *   P V:   query rows four at a time (4 x 16 head dims), then two (2 x 32),
- *          then one (1 x 64): 8 accumulators each; per key, the tile's V
- *          loads and one broadcast of P per row feed 8 FMAs. Head dims
- *          past the wide tiles go 16 at a time.
+ *   P V:   flash_pv_rows_avx2.h with fp32 loads (flash_lowp_avx2.c uses the
+ *          same code on bf16 and fp16 rows).
  * Each score and each output element is summed in the same order whatever
  * tile computes it, so the row count never changes a row's result.
  */
@@ -101,71 +98,23 @@ void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int
     }
 }
 
-/* rows x vecs vectors of o from column d on (rows * vecs <= 8): c = alpha * o (when rescale)
- * + sum_j p[r][j] * v[j][d ..]; lanes at or past dh read masked (zero) V lanes */
-FLASH_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const float *v, int64_t ldv, int n,
-                           int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, int64_t d)
+/* P V on fp32 V rows (flash_pv_rows_avx2.h) */
+FLASH_INLINE __m256 pv_load(const void *v, int64_t i, mha_dtype dtype)
 {
-    __m256 c[8];
-    __m256i m[8];
-    for (int u = 0; u < vecs; u++)
-        m[u] = f32v_avx2_tail_mask((int)(dh - d - 8 * u));
-    const int full = d + 8 * vecs <= dh;
-    for (int r = 0; r < rows; r++) {
-        /* c[r] = alpha[r] * o[r] */
-        const __m256 e = _mm256_broadcast_ss(alpha + r);
-        for (int u = 0; u < vecs; u++) {
-            c[r * vecs + u] = _mm256_load_ps(o + r * ldo + d + 8 * u);
-            if (rescale)
-                c[r * vecs + u] = _mm256_mul_ps(e, c[r * vecs + u]);
-        }
-    }
-    /* c[r] += p[r][j] * v[j][d ..] */
-    for (int j = 0; j < n; j++) {
-        __m256 y[8];
-        for (int u = 0; u < vecs; u++)
-            y[u] = full ? kv_load(v + j * ldv + d + 8 * u) : kv_load_tail(v + j * ldv + d + 8 * u, m[u]);
-        for (int r = 0; r < rows; r++) {
-            const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
-            for (int u = 0; u < vecs; u++)
-                c[r * vecs + u] = _mm256_fmadd_ps(b, y[u], c[r * vecs + u]);
-        }
-    }
-    for (int r = 0; r < rows; r++)
-        for (int u = 0; u < vecs; u++)
-            _mm256_store_ps(o + r * ldo + d + 8 * u, c[r * vecs + u]);
+    (void)dtype;
+    return kv_load((const float *)v + i);
 }
 
-/* Every column of `rows` rows (4, 2 or 1): tiles of 8 / rows vectors while they fit in dh rounded up to 16,
- * then tiles of 2 vectors (16 columns) */
-FLASH_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const float *v, int64_t ldv, int n, int64_t dh,
-                              const float *alpha, int rescale, float *o, int64_t ldo)
+FLASH_INLINE __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dtype dtype)
 {
-    const int vecs = 8 / rows;
-    const int64_t dp = (dh + 15) & ~(int64_t)15;
-    int64_t d = 0;
-    for (; d + 8 * vecs <= dp; d += 8 * vecs)
-        pv_tile(rows, vecs, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d);
-    for (; d < dp; d += 16)
-        pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d);
+    (void)n, (void)dtype;
+    return kv_load_tail((const float *)v + i, m);
 }
 
-/*
- * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],
- * r < nr (p rows ldp apart, o rows ldo apart), v rows ldv apart. o holds
- * Dh rounded up to 16 columns, 32-byte aligned; columns past Dh meet
- * masked (zero) V lanes.
- */
+#include "flash_pv_rows_avx2.h"
+
 void flash_pv_rows_avx2(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n, int64_t dh,
                         const float *alpha, int rescale, float *o, int64_t ldo)
 {
-    int r = 0;
-    for (; r + 4 <= nr; r += 4)
-        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
-    if (r + 2 <= nr) {
-        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
-        r += 2;
-    }
-    if (r < nr)
-        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo);
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F32);
 }

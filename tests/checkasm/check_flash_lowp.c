@@ -9,6 +9,9 @@
  *                    nothing is written past n
  *   qk_rows          on K rows of bf16 or fp16, bit for bit the fp32
  *                    table's qk_rows on the same rows widened
+ *   pv_rows          (tables that have it) on V rows of bf16 or fp16, bit
+ *                    for bit the fp32 table's pv_rows on the same rows
+ *                    widened, every column of o (the padding past Dh too)
  * pack_k needs a driver context and is covered by tests/test_flash_lowp.c.
  */
 #include "checkasm.h"
@@ -122,16 +125,52 @@ static void check_qk_rows(const lowp_pair *pr, mha_dtype dt)
             }
 }
 
+/* o as flash_stream.c passes it: rows Dh rounded up to the tile's DR apart, 64-byte aligned */
+static void check_pv_rows(const lowp_pair *pr, mha_dtype dt)
+{
+    static const int nrs[] = {1, 2, 3, 4, 5, 8};
+    static const int ns[] = {1, 3, MHA_FLASH_STREAM_STEP, 9, 33};
+    const int64_t dr = pr->fp32->tile.dr;
+    for (int di = 0; di < DHS; di++)
+        for (size_t ri = 0; ri < sizeof nrs / sizeof nrs[0]; ri++)
+            for (size_t ni = 0; ni < 2 * (sizeof ns / sizeof ns[0]); ni++) {
+                const int64_t dh = dhs[di], ld = dh + 1 + 2 * checkasm_rand_below(3), ldo = (dh + dr - 1) / dr * dr;
+                const int nr = nrs[ri], n = ns[ni / 2], rescale = (int)(ni % 2);
+                uint16_t *v16 = random_lowp(dt, n * ld);
+                float *v = widened(dt, v16, n, ld), *p = checkasm_alloc(nr * n);
+                float *o = checkasm_alloc(nr * ldo), *want = checkasm_alloc(nr * ldo), alpha[8];
+                for (int64_t i = 0; i < nr * n; i++)
+                    p[i] = 0.5f + 0.5f * checkasm_rand(1.0f);
+                for (int64_t i = 0; i < nr * ldo; i++)
+                    o[i] = want[i] = checkasm_rand(1.0f);
+                for (int r = 0; r < nr; r++)
+                    alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
+                pr->lowp->pv_rows[dt](p, n, nr, v16, ld, n, dh, alpha, rescale, o, ldo);
+                pr->fp32->pv_rows(p, n, nr, v, ld, n, dh, alpha, rescale, want, ldo);
+                for (int64_t i = 0; i < nr * ldo; i++)
+                    checkasm_same("o", i, o[i], want[i]);
+                checkasm_check_guard("o", o, nr * ldo);
+                checkasm_free(v16);
+                checkasm_free(v);
+                checkasm_free(p);
+                checkasm_free(o);
+                checkasm_free(want);
+            }
+}
+
 static void check(const checkasm_table *t)
 {
     static const struct { const char *name; void (*fn)(const lowp_pair *, mha_dtype); } kernels[] = {
-        {"widen", check_widen}, {"qk_rows", check_qk_rows}};
+        {"widen", check_widen}, {"qk_rows", check_qk_rows}, {"pv_rows", check_pv_rows}};
+    const lowp_pair *pr = t->table;
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++)
         for (mha_dtype dt = MHA_BF16; dt <= MHA_F16; dt++) {
+            if (kernels[k].fn == check_pv_rows && !pr->lowp->pv_rows[dt])
+                continue; /* this table's stream widens each step (flash_stream.c) */
             char name[32];
             snprintf(name, sizeof name, "%s_%s", kernels[k].name, mha_dtype_name(dt));
             if (checkasm_begin(name)) {
-                kernels[k].fn(t->table, dt);
+                kernels[k].fn(pr, dt);
                 checkasm_end();
             }
         }

@@ -1,0 +1,110 @@
+/*
+ * The P V kernel of the streamed flash decode with AVX2 + FMA, for V rows
+ * of any storage type. The file that includes this header first defines
+ *   __m256 pv_load(const void *v, int64_t i, mha_dtype dtype)
+ *       V elements [i, i + 8) of v (element index, not bytes) as floats;
+ *   __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dtype dtype)
+ *       the same for the first n < 8 of them (m: the mask of lanes < n),
+ *       zero in the other lanes, nothing past them read;
+ * and then has pv_rows(..., dtype): flash_pv_rows_fn's work on V of that
+ * dtype, a constant where it is called, so each dtype gets its own code
+ * (flash_stream_avx2.c: fp32 rows; flash_lowp_avx2.c: bf16 and fp16 rows
+ * widened in registers). Only the loads differ, so P V on bf16 or fp16 rows
+ * is bit for bit P V on the widened rows.
+ *
+ * Query rows four at a time (4 x 16 head dims), then two (2 x 32), then
+ * one (1 x 64): 8 accumulators each; per key, the tile's V loads and one
+ * broadcast of P per row feed 8 FMAs. Head dims past the wide tiles go 16
+ * at a time. Each output element is summed in the same order whatever tile
+ * computes it, so the row count never changes a row's result.
+ */
+#ifndef MHA_FLASH_PV_ROWS_AVX2_H
+#define MHA_FLASH_PV_ROWS_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "../vec/f32v_avx2.h"
+#include "mha.h"
+
+/* The helpers take their shape (rows, vectors) as arguments: inlined where the shape is a constant, their
+ * loops unroll and their accumulator arrays live in registers. */
+#define PV_INLINE static inline __attribute__((always_inline))
+
+/* rows x vecs vectors of o from column d on (rows * vecs <= 8): c = alpha * o (when rescale)
+ * + sum_j p[r][j] * v[j][d ..]; lanes at or past dh read as zero V lanes */
+PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const void *v, int64_t ldv, int n,
+                       int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, int64_t d,
+                       mha_dtype dtype)
+{
+    __m256 c[8];
+    __m256i m[8];
+    int left[8]; /* V lanes of vector u before dh */
+    for (int u = 0; u < vecs; u++) {
+        const int64_t l = dh - d - 8 * u;
+        left[u] = l < 0 ? 0 : l > 8 ? 8 : (int)l;
+        m[u] = f32v_avx2_tail_mask(left[u]);
+    }
+    const int full = d + 8 * vecs <= dh;
+    for (int r = 0; r < rows; r++) {
+        /* c[r] = alpha[r] * o[r] */
+        const __m256 e = _mm256_broadcast_ss(alpha + r);
+        for (int u = 0; u < vecs; u++) {
+            c[r * vecs + u] = _mm256_load_ps(o + r * ldo + d + 8 * u);
+            if (rescale)
+                c[r * vecs + u] = _mm256_mul_ps(e, c[r * vecs + u]);
+        }
+    }
+    /* c[r] += p[r][j] * v[j][d ..] */
+    for (int j = 0; j < n; j++) {
+        __m256 y[8];
+        for (int u = 0; u < vecs; u++) {
+            const int64_t i = j * ldv + d + 8 * u;
+            y[u] = full || left[u] == 8 ? pv_load(v, i, dtype) : pv_load_part(v, i, left[u], m[u], dtype);
+        }
+        for (int r = 0; r < rows; r++) {
+            const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
+            for (int u = 0; u < vecs; u++)
+                c[r * vecs + u] = _mm256_fmadd_ps(b, y[u], c[r * vecs + u]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int u = 0; u < vecs; u++)
+            _mm256_store_ps(o + r * ldo + d + 8 * u, c[r * vecs + u]);
+}
+
+/* Every column of `rows` rows (4, 2 or 1): tiles of 8 / rows vectors while they fit in dh rounded up to 16,
+ * then tiles of 2 vectors (16 columns) */
+PV_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const void *v, int64_t ldv, int n, int64_t dh,
+                          const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
+{
+    const int vecs = 8 / rows;
+    const int64_t dp = (dh + 15) & ~(int64_t)15;
+    int64_t d = 0;
+    for (; d + 8 * vecs <= dp; d += 8 * vecs)
+        pv_tile(rows, vecs, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype);
+    for (; d < dp; d += 16)
+        pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype);
+}
+
+/*
+ * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],
+ * r < nr (p rows ldp apart, o rows ldo apart), v rows ldv elements apart.
+ * o holds Dh rounded up to 16 columns, 32-byte aligned; columns past Dh
+ * meet zero V lanes.
+ */
+PV_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
+{
+    int r = 0;
+    for (; r + 4 <= nr; r += 4)
+        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+    if (r + 2 <= nr) {
+        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+        r += 2;
+    }
+    if (r < nr)
+        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+}
+
+#endif
