@@ -31,6 +31,25 @@
  * loops unroll and their accumulator arrays live in registers. */
 #define PV_INLINE static inline __attribute__((always_inline))
 
+/* c[r][u] += p[r][j] * v[j][d + 8u ..] for j < n; full: every lane of the tile is before dh (a constant where
+ * inlined, so the loop has no per-key test), else vector u reads left[u] lanes */
+PV_INLINE void pv_keys(int rows, int vecs, int full, __m256 c[8], const float *p, int64_t ldp, const void *v,
+                       int64_t ldv, int n, int64_t d, const int left[8], const __m256i m[8], mha_dtype dtype)
+{
+    for (int j = 0; j < n; j++) {
+        __m256 y[8];
+        for (int u = 0; u < vecs; u++) {
+            const int64_t i = j * ldv + d + 8 * u;
+            y[u] = full ? pv_load(v, i, dtype) : pv_load_part(v, i, left[u], m[u], dtype);
+        }
+        for (int r = 0; r < rows; r++) {
+            const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
+            for (int u = 0; u < vecs; u++)
+                c[r * vecs + u] = _mm256_fmadd_ps(b, y[u], c[r * vecs + u]);
+        }
+    }
+}
+
 /* rows x vecs vectors of o from column d on (rows * vecs <= 8): c = alpha * o (when rescale)
  * + sum_j p[r][j] * v[j][d ..]; lanes at or past dh read as zero V lanes */
 PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const void *v, int64_t ldv, int n,
@@ -45,7 +64,6 @@ PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const vo
         left[u] = l < 0 ? 0 : l > 8 ? 8 : (int)l;
         m[u] = f32v_avx2_tail_mask(left[u]);
     }
-    const int full = d + 8 * vecs <= dh;
     for (int r = 0; r < rows; r++) {
         /* c[r] = alpha[r] * o[r] */
         const __m256 e = _mm256_broadcast_ss(alpha + r);
@@ -55,19 +73,10 @@ PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const vo
                 c[r * vecs + u] = _mm256_mul_ps(e, c[r * vecs + u]);
         }
     }
-    /* c[r] += p[r][j] * v[j][d ..] */
-    for (int j = 0; j < n; j++) {
-        __m256 y[8];
-        for (int u = 0; u < vecs; u++) {
-            const int64_t i = j * ldv + d + 8 * u;
-            y[u] = full || left[u] == 8 ? pv_load(v, i, dtype) : pv_load_part(v, i, left[u], m[u], dtype);
-        }
-        for (int r = 0; r < rows; r++) {
-            const __m256 b = _mm256_broadcast_ss(p + r * ldp + j);
-            for (int u = 0; u < vecs; u++)
-                c[r * vecs + u] = _mm256_fmadd_ps(b, y[u], c[r * vecs + u]);
-        }
-    }
+    if (d + 8 * vecs <= dh)
+        pv_keys(rows, vecs, 1, c, p, ldp, v, ldv, n, d, left, m, dtype);
+    else
+        pv_keys(rows, vecs, 0, c, p, ldp, v, ldv, n, d, left, m, dtype);
     for (int r = 0; r < rows; r++)
         for (int u = 0; u < vecs; u++)
             _mm256_store_ps(o + r * ldo + d + 8 * u, c[r * vecs + u]);

@@ -2,9 +2,9 @@
  * The two matrix-vector kernels of the streamed flash decode
  * (flash_stream.c) with AVX2 + FMA, on K and V rows in place, compiled
  * with the AVX2 flags; the tables of flash_avx2 and flash_avx512 name
- * them. Every K and V element is read through kv_load / kv_load_tail. Rows past Dh are
- * never read: the last partial group of 8 head dims goes through masked
- * loads (f32v_avx2_tail_mask).
+ * them. Every K and V element is read through kv_load / kv_load_tail.
+ * Rows past Dh are never read: the last partial group of 8 head dims goes
+ * through masked loads (f32v_avx2_tail_mask).
  *   Q K^T: query rows two at a time, 2 rows x 4 keys = 8 accumulators (per
  *          8 head dims 2 loads of Q and 4 of K feed 8 FMAs); an odd last
  *          row alone, 1 row x 8 keys = 8 accumulators (1 load of Q, 8 of K).
