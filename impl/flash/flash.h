@@ -42,6 +42,10 @@
  * read in steps of MHA_FLASH_STREAM_STEP token rows. */
 #define MHA_FLASH_STREAM_BK 32
 #define MHA_FLASH_STREAM_STEP 8
+/* The streamed decode prefetches K and V (counted at 4 bytes per element)
+ * larger than the last-level cache divided by this: a decode keeps only a
+ * share of a shared LLC between calls (docs/decode.md, "Prefetch"). */
+#define MHA_FLASH_PREFETCH_LLC_SHARE 4
 
 /* Register tile of a variant: rows x keys (Q K^T) and rows x head-dim (P V). */
 typedef struct mha_flash_tile {
@@ -66,7 +70,7 @@ typedef struct mha_flash_plan {
     int64_t split_len;  /* keys per split (a multiple of bk) */
     int64_t nstates;    /* query-block states per thread: Hkv when decoding, else 1 */
     int stream;         /* streamed decode: K and V read in place, no packed blocks */
-    int stream_prefetch; /* streamed decode: fp32 K and V larger than the last-level cache, prefetched ahead */
+    int stream_prefetch; /* streamed decode: K and V (at 4 bytes per element) larger than a share of the LLC, prefetched ahead */
     int stream_whole;    /* streamed decode: one key block of every key, read a head at a time (short, cached K and V) */
     int decode;         /* split or streamed: the decode path (flash_decode.c), one state per kv head */
     /* Per-thread workspace: scratch (packed K, V, scores), then nstates

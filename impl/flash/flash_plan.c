@@ -148,12 +148,13 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
     if (p->qblocks == 1 && p->rows <= MHA_FLASH_STREAM_ROWS) {
         /* streamed decode: small key blocks, as they are read in place */
         p->stream = 1;
-        /* K and V that fit in the last-level cache may be there: prefetching them only costs instructions
-         * (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes). Counted at 4 bytes per
-         * element: the plan does not know the dtype (bf16 and fp16 K and V prefetch from half the cache). */
+        /* K and V within a share of the last-level cache may be there from the last call: prefetching them
+         * only costs instructions (one per 64 bytes, as many as the FMAs of a one-row decode on those bytes);
+         * larger ones are mostly not, though they fit the whole cache. Counted at 4 bytes per element: the
+         * plan does not know the dtype. */
         const double kv_bytes = 2.0 * 4.0 * (double)s->batch * (double)s->kv_len * (double)s->kv_heads * (double)dh;
-        p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2];
-        /* a short decode (no split) of cached K and V: one block of every key, each head's rows read in one
+        p->stream_prefetch = kv_bytes > (double)mha_cache_info_get()->bytes[2] / MHA_FLASH_PREFETCH_LLC_SHARE;
+        /* a short decode (no split) of K and V not prefetched: one block of every key, each head's rows read in one
          * kernel call, as the row algorithm does (the online softmax runs once, no per-step calls) */
         p->stream_whole = !p->stream_prefetch && !ek && s->kv_len < 2 * MHA_FLASH_SPLIT_MIN_KEYS;
         p->bk = p->stream_whole ? s->kv_len : ek ? ek : MHA_FLASH_STREAM_BK;

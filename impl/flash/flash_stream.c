@@ -11,9 +11,10 @@
  * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
  * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
- * While a step is computed, when K and V are larger than the last-level
- * cache, the next step's rows are prefetched in address order (K during
- * Q K^T, V during P V), so the memory works while the kernels do.
+ * While a step is computed, when K and V are larger than a share of the
+ * last-level cache (MHA_FLASH_PREFETCH_LLC_SHARE), the next step's rows
+ * are prefetched in address order (K during Q K^T, V during P V), so the
+ * memory works while the kernels do.
  * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
