@@ -75,6 +75,14 @@ static float *widened(mha_dtype dt, const uint16_t *x, int64_t rows, int64_t ld)
     return f;
 }
 
+/* got[0..n) bit for bit want[0..n), and got's guard intact */
+static void expect_same(const char *what, const float *got, const float *want, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        checkasm_same(what, i, got[i], want[i]);
+    checkasm_check_guard(what, got, n);
+}
+
 static void check_widen(const lowp_pair *pr, mha_dtype dt)
 {
     uint16_t *all = (uint16_t *)(void *)checkasm_alloc(32768 + 1);
@@ -113,15 +121,10 @@ static void check_qk_rows(const lowp_pair *pr, mha_dtype dt)
                 float *s = checkasm_alloc(nr * nk), *want = checkasm_alloc(nr * nk);
                 pr->lowp->qk_rows[dt](q, ld, nr, k16, ld, nk, dh, scale, s, nk);
                 pr->fp32->qk_rows(q, ld, nr, k, ld, nk, dh, scale, want, nk);
-                for (int64_t i = 0; i < nr * nk; i++)
-                    checkasm_same("s", i, s[i], want[i]);
-                checkasm_check_guard("s", s, nr * nk);
-                checkasm_free(q16);
-                checkasm_free(k16);
-                checkasm_free(q);
-                checkasm_free(k);
-                checkasm_free(s);
-                checkasm_free(want);
+                expect_same("s", s, want, nr * nk);
+                void *bufs[] = {q16, k16, q, k, s, want};
+                for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+                    checkasm_free(bufs[i]);
             }
 }
 
@@ -147,14 +150,10 @@ static void check_pv_rows(const lowp_pair *pr, mha_dtype dt)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
                 pr->lowp->pv_rows[dt](p, n, nr, v16, ld, n, dh, alpha, rescale, o, ldo);
                 pr->fp32->pv_rows(p, n, nr, v, ld, n, dh, alpha, rescale, want, ldo);
-                for (int64_t i = 0; i < nr * ldo; i++)
-                    checkasm_same("o", i, o[i], want[i]);
-                checkasm_check_guard("o", o, nr * ldo);
-                checkasm_free(v16);
-                checkasm_free(v);
-                checkasm_free(p);
-                checkasm_free(o);
-                checkasm_free(want);
+                expect_same("o", o, want, nr * ldo);
+                void *bufs[] = {v16, v, p, o, want};
+                for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+                    checkasm_free(bufs[i]);
             }
 }
 
