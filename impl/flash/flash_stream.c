@@ -3,11 +3,11 @@
  * are matrix-vector products): the table's qk_rows and pv_rows kernels
  * read fp32 K and V rows in place, nothing is packed; so do the converting
  * table's kernels for bf16 and fp16 rows, widening in registers
- * (flash_lowp.h); with a converting table without them each step of rows is
- * widened in address order (widen_step) for the fp32 kernels. Token-major: each step of
- * FLASH_STREAM_STEP token rows is used by every kv head of the task
- * (heads g0 .. g1) before the next step, so K and then V are read in
- * address order, a few pages at a time: the hardware prefetchers follow
+ * (flash_lowp.h); with a converting table without them each step of rows
+ * is widened in address order (widen_step) for the fp32 kernels.
+ * Token-major: each step of FLASH_STREAM_STEP token rows is used by every
+ * kv head of the task (heads g0 .. g1) before the next step, so K and then
+ * V are read in address order, a few pages at a time: the hardware prefetchers follow
  * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
  * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
@@ -169,14 +169,11 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
                 prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
-            if (!in_place)
-                kern->qk_rows(c.q, dh, nr, kw + (g - g0) * dhp, ldk, nk, dh, a->scale, c.s + j, ld);
-            else if (dtype == MHA_F32)
-                kern->qk_rows(c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype), ldk, nk, dh,
-                              a->scale, c.s + j, ld);
+            const void *k = in_place ? flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype) : kw + (g - g0) * dhp;
+            if (in_place && dtype != MHA_F32)
+                kern->lowp->qk_rows[dtype](c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
             else
-                kern->lowp->qk_rows[dtype](c.q, dh, nr, flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype), ldk,
-                                           nk, dh, a->scale, c.s + j, ld);
+                kern->qk_rows(c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -208,14 +205,11 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
             const int rescale = c.flag[FLASH_RESCALE] && j == 0;
-            if (!in_place)
-                kern->pv_rows(c.s + j, ld, nr, vw + (g - g0) * dhp, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
-            else if (dtype == MHA_F32)
-                kern->pv_rows(c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype), ldv, nk, dh,
-                              c.alpha, rescale, c.o, dhp);
+            const void *v = in_place ? flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype) : vw + (g - g0) * dhp;
+            if (in_place && dtype != MHA_F32)
+                kern->lowp->pv_rows[dtype](c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
             else
-                kern->lowp->pv_rows[dtype](c.s + j, ld, nr, flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype),
-                                           ldv, nk, dh, c.alpha, rescale, c.o, dhp);
+                kern->pv_rows(c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
         }
     }
 }
