@@ -7,9 +7,9 @@
  * is widened in address order (widen_step) for the fp32 kernels.
  * Token-major: each step of FLASH_STREAM_STEP token rows is used by every
  * kv head of the task (heads g0 .. g1) before the next step, so K and then
- * V are read in address order, a few pages at a time: the hardware prefetchers follow
- * and the TLB holds the pages (a token's K row is 4 KiB at Hkv = 8,
- * Dh = 128). A step of a whole key block (32 tokens) read a block's pages
+ * V are read in address order, a few pages at a time: the hardware
+ * prefetchers follow and the TLB holds the pages (a token's K row is 4 KiB
+ * at Hkv = 8, Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
  * While a step is computed, when K and V are larger than a share of the
  * last-level cache (MHA_FLASH_PREFETCH_LLC_SHARE), the next step's rows
