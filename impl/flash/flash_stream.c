@@ -12,9 +12,10 @@
  * at Hkv = 8, Dh = 128). A step of a whole key block (32 tokens) read a block's pages
  * head by head and measured about 2x slower at Skv = 32768 (docs/decode.md).
  * While a step is computed, when K and V are larger than a share of the
- * last-level cache (MHA_FLASH_PREFETCH_LLC_SHARE), the next step's rows
- * are prefetched in address order (K during Q K^T, V during P V), so the
- * memory works while the kernels do.
+ * last-level cache (MHA_FLASH_PREFETCH_LLC_SHARE), the rows of the step
+ * the kernels read next are prefetched in address order (after a block's
+ * last K step its first V step, after its last V step the next block's
+ * first K step), so the memory works while the kernels do.
  * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
@@ -25,10 +26,6 @@
 
 /* Token rows per kernel call. */
 #define FLASH_STREAM_STEP MHA_FLASH_STREAM_STEP
-
-/* Tokens ahead of the rows being read that the stream prefetches: the next step's, while this one is computed
- * (one key block ahead measured 1.1-1.4x slower at Skv = 32768). */
-#define FLASH_STREAM_AHEAD FLASH_STREAM_STEP
 
 /* The prefetch helpers are inlined where they are used: as separate functions GCC finds them free of side
  * effects and deletes their calls. */
@@ -63,13 +60,13 @@ PREFETCH_INLINE void prefetch_tokens(const mha_args *a, const void *base, mha_st
     }
 }
 
-/* Head g (of heads [g0, g1)) of a step of nk tokens at token j prefetches its share of the tokens
- * FLASH_STREAM_AHEAD further on, so that the step's head calls together prefetch the step's nk tokens. */
+/* Head g (of heads [g0, g1)) prefetches its share of the nk tokens from token j of a K or V view, so that
+ * the head calls of a step together prefetch them. */
 PREFETCH_INLINE void prefetch_share(const mha_args *a, const void *base, mha_strides st, int64_t b, int64_t j,
                                     int nk, int64_t g, int64_t g0, int64_t g1)
 {
     const int64_t ng = g1 - g0, i = g - g0, t0 = i * nk / ng, t1 = (i + 1) * nk / ng;
-    prefetch_tokens(a, base, st, b, j + FLASH_STREAM_AHEAD + t0, t1 - t0, g0, g1);
+    prefetch_tokens(a, base, st, b, j + t0, t1 - t0, g0, g1);
 }
 
 /* Block flags of a kv head (int slots of its state). */
@@ -165,8 +162,10 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (p->stream_prefetch)
-                prefetch_share(a, a->k, a->k_strides, b, k0 + j, nk, g, g0, g1);
+            if (p->stream_prefetch && j + step < nt) /* the next step of K */
+                prefetch_share(a, a->k, a->k_strides, b, k0 + j + step, step, g, g0, g1);
+            else if (p->stream_prefetch) /* the first step of V, read next */
+                prefetch_share(a, a->v, a->v_strides, b, k0, step, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
             const void *k = in_place ? flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype) : kw + (g - g0) * dhp;
@@ -200,8 +199,10 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (p->stream_prefetch)
-                prefetch_share(a, a->v, a->v_strides, b, k0 + j, nk, g, g0, g1);
+            if (p->stream_prefetch && j + step < nt) /* the next step of V */
+                prefetch_share(a, a->v, a->v_strides, b, k0 + j + step, step, g, g0, g1);
+            else if (p->stream_prefetch) /* the first step of the next block's K */
+                prefetch_share(a, a->k, a->k_strides, b, k0 + nt, step, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
             const int rescale = c.flag[FLASH_RESCALE] && j == 0;
