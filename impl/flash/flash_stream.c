@@ -69,6 +69,17 @@ PREFETCH_INLINE void prefetch_share(const mha_args *a, const void *base, mha_str
     prefetch_tokens(a, base, st, b, j + t0, t1 - t0, g0, g1);
 }
 
+/* Head g's share of the step the kernels read after step [j, j + step) of the block [k0, k0 + nt) of K
+ * (v = 0) or V (v = 1): the next step of the same view; after K's last step V's first, after V's last step
+ * the next block's first of K. */
+PREFETCH_INLINE void prefetch_next(const mha_args *a, int v, int64_t b, int64_t k0, int64_t nt, int64_t j, int step,
+                                   int64_t g, int64_t g0, int64_t g1)
+{
+    const int last = j + step >= nt, next_v = last ? !v : v;
+    const int64_t t = !last ? k0 + j + step : v ? k0 + nt : k0;
+    prefetch_share(a, next_v ? a->v : a->k, next_v ? a->v_strides : a->k_strides, b, t, step, g, g0, g1);
+}
+
 /* Block flags of a kv head (int slots of its state). */
 enum { FLASH_SKIP, FLASH_GUARDED, FLASH_RESCALE };
 
@@ -162,10 +173,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (p->stream_prefetch && j + step < nt) /* the next step of K */
-                prefetch_share(a, a->k, a->k_strides, b, k0 + j + step, step, g, g0, g1);
-            else if (p->stream_prefetch) /* the first step of V, read next */
-                prefetch_share(a, a->v, a->v_strides, b, k0, step, g, g0, g1);
+            if (p->stream_prefetch)
+                prefetch_next(a, 0, b, k0, nt, j, step, g, g0, g1);
             if (c.flag[FLASH_SKIP])
                 continue;
             const void *k = in_place ? flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype) : kw + (g - g0) * dhp;
@@ -199,10 +208,8 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
-            if (p->stream_prefetch && j + step < nt) /* the next step of V */
-                prefetch_share(a, a->v, a->v_strides, b, k0 + j + step, step, g, g0, g1);
-            else if (p->stream_prefetch) /* the first step of the next block's K */
-                prefetch_share(a, a->k, a->k_strides, b, k0 + nt, step, g, g0, g1);
+            if (p->stream_prefetch)
+                prefetch_next(a, 1, b, k0, nt, j, step, g, g0, g1);
             if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
                 continue;
             const int rescale = c.flag[FLASH_RESCALE] && j == 0;
