@@ -50,15 +50,6 @@ static const checkasm_table tables[] = {
 static const int64_t dhs[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 67, 128};
 enum { DHS = sizeof dhs / sizeof dhs[0] };
 
-/* n floats, random in [-scale, scale) */
-static float *random_floats(int64_t n, float scale)
-{
-    float *p = checkasm_alloc(n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = checkasm_rand(scale);
-    return p;
-}
-
 /* An odd step of at least n (rows of that many floats do not start on vector boundaries). */
 static int64_t odd_step(int64_t n)
 {
@@ -71,7 +62,7 @@ static void check_pack_strip(const flash_kernels *fk)
     for (int di = 0; di < DHS; di++)
         for (int nk = 1; nk <= nr; nk++) {
             const int64_t dh = dhs[di], ld = odd_step(dh);
-            float *src = random_floats(nr * ld, 1.0f), *k = checkasm_alloc(dh * nr);
+            float *src = checkasm_random_floats(nr * ld, 1.0f), *k = checkasm_alloc(dh * nr);
             const float *rows[64];
             for (int j = 0; j < nk; j++)
                 rows[j] = src + j * ld;
@@ -103,7 +94,7 @@ static void check_qk_tile(const flash_kernels *fk)
         for (int rep = 0; rep < 2; rep++) {
             const int64_t dh = dhs[di], lds = rep ? odd_step(nr) : nr;
             const float scale = 1.0f / sqrtf((float)dh);
-            float *q = random_floats(mr * dh, 1.0f), *k = random_floats(dh * nr, 1.0f), *s = checkasm_alloc(mr * lds);
+            float *q = checkasm_random_floats(mr * dh, 1.0f), *k = checkasm_random_floats(dh * nr, 1.0f), *s = checkasm_alloc(mr * lds);
             fk->qk_tile(q, dh, k, scale, s, lds);
             for (int r = 0; r < mr; r++)
                 for (int64_t j = 0; j < lds; j++) {
@@ -151,8 +142,8 @@ static void check_pv_tile(const flash_kernels *fk)
     for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
         for (int rescale = 0; rescale < 2; rescale++) {
             const int64_t n = ns[ni], ldp = odd_step(n), ldo = rescale ? odd_step(dr) : dr;
-            float *p = random_floats(mr * ldp, 1.0f), *v = random_floats(n * dr, 1.0f);
-            float *o0 = random_floats(mr * ldo, 1.0f), *o = checkasm_alloc(mr * ldo), alpha[64];
+            float *p = checkasm_random_floats(mr * ldp, 1.0f), *v = checkasm_random_floats(n * dr, 1.0f);
+            float *o0 = checkasm_random_floats(mr * ldo, 1.0f), *o = checkasm_alloc(mr * ldo), alpha[64];
             for (int r = 0; r < mr; r++)
                 alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
             for (int64_t i = 0; i < mr * ldo; i++)
@@ -208,7 +199,7 @@ static void check_qk_rows(const flash_kernels *fk)
                 const int nr = nrs[ri], nk = nks[ki];
                 const int64_t lds = odd_step(nk);
                 const float scale = 1.0f / sqrtf((float)dh);
-                float *q = random_floats(nr * ldq, 1.0f), *k = random_floats(nk * ldk, 1.0f);
+                float *q = checkasm_random_floats(nr * ldq, 1.0f), *k = checkasm_random_floats(nk * ldk, 1.0f);
                 float *s = checkasm_alloc(nr * lds);
                 fk->qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds);
                 for (int r = 0; r < nr; r++)
@@ -241,8 +232,8 @@ static void check_pv_rows(const flash_kernels *fk)
                 const int64_t dh = dhs[di], ldv = odd_step(dh), ldo = (dh + fk->tile.dr - 1) / fk->tile.dr * fk->tile.dr;
                 const int nr = nrs[ri], n = ns[ni / 2], rescale = (int)(ni % 2);
                 const int64_t ldp = odd_step(n);
-                float *p = random_floats(nr * ldp, 1.0f), *v = random_floats(n * ldv, 1.0f);
-                float *o0 = random_floats(nr * ldo, 1.0f), *o = checkasm_alloc(nr * ldo), alpha[9];
+                float *p = checkasm_random_floats(nr * ldp, 1.0f), *v = checkasm_random_floats(n * ldv, 1.0f);
+                float *o0 = checkasm_random_floats(nr * ldo, 1.0f), *o = checkasm_alloc(nr * ldo), alpha[9];
                 for (int r = 0; r < nr; r++)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
                 for (int64_t i = 0; i < nr * ldo; i++)
@@ -259,7 +250,7 @@ static void check_pv_rows(const flash_kernels *fk)
 static void check_axpy(const flash_kernels *fk)
 {
     for (int64_t n = 0; n <= 40; n++) {
-        float *x = random_floats(n, 1.0f), *o0 = random_floats(n, 1.0f), *o = checkasm_alloc(n);
+        float *x = checkasm_random_floats(n, 1.0f), *o0 = checkasm_random_floats(n, 1.0f), *o = checkasm_alloc(n);
         const float w = checkasm_rand(2.0f);
         for (int64_t i = 0; i < n; i++)
             o[i] = o0[i];

@@ -140,12 +140,10 @@ static void check_pv_rows(const lowp_pair *pr, mha_dtype dt)
                 const int64_t dh = dhs[di], ld = dh + 1 + 2 * checkasm_rand_below(3), ldo = (dh + dr - 1) / dr * dr;
                 const int nr = nrs[ri], n = ns[ni / 2], rescale = (int)(ni % 2);
                 uint16_t *v16 = random_lowp(dt, n * ld);
-                float *v = widened(dt, v16, n, ld), *p = checkasm_alloc(nr * n);
-                float *o = checkasm_alloc(nr * ldo), *want = checkasm_alloc(nr * ldo), alpha[8];
-                for (int64_t i = 0; i < nr * n; i++)
-                    p[i] = 0.5f + 0.5f * checkasm_rand(1.0f);
+                float *v = widened(dt, v16, n, ld), *p = checkasm_random_floats(nr * n, 1.0f);
+                float *o = checkasm_random_floats(nr * ldo, 1.0f), *want = checkasm_alloc(nr * ldo), alpha[8];
                 for (int64_t i = 0; i < nr * ldo; i++)
-                    o[i] = want[i] = checkasm_rand(1.0f);
+                    want[i] = o[i];
                 for (int r = 0; r < nr; r++)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
                 pr->lowp->pv_rows[dt](p, n, nr, v16, ld, n, dh, alpha, rescale, o, ldo);

@@ -197,6 +197,14 @@ float *checkasm_alloc(int64_t n)
     return p;
 }
 
+float *checkasm_random_floats(int64_t n, float scale)
+{
+    float *p = checkasm_alloc(n);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = checkasm_rand(scale);
+    return p;
+}
+
 void checkasm_free(void *p)
 {
     free(p);

@@ -127,6 +127,9 @@ float checkasm_canary(void);
 float *checkasm_alloc(int64_t n);
 void checkasm_free(void *p);
 
+/* checkasm_alloc(n) holding n floats uniform in [-scale, scale) */
+float *checkasm_random_floats(int64_t n, float scale);
+
 /* The CHECKASM_GUARD floats from buf[n] on still hold the canary. */
 void checkasm_check_guard(const char *what, const float *buf, int64_t n);
 

@@ -6,23 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* n floats in [-1, 1) */
-static float *random_floats(int64_t n)
-{
-    float *p = checkasm_alloc(n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = checkasm_rand(1.0f);
-    return p;
-}
-
 void loop_inputs_make(loop_inputs *in, const loop_shape *sh)
 {
     const mha_shape *s = &sh->s;
     const int64_t q_n = s->batch * s->q_len * s->heads * s->head_dim;
     const int64_t kv_n = s->batch * s->kv_len * s->kv_heads * s->head_dim;
-    in->q = random_floats(q_n);
-    in->k = random_floats(kv_n);
-    in->v = random_floats(kv_n);
+    in->q = checkasm_random_floats(q_n, 1.0f);
+    in->k = checkasm_random_floats(kv_n, 1.0f);
+    in->v = checkasm_random_floats(kv_n, 1.0f);
     in->mask = NULL;
     in->a = mha_args_bshd(*s, in->q, in->k, in->v, NULL);
     in->a.scale = 1.0f / sqrtf((float)s->head_dim);
