@@ -11,6 +11,10 @@
  *     the cap is MHA_FLASH_BQ_FEW_TASKS when the cap's blocks would give
  *     fewer than MHA_FLASH_MIN_TASKS tasks (kv heads x blocks), and a call
  *     has that many tasks unless its blocks are that small already;
+ *   - the Q and O blocks of the cap (bq x (Dh + dhp) floats) take at most
+ *     twice L2 unless bq is already one row tile;
+ *   - only calls of at most MHA_FLASH_SPLIT_MAX_ROWS rows per kv head are
+ *     split over the keys;
  *   - the workspace holds the scores of one pass (of one tile when a
  *     table names no pass, pass 0);
  *   - MHA_FLASH_BQ and MHA_FLASH_BK replace the rule exactly.
@@ -44,7 +48,7 @@ int main(void)
 {
     unsetenv("MHA_FLASH_BQ");
     unsetenv("MHA_FLASH_BK");
-    const size_t l1 = mha_cache_info_get()->bytes[0];
+    const size_t l1 = mha_cache_info_get()->bytes[0], l2 = mha_flash_l2_size();
     static const int64_t dhs[] = {1, 16, 64, 80, 128, 256};
     static const int64_t sqs[] = {1, 7, 100, 257, 1000, 1024, 4096, 16384};
     for (size_t t = 0; t < sizeof tiles / sizeof *tiles; t++) {
@@ -57,10 +61,19 @@ int main(void)
             CHECK(cap_k == tile->nr || pass_bytes <= l1 / 2,
                   "%s Dh %lld: a pass's scores take %zu bytes with bk %lld, over half of L1 (%zu)", tiles[t].name,
                   (long long)dhs[d], pass_bytes, (long long)cap_k, l1);
+            const int64_t dhp = (dhs[d] + tile->dr - 1) / tile->dr * tile->dr;
+            const size_t qo_bytes = (size_t)cap_q * (size_t)(dhs[d] + dhp) * sizeof(float);
+            CHECK(cap_q == tile->mr || qo_bytes <= 2 * l2,
+                  "%s Dh %lld: Q and O blocks of %lld rows take %zu bytes, over twice L2 (%zu)", tiles[t].name,
+                  (long long)dhs[d], (long long)cap_q, qo_bytes, l2);
             for (size_t i = 0; i < sizeof sqs / sizeof *sqs; i++)
                 for (int64_t g = 1; g <= 8; g *= 2) {
                     /* decoding shapes (one block of few rows) take other paths */
                     const mha_flash_plan p = plan_for(tile, 8, 8 / g, sqs[i], dhs[d]);
+                    CHECK(p.nsplit == 1 || p.rows <= MHA_FLASH_SPLIT_MAX_ROWS,
+                          "%s Dh %lld: %lld rows per kv head split in %lld over the keys, more than %d rows",
+                          tiles[t].name, (long long)dhs[d], (long long)p.rows, (long long)p.nsplit,
+                          MHA_FLASH_SPLIT_MAX_ROWS);
                     if (!p.stream)
                         CHECK(p.scratch_floats - p.off_s >= (size_t)(pass * p.bk_pad),
                               "%s Dh %lld rows %lld: %zu floats of scores for %lld rows of %lld", tiles[t].name,
@@ -89,6 +102,15 @@ int main(void)
                           (long long)p.bq, (long long)last);
                 }
         }
+    }
+    /* a decoding step over many keys is split; a prefill chunk of more rows than the split limit is not */
+    for (int64_t sq = 1; sq <= 4096; sq *= 4) {
+        const mha_shape s = {1, 8, 8, sq, 8192, 64};
+        mha_flash_plan p;
+        mha_flash_plan_make(&s, &tiles[1].tile, &p);
+        const int want_split = p.qblocks == 1 && sq <= MHA_FLASH_SPLIT_MAX_ROWS;
+        CHECK((p.nsplit > 1) == want_split, "Sq %lld over 8192 keys: %lld splits, want %s", (long long)sq,
+              (long long)p.nsplit, want_split ? "more than 1" : "1");
     }
     /* the overrides, odd values included, are taken as given */
     setenv("MHA_FLASH_BQ", "17", 1);

@@ -23,15 +23,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Decode split rule: a split holds at least this many keys ... */
+/* Decode split rule: only calls of at most this many rows per (batch, kv
+ * head) are split (decoding steps and short chunks; a prefill has work
+ * enough in its query blocks) ... */
+#define MHA_FLASH_SPLIT_MAX_ROWS 512
+/* ... a split holds at least this many keys ... */
 #define MHA_FLASH_SPLIT_MIN_KEYS 512
 /* ... and there are at most this many splits per (batch, kv head). */
 #define MHA_FLASH_MAX_SPLITS 16
-/* Query blocks: the L2 rule caps them at MHA_FLASH_BQ_MAX rows, and at
+/* Query blocks: the cache rule caps them at MHA_FLASH_BQ_MAX rows, and at
  * MHA_FLASH_BQ_FEW_TASKS rows when the call would otherwise have fewer
  * than MHA_FLASH_MIN_TASKS query-block tasks (so that threads, and the
  * unequal blocks of a causal call, still share the work). */
-#define MHA_FLASH_BQ_MAX 512
+#define MHA_FLASH_BQ_MAX 1024
 #define MHA_FLASH_BQ_FEW_TASKS 256
 #define MHA_FLASH_MIN_TASKS 8
 /* Streamed decode: when the rows of each (batch, kv head) are one query

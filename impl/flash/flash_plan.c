@@ -9,14 +9,18 @@
  *         at most (L1 / 2) / (4 * pass)  the scores of one pass of rows
  *         (pass x bk) fill at most half of L1; rounded down to the Q K^T
  *         tile width, clamped to [tile width, 512]
- *   bq  = (L2 / 2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
- *         the unnormalised output block (bq x dhp) fill at most half;
- *         clamped to [row tile, 512], and to 256 when the call would
+ *   bq  = (2 * L2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
+ *         the unnormalised output block (bq x dhp) take at most twice L2
+ *         (they are read pass by pass from L3, each pass prefetching the
+ *         next one's rows, so they need not fit L2; more rows per block
+ *         means fewer times each K and V row is packed, whose reads, a
+ *         page apart, cost far more than their bytes);
+ *         clamped to [row tile, 1024], and to 256 when the call would
  *         have fewer than 8 query-block tasks; then the G*Sq rows go into
  *         n = ceil(rows / bq) blocks of ceil(rows / n) rows rounded up to
  *         the row tile (less than a row tile over the cap; the last block
  *         takes the rest)
- * The last quarter holds the K and V rows being packed and the output.
+ * The rest of L2 holds the K and V rows being packed, the pass's Q and O rows and the output.
  * Inside a block, one pass of rows (tile->pass, whole register tiles) at
  * a time runs Q K^T, softmax and P V, so L1 holds the pass's scores
  * (pass x bk), its Q rows (pass x Dh) and the K strip (Dh x nr) or V
@@ -27,8 +31,9 @@
  * MHA_FLASH_BQ and MHA_FLASH_BK (positive integers, any value, odd ones
  * included) replace the rule so the benchmark can sweep block sizes.
  *
- Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
- * fit in one query block and Skv >= 2 * MHA_FLASH_SPLIT_MIN_KEYS, the keys
+ * Decode split rule (FlashDecoding): when the rows of one (batch, kv head)
+ * fit in one query block, number at most MHA_FLASH_SPLIT_MAX_ROWS and
+ * Skv >= 2 * MHA_FLASH_SPLIT_MIN_KEYS, the keys
  * are cut into splits of max(MHA_FLASH_SPLIT_MIN_KEYS, ceil(Skv / 16))
  * keys rounded up to a multiple of bk. The cut depends on the shape and
  * the block size only, never on the thread count.
@@ -94,7 +99,7 @@ static void block_sizes(int64_t dh, const mha_flash_tile *tile, int64_t eq, int6
     if (k > k_l1)
         k = k_l1;
     k = clamp64(k / tile->nr * tile->nr, tile->nr, 512);
-    int64_t q = (int64_t)(l2 / 2) / (4 * (dh + dhp));
+    int64_t q = (int64_t)(2 * l2) / (4 * (dh + dhp));
     q = clamp64(q, tile->mr, MHA_FLASH_BQ_MAX);
     *bq = eq ? eq : q;
     *bk = ek ? ek : k;
@@ -165,7 +170,7 @@ void mha_flash_plan_make(const mha_shape *s, const mha_flash_tile *tile, mha_fla
          * an MR-row block would zero 5 spare rows of Q and O per kv head: 40 KiB a call at Hkv 8, Dh 128) */
         p->bq_pad = p->bq;
     }
-    if (p->qblocks == 1 && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
+    if (p->qblocks == 1 && p->rows <= MHA_FLASH_SPLIT_MAX_ROWS && s->kv_len >= 2 * MHA_FLASH_SPLIT_MIN_KEYS) {
         int64_t len = (s->kv_len + MHA_FLASH_MAX_SPLITS - 1) / MHA_FLASH_MAX_SPLITS;
         if (len < MHA_FLASH_SPLIT_MIN_KEYS)
             len = MHA_FLASH_SPLIT_MIN_KEYS;
