@@ -53,7 +53,7 @@ LP_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
 {
     const uint16_t *x = src;
     int64_t i = 0;
-#pragma GCC unroll 4
+    FLASH_UNROLL4
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, lp_load8(x + i, dtype));
     for (; i < n; i++)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../vec/f32v_avx2.h"
+#include "flash_kernels.h"
 #include "mha.h"
 
 /* The helpers take their shape (rows, vectors) as arguments: inlined where the shape is a constant, their
@@ -36,6 +37,7 @@
 PV_INLINE void pv_keys(int rows, int vecs, int full, __m256 c[8], const float *p, int64_t ldp, const void *v,
                        int64_t ldv, int n, int64_t d, const int left[8], const __m256i m[8], mha_dtype dtype)
 {
+    FLASH_UNROLL4
     for (int j = 0; j < n; j++) {
         __m256 y[8];
         for (int u = 0; u < vecs; u++) {

@@ -61,6 +61,7 @@ FLASH_INLINE void qk_tile(int rows, int keys, const float *const q[2], const flo
         kx[x] = k + (x < nk ? x : nk - 1) * ldk;
     for (int i = 0; i < 8; i++)
         a[i] = _mm256_setzero_ps();
+    FLASH_UNROLL4
     for (int64_t d = 0; d < dv; d += 8)
         qk_step(rows, keys, a, q, kx, d, 0, m);
     if (dv < dh)

@@ -27,6 +27,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "flash_kernels.h"
 #include "flash_pack_avx2.h"
 
 #define FLASH_MR ((FLASH_VREGS - 3) / 2)
@@ -37,15 +38,6 @@
 #define FLASH_TILE_INLINE static inline __attribute__((always_inline))
 #else
 #define FLASH_TILE_INLINE static inline
-#endif
-/* The tiles' inner loops unrolled 4 times: the rolled loop reached 80 - 89% of
- * the FMA peak on Zen 3 with its operands in L1, unrolled 93 - 98%. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define FLASH_UNROLL4 _Pragma("GCC unroll 4")
-#elif defined(__clang__)
-#define FLASH_UNROLL4 _Pragma("clang loop unroll_count(4)")
-#else
-#define FLASH_UNROLL4
 #endif
 #define FLASH_NR (2 * F32V_LANES)
 #define FLASH_DR (2 * F32V_LANES)
