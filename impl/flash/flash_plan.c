@@ -11,10 +11,10 @@
  *         tile width, clamped to [tile width, 512]
  *   bq  = (2 * L2) / (4 * (Dh + dhp))   the packed Q block (bq x Dh) and
  *         the unnormalised output block (bq x dhp) take at most twice L2
- *         (they are read pass by pass from L3, each pass prefetching the
- *         next one's rows, so they need not fit L2; more rows per block
- *         means fewer times each K and V row is packed, whose reads, a
- *         page apart, cost far more than their bytes);
+ *         (a pass reads its few Q and O rows once per key block, against
+ *         far more arithmetic, so they may come from L3; more rows per
+ *         block means fewer times each K and V row is packed, whose reads,
+ *         a page apart, cost far more than their bytes);
  *         clamped to [row tile, 1024], and to 256 when the call would
  *         have fewer than 8 query-block tasks; then the G*Sq rows go into
  *         n = ceil(rows / bq) blocks of ceil(rows / n) rows rounded up to

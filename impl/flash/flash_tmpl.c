@@ -63,26 +63,6 @@ static inline void prefetch_row(const float *row, int64_t dh)
 #endif
 }
 
-/* The Q and O rows of the pass that follows the one ending at row r1 (the
- * block's first pass after its last one) towards L2, one request per
- * 64-byte line: Q and O blocks larger than L2 are read from L3 a pass at a
- * time, and a pass (tens of thousands of cycles) hides the latency. */
-static void prefetch_pass_rows(const flash_ctx *c, int64_t r1)
-{
-#if defined(__GNUC__)
-    const int64_t r = r1 < c->nrows ? r1 : 0, n = c->nrows - r < FLASH_PASS ? c->nrows - r : FLASH_PASS;
-    const int64_t dh = c->a->shape.head_dim, dhp = c->p->dhp;
-    const char *q = (const char *)(c->q + r * dh), *o = (const char *)(c->o + r * dhp);
-    for (int64_t x = 0; x < n * dh * (int64_t)sizeof(float); x += 64)
-        __builtin_prefetch(q + x, 0, 2);
-    for (int64_t x = 0; x < n * dhp * (int64_t)sizeof(float); x += 64)
-        __builtin_prefetch(o + x, 1, 2);
-#else
-    (void)c;
-    (void)r1;
-#endif
-}
-
 /* Pack K[k0 .. k0+n) as [n/NR strips][Dh][NR] (keys past n zero), one
  * strip at a time by flash_pack_strip (a transpose). */
 void FLASH_FN(pack_k)(flash_ctx *c, int64_t k0, int64_t n)
@@ -259,7 +239,6 @@ void FLASH_FN(run_block)(flash_ctx *c, int64_t k0, int64_t n)
     const int v_bad = pack_v(c, k0, n, hidden);
     for (int64_t r0 = 0; r0 < c->nrows; r0 += FLASH_PASS) {
         const int64_t r1 = r0 + FLASH_PASS < c->nrows ? r0 + FLASH_PASS : c->nrows;
-        prefetch_pass_rows(c, r1);
         /* keys this pass sees: nt = min(n, lim(last row) - k0) */
         const int64_t nt = c->lim[r1 - 1] - k0 < n ? c->lim[r1 - 1] - k0 : n;
         if (nt <= 0)
