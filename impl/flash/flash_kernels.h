@@ -30,6 +30,42 @@ struct flash_lowp_kernels;
 #define FLASH_UNROLL4
 #endif
 
+/* The streamed decode's prefetch: lines that a rows-kernel call requests
+ * (towards L2) while it computes, one per step of its inner loop, so that
+ * the reads of the next step overlap the arithmetic of this one (requested
+ * all at once before the call, they did not: docs/decode.md, "Prefetch").
+ * The lines are those of `rows` spans of `len` bytes, `stride` bytes apart,
+ * from `row` on; `off` is the offset of the next line in the current span.
+ * A call leaves what it did not request to its caller (flash_prefetch_rest). */
+typedef struct flash_prefetch {
+    const char *row;
+    int64_t off, len, stride, rows;
+} flash_prefetch;
+
+/* Request the next line of pf, if any. Kernels pass NULL down to an inlined
+ * copy of their loop when the cursor is empty, so that copy has no test. */
+static inline void flash_prefetch_line(flash_prefetch *pf)
+{
+    if (!pf || pf->rows <= 0)
+        return;
+#if defined(__GNUC__)
+    __builtin_prefetch(pf->row + pf->off, 0, 2);
+#endif
+    pf->off += 64;
+    if (pf->off >= pf->len) {
+        pf->off = 0;
+        pf->row += pf->stride;
+        pf->rows--;
+    }
+}
+
+/* Request every line of pf not yet requested. */
+static inline void flash_prefetch_rest(flash_prefetch *pf)
+{
+    while (pf->rows > 0)
+        flash_prefetch_line(pf);
+}
+
 /* k[d][j] = rows[j][d] for j < nk, 0 for nk <= j < NR (a transpose) */
 typedef void flash_pack_strip_fn(const float *const *rows, int nk, int64_t dh, float *k);
 /* s[r][0..NR) = scale * sum_d q[r][d] * k[d][0..NR),  r < MR (q rows dh apart, s rows lds apart) */
@@ -42,13 +78,15 @@ typedef float flash_row_max_fn(const float *s, int64_t n);
 /* s[j] = exp(s[j] - m) in place;  returns sum_j s[j];  n a multiple of NR */
 typedef float flash_row_exp_sum_fn(float *s, int64_t n, float m);
 /* Streamed decode, K rows read in place:
- * s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart) */
+ * s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart);
+ * requests lines of pf as it goes (never NULL; rows 0: none) */
 typedef void flash_qk_rows_fn(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk,
-                              int64_t dh, float scale, float *s, int64_t lds);
+                              int64_t dh, float scale, float *s, int64_t lds, flash_prefetch *pf);
 /* Streamed decode, V rows read in place:
- * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],  r < nr, d < dh */
+ * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],  r < nr, d < dh;
+ * requests lines of pf as it goes (never NULL; rows 0: none) */
 typedef void flash_pv_rows_fn(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n,
-                              int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo);
+                              int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf);
 
 /* Loops of flash_tmpl.c over a query block (see there). */
 typedef void flash_block_fn(struct flash_ctx *c, int64_t k0, int64_t n);

@@ -92,8 +92,9 @@ void flash_lp_qk_rows(const flash_kernels *kern, const mha_args *a, const float 
 {
     const int64_t dh = a->shape.head_dim, ldk = a->k_strides.seq;
     const void *k = flash_lp_row(a->k, a->k_strides, b, j, g, a->dtype);
+    flash_prefetch none = {0}; /* the probabilities pass prefetches nothing */
     if (a->dtype == MHA_F32)
-        kern->qk_rows(q, dh, nr, k, ldk, nk, dh, a->scale, s, lds);
+        kern->qk_rows(q, dh, nr, k, ldk, nk, dh, a->scale, s, lds, &none);
     else
-        kern->lowp->qk_rows[a->dtype](q, dh, nr, k, ldk, nk, dh, a->scale, s, lds);
+        kern->lowp->qk_rows[a->dtype](q, dh, nr, k, ldk, nk, dh, a->scale, s, lds, &none);
 }

@@ -33,10 +33,10 @@ struct flash_kernels;
 typedef void flash_lp_widen_fn(float *dst, const void *src, int64_t n);
 /* flash_qk_rows_fn with K rows of the table's dtype */
 typedef void flash_lp_qk_rows_fn(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk, int64_t dh,
-                                 float scale, float *s, int64_t lds);
+                                 float scale, float *s, int64_t lds, flash_prefetch *pf);
 /* flash_pv_rows_fn with V rows of the table's dtype */
 typedef void flash_lp_pv_rows_fn(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                                 const float *alpha, int rescale, float *o, int64_t ldo);
+                                 const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf);
 /* K[k0, k0 + n) of the call's dtype into strips of nr keys, as flash_tmpl.c's pack_k */
 typedef void flash_lp_pack_k_fn(struct flash_ctx *c, int64_t k0, int64_t n, int nr);
 
@@ -85,7 +85,7 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
 
 /*
  * `const flash_lowp_kernels name`, whose per-dtype entries call the
- * inline functions widen(dst, src, n, dtype) and qk_rows(..., dtype)
+ * inline functions widen(dst, src, n, dtype) and qk_rows(..., dtype, pf)
  * (the flash_lp_*_fn arguments, then the dtype) with
  * MHA_BF16 and MHA_F16, so each is compiled once per dtype; pack_k reads
  * the dtype from its context; further initializers of the table (such as
@@ -95,14 +95,14 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
     static void name##_widen_bf16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_BF16); }   \
     static void name##_widen_f16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_F16); }     \
     static void name##_qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,  \
-                                    int64_t dh, float scale, float *s, int64_t lds)                           \
+                                    int64_t dh, float scale, float *s, int64_t lds, flash_prefetch *pf)       \
     {                                                                                                         \
-        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16);                                         \
+        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_BF16, pf);                                     \
     }                                                                                                         \
     static void name##_qk_rows_f16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,   \
-                                   int64_t dh, float scale, float *s, int64_t lds)                            \
+                                   int64_t dh, float scale, float *s, int64_t lds, flash_prefetch *pf)        \
     {                                                                                                         \
-        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16);                                          \
+        qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, MHA_F16, pf);                                      \
     }                                                                                                         \
     const flash_lowp_kernels name = {                                                                         \
         .widen = {[MHA_BF16] = name##_widen_bf16, [MHA_F16] = name##_widen_f16},                              \

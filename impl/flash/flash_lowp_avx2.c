@@ -130,17 +130,21 @@ LP_INLINE void qk_step4x2(qk_acc4x2 *x, const float *const qr[4], int64_t d, __m
 /* acc[i][x] = sum over d of q_i[d] * k_x[d] as 8 lanes, for the 4 rows i and the keys k_0, k_1: the
  * fp32 kernel's accumulation per (row, key), 8 head dims at a time, the last partial 8 zero-padded */
 LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *k0, const uint16_t *k1, int64_t dh,
-                      __m256 acc[4][2], mha_dtype dtype)
+                      __m256 acc[4][2], mha_dtype dtype, flash_prefetch *pf)
 {
     const int64_t dv = dh & ~(int64_t)7;
     const int t = (int)(dh - dv);
     const __m256i tail = f32v_avx2_tail_mask(t);
     const __m256 z = _mm256_setzero_ps();
     qk_acc4x2 x = {z, z, z, z, z, z, z, z};
-    for (int64_t d = 0; d < dv; d += 8)
+    for (int64_t d = 0; d < dv; d += 8) {
+        flash_prefetch_line(pf);
         qk_step4x2(&x, qr, d, lp_load8(k0 + d, dtype), lp_load8(k1 + d, dtype), 0, tail);
-    if (t)
+    }
+    if (t) {
+        flash_prefetch_line(pf);
         qk_step4x2(&x, qr, dv, lp_load_tail(k0 + dv, t, dtype), lp_load_tail(k1 + dv, t, dtype), 1, tail);
+    }
     acc[0][0] = x.r0k0, acc[0][1] = x.r0k1, acc[1][0] = x.r1k0, acc[1][1] = x.r1k1;
     acc[2][0] = x.r2k0, acc[2][1] = x.r2k1, acc[3][0] = x.r3k0, acc[3][1] = x.r3k1;
 }
@@ -155,8 +159,8 @@ LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *k0, const uint16
  * takes two rows a pass), so K is widened once per four rows; a group of
  * 4 keys runs as two passes of 2 keys (8 accumulators).
  */
-LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
-                       float scale, float *s, int64_t lds, mha_dtype dtype)
+LP_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
+                       float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
 {
     const __m128 sc = _mm_set1_ps(scale);
     for (int r0 = 0; r0 < nr; r0 += 4) {
@@ -168,11 +172,11 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
         int j = 0;
         for (; j + 4 <= nk; j += 4) {
             __m256 acc[4][2], t01[4];
-            qk_acc(qr, k + j * ldk, k + (j + 1) * ldk, dh, acc, dtype);
+            qk_acc(qr, k + j * ldk, k + (j + 1) * ldk, dh, acc, dtype, pf);
             /* the hadd tree of flash_qk_rows_avx2: (keys 0, 1), (keys 2, 3), then the two 128-bit halves */
             for (int i = 0; i < 4; i++)
                 t01[i] = _mm256_hadd_ps(acc[i][0], acc[i][1]);
-            qk_acc(qr, k + (j + 2) * ldk, k + (j + 3) * ldk, dh, acc, dtype);
+            qk_acc(qr, k + (j + 2) * ldk, k + (j + 3) * ldk, dh, acc, dtype, pf);
             for (int i = 0; i < rows; i++) {
                 const __m256 u = _mm256_hadd_ps(t01[i], _mm256_hadd_ps(acc[i][0], acc[i][1]));
                 const __m128 sum = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
@@ -183,7 +187,7 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
         for (; j < nk; j += 2) {
             __m256 acc[4][2];
             const int pair = j + 1 < nk;
-            qk_acc(qr, k + j * ldk, k + (j + pair) * ldk, dh, acc, dtype);
+            qk_acc(qr, k + j * ldk, k + (j + pair) * ldk, dh, acc, dtype, pf);
             for (int i = 0; i < rows; i++)
                 for (int x = 0; x <= pair; x++) {
                     const __m256 one[8] = {acc[i][x]}; /* lane 0 of the result sums acc[i][x]'s lanes */
@@ -191,6 +195,16 @@ LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, i
                 }
         }
     }
+}
+
+/* qk_rows_with, its copy without a prefetch test where the cursor is empty */
+LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
+                       float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
+{
+    if (pf->rows > 0)
+        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype, pf);
+    else
+        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype, NULL);
 }
 
 /* P V on bf16 and fp16 V rows (flash_pv_rows_avx2.h), widened in registers */
@@ -208,15 +222,15 @@ LP_INLINE __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dt
 #include "flash_pv_rows_avx2.h"
 
 static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                         const float *alpha, int rescale, float *o, int64_t ldo)
+                         const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
 {
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16);
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16, pf);
 }
 
 static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo)
+                        const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
 {
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16);
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16, pf);
 }
 
 FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pack_k,

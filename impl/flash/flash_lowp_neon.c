@@ -82,11 +82,12 @@ static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
  * vectors), the tail's head dim d into partial sum d % 8, the same addition tree and one multiply
  * by scale. Keys outer, rows inner: each K row comes from memory once. */
 LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
-                       float scale, float *s, int64_t lds, mha_dtype dtype)
+                       float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
 {
     for (int j = 0; j < nk; j++) {
         const uint16_t *kj = k + j * ldk;
         for (int r = 0; r < nr; r++) {
+            flash_prefetch_line(pf);
             const float *qr = q + r * ldq;
             float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0;
             int64_t d = 0;

@@ -6,7 +6,7 @@
  *   __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dtype dtype)
  *       the same for the first n < 8 of them (m: the mask of lanes < n),
  *       zero in the other lanes, nothing past them read;
- * and then has pv_rows(..., dtype): flash_pv_rows_fn's work on V of that
+ * and then has pv_rows(..., dtype, pf): flash_pv_rows_fn's work on V of that
  * dtype, a constant where it is called, so each dtype gets its own code
  * (flash_stream_avx2.c: fp32 rows; flash_lowp_avx2.c: bf16 and fp16 rows
  * widened in registers). Only the loads differ, so P V on bf16 or fp16 rows
@@ -33,12 +33,15 @@
 #define PV_INLINE static inline __attribute__((always_inline))
 
 /* c[r][u] += p[r][j] * v[j][d + 8u ..] for j < n; full: every lane of the tile is before dh (a constant where
- * inlined, so the loop has no per-key test), else vector u reads left[u] lanes */
+ * inlined, so the loop has no per-key test), else vector u reads left[u] lanes; a line of pf requested per key
+ * (pf NULL where inlined: none, no test) */
 PV_INLINE void pv_keys(int rows, int vecs, int full, __m256 c[8], const float *p, int64_t ldp, const void *v,
-                       int64_t ldv, int n, int64_t d, const int left[8], const __m256i m[8], mha_dtype dtype)
+                       int64_t ldv, int n, int64_t d, const int left[8], const __m256i m[8], mha_dtype dtype,
+                       flash_prefetch *pf)
 {
     FLASH_UNROLL4
     for (int j = 0; j < n; j++) {
+        flash_prefetch_line(pf);
         __m256 y[8];
         for (int u = 0; u < vecs; u++) {
             const int64_t i = j * ldv + d + 8 * u;
@@ -56,7 +59,7 @@ PV_INLINE void pv_keys(int rows, int vecs, int full, __m256 c[8], const float *p
  * + sum_j p[r][j] * v[j][d ..]; lanes at or past dh read as zero V lanes */
 PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const void *v, int64_t ldv, int n,
                        int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, int64_t d,
-                       mha_dtype dtype)
+                       mha_dtype dtype, flash_prefetch *pf)
 {
     __m256 c[8];
     __m256i m[8];
@@ -76,9 +79,9 @@ PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const vo
         }
     }
     if (d + 8 * vecs <= dh)
-        pv_keys(rows, vecs, 1, c, p, ldp, v, ldv, n, d, left, m, dtype);
+        pv_keys(rows, vecs, 1, c, p, ldp, v, ldv, n, d, left, m, dtype, pf);
     else
-        pv_keys(rows, vecs, 0, c, p, ldp, v, ldv, n, d, left, m, dtype);
+        pv_keys(rows, vecs, 0, c, p, ldp, v, ldv, n, d, left, m, dtype, pf);
     for (int r = 0; r < rows; r++)
         for (int u = 0; u < vecs; u++)
             _mm256_store_ps(o + r * ldo + d + 8 * u, c[r * vecs + u]);
@@ -87,35 +90,46 @@ PV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const vo
 /* Every column of `rows` rows (4, 2 or 1): tiles of 8 / rows vectors while they fit in dh rounded up to 16,
  * then tiles of 2 vectors (16 columns) */
 PV_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const void *v, int64_t ldv, int n, int64_t dh,
-                          const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
+                          const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
 {
     const int vecs = 8 / rows;
     const int64_t dp = (dh + 15) & ~(int64_t)15;
     int64_t d = 0;
     for (; d + 8 * vecs <= dp; d += 8 * vecs)
-        pv_tile(rows, vecs, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype);
+        pv_tile(rows, vecs, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype, pf);
     for (; d < dp; d += 16)
-        pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype);
+        pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype, pf);
 }
 
 /*
  * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],
  * r < nr (p rows ldp apart, o rows ldo apart), v rows ldv elements apart.
  * o holds Dh rounded up to 16 columns, 32-byte aligned; columns past Dh
- * meet zero V lanes.
+ * meet zero V lanes. A line of pf is requested per key of each tile (pf NULL:
+ * none, and no test in the inlined copy).
  */
-PV_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype)
+PV_INLINE void pv_rows_with(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                            const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
 {
     int r = 0;
     for (; r + 4 <= nr; r += 4)
-        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
     if (r + 2 <= nr) {
-        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
         r += 2;
     }
     if (r < nr)
-        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype);
+        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
+}
+
+/* pv_rows_with, its copy without a prefetch test where the cursor is empty */
+PV_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
+                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
+{
+    if (pf->rows > 0)
+        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, pf);
+    else
+        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, NULL);
 }
 
 #endif

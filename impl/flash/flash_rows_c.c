@@ -7,10 +7,11 @@
 
 /* 8 partial sums per dot product (vectorizable), added pairwise at the end */
 void flash_qk_rows_c(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh, float scale,
-                     float *s, int64_t lds)
+                     float *s, int64_t lds, flash_prefetch *pf)
 {
     for (int r = 0; r < nr; r++)
         for (int j = 0; j < nk; j++) {
+            flash_prefetch_line(pf);
             const float *qr = q + r * ldq, *kj = k + j * ldk;
             float acc[8] = {0};
             int64_t d = 0;
@@ -25,7 +26,7 @@ void flash_qk_rows_c(const float *q, int64_t ldq, int nr, const float *k, int64_
 
 /* o columns past dh are untouched */
 void flash_pv_rows_c(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n, int64_t dh,
-                     const float *alpha, int rescale, float *o, int64_t ldo)
+                     const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
 {
     for (int r = 0; r < nr; r++) {
         float *or_ = o + r * ldo;
@@ -33,6 +34,7 @@ void flash_pv_rows_c(const float *p, int64_t ldp, int nr, const float *v, int64_
             for (int64_t d = 0; d < dh; d++)
                 or_[d] *= alpha[r];
         for (int j = 0; j < n; j++) {
+            flash_prefetch_line(pf);
             const float pj = p[r * ldp + j], *vj = v + j * ldv;
             for (int64_t d = 0; d < dh; d++)
                 or_[d] += pj * vj[d];

@@ -15,7 +15,9 @@
  * last-level cache (MHA_FLASH_PREFETCH_LLC_SHARE), the rows of the step
  * the kernels read next are prefetched in address order (after a block's
  * last K step its first V step, after its last V step the next block's
- * first K step), so the memory works while the kernels do.
+ * first K step), each head's share by its kernel call a line per step of
+ * the kernel's inner loop (flash_prefetch), so the memory works while the
+ * kernels do.
  * State g holds kv head g.
  *   1. S_g = scale * Q_g K_g^T         step by step, every head
  *   2. mask, online softmax of S_g      head by head
@@ -27,57 +29,47 @@
 /* Token rows per kernel call. */
 #define FLASH_STREAM_STEP MHA_FLASH_STREAM_STEP
 
-/* The prefetch helpers are inlined where they are used: as separate functions GCC finds them free of side
- * effects and deletes their calls. */
-#define PREFETCH_INLINE static inline __attribute__((always_inline))
-
 /* Bytes [p, p + n) towards the cache (prefetch with locality 2: into L2 on x86), one request per 64-byte line
- * (four requests back to back per loop turn made the fp32 decode 1.3-1.6x slower). */
-PREFETCH_INLINE void prefetch_span(const char *p, int64_t n)
+ * (four requests back to back per loop turn made the fp32 decode 1.3-1.6x slower). Inlined: as a separate
+ * function GCC finds it free of side effects and deletes its calls. */
+static inline __attribute__((always_inline)) void prefetch_span(const char *p, int64_t n)
 {
     for (int64_t x = 0; x < n; x += 64)
         __builtin_prefetch(p + x, 0, 2);
 }
 
 /*
- * The rows of kv heads [g0, g1) of tokens [j, j + n) of a K or V view (clipped to the keys), token by token,
- * heads in order: in address order for the seed layout, where it is one span per token. The kernels then
- * find them in L2: the hardware prefetchers alone follow the head-by-head order of the kernel calls poorly.
+ * Head g's share (of heads [g0, g1)) of the step the kernels read after step [j, j + step) of the block
+ * [k0, k0 + nt) of K (v = 0) or V (v = 1): the next step of the same view; after K's last step V's first,
+ * after V's last step the next block's first of K. The head calls of a step together cover the step's
+ * tokens, heads [g0, g1) of each. Where a token's heads are adjacent (the seed layout) the share is a
+ * cursor for the head's kernel call, one span per token, which the kernel requests line by line as it
+ * computes; in other layouts it is requested here, token by token, and the cursor is empty.
  */
-PREFETCH_INLINE void prefetch_tokens(const mha_args *a, const void *base, mha_strides st, int64_t b, int64_t j,
-                                     int64_t n, int64_t g0, int64_t g1)
-{
-    const int64_t end = j + n < a->shape.kv_len ? j + n : a->shape.kv_len;
-    const int64_t row = a->shape.head_dim * (int64_t)flash_lp_size(a->dtype);
-    const int adjacent = st.head == a->shape.head_dim; /* head g + 1's row follows head g's */
-    for (int64_t t = j; t < end; t++) {
-        if (adjacent) {
-            prefetch_span(flash_lp_row(base, st, b, t, g0, a->dtype), (g1 - g0) * row);
-            continue;
-        }
-        for (int64_t g = g0; g < g1; g++)
-            prefetch_span(flash_lp_row(base, st, b, t, g, a->dtype), row);
-    }
-}
-
-/* Head g (of heads [g0, g1)) prefetches its share of the nk tokens from token j of a K or V view, so that
- * the head calls of a step together prefetch them. */
-PREFETCH_INLINE void prefetch_share(const mha_args *a, const void *base, mha_strides st, int64_t b, int64_t j,
-                                    int nk, int64_t g, int64_t g0, int64_t g1)
-{
-    const int64_t ng = g1 - g0, i = g - g0, t0 = i * nk / ng, t1 = (i + 1) * nk / ng;
-    prefetch_tokens(a, base, st, b, j + t0, t1 - t0, g0, g1);
-}
-
-/* Head g's share of the step the kernels read after step [j, j + step) of the block [k0, k0 + nt) of K
- * (v = 0) or V (v = 1): the next step of the same view; after K's last step V's first, after V's last step
- * the next block's first of K. */
-PREFETCH_INLINE void prefetch_next(const mha_args *a, int v, int64_t b, int64_t k0, int64_t nt, int64_t j, int step,
-                                   int64_t g, int64_t g0, int64_t g1)
+static flash_prefetch next_share(const mha_args *a, int v, int64_t b, int64_t k0, int64_t nt, int64_t j, int step,
+                                 int64_t g, int64_t g0, int64_t g1)
 {
     const int last = j + step >= nt, next_v = last ? !v : v;
     const int64_t t = !last ? k0 + j + step : v ? k0 + nt : k0;
-    prefetch_share(a, next_v ? a->v : a->k, next_v ? a->v_strides : a->k_strides, b, t, step, g, g0, g1);
+    const void *base = next_v ? a->v : a->k;
+    const mha_strides st = next_v ? a->v_strides : a->k_strides;
+    const int64_t ng = g1 - g0, i = g - g0, t0 = t + i * step / ng, t1 = t + (i + 1) * step / ng;
+    const int64_t end = t1 < a->shape.kv_len ? t1 : a->shape.kv_len;
+    const int64_t size = (int64_t)flash_lp_size(a->dtype), row = a->shape.head_dim * size;
+    flash_prefetch pf = {0};
+    if (end <= t0)
+        return pf;
+    if (st.head == a->shape.head_dim) { /* head g + 1's row follows head g's */
+        pf.row = flash_lp_row(base, st, b, t0, g0, a->dtype);
+        pf.len = ng * row;
+        pf.stride = st.seq * size;
+        pf.rows = end - t0;
+        return pf;
+    }
+    for (int64_t tk = t0; tk < end; tk++)
+        for (int64_t h = g0; h < g1; h++)
+            prefetch_span(flash_lp_row(base, st, b, tk, h, a->dtype), row);
+    return pf;
 }
 
 /* Block flags of a kv head (int slots of its state). */
@@ -173,15 +165,17 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->k, a->k_strides, b, k0 + j, nk, g0, g1, kw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
+            flash_prefetch pf = {0};
             if (p->stream_prefetch)
-                prefetch_next(a, 0, b, k0, nt, j, step, g, g0, g1);
-            if (c.flag[FLASH_SKIP])
-                continue;
-            const void *k = in_place ? flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype) : kw + (g - g0) * dhp;
-            if (in_place && dtype != MHA_F32)
-                kern->lowp->qk_rows[dtype](c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
-            else
-                kern->qk_rows(c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld);
+                pf = next_share(a, 0, b, k0, nt, j, step, g, g0, g1);
+            if (!c.flag[FLASH_SKIP]) {
+                const void *k = in_place ? flash_lp_row(a->k, a->k_strides, b, k0 + j, g, dtype) : kw + (g - g0) * dhp;
+                if (in_place && dtype != MHA_F32)
+                    kern->lowp->qk_rows[dtype](c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld, &pf);
+                else
+                    kern->qk_rows(c.q, dh, nr, k, ldk, nk, dh, a->scale, c.s + j, ld, &pf);
+            }
+            flash_prefetch_rest(&pf);
         }
     }
     /* 2. mask, softmax; with hidden keys and a NaN or inf in V, P V skips hidden keys (guarded) */
@@ -208,16 +202,18 @@ void flash_stream_block(const flash_kernels *kern, const mha_args *a, const mha_
             widen_step(kern, a, a->v, a->v_strides, b, k0 + j, nk, g0, g1, vw, dhp);
         for (int64_t g = g0; g < g1; g++) {
             flash_ctx_init(&c, kern, a, p, base, g);
+            flash_prefetch pf = {0};
             if (p->stream_prefetch)
-                prefetch_next(a, 1, b, k0, nt, j, step, g, g0, g1);
-            if (c.flag[FLASH_SKIP] || c.flag[FLASH_GUARDED])
-                continue;
-            const int rescale = c.flag[FLASH_RESCALE] && j == 0;
-            const void *v = in_place ? flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype) : vw + (g - g0) * dhp;
-            if (in_place && dtype != MHA_F32)
-                kern->lowp->pv_rows[dtype](c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
-            else
-                kern->pv_rows(c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp);
+                pf = next_share(a, 1, b, k0, nt, j, step, g, g0, g1);
+            if (!c.flag[FLASH_SKIP] && !c.flag[FLASH_GUARDED]) {
+                const int rescale = c.flag[FLASH_RESCALE] && j == 0;
+                const void *v = in_place ? flash_lp_row(a->v, a->v_strides, b, k0 + j, g, dtype) : vw + (g - g0) * dhp;
+                if (in_place && dtype != MHA_F32)
+                    kern->lowp->pv_rows[dtype](c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp, &pf);
+                else
+                    kern->pv_rows(c.s + j, ld, nr, v, ldv, nk, dh, c.alpha, rescale, c.o, dhp, &pf);
+            }
+            flash_prefetch_rest(&pf);
         }
     }
 }

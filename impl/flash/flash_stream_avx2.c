@@ -51,7 +51,7 @@ FLASH_INLINE void qk_step(int rows, int keys, __m256 a[8], const float *const q[
 /* One tile: s[r][x] = scale * <q_r, k_x>, rows x keys = 8 (2 x 4 or 1 x 8); keys past nk are
  * computed from the last key and not stored. */
 FLASH_INLINE void qk_tile(int rows, int keys, const float *const q[2], const float *k, int64_t ldk, int nk,
-                           int64_t dh, float scale, float *s, int64_t lds)
+                           int64_t dh, float scale, float *s, int64_t lds, flash_prefetch *pf)
 {
     const int64_t dv = dh & ~(int64_t)7;
     const __m256i m = f32v_avx2_tail_mask((int)(dh - dv));
@@ -62,10 +62,14 @@ FLASH_INLINE void qk_tile(int rows, int keys, const float *const q[2], const flo
     for (int i = 0; i < 8; i++)
         a[i] = _mm256_setzero_ps();
     FLASH_UNROLL4
-    for (int64_t d = 0; d < dv; d += 8)
+    for (int64_t d = 0; d < dv; d += 8) {
+        flash_prefetch_line(pf);
         qk_step(rows, keys, a, q, kx, d, 0, m);
-    if (dv < dh)
+    }
+    if (dv < dh) {
+        flash_prefetch_line(pf);
         qk_step(rows, keys, a, q, kx, dv, 1, m);
+    }
     /* lane i = scale * (sum of the lanes of a[i]); a[r * keys + x]: row r, key x */
     const __m256 t = _mm256_mul_ps(_mm256_set1_ps(scale), mha_sum8_m256(a));
     if (nk >= keys && rows == 1) {
@@ -82,21 +86,31 @@ FLASH_INLINE void qk_tile(int rows, int keys, const float *const q[2], const flo
     }
 }
 
-/* s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart) */
-void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh,
-                        float scale, float *s, int64_t lds)
+/* s[r][j] = scale * sum_d q[r][d] * k[j][d],  r < nr (q rows ldq apart), j < nk (k rows ldk apart);
+ * a line of pf requested per step of 8 head dims (pf NULL: none, and no test in the inlined copy) */
+FLASH_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk,
+                               int64_t dh, float scale, float *s, int64_t lds, flash_prefetch *pf)
 {
     int r = 0;
     for (; r + 2 <= nr; r += 2) {
         const float *qr[2] = {q + r * ldq, q + (r + 1) * ldq};
         for (int j = 0; j < nk; j += 4)
-            qk_tile(2, 4, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds);
+            qk_tile(2, 4, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds, pf);
     }
     if (r < nr) {
         const float *qr[2] = {q + r * ldq, q + r * ldq};
         for (int j = 0; j < nk; j += 8)
-            qk_tile(1, 8, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds);
+            qk_tile(1, 8, qr, k + j * ldk, ldk, nk - j, dh, scale, s + r * lds + j, lds, pf);
     }
+}
+
+void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh,
+                        float scale, float *s, int64_t lds, flash_prefetch *pf)
+{
+    if (pf->rows > 0)
+        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, pf);
+    else
+        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, NULL);
 }
 
 /* P V on fp32 V rows (flash_pv_rows_avx2.h) */
@@ -115,7 +129,7 @@ FLASH_INLINE __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha
 #include "flash_pv_rows_avx2.h"
 
 void flash_pv_rows_avx2(const float *p, int64_t ldp, int nr, const float *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo)
+                        const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
 {
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F32);
+    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F32, pf);
 }

@@ -188,6 +188,24 @@ static void check_row_exp_sum(const flash_kernels *fk)
         }
 }
 
+void checkasm_prefetch_open(flash_prefetch *pf, const void *buf, int64_t len, int64_t rows)
+{
+    *pf = (flash_prefetch){(const char *)buf, 0, len, len, rows};
+}
+
+void checkasm_check_prefetch(const flash_prefetch *pf, const void *buf, int64_t len, int64_t rows)
+{
+    const int64_t done = rows - pf->rows, lines = (len + 63) / 64;
+    const int64_t requested = done * lines + pf->off / 64;
+    if (pf->rows < 0 || pf->rows > rows || pf->off % 64 != 0 || pf->off < 0 || (pf->rows > 0 && pf->off >= len) ||
+        pf->row != (const char *)buf + done * len)
+        checkasm_fail("prefetch cursor left inconsistent: %lld of %lld spans left, offset %lld of %lld",
+                      (long long)pf->rows, (long long)rows, (long long)pf->off, (long long)len);
+    else if (requested < 1)
+        checkasm_fail("no line of the prefetch cursor requested (%lld spans of %lld bytes)", (long long)rows,
+                      (long long)len);
+}
+
 static void check_qk_rows(const flash_kernels *fk)
 {
     static const int nrs[] = {1, 2, 3, 5, 8};
@@ -201,7 +219,10 @@ static void check_qk_rows(const flash_kernels *fk)
                 const float scale = 1.0f / sqrtf((float)dh);
                 float *q = checkasm_random_floats(nr * ldq, 1.0f), *k = checkasm_random_floats(nk * ldk, 1.0f);
                 float *s = checkasm_alloc(nr * lds);
-                fk->qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds);
+                flash_prefetch pf;
+                checkasm_prefetch_open(&pf, k, 192, 4);
+                fk->qk_rows(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, &pf);
+                checkasm_check_prefetch(&pf, k, 192, 4);
                 for (int r = 0; r < nr; r++)
                     for (int64_t j = 0; j < lds; j++) {
                         if (j >= nk) {
@@ -238,7 +259,10 @@ static void check_pv_rows(const flash_kernels *fk)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
                 for (int64_t i = 0; i < nr * ldo; i++)
                     o[i] = o0[i];
-                fk->pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo);
+                flash_prefetch pf;
+                checkasm_prefetch_open(&pf, v, 192, 4);
+                fk->pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, &pf);
+                checkasm_check_prefetch(&pf, v, 192, 4);
                 expect_pv(o, o0, ldo, nr, dh, p, ldp, v, ldv, n, alpha, rescale, 0);
                 checkasm_free(p);
                 checkasm_free(v);
@@ -343,14 +367,16 @@ static void bench_qk_rows(const void *table, void *ctx)
 {
     const flash_kernels *fk = table;
     flash_bench *b = ctx;
-    fk->qk_rows(b->q, B_DH, 4, b->kv, B_DH, B_KEYS, B_DH, 0.125f, b->s, B_KEYS);
+    flash_prefetch none = {0};
+    fk->qk_rows(b->q, B_DH, 4, b->kv, B_DH, B_KEYS, B_DH, 0.125f, b->s, B_KEYS, &none);
 }
 
 static void bench_pv_rows(const void *table, void *ctx)
 {
     const flash_kernels *fk = table;
     flash_bench *b = ctx;
-    fk->pv_rows(b->s, B_KEYS, 4, b->kv, B_DH, B_KEYS, B_DH, b->alpha, 1, b->o, B_DH);
+    flash_prefetch none = {0};
+    fk->pv_rows(b->s, B_KEYS, 4, b->kv, B_DH, B_KEYS, B_DH, b->alpha, 1, b->o, B_DH, &none);
 }
 
 static void bench_axpy(const void *table, void *ctx)

@@ -119,8 +119,11 @@ static void check_qk_rows(const lowp_pair *pr, mha_dtype dt)
                 uint16_t *q16 = random_lowp(dt, nr * ld), *k16 = random_lowp(dt, nk * ld);
                 float *q = widened(dt, q16, nr, ld), *k = widened(dt, k16, nk, ld);
                 float *s = checkasm_alloc(nr * nk), *want = checkasm_alloc(nr * nk);
-                pr->lowp->qk_rows[dt](q, ld, nr, k16, ld, nk, dh, scale, s, nk);
-                pr->fp32->qk_rows(q, ld, nr, k, ld, nk, dh, scale, want, nk);
+                flash_prefetch pf, none = {0};
+                checkasm_prefetch_open(&pf, k16, 192, 4);
+                pr->lowp->qk_rows[dt](q, ld, nr, k16, ld, nk, dh, scale, s, nk, &pf);
+                checkasm_check_prefetch(&pf, k16, 192, 4);
+                pr->fp32->qk_rows(q, ld, nr, k, ld, nk, dh, scale, want, nk, &none);
                 expect_same("s", s, want, nr * nk);
                 void *bufs[] = {q16, k16, q, k, s, want};
                 for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
@@ -146,8 +149,11 @@ static void check_pv_rows(const lowp_pair *pr, mha_dtype dt)
                     want[i] = o[i];
                 for (int r = 0; r < nr; r++)
                     alpha[r] = 0.5f + 0.5f * checkasm_rand(1.0f);
-                pr->lowp->pv_rows[dt](p, n, nr, v16, ld, n, dh, alpha, rescale, o, ldo);
-                pr->fp32->pv_rows(p, n, nr, v, ld, n, dh, alpha, rescale, want, ldo);
+                flash_prefetch pf, none = {0};
+                checkasm_prefetch_open(&pf, v16, 192, 4);
+                pr->lowp->pv_rows[dt](p, n, nr, v16, ld, n, dh, alpha, rescale, o, ldo, &pf);
+                checkasm_check_prefetch(&pf, v16, 192, 4);
+                pr->fp32->pv_rows(p, n, nr, v, ld, n, dh, alpha, rescale, want, ldo, &none);
                 expect_same("o", o, want, nr * ldo);
                 void *bufs[] = {v16, v, p, o, want};
                 for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)

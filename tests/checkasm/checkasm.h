@@ -69,6 +69,15 @@ extern const checkasm_family checkasm_vec, checkasm_row, checkasm_flash, checkas
 void checkasm_flash_loops_check(const void *flash_table);
 void checkasm_flash_loops_bench(const void *flash_table, const void *c_table);
 
+/* A prefetch cursor of the streamed-decode rows kernels (flash_prefetch,
+ * impl/flash/flash_kernels.h) over `rows` spans of `len` bytes of buf, one
+ * after the other (the kernels only prefetch its lines), and the check of
+ * what one call left in it: lines requested in order, at least one (every
+ * call has an inner step), none past the last (check_flash.c). */
+struct flash_prefetch;
+void checkasm_prefetch_open(struct flash_prefetch *pf, const void *buf, int64_t len, int64_t rows);
+void checkasm_check_prefetch(const struct flash_prefetch *pf, const void *buf, int64_t len, int64_t rows);
+
 /* ---- checking ---------------------------------------------------- */
 
 /* fp32 unit roundoff and gamma(n) = n u / (1 - n u) */
