@@ -36,7 +36,9 @@ struct flash_lowp_kernels;
  * all at once before the call, they did not: docs/decode.md, "Prefetch").
  * The lines are those of `rows` spans of `len` bytes, `stride` bytes apart,
  * from `row` on; `off` is the offset of the next line in the current span.
- * A call leaves what it did not request to its caller (flash_prefetch_rest). */
+ * A call leaves what it did not request to its caller (flash_prefetch_rest).
+ * One request per loop turn: four back to back made the fp32 decode
+ * 1.3 - 1.6x slower. */
 typedef struct flash_prefetch {
     const char *row;
     int64_t off, len, stride, rows;

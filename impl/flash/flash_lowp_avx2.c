@@ -160,7 +160,7 @@ LP_INLINE void qk_acc(const float *const qr[4], const uint16_t *k0, const uint16
  * 4 keys runs as two passes of 2 keys (8 accumulators).
  */
 LP_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
-                       float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
+                            float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
 {
     const __m128 sc = _mm_set1_ps(scale);
     for (int r0 = 0; r0 < nr; r0 += 4) {

@@ -29,15 +29,6 @@
 /* Token rows per kernel call. */
 #define FLASH_STREAM_STEP MHA_FLASH_STREAM_STEP
 
-/* Bytes [p, p + n) towards the cache (prefetch with locality 2: into L2 on x86), one request per 64-byte line
- * (four requests back to back per loop turn made the fp32 decode 1.3-1.6x slower). Inlined: as a separate
- * function GCC finds it free of side effects and deletes its calls. */
-static inline __attribute__((always_inline)) void prefetch_span(const char *p, int64_t n)
-{
-    for (int64_t x = 0; x < n; x += 64)
-        __builtin_prefetch(p + x, 0, 2);
-}
-
 /*
  * Head g's share (of heads [g0, g1)) of the step the kernels read after step [j, j + step) of the block
  * [k0, k0 + nt) of K (v = 0) or V (v = 1): the next step of the same view; after K's last step V's first,
@@ -66,9 +57,10 @@ static flash_prefetch next_share(const mha_args *a, int v, int64_t b, int64_t k0
         pf.rows = end - t0;
         return pf;
     }
-    for (int64_t tk = t0; tk < end; tk++)
-        for (int64_t h = g0; h < g1; h++)
-            prefetch_span(flash_lp_row(base, st, b, tk, h, a->dtype), row);
+    for (int64_t tk = t0; tk < end; tk++) { /* the heads' rows of token tk: ng spans, st.head elements apart */
+        flash_prefetch heads = {flash_lp_row(base, st, b, tk, g0, a->dtype), 0, row, st.head * size, ng};
+        flash_prefetch_rest(&heads);
+    }
     return pf;
 }
 
