@@ -3,8 +3,9 @@
  * for one or more libmha builds in one interleaved run: every repetition
  * times every point with every library in turn (A B, then B A, ...:
  * lib_ab_turn), and the
- * probe's AVX2 FMA loop once, so that load on a shared machine falls on
- * all of them alike.
+ * probe's peak loop of the implementation's ISA once (AVX-512F FMA for an
+ * "avx512" implementation, vdpbf16ps for "avx512_bf16", AVX2 FMA for the
+ * others), so that load on a shared machine falls on all of them alike.
  *   build/bench/flash/prefill_ab REPS IMPL LIB... [-p S:DH:THREADS:CAUSAL]...
  * Without -p the points are the targets' grid: S 1024 and 4096, Dh 64 and
  * 128, 1 and 2 threads, plus causal and non-causal 1-thread runs at S 2048
@@ -37,6 +38,32 @@ typedef struct point {
     int threads, causal;
     double wall[MAX_LIBS][MAX_REPS], cpu[MAX_LIBS][MAX_REPS];
 } point;
+
+/* The probe loop a %peak column divides by: the peak of the ISA the implementation runs at. */
+typedef struct peak_loop {
+    const char *name;            /* printed */
+    float (*run)(long iters);    /* probe_loops.h */
+    int flops_per_lane;          /* per chain and iteration: 2 for an FMA, 4 for a bf16 pair dot */
+    int lanes;
+} peak_loop;
+
+/* The loop for implementation isa `isa` (mha_impl.isa); exits with a message when this build or CPU lacks it. */
+static peak_loop pick_peak_loop(const char *isa)
+{
+    if (strcmp(isa, "avx512") == 0 || strcmp(isa, "avx512_bf16") == 0) {
+#if defined(MHA_BENCH_HAVE_AVX512)
+        if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
+            return (peak_loop){"AVX-512F FMA", probe_loop_avx512, 2, 16};
+#if defined(MHA_PROBE_HAVE_BF16)
+        if (strcmp(isa, "avx512_bf16") == 0 && __builtin_cpu_supports("avx512bf16"))
+            return (peak_loop){"AVX512_BF16 pair dot (vdpbf16ps)", probe_loop_avx512_bf16, 4, 16};
+#endif
+#endif
+        fprintf(stderr, "prefill_ab: no %s peak loop on this build or CPU; use --no-peak\n", isa);
+        exit(2);
+    }
+    return (peak_loop){"AVX2 FMA", probe_loop_avx2, 2, 8};
+}
 
 static double clock_s(clockid_t id)
 {
@@ -185,11 +212,14 @@ int main(int argc, char **argv)
     }
     double peak[MAX_REPS];
     const long iters = 20 * 1000 * 1000;
+    const peak_loop loop = no_peak ? (peak_loop){"none", NULL, 2, 8} : pick_peak_loop(libs[0].impl->isa);
     for (int rep = 0; rep < reps; rep++) {
         const double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        volatile float sink = no_peak ? 0.0f : probe_loop_avx2(iters);
+        volatile float sink = no_peak ? 0.0f : loop.run(iters);
         (void)sink;
-        peak[rep] = no_peak ? 1.0 : (double)iters * PROBE_CHAINS * 8 * 2 / (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
+        peak[rep] = no_peak ? 1.0
+                            : (double)iters * PROBE_CHAINS * loop.lanes * loop.flops_per_lane /
+                                  (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
         for (int i = 0; i < npt; i++)
             for (int turn = 0; turn < nlib; turn++) {
                 const int l = lib_ab_turn(turn, rep, nlib);
@@ -201,8 +231,8 @@ int main(int argc, char **argv)
     getloadavg(load, 3);
     printf("%s, %d reps interleaved; load average at the end %.2f %.2f %.2f (2 cores)\n", argv[2], reps, load[0],
            load[1], load[2]);
-    printf("AVX2 FMA peak (probe loop, 1 core, CPU time): median %.1f GFLOP/s, spread %.1f .. %.1f\n", pk, peak[0],
-           peak[reps - 1]);
+    printf("%s peak (probe loop, 1 core, CPU time): median %.1f GFLOP/s, spread %.1f .. %.1f\n", loop.name, pk,
+           peak[0], peak[reps - 1]);
     printf("%-22s %3s %9s %19s %8s %6s %8s %6s %8s %6s %8s %8s\n", "point", "lib", "wall ms", "spread ms",
            "GFLOP/s", "%peak", "CPU GF/s", "%peak", "best CPU", "%peak", "x lib 0", "CPU x");
     for (int i = 0; i < npt; i++) {

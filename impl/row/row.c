@@ -11,6 +11,10 @@
  *   O[b,i,h,:] = sum_{j in keys} p[j] * V[b,j,g,:]
  * Hidden keys are never read: s[j] = -inf, so e[j] = p[j] = 0. A row with
  * no visible key gives O = 0 and P = 0.
+ * Consecutive rows of one (b, h) that see the same keys (no causal limit
+ * between them and the same hidden keys) go through the kernels together,
+ * up to kern->qrows of them, so each K and V row read serves them all; a
+ * row's results are the same bits alone or in such a group.
  *
  * Threads split the rows; each row is computed by one thread in a fixed
  * order, so the result does not depend on the thread count.
@@ -26,11 +30,11 @@ static int64_t padded(int64_t n)
     return (n + ROW_PAD - 1) / ROW_PAD * ROW_PAD;
 }
 
-/* Per thread: padded(Skv) scores, padded(Skv) int32 key indices, then
- * room for one (b, kv head)'s K and V rows packed contiguous (see kv_rows). */
+/* Per thread: ROW_MAX_QROWS rows of padded(Skv) scores and as many of padded(Skv) int32 key indices,
+ * then room for one (b, kv head)'s K and V rows packed contiguous (see kv_rows). */
 static size_t thread_bytes(int64_t kv_len, int64_t head_dim)
 {
-    return (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t)) +
+    return ROW_MAX_QROWS * (size_t)padded(kv_len) * (sizeof(float) + sizeof(int32_t)) +
            2 * (size_t)kv_len * (size_t)head_dim * sizeof(float);
 }
 
@@ -86,46 +90,73 @@ static int64_t visible_keys(const mha_args *a, const float *mask, int64_t i, int
     return n;
 }
 
-/* One query row: O[b,i,h,:] and, if asked, P[b,h,i,:]. s and key: thread workspace. */
-static void attend_row(const mha_args *a, const row_kernels *kern, const kv_view *kv, int64_t b, int64_t h,
-                       int64_t i, float *s, int32_t *key)
+/* The thread workspace's score rows and key lists, ROW_MAX_QROWS of each. */
+typedef struct row_scratch {
+    float *s[ROW_MAX_QROWS];
+    int32_t *key[ROW_MAX_QROWS];
+} row_scratch;
+
+/*
+ * Query rows i0 .. i0 + nq of (b, h), nq <= kern->qrows, which see the same keys: O[b,i,h,:] and, if
+ * asked, P[b,h,i,:]. K and V are read once for all of them (kern->scores, kern->weighted_sum); each
+ * row's arithmetic is that of the row alone.
+ */
+static void attend_rows(const mha_args *a, const row_kernels *kern, const kv_view *kv, int64_t b, int64_t h,
+                        int64_t i0, int nq, int64_t n, const row_scratch *w)
 {
     const mha_shape *sh = &a->shape;
     const int64_t dh = sh->head_dim, skv = sh->kv_len;
     const int64_t spad = padded(skv);
-    const float *q = mha_row(a->q, a->q_strides, b, i, h);
-    const float *mask = mha_mask_row(a, b, h, i);
-    float *o = mha_row_mut(a->out, a->out_strides, b, i, h);
-    float *p = a->probs ? a->probs + mha_probs_offset(sh, b, h, i) : NULL;
-
-    /* s[j] = -inf for all j (padding included); key[] = visible keys in order */
-    kern->clear(s, spad);
-    const int64_t n = visible_keys(a, mask, i, key);
-
-    /* s[key[t]] = scale * <q, k_{key[t]}> + mask[key[t]] */
-    kern->scores(q, kv->k, kv->k_step, key, n, dh, a->scale, mask, s);
-
-    /* m = max_j s[j]; a NaN score makes m NaN, so it reaches every output */
-    const float m = kern->max(s, spad);
-
-    /* No visible key (or every score -inf): the row is zeros, never 0/0. */
-    if (m == -INFINITY) {
-        memset(o, 0, (size_t)dh * sizeof *o);
-        if (p)
-            memset(p, 0, (size_t)skv * sizeof *p);
-        return;
+    const float *q[ROW_MAX_QROWS], *mask[ROW_MAX_QROWS], *p[ROW_MAX_QROWS];
+    float *o[ROW_MAX_QROWS];
+    for (int r = 0; r < nq; r++) {
+        q[r] = mha_row(a->q, a->q_strides, b, i0 + r, h);
+        mask[r] = mha_mask_row(a, b, h, i0 + r);
+        /* s[j] = -inf for all j (padding included) */
+        kern->clear(w->s[r], spad);
     }
 
-    /* e[j] = exp(s[j] - m);  l = sum_j e[j]   (hidden keys and padding: exp(-inf) = 0) */
-    const float l = kern->exp_sum(s, spad, m);
+    /* s[r][key[t]] = scale * <q[r], k_{key[t]}> + mask[r][key[t]] */
+    kern->scores(nq, q, kv->k, kv->k_step, w->key[0], n, dh, a->scale, mask, w->s);
 
-    /* p[j] = e[j] * (1 / l) */
-    kern->scale(s, spad, 1.0f / l);
-    if (p)
-        memcpy(p, s, (size_t)skv * sizeof *p);
+    /* the rows that have a visible score go on to P V; the others are zeros */
+    int nv = 0;
+    for (int r = 0; r < nq; r++) {
+        float *s = w->s[r];
+        float *out = mha_row_mut(a->out, a->out_strides, b, i0 + r, h);
+        float *probs = a->probs ? a->probs + mha_probs_offset(sh, b, h, i0 + r) : NULL;
 
-    /* o = sum_{j visible} p[j] * v_j */
-    kern->weighted_sum(s, key, n, kv->v, kv->v_step, dh, o);
+        /* m = max_j s[j]; a NaN score makes m NaN, so it reaches every output */
+        const float m = kern->max(s, spad);
+
+        /* No visible key (or every score -inf): the row is zeros, never 0/0. */
+        if (m == -INFINITY) {
+            memset(out, 0, (size_t)dh * sizeof *out);
+            if (probs)
+                memset(probs, 0, (size_t)skv * sizeof *probs);
+            continue;
+        }
+
+        /* e[j] = exp(s[j] - m);  l = sum_j e[j]   (hidden keys and padding: exp(-inf) = 0) */
+        const float l = kern->exp_sum(s, spad, m);
+
+        /* p[j] = e[j] * (1 / l) */
+        kern->scale(s, spad, 1.0f / l);
+        if (probs)
+            memcpy(probs, s, (size_t)skv * sizeof *probs);
+        p[nv] = s;
+        o[nv++] = out;
+    }
+
+    /* o[r] = sum_{j visible} p[r][j] * v_j */
+    if (nv > 0)
+        kern->weighted_sum(nv, p, w->key[0], n, kv->v, kv->v_step, dh, o);
+}
+
+/* Whether key lists x[0..n) and y[0..n) are the same. */
+static int same_keys(const int32_t *x, const int32_t *y, int64_t n)
+{
+    return memcmp(x, y, (size_t)n * sizeof *x) == 0;
 }
 
 typedef struct rows_ctx {
@@ -141,15 +172,27 @@ static void rows(void *ctx, int64_t begin, int64_t end, int worker)
     const mha_args *args = c->args;
     const mha_shape *sh = &args->shape;
     char *ws = (char *)c->workspace + (size_t)worker * thread_bytes(sh->kv_len, sh->head_dim);
-    float *s = (float *)ws;
-    int32_t *key = (int32_t *)(ws + (size_t)padded(sh->kv_len) * sizeof(float));
-    float *pack = (float *)(ws + (size_t)padded(sh->kv_len) * (sizeof(float) + sizeof(int32_t)));
+    const size_t row_bytes = (size_t)padded(sh->kv_len) * sizeof(float); /* = padded(Skv) * sizeof(int32_t) */
+    row_scratch w;
+    for (int r = 0; r < ROW_MAX_QROWS; r++) {
+        w.s[r] = (float *)(ws + (size_t)r * row_bytes);
+        w.key[r] = (int32_t *)(ws + (size_t)(ROW_MAX_QROWS + r) * row_bytes);
+    }
+    float *pack = (float *)(ws + 2 * ROW_MAX_QROWS * row_bytes);
     int64_t packed = -1; /* (b, kv head) held in pack */
-    for (int64_t r = begin; r < end; r++) {
+    for (int64_t r = begin; r < end;) {
         const int64_t i = r % sh->q_len, bh = r / sh->q_len;
         const int64_t b = bh / sh->heads, h = bh % sh->heads;
         const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
-        attend_row(args, c->kern, &kv, b, h, i, s, key);
+        /* the next rows of the same (b, h) join row i while they see the same keys */
+        const int64_t n = visible_keys(args, mha_mask_row(args, b, h, i), i, w.key[0]);
+        int nq = 1;
+        while (nq < c->kern->qrows && r + nq < end && i + nq < sh->q_len &&
+               visible_keys(args, mha_mask_row(args, b, h, i + nq), i + nq, w.key[nq]) == n &&
+               same_keys(w.key[0], w.key[nq], n))
+            nq++;
+        attend_rows(args, c->kern, &kv, b, h, i, nq, n, &w);
+        r += nq;
     }
 }
 

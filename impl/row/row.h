@@ -16,13 +16,18 @@
  * multiple of every ISA's lane count: the row kernels get whole vectors. */
 #define ROW_PAD 16
 
+/* The most query rows one scores or weighted_sum call serves (row_kernels.qrows): 3 rows of 8 key
+ * accumulators, 3 query vectors and a K vector fill 28 of 32 vector registers. */
+#define ROW_MAX_QROWS 3
+
 typedef struct row_kernels {
     int lanes; /* floats per vector */
+    int qrows; /* query rows scores and weighted_sum take at once (nq), 1 to ROW_MAX_QROWS */
 
-    /* s[key[t]] = scale * <q, k_{key[t]}> + (mask ? mask[key[t]] : 0), t < n;
-     * row j of K is k + j * k_step, dh floats */
-    void (*scores)(const float *q, const float *k, int64_t k_step, const int32_t *key, int64_t n,
-                   int64_t dh, float scale, const float *mask, float *s);
+    /* s[r][key[t]] = scale * <q[r], k_{key[t]}> + (mask[r] ? mask[r][key[t]] : 0), r < nq, t < n:
+     * nq rows that see the same keys; row j of K is k + j * k_step, dh floats */
+    void (*scores)(int nq, const float *const q[], const float *k, int64_t k_step, const int32_t *key, int64_t n,
+                   int64_t dh, float scale, const float *const mask[], float *const s[]);
     /* s[j] = -inf, j < n */
     void (*clear)(float *s, int64_t n);
     /* max_j s[j], j < n; NaN if any s[j] is NaN */
@@ -31,9 +36,9 @@ typedef struct row_kernels {
     float (*exp_sum)(float *s, int64_t n, float m);
     /* s[j] = s[j] * c, j < n */
     void (*scale)(float *s, int64_t n, float c);
-    /* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], t < n; row j of V is v + j * v_step */
-    void (*weighted_sum)(const float *p, const int32_t *key, int64_t n, const float *v, int64_t v_step,
-                         int64_t dh, float *o);
+    /* o[r][0:dh] = sum_t p[r][key[t]] * v_{key[t]}[0:dh], r < nq, t < n; row j of V is v + j * v_step */
+    void (*weighted_sum)(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v,
+                         int64_t v_step, int64_t dh, float *const o[]);
 } row_kernels;
 
 /* The kernel tables of row_avx2.c, row_avx512.c and row_neon.c; each exists

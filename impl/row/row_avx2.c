@@ -5,6 +5,7 @@
  */
 #include "../vec/f32v_avx2.h"
 #define ROW_ISA avx2
+#define ROW_QROWS 1 /* query rows at once: 8 key accumulators a row fill 8 of 16 ymm registers */
 #include "row_kernels_tmpl.h"
 
 #include "../gemm/sgemm.h"

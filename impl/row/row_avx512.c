@@ -7,6 +7,7 @@
  */
 #include "../vec/f32v_avx512.h"
 #define ROW_ISA avx512
+#define ROW_QROWS 3 /* query rows at once: 24 key accumulators, 3 query vectors and a K vector in 32 zmm registers */
 #include "row_kernels_tmpl.h"
 
 #include "../gemm/sgemm.h"

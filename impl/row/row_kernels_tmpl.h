@@ -1,12 +1,18 @@
 /*
  * The row kernels (row.h's row_kernels), written once over the f32v shims
  * (impl/vec/f32v_*.h). row_<isa>.c includes its ISA's f32v header, defines
- * ROW_ISA (a bare token: avx2, avx512, neon), then includes this file,
- * which defines the table row_kernels_<ROW_ISA> (declared in row.h; the
- * ISA file passes it to row_attention, tests/checkasm calls its kernels).
- * LANES = F32V_LANES floats per vector; scores are computed ROW_KEYS keys
- * at a time; P V accumulates COLS = 8 vectors of columns, then the columns
- * left in one block sized to them (weighted_cols).
+ * ROW_ISA (a bare token: avx2, avx512, neon) and ROW_QROWS (the query rows
+ * its registers serve at once, 1 to ROW_MAX_QROWS), then includes this
+ * file, which defines the table row_kernels_<ROW_ISA> (declared in row.h;
+ * the ISA file passes it to row_attention, tests/checkasm calls its
+ * kernels). LANES = F32V_LANES floats per vector; scores are computed
+ * ROW_KEYS keys at a time; P V accumulates COLS = 8 vectors of columns,
+ * then the columns left in one block sized to them (weighted_cols). With
+ * nq rows, each K or V vector loaded serves all nq rows: the row algorithm
+ * reads K and V once per query row, and one load per FMA is the rate of
+ * the L2 cache, not of the FMA units.
+ * Every row's sums are formed in the same order whatever nq is, so a row
+ * gets the same bits alone or with others.
  */
 #include "row.h"
 
@@ -16,9 +22,13 @@
 #ifndef ROW_ISA
 #error "define ROW_ISA before including row_kernels_tmpl.h"
 #endif
+#if !defined(ROW_QROWS) || ROW_QROWS < 1 || ROW_QROWS > ROW_MAX_QROWS
+#error "define ROW_QROWS (1 to ROW_MAX_QROWS) before including row_kernels_tmpl.h"
+#endif
 
 #define ROW_CAT2(a, b) a##b
 #define ROW_CAT(a, b) ROW_CAT2(a, b)
+#define ROW_INLINE static inline __attribute__((always_inline))
 
 enum {
     LANES = F32V_LANES,
@@ -26,52 +36,70 @@ enum {
     COLS = 8 * F32V_LANES, /* output columns accumulated in registers (8 vectors) */
 };
 
-/* dots[u] = scale * <q, k[u]> for 8 keys, over dh floats; one accumulator per key */
-static inline void dot_keys(const float *q, const float *const k[ROW_KEYS], int64_t dh, float scale,
-                            float dots[ROW_KEYS])
+/* dots[r][u] = scale * <q[r], k[u]> for nq rows and 8 keys, over dh floats; one accumulator per row and key */
+ROW_INLINE void dot_keys(int nq, const float *const q[], const float *const k[ROW_KEYS], int64_t dh, float scale,
+                         float dots[][ROW_KEYS])
 {
-    f32v acc[ROW_KEYS];
-    for (int u = 0; u < ROW_KEYS; u++)
-        acc[u] = f32v_zero();
-    int64_t d = 0;
-    /* acc[u] += q[d:d+LANES] * k[u][d:d+LANES] */
-    for (; d + LANES <= dh; d += LANES) {
-        const f32v qv = f32v_load(q + d);
+    f32v acc[ROW_QROWS][ROW_KEYS];
+    for (int r = 0; r < nq; r++)
         for (int u = 0; u < ROW_KEYS; u++)
-            acc[u] = f32v_fmadd(qv, f32v_load(k[u] + d), acc[u]);
+            acc[r][u] = f32v_zero();
+    int64_t d = 0;
+    /* acc[r][u] += q[r][d:d+LANES] * k[u][d:d+LANES] */
+    for (; d + LANES <= dh; d += LANES) {
+        f32v qv[ROW_QROWS];
+        for (int r = 0; r < nq; r++)
+            qv[r] = f32v_load(q[r] + d);
+        for (int u = 0; u < ROW_KEYS; u++) {
+            const f32v kv = f32v_load(k[u] + d);
+            for (int r = 0; r < nq; r++)
+                acc[r][u] = f32v_fmadd(qv[r], kv, acc[r][u]);
+        }
     }
     /* the same on the last dh % LANES floats, zero-padded; floats past dh are not read */
     if (d < dh) {
         const int rest = (int)(dh - d);
-        const f32v qv = f32v_load_tail(q + d, rest);
-        for (int u = 0; u < ROW_KEYS; u++)
-            acc[u] = f32v_fmadd(qv, f32v_load_tail(k[u] + d, rest), acc[u]);
+        f32v qv[ROW_QROWS];
+        for (int r = 0; r < nq; r++)
+            qv[r] = f32v_load_tail(q[r] + d, rest);
+        for (int u = 0; u < ROW_KEYS; u++) {
+            const f32v kv = f32v_load_tail(k[u] + d, rest);
+            for (int r = 0; r < nq; r++)
+                acc[r][u] = f32v_fmadd(qv[r], kv, acc[r][u]);
+        }
     }
-    f32v_hsum8_scaled(acc, scale, dots);
+    for (int r = 0; r < nq; r++)
+        f32v_hsum8_scaled(acc[r], scale, dots[r]);
 }
 
-/* s[key[t]] = scale * <q, k_{key[t]}> + mask[key[t]], t < n, ROW_KEYS keys at a time.
- * A last group of fewer keys repeats its last key (result unused). */
-static void scores(const float *q, const float *k0, int64_t k_step, const int32_t *key, int64_t n, int64_t dh,
-                   float scale, const float *mask, float *s)
+/* s[r][key[t]] = scale * <q[r], k_{key[t]}> + mask[r][key[t]], r < nq, t < n, ROW_KEYS keys at a time
+ * (mask[r] NULL: no mask). A last group of fewer keys repeats its last key (result unused). */
+ROW_INLINE void scores_nq(int nq, const float *const q[], const float *k0, int64_t k_step, const int32_t *key,
+                          int64_t n, int64_t dh, float scale, const float *const mask[], float *const s[])
 {
     const float *k[ROW_KEYS];
-    float dots[ROW_KEYS];
-    int64_t t = 0;
-    for (; t + ROW_KEYS <= n; t += ROW_KEYS) {
+    float dots[ROW_QROWS][ROW_KEYS];
+    for (int64_t t = 0; t < n; t += ROW_KEYS) {
+        const int64_t keys = n - t < ROW_KEYS ? n - t : ROW_KEYS;
         for (int u = 0; u < ROW_KEYS; u++)
-            k[u] = k0 + key[t + u] * k_step;
-        dot_keys(q, k, dh, scale, dots);
-        for (int u = 0; u < ROW_KEYS; u++)
-            s[key[t + u]] = dots[u] + (mask ? mask[key[t + u]] : 0.0f);
+            k[u] = k0 + key[t + (u < keys ? u : keys - 1)] * k_step;
+        dot_keys(nq, q, k, dh, scale, dots);
+        for (int r = 0; r < nq; r++)
+            for (int u = 0; u < keys; u++)
+                s[r][key[t + u]] = dots[r][u] + (mask[r] ? mask[r][key[t + u]] : 0.0f);
     }
-    if (t < n) {
-        for (int u = 0; u < ROW_KEYS; u++)
-            k[u] = k0 + key[t + u < n ? t + u : n - 1] * k_step;
-        dot_keys(q, k, dh, scale, dots);
-        for (int u = 0; t + u < n; u++)
-            s[key[t + u]] = dots[u] + (mask ? mask[key[t + u]] : 0.0f);
-    }
+}
+
+/* scores_nq with nq as a constant, so the accumulators stay in registers */
+static void scores(int nq, const float *const q[], const float *k0, int64_t k_step, const int32_t *key, int64_t n,
+                   int64_t dh, float scale, const float *const mask[], float *const s[])
+{
+    if (ROW_QROWS >= 3 && nq == 3)
+        scores_nq(3, q, k0, k_step, key, n, dh, scale, mask, s);
+    else if (ROW_QROWS >= 2 && nq == 2)
+        scores_nq(2, q, k0, k_step, key, n, dh, scale, mask, s);
+    else
+        scores_nq(1, q, k0, k_step, key, n, dh, scale, mask, s);
 }
 
 /* s[j] = -inf, j < n */
@@ -116,72 +144,90 @@ static void row_scale(float *s, int64_t n, float c)
         f32v_store(s + j, f32v_mul(f32v_load(s + j), cv));
 }
 
-/* a[u] += p[j] * v_j[c + LANES*u : c + LANES*(u+1)], u < vecs (the last vector: `last` floats, tail set) */
-static inline __attribute__((always_inline)) void weighted_key(int vecs, int tail, const float *p, int32_t j,
-                                                               const float *v0, int64_t v_step, int64_t c, int last,
-                                                               f32v a[8])
+/* a[r][u] += p[r][j] * v_j[c + LANES*u : c + LANES*(u+1)], r < nq, u < vecs (the last vector: `last`
+ * floats, tail set) */
+ROW_INLINE void weighted_key(int vecs, int tail, int nq, const float *const p[], int32_t j, const float *v0,
+                             int64_t v_step, int64_t c, int last, f32v a[][8])
 {
     const float *v = v0 + j * v_step + c;
-    const f32v pj = f32v_set1(p[j]);
-    for (int u = 0; u < vecs; u++)
-        a[u] = f32v_fmadd(pj, tail && u == vecs - 1 ? f32v_load_tail(v + u * LANES, last) : f32v_load(v + u * LANES),
-                          a[u]);
+    f32v pj[ROW_QROWS];
+    for (int r = 0; r < nq; r++)
+        pj[r] = f32v_set1(p[r][j]);
+    for (int u = 0; u < vecs; u++) {
+        const f32v vv = tail && u == vecs - 1 ? f32v_load_tail(v + u * LANES, last) : f32v_load(v + u * LANES);
+        for (int r = 0; r < nq; r++)
+            a[r][u] = f32v_fmadd(pj[r], vv, a[r][u]);
+    }
 }
 
 /*
- * o[c : c + w] = sum_t p[key[t]] * v_{key[t]}[c : c + w], w = vecs vectors of columns (with tail set,
- * the last one holds `last` floats, read and written through a tail mask). With 2 streams the
- * keys alternate between two sets of accumulators, added at the end: a block of 4 vectors or fewer
- * still has 8 independent multiply-add chains (2 FMA ports x latency 4).
+ * o[r][c : c + w] = sum_t p[r][key[t]] * v_{key[t]}[c : c + w], r < nq, w = vecs vectors of columns
+ * (with tail set, the last one holds `last` floats, read and written through a tail mask). With 2
+ * streams the keys alternate between two sets of accumulators, added at the end: a block of 4
+ * vectors or fewer still has 8 independent multiply-add chains per row (2 FMA ports x latency 4).
  */
-static inline __attribute__((always_inline)) void weighted_cols(int vecs, int streams, int tail, const float *p,
-                                                                const int32_t *key, int64_t n, const float *v0,
-                                                                int64_t v_step, int64_t c, int last, float *o)
+ROW_INLINE void weighted_cols(int vecs, int streams, int tail, int nq, const float *const p[], const int32_t *key,
+                              int64_t n, const float *v0, int64_t v_step, int64_t c, int last, float *const o[])
 {
-    f32v a0[8], a1[8]; /* the two streams' accumulators (a1 unused with one stream) */
-    for (int u = 0; u < vecs; u++)
-        a0[u] = a1[u] = f32v_zero();
-    /* a[u] += p_j * v_j[c + LANES*u : c + LANES*(u+1)]: key t to a0, with 2 streams key t + 1 to a1 */
+    f32v a0[ROW_QROWS][8], a1[ROW_QROWS][8]; /* the two streams' accumulators (a1 unused with one stream) */
+    for (int r = 0; r < nq; r++)
+        for (int u = 0; u < vecs; u++)
+            a0[r][u] = a1[r][u] = f32v_zero();
+    /* a[r][u] += p_j * v_j[c + LANES*u : c + LANES*(u+1)]: key t to a0, with 2 streams key t + 1 to a1 */
     for (int64_t t = 0; t < n; t += streams) {
-        weighted_key(vecs, tail, p, key[t], v0, v_step, c, last, a0);
+        weighted_key(vecs, tail, nq, p, key[t], v0, v_step, c, last, a0);
         if (streams == 2 && t + 1 < n)
-            weighted_key(vecs, tail, p, key[t + 1], v0, v_step, c, last, a1);
+            weighted_key(vecs, tail, nq, p, key[t + 1], v0, v_step, c, last, a1);
     }
-    for (int u = 0; u < vecs; u++) {
-        const f32v sum = streams == 2 ? f32v_add(a0[u], a1[u]) : a0[u];
-        if (tail && u == vecs - 1)
-            f32v_store_tail(o + c + u * LANES, sum, last);
-        else
-            f32v_store(o + c + u * LANES, sum);
-    }
+    for (int r = 0; r < nq; r++)
+        for (int u = 0; u < vecs; u++) {
+            const f32v sum = streams == 2 ? f32v_add(a0[r][u], a1[r][u]) : a0[r][u];
+            if (tail && u == vecs - 1)
+                f32v_store_tail(o[r] + c + u * LANES, sum, last);
+            else
+                f32v_store(o[r] + c + u * LANES, sum);
+        }
 }
 
-/* o[0:dh] = sum_t p[key[t]] * v_{key[t]}[0:dh], over the n visible keys; row j of V is v + j * v_step.
- * Columns in blocks of 8 vectors, then one block of the whole vectors left (2 streams when 4 or fewer),
- * then the last dh % LANES columns through a tail mask (2 streams). */
-static void weighted_sum(const float *p, const int32_t *key, int64_t n, const float *v0, int64_t v_step,
-                         int64_t dh, float *o)
+/* o[r][0:dh] = sum_t p[r][key[t]] * v_{key[t]}[0:dh], r < nq, over the n visible keys; row j of V is
+ * v + j * v_step. Columns in blocks of 8 vectors, then one block of the whole vectors left (2 streams
+ * when 4 or fewer), then the last dh % LANES columns through a tail mask (2 streams). */
+ROW_INLINE void weighted_sum_nq(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v0,
+                                int64_t v_step, int64_t dh, float *const o[])
 {
     int64_t c = 0;
     for (; c + COLS <= dh; c += COLS)
-        weighted_cols(8, 1, 0, p, key, n, v0, v_step, c, LANES, o);
+        weighted_cols(8, 1, 0, nq, p, key, n, v0, v_step, c, LANES, o);
     switch ((dh - c) / LANES) {
     case 0: break;
-    case 1: weighted_cols(1, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    case 2: weighted_cols(2, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    case 3: weighted_cols(3, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    case 4: weighted_cols(4, 2, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    case 5: weighted_cols(5, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    case 6: weighted_cols(6, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
-    default: weighted_cols(7, 1, 0, p, key, n, v0, v_step, c, LANES, o); break;
+    case 1: weighted_cols(1, 2, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    case 2: weighted_cols(2, 2, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    case 3: weighted_cols(3, 2, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    case 4: weighted_cols(4, 2, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    case 5: weighted_cols(5, 1, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    case 6: weighted_cols(6, 1, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
+    default: weighted_cols(7, 1, 0, nq, p, key, n, v0, v_step, c, LANES, o); break;
     }
     c = dh / LANES * LANES;
     if (c < dh)
-        weighted_cols(1, 2, 1, p, key, n, v0, v_step, c, (int)(dh - c), o);
+        weighted_cols(1, 2, 1, nq, p, key, n, v0, v_step, c, (int)(dh - c), o);
+}
+
+/* weighted_sum_nq with nq as a constant, so the accumulators stay in registers */
+static void weighted_sum(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v0,
+                         int64_t v_step, int64_t dh, float *const o[])
+{
+    if (ROW_QROWS >= 3 && nq == 3)
+        weighted_sum_nq(3, p, key, n, v0, v_step, dh, o);
+    else if (ROW_QROWS >= 2 && nq == 2)
+        weighted_sum_nq(2, p, key, n, v0, v_step, dh, o);
+    else
+        weighted_sum_nq(1, p, key, n, v0, v_step, dh, o);
 }
 
 const row_kernels ROW_CAT(row_kernels_, ROW_ISA) = {
     .lanes = LANES,
+    .qrows = ROW_QROWS,
     .scores = scores,
     .clear = row_clear,
     .max = row_max,

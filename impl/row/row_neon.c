@@ -5,6 +5,7 @@
  */
 #include "../vec/f32v_neon.h"
 #define ROW_ISA neon
+#define ROW_QROWS 1 /* query rows at once: 1 until measured on Arm hardware (its 32 registers would hold 3) */
 #include "row_kernels_tmpl.h"
 
 #include "../gemm/sgemm.h"

@@ -5,7 +5,8 @@
  * and scale whole padded rows (a multiple of ROW_PAD floats, -inf
  * padding), so those are called with such rows; scores and weighted_sum
  * get any count of visible keys, any head dim and row steps that are not
- * a multiple of the lanes.
+ * a multiple of the lanes, and 1 to qrows rows at once (each row also
+ * alone: the same bits either way).
  *
  * Bounds (checkasm.h: u, gamma):
  *   scores:       each product goes through at most dh - 1 additions (the
@@ -52,42 +53,63 @@ static void check_scores(const row_kernels *kern)
 {
     static const int64_t dhs[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 67};
     int32_t key[64];
-    for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
-        for (int64_t skv = 1; skv <= 40; skv += 3) {
-            const int64_t dh = dhs[di], k_step = dh + 1 + 2 * checkasm_rand_below(3); /* odd padding */
-            const int64_t n = random_keys(skv, key);
-            const int with_mask = skv % 2;
-            float *q = checkasm_alloc(dh), *k = checkasm_alloc(skv * k_step), *mask = checkasm_alloc(skv);
-            float *s = checkasm_alloc(skv);
-            for (int64_t d = 0; d < dh; d++)
-                q[d] = checkasm_rand(1.0f);
-            for (int64_t i = 0; i < skv * k_step; i++)
-                k[i] = checkasm_rand(1.0f);
-            for (int64_t j = 0; j < skv; j++)
-                mask[j] = checkasm_rand(2.0f);
-            const float scale = 1.0f / sqrtf((float)dh);
-            kern->scores(q, k, k_step, key, n, dh, scale, with_mask ? mask : NULL, s);
-            int64_t t = 0;
-            for (int64_t j = 0; j < skv; j++) {
-                if (t < n && key[t] == j) {
-                    double dot = 0.0, abs_dot = 0.0;
-                    for (int64_t d = 0; d < dh; d++) {
-                        dot += (double)q[d] * k[j * k_step + d];
-                        abs_dot += fabs((double)q[d] * k[j * k_step + d]);
-                    }
-                    const double m = with_mask ? mask[j] : 0.0;
-                    checkasm_near("s", j, s[j], scale * dot + m, checkasm_gamma(dh + 2) * (scale * abs_dot + fabs(m)));
-                    t++;
-                } else {
-                    checkasm_intact("s (hidden key)", j, s[j]);
+    for (int nq = 1; nq <= kern->qrows; nq++)
+        for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
+            for (int64_t skv = 1; skv <= 40; skv += 3) {
+                const int64_t dh = dhs[di], k_step = dh + 1 + 2 * checkasm_rand_below(3); /* odd padding */
+                const int64_t n = random_keys(skv, key);
+                const float scale = 1.0f / sqrtf((float)dh);
+                float *q[ROW_MAX_QROWS], *mask[ROW_MAX_QROWS], *s[ROW_MAX_QROWS], *alone = checkasm_alloc(skv);
+                float *k = checkasm_alloc(skv * k_step);
+                for (int64_t i = 0; i < skv * k_step; i++)
+                    k[i] = checkasm_rand(1.0f);
+                for (int r = 0; r < nq; r++) {
+                    q[r] = checkasm_alloc(dh);
+                    s[r] = checkasm_alloc(skv);
+                    for (int64_t d = 0; d < dh; d++)
+                        q[r][d] = checkasm_rand(1.0f);
+                    /* rows with and without a mask in one call */
+                    mask[r] = (skv + r) % 2 ? checkasm_alloc(skv) : NULL;
+                    for (int64_t j = 0; mask[r] && j < skv; j++)
+                        mask[r][j] = checkasm_rand(2.0f);
                 }
+                kern->scores(nq, (const float *const *)q, k, k_step, key, n, dh, scale, (const float *const *)mask,
+                             s);
+                for (int r = 0; r < nq; r++) {
+                    int64_t t = 0;
+                    for (int64_t j = 0; j < skv; j++) {
+                        if (t < n && key[t] == j) {
+                            double dot = 0.0, abs_dot = 0.0;
+                            for (int64_t d = 0; d < dh; d++) {
+                                dot += (double)q[r][d] * k[j * k_step + d];
+                                abs_dot += fabs((double)q[r][d] * k[j * k_step + d]);
+                            }
+                            const double m = mask[r] ? mask[r][j] : 0.0;
+                            checkasm_near("s", j, s[r][j], scale * dot + m,
+                                          checkasm_gamma(dh + 2) * (scale * abs_dot + fabs(m)));
+                            t++;
+                        } else {
+                            checkasm_intact("s (hidden key)", j, s[r][j]);
+                        }
+                    }
+                    checkasm_check_guard("s", s[r], skv);
+                    /* the row alone gives the same bits */
+                    for (int64_t j = 0; j < skv; j++)
+                        alone[j] = s[r][j];
+                    kern->scores(1, (const float *const *)&q[r], k, k_step, key, n, dh, scale,
+                                 (const float *const *)&mask[r], &alone);
+                    for (int64_t t2 = 0; t2 < n; t2++)
+                        checkasm_same("s of the row alone", key[t2], s[r][key[t2]], alone[key[t2]]);
+                }
+                for (int r = 0; r < nq; r++) {
+                    checkasm_free(q[r]);
+                    checkasm_free(s[r]);
+                    if (mask[r])
+                        checkasm_free(mask[r]);
+                }
+                checkasm_free(k);
+                checkasm_free(alone);
             }
-            checkasm_check_guard("s", s, skv);
-            checkasm_free(q);
-            checkasm_free(k);
-            checkasm_free(mask);
-            checkasm_free(s);
-        }
 }
 
 /* A padded score row: n (a multiple of ROW_PAD) floats, the first `used` random in [-spread, spread), the rest -inf. */
@@ -161,30 +183,45 @@ static void check_weighted_sum(const row_kernels *kern)
 {
     static const int64_t dhs[] = {1, 3, 4, 5, 8, 9, 16, 17, 31, 32, 33, 63, 64, 65, 67, 128, 130};
     int32_t key[64];
-    for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
-        for (int64_t skv = 1; skv <= 40; skv += 5) {
-            const int64_t dh = dhs[di], v_step = dh + 1 + 2 * checkasm_rand_below(3);
-            const int64_t n = random_keys(skv, key);
-            float *p = checkasm_alloc(skv), *v = checkasm_alloc(skv * v_step), *o = checkasm_alloc(dh);
-            for (int64_t j = 0; j < skv; j++)
-                p[j] = (checkasm_rand(1.0f) + 1.0f) * 0.5f;
-            for (int64_t i = 0; i < skv * v_step; i++)
-                v[i] = checkasm_rand(1.0f);
-            kern->weighted_sum(p, key, n, v, v_step, dh, o);
-            for (int64_t d = 0; d < dh; d++) {
-                double sum = 0.0, abs_sum = 0.0;
-                for (int64_t t = 0; t < n; t++) {
-                    const double term = (double)p[key[t]] * v[key[t] * v_step + d];
-                    sum += term;
-                    abs_sum += fabs(term);
+    for (int nq = 1; nq <= kern->qrows; nq++)
+        for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
+            for (int64_t skv = 1; skv <= 40; skv += 5) {
+                const int64_t dh = dhs[di], v_step = dh + 1 + 2 * checkasm_rand_below(3);
+                const int64_t n = random_keys(skv, key);
+                float *p[ROW_MAX_QROWS], *o[ROW_MAX_QROWS], *v = checkasm_alloc(skv * v_step);
+                float *alone = checkasm_alloc(dh);
+                for (int64_t i = 0; i < skv * v_step; i++)
+                    v[i] = checkasm_rand(1.0f);
+                for (int r = 0; r < nq; r++) {
+                    p[r] = checkasm_alloc(skv);
+                    o[r] = checkasm_alloc(dh);
+                    for (int64_t j = 0; j < skv; j++)
+                        p[r][j] = (checkasm_rand(1.0f) + 1.0f) * 0.5f;
                 }
-                checkasm_near("o", d, o[d], sum, checkasm_gamma(n) * abs_sum);
+                kern->weighted_sum(nq, (const float *const *)p, key, n, v, v_step, dh, o);
+                for (int r = 0; r < nq; r++) {
+                    for (int64_t d = 0; d < dh; d++) {
+                        double sum = 0.0, abs_sum = 0.0;
+                        for (int64_t t = 0; t < n; t++) {
+                            const double term = (double)p[r][key[t]] * v[key[t] * v_step + d];
+                            sum += term;
+                            abs_sum += fabs(term);
+                        }
+                        checkasm_near("o", d, o[r][d], sum, checkasm_gamma(n) * abs_sum);
+                    }
+                    checkasm_check_guard("o", o[r], dh);
+                    /* the row alone gives the same bits */
+                    kern->weighted_sum(1, (const float *const *)&p[r], key, n, v, v_step, dh, &alone);
+                    for (int64_t d = 0; d < dh; d++)
+                        checkasm_same("o of the row alone", d, o[r][d], alone[d]);
+                }
+                for (int r = 0; r < nq; r++) {
+                    checkasm_free(p[r]);
+                    checkasm_free(o[r]);
+                }
+                checkasm_free(v);
+                checkasm_free(alone);
             }
-            checkasm_check_guard("o", o, dh);
-            checkasm_free(p);
-            checkasm_free(v);
-            checkasm_free(o);
-        }
 }
 
 static void check(const checkasm_table *t)
@@ -213,7 +250,9 @@ static void bench_scores(const void *table, void *ctx)
 {
     const row_kernels *kern = table;
     row_bench *b = ctx;
-    kern->scores(b->q, b->k, BENCH_DH, b->key, BENCH_KEYS, BENCH_DH, 0.125f, NULL, b->s);
+    const float *q = b->q, *mask = NULL;
+    float *s = b->s;
+    kern->scores(1, &q, b->k, BENCH_DH, b->key, BENCH_KEYS, BENCH_DH, 0.125f, &mask, &s);
 }
 
 static void bench_max(const void *table, void *ctx)
@@ -235,7 +274,9 @@ static void bench_weighted_sum(const void *table, void *ctx)
 {
     const row_kernels *kern = table;
     row_bench *b = ctx;
-    kern->weighted_sum(b->s, b->key, BENCH_KEYS, b->k, BENCH_DH, BENCH_DH, b->o);
+    const float *p = b->s;
+    float *o = b->o;
+    kern->weighted_sum(1, &p, b->key, BENCH_KEYS, b->k, BENCH_DH, BENCH_DH, &o);
 }
 
 static void bench(const checkasm_table *t, const checkasm_table *ref)
