@@ -64,6 +64,7 @@ std::map<std::string, std::string> g_failed;     // benchmark name -> message
 std::map<std::string, double> g_last_rate;       // impl/threads -> GFLOP/s last measured
 std::map<std::string, double> g_max_error;       // benchmark name -> max abs error of its checked output
 std::set<std::string> g_timed;                   // benchmark names timed at least once
+std::map<std::string, std::string> g_budget_skips; // benchmark name -> its budget skip message
 
 const bench_inputs *shape_inputs(int index, const bench_point &p, std::string *err)
 {
@@ -104,7 +105,13 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
     const mha_shape shape = {p.batch, p.heads, p.kv_heads, p.q_len, p.kv_len, p.head_dim};
     const double ws_size = impl->workspace ? (double)impl->workspace(&shape, p.threads, 0) : 0.0;
     // Decided on the first repetition only: Google Benchmark requires every
-    // repetition of a benchmark to run (or skip) alike.
+    // repetition of a benchmark to run (or skip) alike, and with random
+    // interleaving the rate known at a later repetition may differ.
+    auto decided = g_budget_skips.find(name);
+    if (decided != g_budget_skips.end()) {
+        state.SkipWithError(decided->second.c_str());
+        return;
+    }
     auto known = g_last_rate.find(rate_key);
     if (!g_timed.count(name) && known != g_last_rate.end() && flops / (known->second * 1e9) > g_budget) {
         char msg[320];
@@ -113,6 +120,7 @@ void run_point(benchmark::State &state, const mha_impl *impl, int index, bench_p
                       "grid's %g s budget (--budget) [workspace %.0f B]",
                       flops / (known->second * 1e9), impl->name, known->second, g_grid_name.c_str(), g_budget,
                       ws_size);
+        g_budget_skips[name] = msg;
         state.SkipWithError(msg);
         return;
     }
