@@ -11,10 +11,11 @@
  *   O[b,i,h,:] = sum_{j in keys} p[j] * V[b,j,g,:]
  * Hidden keys are never read: s[j] = -inf, so e[j] = p[j] = 0. A row with
  * no visible key gives O = 0 and P = 0.
- * Consecutive rows of one (b, h) that see the same keys (no causal limit
- * between them and the same hidden keys) go through the kernels together,
- * up to kern->qrows of them, so each K and V row read serves them all; a
- * row's results are the same bits alone or in such a group.
+ * Consecutive rows of one (b, h) whose visible keys each extend the
+ * previous row's (the same keys, or a causal limit a key further) go
+ * through the kernels together, up to kern->qrows of them, so each K and V
+ * row read serves them all; a row's results are the same bits alone or in
+ * such a group.
  *
  * Threads split the rows; each row is computed by one thread in a fixed
  * order, so the result does not depend on the thread count.
@@ -97,18 +98,19 @@ typedef struct row_scratch {
 } row_scratch;
 
 /*
- * Query rows i0 .. i0 + nq of (b, h), nq <= kern->qrows, which see the same keys: O[b,i,h,:] and, if
- * asked, P[b,h,i,:]. K and V are read once for all of them (kern->scores, kern->weighted_sum); each
- * row's arithmetic is that of the row alone.
+ * Query rows i0 .. i0 + nq of (b, h), nq <= kern->qrows, row i0 + r seeing the first n[r] keys of
+ * key[] (n[] does not decrease): O[b,i,h,:] and, if asked, P[b,h,i,:]. K and V are read once for all
+ * of them (kern->scores, kern->weighted_sum); each row's arithmetic is that of the row alone.
  */
 static void attend_rows(const mha_args *a, const row_kernels *kern, const kv_view *kv, int64_t b, int64_t h,
-                        int64_t i0, int nq, int64_t n, const row_scratch *w)
+                        int64_t i0, int nq, const int32_t *key, const int64_t n[], const row_scratch *w)
 {
     const mha_shape *sh = &a->shape;
     const int64_t dh = sh->head_dim, skv = sh->kv_len;
     const int64_t spad = padded(skv);
     const float *q[ROW_MAX_QROWS], *mask[ROW_MAX_QROWS], *p[ROW_MAX_QROWS];
     float *o[ROW_MAX_QROWS];
+    int64_t np[ROW_MAX_QROWS];
     for (int r = 0; r < nq; r++) {
         q[r] = mha_row(a->q, a->q_strides, b, i0 + r, h);
         mask[r] = mha_mask_row(a, b, h, i0 + r);
@@ -117,7 +119,7 @@ static void attend_rows(const mha_args *a, const row_kernels *kern, const kv_vie
     }
 
     /* s[r][key[t]] = scale * <q[r], k_{key[t]}> + mask[r][key[t]] */
-    kern->scores(nq, q, kv->k, kv->k_step, w->key[0], n, dh, a->scale, mask, w->s);
+    kern->scores(nq, q, kv->k, kv->k_step, key, n, dh, a->scale, mask, w->s);
 
     /* the rows that have a visible score go on to P V; the others are zeros */
     int nv = 0;
@@ -145,18 +147,19 @@ static void attend_rows(const mha_args *a, const row_kernels *kern, const kv_vie
         if (probs)
             memcpy(probs, s, (size_t)skv * sizeof *probs);
         p[nv] = s;
+        np[nv] = n[r];
         o[nv++] = out;
     }
 
     /* o[r] = sum_{j visible} p[r][j] * v_j */
     if (nv > 0)
-        kern->weighted_sum(nv, p, w->key[0], n, kv->v, kv->v_step, dh, o);
+        kern->weighted_sum(nv, p, key, np, kv->v, kv->v_step, dh, o);
 }
 
-/* Whether key lists x[0..n) and y[0..n) are the same. */
-static int same_keys(const int32_t *x, const int32_t *y, int64_t n)
+/* Whether key list y[0..ny) starts with x[0..nx). */
+static int extends_keys(const int32_t *x, int64_t nx, const int32_t *y, int64_t ny)
 {
-    return memcmp(x, y, (size_t)n * sizeof *x) == 0;
+    return ny >= nx && memcmp(x, y, (size_t)nx * sizeof *x) == 0;
 }
 
 typedef struct rows_ctx {
@@ -184,14 +187,17 @@ static void rows(void *ctx, int64_t begin, int64_t end, int worker)
         const int64_t i = r % sh->q_len, bh = r / sh->q_len;
         const int64_t b = bh / sh->heads, h = bh % sh->heads;
         const kv_view kv = kv_rows(args, b, h / mha_group_size(sh), pack, &packed);
-        /* the next rows of the same (b, h) join row i while they see the same keys */
-        const int64_t n = visible_keys(args, mha_mask_row(args, b, h, i), i, w.key[0]);
+        /* the next rows of the same (b, h) join row i while each one's keys extend the previous row's */
+        int64_t n[ROW_MAX_QROWS];
+        n[0] = visible_keys(args, mha_mask_row(args, b, h, i), i, w.key[0]);
         int nq = 1;
-        while (nq < c->kern->qrows && r + nq < end && i + nq < sh->q_len &&
-               visible_keys(args, mha_mask_row(args, b, h, i + nq), i + nq, w.key[nq]) == n &&
-               same_keys(w.key[0], w.key[nq], n))
+        while (nq < c->kern->qrows && r + nq < end && i + nq < sh->q_len) {
+            n[nq] = visible_keys(args, mha_mask_row(args, b, h, i + nq), i + nq, w.key[nq]);
+            if (!extends_keys(w.key[nq - 1], n[nq - 1], w.key[nq], n[nq]))
+                break;
             nq++;
-        attend_rows(args, c->kern, &kv, b, h, i, nq, n, &w);
+        }
+        attend_rows(args, c->kern, &kv, b, h, i, nq, w.key[nq - 1], n, &w);
         r += nq;
     }
 }

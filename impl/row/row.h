@@ -24,10 +24,11 @@ typedef struct row_kernels {
     int lanes; /* floats per vector */
     int qrows; /* query rows scores and weighted_sum take at once (nq), 1 to ROW_MAX_QROWS */
 
-    /* s[r][key[t]] = scale * <q[r], k_{key[t]}> + (mask[r] ? mask[r][key[t]] : 0), r < nq, t < n:
-     * nq rows that see the same keys; row j of K is k + j * k_step, dh floats */
-    void (*scores)(int nq, const float *const q[], const float *k, int64_t k_step, const int32_t *key, int64_t n,
-                   int64_t dh, float scale, const float *const mask[], float *const s[]);
+    /* s[r][key[t]] = scale * <q[r], k_{key[t]}> + (mask[r] ? mask[r][key[t]] : 0), r < nq, t < n[r]:
+     * nq rows, each seeing the first n[r] keys of key[] (n[] does not decrease); row j of K is
+     * k + j * k_step, dh floats */
+    void (*scores)(int nq, const float *const q[], const float *k, int64_t k_step, const int32_t *key,
+                   const int64_t n[], int64_t dh, float scale, const float *const mask[], float *const s[]);
     /* s[j] = -inf, j < n */
     void (*clear)(float *s, int64_t n);
     /* max_j s[j], j < n; NaN if any s[j] is NaN */
@@ -36,8 +37,9 @@ typedef struct row_kernels {
     float (*exp_sum)(float *s, int64_t n, float m);
     /* s[j] = s[j] * c, j < n */
     void (*scale)(float *s, int64_t n, float c);
-    /* o[r][0:dh] = sum_t p[r][key[t]] * v_{key[t]}[0:dh], r < nq, t < n; row j of V is v + j * v_step */
-    void (*weighted_sum)(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v,
+    /* o[r][0:dh] = sum_{t < n[r]} p[r][key[t]] * v_{key[t]}[0:dh], r < nq (n[] does not decrease);
+     * row j of V is v + j * v_step */
+    void (*weighted_sum)(int nq, const float *const p[], const int32_t *key, const int64_t n[], const float *v,
                          int64_t v_step, int64_t dh, float *const o[]);
 } row_kernels;
 

@@ -72,27 +72,29 @@ ROW_INLINE void dot_keys(int nq, const float *const q[], const float *const k[RO
         f32v_hsum8_scaled(acc[r], scale, dots[r]);
 }
 
-/* s[r][key[t]] = scale * <q[r], k_{key[t]}> + mask[r][key[t]], r < nq, t < n, ROW_KEYS keys at a time
- * (mask[r] NULL: no mask). A last group of fewer keys repeats its last key (result unused). */
+/* s[r][key[t]] = scale * <q[r], k_{key[t]}> + mask[r][key[t]], r < nq, t < n[r], ROW_KEYS keys at a time
+ * (mask[r] NULL: no mask; n[] does not decrease). A last group of fewer keys repeats its last key
+ * (result unused); a row's scores past its n[r] are computed with the others' and not stored. */
 ROW_INLINE void scores_nq(int nq, const float *const q[], const float *k0, int64_t k_step, const int32_t *key,
-                          int64_t n, int64_t dh, float scale, const float *const mask[], float *const s[])
+                          const int64_t n[], int64_t dh, float scale, const float *const mask[], float *const s[])
 {
     const float *k[ROW_KEYS];
     float dots[ROW_QROWS][ROW_KEYS];
-    for (int64_t t = 0; t < n; t += ROW_KEYS) {
-        const int64_t keys = n - t < ROW_KEYS ? n - t : ROW_KEYS;
+    const int64_t most = n[nq - 1];
+    for (int64_t t = 0; t < most; t += ROW_KEYS) {
+        const int64_t keys = most - t < ROW_KEYS ? most - t : ROW_KEYS;
         for (int u = 0; u < ROW_KEYS; u++)
             k[u] = k0 + key[t + (u < keys ? u : keys - 1)] * k_step;
         dot_keys(nq, q, k, dh, scale, dots);
         for (int r = 0; r < nq; r++)
-            for (int u = 0; u < keys; u++)
+            for (int u = 0; u < keys && t + u < n[r]; u++)
                 s[r][key[t + u]] = dots[r][u] + (mask[r] ? mask[r][key[t + u]] : 0.0f);
     }
 }
 
 /* scores_nq with nq as a constant, so the accumulators stay in registers */
-static void scores(int nq, const float *const q[], const float *k0, int64_t k_step, const int32_t *key, int64_t n,
-                   int64_t dh, float scale, const float *const mask[], float *const s[])
+static void scores(int nq, const float *const q[], const float *k0, int64_t k_step, const int32_t *key,
+                   const int64_t n[], int64_t dh, float scale, const float *const mask[], float *const s[])
 {
     if (ROW_QROWS >= 3 && nq == 3)
         scores_nq(3, q, k0, k_step, key, n, dh, scale, mask, s);
@@ -144,10 +146,10 @@ static void row_scale(float *s, int64_t n, float c)
         f32v_store(s + j, f32v_mul(f32v_load(s + j), cv));
 }
 
-/* a[r][u] += p[r][j] * v_j[c + LANES*u : c + LANES*(u+1)], r < nq, u < vecs (the last vector: `last`
- * floats, tail set) */
-ROW_INLINE void weighted_key(int vecs, int tail, int nq, const float *const p[], int32_t j, const float *v0,
-                             int64_t v_step, int64_t c, int last, f32v a[][8])
+/* a[r][u] += p[r][j] * v_j[c + LANES*u : c + LANES*(u+1)], r < nq with on[r] set, u < vecs (the last
+ * vector: `last` floats, tail set); on NULL: every row */
+ROW_INLINE void weighted_key(int vecs, int tail, int nq, const int *on, const float *const p[], int32_t j,
+                             const float *v0, int64_t v_step, int64_t c, int last, f32v a[][8])
 {
     const float *v = v0 + j * v_step + c;
     f32v pj[ROW_QROWS];
@@ -156,28 +158,39 @@ ROW_INLINE void weighted_key(int vecs, int tail, int nq, const float *const p[],
     for (int u = 0; u < vecs; u++) {
         const f32v vv = tail && u == vecs - 1 ? f32v_load_tail(v + u * LANES, last) : f32v_load(v + u * LANES);
         for (int r = 0; r < nq; r++)
-            a[r][u] = f32v_fmadd(pj[r], vv, a[r][u]);
+            if (!on || on[r])
+                a[r][u] = f32v_fmadd(pj[r], vv, a[r][u]);
     }
 }
 
 /*
- * o[r][c : c + w] = sum_t p[r][key[t]] * v_{key[t]}[c : c + w], r < nq, w = vecs vectors of columns
- * (with tail set, the last one holds `last` floats, read and written through a tail mask). With 2
- * streams the keys alternate between two sets of accumulators, added at the end: a block of 4
- * vectors or fewer still has 8 independent multiply-add chains per row (2 FMA ports x latency 4).
+ * o[r][c : c + w] = sum_{t < n[r]} p[r][key[t]] * v_{key[t]}[c : c + w], r < nq, w = vecs vectors of
+ * columns (with tail set, the last one holds `last` floats, read and written through a tail mask).
+ * With 2 streams the keys alternate between two sets of accumulators, added at the end: a block of
+ * 4 vectors or fewer still has 8 independent multiply-add chains per row (2 FMA ports x latency 4).
+ * Keys every row sees are one loop; the few past n[0] go to the rows that see them.
  */
 ROW_INLINE void weighted_cols(int vecs, int streams, int tail, int nq, const float *const p[], const int32_t *key,
-                              int64_t n, const float *v0, int64_t v_step, int64_t c, int last, float *const o[])
+                              const int64_t n[], const float *v0, int64_t v_step, int64_t c, int last,
+                              float *const o[])
 {
     f32v a0[ROW_QROWS][8], a1[ROW_QROWS][8]; /* the two streams' accumulators (a1 unused with one stream) */
     for (int r = 0; r < nq; r++)
         for (int u = 0; u < vecs; u++)
             a0[r][u] = a1[r][u] = f32v_zero();
     /* a[r][u] += p_j * v_j[c + LANES*u : c + LANES*(u+1)]: key t to a0, with 2 streams key t + 1 to a1 */
-    for (int64_t t = 0; t < n; t += streams) {
-        weighted_key(vecs, tail, nq, p, key[t], v0, v_step, c, last, a0);
-        if (streams == 2 && t + 1 < n)
-            weighted_key(vecs, tail, nq, p, key[t + 1], v0, v_step, c, last, a1);
+    int64_t t = 0;
+    for (; t + streams <= n[0]; t += streams) {
+        weighted_key(vecs, tail, nq, NULL, p, key[t], v0, v_step, c, last, a0);
+        if (streams == 2)
+            weighted_key(vecs, tail, nq, NULL, p, key[t + 1], v0, v_step, c, last, a1);
+    }
+    for (; t < n[nq - 1]; t++) {
+        int on[ROW_QROWS];
+        for (int r = 0; r < nq; r++)
+            on[r] = t < n[r];
+        /* as in the loop above: with 2 streams, even keys to a0 and odd keys to a1 */
+        weighted_key(vecs, tail, nq, on, p, key[t], v0, v_step, c, last, streams == 2 && t % 2 ? a1 : a0);
     }
     for (int r = 0; r < nq; r++)
         for (int u = 0; u < vecs; u++) {
@@ -189,11 +202,11 @@ ROW_INLINE void weighted_cols(int vecs, int streams, int tail, int nq, const flo
         }
 }
 
-/* o[r][0:dh] = sum_t p[r][key[t]] * v_{key[t]}[0:dh], r < nq, over the n visible keys; row j of V is
- * v + j * v_step. Columns in blocks of 8 vectors, then one block of the whole vectors left (2 streams
- * when 4 or fewer), then the last dh % LANES columns through a tail mask (2 streams). */
-ROW_INLINE void weighted_sum_nq(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v0,
-                                int64_t v_step, int64_t dh, float *const o[])
+/* o[r][0:dh] = sum_{t < n[r]} p[r][key[t]] * v_{key[t]}[0:dh], r < nq (n[] does not decrease); row j of
+ * V is v + j * v_step. Columns in blocks of 8 vectors, then one block of the whole vectors left (2
+ * streams when 4 or fewer), then the last dh % LANES columns through a tail mask (2 streams). */
+ROW_INLINE void weighted_sum_nq(int nq, const float *const p[], const int32_t *key, const int64_t n[],
+                                const float *v0, int64_t v_step, int64_t dh, float *const o[])
 {
     int64_t c = 0;
     for (; c + COLS <= dh; c += COLS)
@@ -214,7 +227,7 @@ ROW_INLINE void weighted_sum_nq(int nq, const float *const p[], const int32_t *k
 }
 
 /* weighted_sum_nq with nq as a constant, so the accumulators stay in registers */
-static void weighted_sum(int nq, const float *const p[], const int32_t *key, int64_t n, const float *v0,
+static void weighted_sum(int nq, const float *const p[], const int32_t *key, const int64_t n[], const float *v0,
                          int64_t v_step, int64_t dh, float *const o[])
 {
     if (ROW_QROWS >= 3 && nq == 3)

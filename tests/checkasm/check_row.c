@@ -5,8 +5,9 @@
  * and scale whole padded rows (a multiple of ROW_PAD floats, -inf
  * padding), so those are called with such rows; scores and weighted_sum
  * get any count of visible keys, any head dim and row steps that are not
- * a multiple of the lanes, and 1 to qrows rows at once (each row also
- * alone: the same bits either way).
+ * a multiple of the lanes, and 1 to qrows rows at once, each seeing as many
+ * keys as the row before or a few more (each row also alone: the same
+ * bits either way).
  *
  * Bounds (checkasm.h: u, gamma):
  *   scores:       each product goes through at most dh - 1 additions (the
@@ -38,6 +39,15 @@ static const checkasm_table tables[] = {
     {NULL, 0, NULL},
 };
 
+/* n[0..nq) = random counts in [0, total], ascending, the last one total (rows that each see a few
+ * more keys than the one before, as under a causal limit) */
+static void random_counts(int nq, int64_t total, int64_t n[])
+{
+    n[nq - 1] = total;
+    for (int r = nq - 2; r >= 0; r--)
+        n[r] = n[r + 1] - (n[r + 1] > 0 ? checkasm_rand_below(2) : 0);
+}
+
 /* key[0..n) = an ascending random subset of [0, skv) holding each key with
  * probability 3/4; returns n */
 static int64_t random_keys(int64_t skv, int32_t *key)
@@ -57,7 +67,8 @@ static void check_scores(const row_kernels *kern)
         for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
             for (int64_t skv = 1; skv <= 40; skv += 3) {
                 const int64_t dh = dhs[di], k_step = dh + 1 + 2 * checkasm_rand_below(3); /* odd padding */
-                const int64_t n = random_keys(skv, key);
+                int64_t n[ROW_MAX_QROWS];
+                random_counts(nq, random_keys(skv, key), n);
                 const float scale = 1.0f / sqrtf((float)dh);
                 float *q[ROW_MAX_QROWS], *mask[ROW_MAX_QROWS], *s[ROW_MAX_QROWS], *alone = checkasm_alloc(skv);
                 float *k = checkasm_alloc(skv * k_step);
@@ -78,7 +89,7 @@ static void check_scores(const row_kernels *kern)
                 for (int r = 0; r < nq; r++) {
                     int64_t t = 0;
                     for (int64_t j = 0; j < skv; j++) {
-                        if (t < n && key[t] == j) {
+                        if (t < n[r] && key[t] == j) {
                             double dot = 0.0, abs_dot = 0.0;
                             for (int64_t d = 0; d < dh; d++) {
                                 dot += (double)q[r][d] * k[j * k_step + d];
@@ -96,9 +107,9 @@ static void check_scores(const row_kernels *kern)
                     /* the row alone gives the same bits */
                     for (int64_t j = 0; j < skv; j++)
                         alone[j] = s[r][j];
-                    kern->scores(1, (const float *const *)&q[r], k, k_step, key, n, dh, scale,
+                    kern->scores(1, (const float *const *)&q[r], k, k_step, key, &n[r], dh, scale,
                                  (const float *const *)&mask[r], &alone);
-                    for (int64_t t2 = 0; t2 < n; t2++)
+                    for (int64_t t2 = 0; t2 < n[r]; t2++)
                         checkasm_same("s of the row alone", key[t2], s[r][key[t2]], alone[key[t2]]);
                 }
                 for (int r = 0; r < nq; r++) {
@@ -187,7 +198,8 @@ static void check_weighted_sum(const row_kernels *kern)
         for (size_t di = 0; di < sizeof dhs / sizeof dhs[0]; di++)
             for (int64_t skv = 1; skv <= 40; skv += 5) {
                 const int64_t dh = dhs[di], v_step = dh + 1 + 2 * checkasm_rand_below(3);
-                const int64_t n = random_keys(skv, key);
+                int64_t n[ROW_MAX_QROWS];
+                random_counts(nq, random_keys(skv, key), n);
                 float *p[ROW_MAX_QROWS], *o[ROW_MAX_QROWS], *v = checkasm_alloc(skv * v_step);
                 float *alone = checkasm_alloc(dh);
                 for (int64_t i = 0; i < skv * v_step; i++)
@@ -202,16 +214,16 @@ static void check_weighted_sum(const row_kernels *kern)
                 for (int r = 0; r < nq; r++) {
                     for (int64_t d = 0; d < dh; d++) {
                         double sum = 0.0, abs_sum = 0.0;
-                        for (int64_t t = 0; t < n; t++) {
+                        for (int64_t t = 0; t < n[r]; t++) {
                             const double term = (double)p[r][key[t]] * v[key[t] * v_step + d];
                             sum += term;
                             abs_sum += fabs(term);
                         }
-                        checkasm_near("o", d, o[r][d], sum, checkasm_gamma(n) * abs_sum);
+                        checkasm_near("o", d, o[r][d], sum, checkasm_gamma(n[r]) * abs_sum);
                     }
                     checkasm_check_guard("o", o[r], dh);
                     /* the row alone gives the same bits */
-                    kern->weighted_sum(1, (const float *const *)&p[r], key, n, v, v_step, dh, &alone);
+                    kern->weighted_sum(1, (const float *const *)&p[r], key, &n[r], v, v_step, dh, &alone);
                     for (int64_t d = 0; d < dh; d++)
                         checkasm_same("o of the row alone", d, o[r][d], alone[d]);
                 }
@@ -252,7 +264,8 @@ static void bench_scores(const void *table, void *ctx)
     row_bench *b = ctx;
     const float *q = b->q, *mask = NULL;
     float *s = b->s;
-    kern->scores(1, &q, b->k, BENCH_DH, b->key, BENCH_KEYS, BENCH_DH, 0.125f, &mask, &s);
+    const int64_t n = BENCH_KEYS;
+    kern->scores(1, &q, b->k, BENCH_DH, b->key, &n, BENCH_DH, 0.125f, &mask, &s);
 }
 
 static void bench_max(const void *table, void *ctx)
@@ -276,7 +289,8 @@ static void bench_weighted_sum(const void *table, void *ctx)
     row_bench *b = ctx;
     const float *p = b->s;
     float *o = b->o;
-    kern->weighted_sum(1, &p, b->key, BENCH_KEYS, b->k, BENCH_DH, BENCH_DH, &o);
+    const int64_t n = BENCH_KEYS;
+    kern->weighted_sum(1, &p, b->key, &n, b->k, BENCH_DH, BENCH_DH, &o);
 }
 
 static void bench(const checkasm_table *t, const checkasm_table *ref)
