@@ -10,10 +10,11 @@
 #define FLASH_VEXP mha_vexp_avx512
 #include "flash_x86.h"
 
-/* The streamed-decode kernels: AVX2 + FMA (flash_stream_avx2.c) */
+/* The streamed-decode kernels on fp32 rows: AVX2 + FMA (flash_stream_avx2.c) */
 #define FLASH_QK_ROWS flash_qk_rows_avx2
 #define FLASH_PV_ROWS flash_pv_rows_avx2
-/* bf16 and fp16 inputs: widened with AVX2 + F16C (flash_lowp_avx2.c) */
-#define FLASH_LOWP (&flash_lowp_avx2)
+/* bf16 and fp16 inputs: the streamed decode widens them in AVX-512 registers (flash_stream_avx512.c), the
+ * prefill packing with AVX2 + F16C */
+#define FLASH_LOWP (&flash_lowp_avx512)
 
 #endif

@@ -21,7 +21,7 @@ FLASH_TMPL_PROTOTYPES(avx512);
 #define BF16_ROW_EXP_SUM flash_row_exp_sum
 #define BF16_QK_ROWS flash_qk_rows_avx2
 #define BF16_PV_ROWS flash_pv_rows_avx2
-#define BF16_LOWP (&flash_lowp_avx2)
+#define BF16_LOWP (&flash_lowp_avx512)
 #define BF16_MICRO flash_bf16_kernels_avx512
 #define BF16_ROUND_TO_ODD 0
 #include "flash_bf16_tmpl.h"

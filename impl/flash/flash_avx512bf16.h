@@ -5,12 +5,13 @@
  * pairs: head dims (d, d+1) for Q K^T, keys (j, j+1) for P V. A pair is
  * one 32-bit word, element 0 in the low half.
  *
- * Register tile (as flash_avx512's, in 12 of the 32 zmm registers):
- *   Q K^T: 6 query rows x 32 keys; per pair of head dims, two loads of the
- *          packed K strip and 6 broadcasts of a Q pair feed 12 VDPBF16PS
- *          (24 multiply-adds per lane-pair: twice an fp32 FMA's work).
- *   P V:   6 query rows x 32 head dims; per pair of keys, two loads of the
- *          packed V strip and 6 broadcasts of a P pair feed 12 VDPBF16PS.
+ * Register tile (as flash_avx512's, FLASH_MR = 14 rows, 28 accumulators
+ * of the 32 zmm registers):
+ *   Q K^T: 14 query rows x 32 keys; per pair of head dims, two loads of
+ *          the packed K strip and 14 broadcasts of a Q pair feed 28
+ *          VDPBF16PS (each twice an fp32 FMA's multiply-adds).
+ *   P V:   14 query rows x 32 head dims; per pair of keys, two loads of the
+ *          packed V strip and 14 broadcasts of a P pair feed 28 VDPBF16PS.
  * Packed layouts: flash_bf16_tmpl.h.
  */
 #ifndef MHA_FLASH_AVX512BF16_H
@@ -18,7 +19,7 @@
 
 #include "../vec/bf16_avx512.h"
 #include "flash_bf16_pairs.h"
-#include "flash_avx512.h" /* f32v (16 lanes), FLASH_MR/NR/DR = 6/32/32, flash_row_max, flash_row_exp_sum */
+#include "flash_avx512.h" /* f32v (16 lanes), FLASH_MR/NR/DR = 14/32/32, flash_row_max, flash_row_exp_sum */
 
 /* kp[t][j] = pair t of rows[j] for j < nk, 0 for nk <= j < 32: 8 keys x 8 pairs through the
  * AVX2 8x8 transpose (of 32-bit words), scalar code for the edges */
@@ -61,7 +62,7 @@ static inline void bf16_pack_v_pair(const uint16_t *a, const uint16_t *b, int64_
     }
 }
 
-/* s[r][0..32) (+)= sum over nt pairs of qp[r][t] . kp[t][0..32), r < 6; from 0 when first, else from s;
+/* s[r][0..32) (+)= sum over nt pairs of qp[r][t] . kp[t][0..32), r < FLASH_MR; from 0 when first, else from s;
  * times scale when last. The partial sums between chunks are fp32 values, stored and reloaded exactly. */
 static inline void bf16_qk_tile(const uint32_t *qp, const uint32_t *kp, int64_t nt, int first, int last, float scale,
                                 float *s, int64_t lds)
@@ -96,7 +97,7 @@ static inline void bf16_p_pairs_in_place(float *p, int64_t cols)
     }
 }
 
-/* o[r][0..32) = alpha[r] * o[r] (when rescale) + sum_{u<n2} pp[r][u] . vp[u][0..32), r < 6;
+/* o[r][0..32) = alpha[r] * o[r] (when rescale) + sum_{u<n2} pp[r][u] . vp[u][0..32), r < FLASH_MR;
  * pp rows (P pairs) ldp floats apart */
 static inline void bf16_pv_tile(const float *pp, int64_t ldp, const uint32_t *vp, int64_t n2, const float *alpha,
                                 int rescale, float *o, int64_t ldo)

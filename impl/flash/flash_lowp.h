@@ -51,6 +51,9 @@ typedef struct flash_lowp_kernels {
 
 /* AVX2 + F16C (flash_lowp_avx2.c) */
 extern const flash_lowp_kernels flash_lowp_avx2;
+/* AVX-512F streamed-decode kernels with flash_lowp_avx2's bits (flash_stream_avx512.c), its prefill packing */
+extern const flash_lowp_kernels flash_lowp_avx512;
+flash_lp_pack_k_fn flash_lp_pack_k_avx2;
 /* AArch64 Advanced SIMD (flash_lowp_neon.c) */
 extern const flash_lowp_kernels flash_lowp_neon;
 
@@ -91,7 +94,7 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
  * the dtype from its context; further initializers of the table (such as
  * .pv_rows) follow pack_k.
  */
-#define FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k, ...)                                             \
+#define FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k_fn, ...)                                             \
     static void name##_widen_bf16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_BF16); }   \
     static void name##_widen_f16(float *dst, const void *src, int64_t n) { widen(dst, src, n, MHA_F16); }     \
     static void name##_qk_rows_bf16(const float *q, int64_t ldq, int nr, const void *k, int64_t ldk, int nk,  \
@@ -107,7 +110,7 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
     const flash_lowp_kernels name = {                                                                         \
         .widen = {[MHA_BF16] = name##_widen_bf16, [MHA_F16] = name##_widen_f16},                              \
         .qk_rows = {[MHA_BF16] = name##_qk_rows_bf16, [MHA_F16] = name##_qk_rows_f16},                        \
-        .pack_k = pack_k,                                                                                     \
+        .pack_k = pack_k_fn,                                                                                  \
         __VA_ARGS__}
 
 /* flash_lowp.c (baseline code) */

@@ -82,8 +82,8 @@ LP_INLINE float pack_load1_f16(const void *rows, int j, int64_t d)
 }
 
 /* K[k0 .. k0+n) of the call's dtype as [n/nr strips][Dh][nr] (keys past n zero), widened as it is
- * transposed (flash_pack_strip_avx2_with) */
-static void pack_k(flash_ctx *c, int64_t k0, int64_t n, int nr)
+ * transposed (flash_pack_strip_avx2_with); flash_lowp_avx512 names it too */
+void flash_lp_pack_k_avx2(flash_ctx *c, int64_t k0, int64_t n, int nr)
 {
     const mha_args *a = c->a;
     const mha_dtype dtype = a->dtype;
@@ -233,5 +233,5 @@ static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int6
     pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16, pf);
 }
 
-FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, pack_k,
+FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, flash_lp_pack_k_avx2,
                  .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16});

@@ -1,7 +1,7 @@
 /*
  * The converting layer's kernel tables (impl/flash/flash_lowp.h):
- * flash_lowp_avx2 (named by flash_avx2's table) and flash_lowp_neon
- * (flash_neon's). Their contract is exactness against their variant's
+ * flash_lowp_avx2 (named by flash_avx2's table), flash_lowp_avx512
+ * (flash_avx512's) and flash_lowp_neon (flash_neon's). Their contract is exactness against their variant's
  * fp32 kernels, which check_flash.c checks against double:
  *   widen            every one of the 65536 bf16 and fp16 values gives the
  *                    portable conversion's float (dtype_convert.h; any NaN
@@ -32,6 +32,10 @@ typedef struct lowp_pair {
 FLASH_TMPL_PROTOTYPES(avx2);
 static const lowp_pair pair_avx2 = {&flash_lowp_avx2, &flash_kernels_avx2};
 #endif
+#ifdef CHECKASM_HAVE_AVX512
+FLASH_TMPL_PROTOTYPES(avx512);
+static const lowp_pair pair_avx512 = {&flash_lowp_avx512, &flash_kernels_avx512};
+#endif
 #ifdef CHECKASM_HAVE_NEON
 FLASH_TMPL_PROTOTYPES(neon);
 static const lowp_pair pair_neon = {&flash_lowp_neon, &flash_kernels_neon};
@@ -40,6 +44,9 @@ static const lowp_pair pair_neon = {&flash_lowp_neon, &flash_kernels_neon};
 static const checkasm_table tables[] = {
 #ifdef CHECKASM_HAVE_AVX2
     {"avx2", CHECKASM_AVX2 | MHA_CPU_F16C, &pair_avx2},
+#endif
+#ifdef CHECKASM_HAVE_AVX512
+    {"avx512", CHECKASM_AVX512, &pair_avx512},
 #endif
 #ifdef CHECKASM_HAVE_NEON
     {"neon", CHECKASM_NEON, &pair_neon},
