@@ -17,9 +17,11 @@
  *          of P per row feed the FMAs; head dims past the wide tiles go 16
  *          at a time. Each output element is summed in key order from
  *          alpha * o, as in flash_pv_rows_avx2.h: the same bits.
- * Lanes past Dh are never read (masked loads, which do not fault on the
- * lanes they skip) and count as 0.
+ * Lanes past Dh are never read (a tail of K or V is copied into a zeroed
+ * buffer, Q's is a masked load) and count as 0.
  */
+#include <string.h>
+
 #include "../vec/f32v_avx512.h"
 #include "../vec/sum8_m256.h"
 #include "flash_kernels.h"
@@ -37,22 +39,30 @@ KV_INLINE __m512 widen16(__m256i x, mha_dtype dtype)
     return _mm512_cvtph_ps(x);
 }
 
-/* Elements [i, i + n) of a row of dtype at p as floats, n <= 16, lanes >= n zero and not read. */
+/* Elements [i, i + n) of a row of dtype at p as floats, n <= 16, lanes >= n zero and not read (a tail is
+ * copied into a zeroed buffer first) */
 KV_INLINE __m512 kv_load(const void *p, int64_t i, int n, mha_dtype dtype)
 {
-    const __mmask16 m = f32v_avx512_tail_mask(n);
     const uint16_t *h = (const uint16_t *)p + i;
-    const __m256i x = n == 16 ? _mm256_loadu_si256((const __m256i *)(const void *)h) : _mm256_maskz_loadu_epi16(m, h);
-    return widen16(x, dtype);
+    if (n == 16)
+        return widen16(_mm256_loadu_si256((const __m256i *)(const void *)h), dtype);
+    uint16_t buf[16] = {0};
+    memcpy(buf, h, (size_t)n * sizeof *buf);
+    return widen16(_mm256_loadu_si256((const __m256i *)(const void *)buf), dtype);
 }
 
 /* Elements [d, d + n) of rows a (lanes 0 - 7) and b (lanes 8 - 15), n <= 8, lanes past n zero and not read */
 KV_INLINE __m512 kv_load_pair(const uint16_t *a, const uint16_t *b, int64_t d, int n, mha_dtype dtype)
 {
-    const __mmask8 m = (__mmask8)((1u << n) - 1u);
-    const __m128i x = n == 8 ? _mm_loadu_si128((const __m128i *)(const void *)(a + d)) : _mm_maskz_loadu_epi16(m, a + d);
-    const __m128i y = n == 8 ? _mm_loadu_si128((const __m128i *)(const void *)(b + d)) : _mm_maskz_loadu_epi16(m, b + d);
-    return widen16(_mm256_inserti128_si256(_mm256_castsi128_si256(x), y, 1), dtype);
+    if (n == 8) {
+        const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + d));
+        const __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + d));
+        return widen16(_mm256_inserti128_si256(_mm256_castsi128_si256(x), y, 1), dtype);
+    }
+    uint16_t buf[16] = {0};
+    memcpy(buf, a + d, (size_t)n * sizeof *buf);
+    memcpy(buf + 8, b + d, (size_t)n * sizeof *buf);
+    return widen16(_mm256_loadu_si256((const __m256i *)(const void *)buf), dtype);
 }
 
 /* 8 head dims d of the tile: a[r][x] += (q_r[d .. d+n), q_r[d .. d+n)) * (k_2x[d .. d+n), k_2x+1[d .. d+n)):
@@ -60,7 +70,6 @@ KV_INLINE __m512 kv_load_pair(const uint16_t *a, const uint16_t *b, int64_t d, i
 KV_INLINE void qk_step(int rows, int pairs, __m512 a[4][4], const float *const q[4], const uint16_t *const k[8],
                        int64_t d, int n, mha_dtype dtype)
 {
-    const __mmask8 m = (__mmask8)((1u << n) - 1u);
     __m512 y[4];
     for (int x = 0; x < pairs; x++)
         y[x] = kv_load_pair(k[2 * x], k[2 * x + 1], d, n, dtype);
@@ -70,7 +79,8 @@ KV_INLINE void qk_step(int rows, int pairs, __m512 a[4][4], const float *const q
         if (n == 8) {
             qr = _mm512_broadcast_f32x8(_mm256_loadu_ps(q[r] + d));
         } else {
-            const __m256 q8 = _mm256_maskz_loadu_ps(m, q[r] + d);
+            const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            const __m256 q8 = _mm256_maskload_ps(q[r] + d, lanes);
             qr = _mm512_insertf32x8(_mm512_castps256_ps512(q8), q8, 1);
         }
         for (int x = 0; x < pairs; x++)
@@ -109,7 +119,8 @@ KV_INLINE void qk_tile(int rows, int pairs, const float *const q[4], const uint1
             float t[8];
             for (int i = 0; i < 8; i++) {
                 const __m512 v = a[r][(x0 + i) / 2 < pairs ? (x0 + i) / 2 : 0];
-                h[i] = (x0 + i) % 2 ? _mm512_extractf32x8_ps(v, 1) : _mm512_castps512_ps256(v);
+                h[i] = (x0 + i) % 2 ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
+                                    : _mm512_castps512_ps256(v);
             }
             _mm256_storeu_ps(t, _mm256_mul_ps(sc, mha_sum8_m256(h)));
             for (int i = 0; i < 8 && x0 + i < 2 * pairs && x0 + i < nk; i++)

@@ -19,6 +19,9 @@
 #include <simde/x86/avx512.h>
 
 #include <math.h>
+#include <stdint.h>
+
+#include "../core/dtype_convert.h" /* mha_f16_to_f32_inline */
 #define MHA_AVX512_ISA "avx512-simde"
 
 /*
@@ -107,8 +110,31 @@ static inline __m512 mha_emulated_scalef_ps(__m512 a, __m512 b)
     return _mm512_loadu_ps(r);
 }
 
+/* Nor the widening conversions of 16 uint16 lanes (vpmovzxwd) and of 16 fp16 lanes (vcvtph2ps, exact): lane by lane. */
+static inline __m512i mha_emulated_cvtepu16_epi32(__m256i x)
+{
+    uint16_t in[16];
+    int32_t out[16];
+    _mm256_storeu_si256((__m256i *)(void *)in, x);
+    for (int i = 0; i < 16; i++)
+        out[i] = in[i];
+    return _mm512_loadu_si512(out);
+}
+
+static inline __m512 mha_emulated_cvtph_ps(__m256i x)
+{
+    uint16_t in[16];
+    float out[16];
+    _mm256_storeu_si256((__m256i *)(void *)in, x);
+    for (int i = 0; i < 16; i++)
+        out[i] = mha_f16_to_f32_inline(in[i]);
+    return _mm512_loadu_ps(out);
+}
+
 #undef _mm512_scalef_ps
 #define _mm512_scalef_ps mha_emulated_scalef_ps
+#define _mm512_cvtepu16_epi32 mha_emulated_cvtepu16_epi32
+#define _mm512_cvtph_ps mha_emulated_cvtph_ps
 #define _mm512_reduce_add_ps mha_emulated_reduce_add_ps
 #define _mm512_maskz_loadu_ps mha_emulated_maskz_loadu_ps
 #define _mm512_mask_storeu_ps mha_emulated_mask_storeu_ps
