@@ -162,9 +162,28 @@ KV_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const void *k, int64
         qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype, NULL);
 }
 
+/* c[r][u] += p[r][j] * v[j][d + 16u ..] for j < n; full: every lane of the tile is before dh (a constant where
+ * inlined, so the loop holds no tail code), else vector u reads left[u] lanes; a line of pf requested per key
+ * (pf NULL: none, no test) */
+KV_INLINE void pv_keys(int rows, int vecs, int full, __m512 c[4][8], const float *p, int64_t ldp, const void *v,
+                       int64_t ldv, int n, int64_t d, const int left[8], mha_dtype dtype, flash_prefetch *pf)
+{
+    FLASH_UNROLL4
+    for (int j = 0; j < n; j++) {
+        flash_prefetch_line(pf);
+        __m512 y[8];
+        for (int u = 0; u < vecs; u++)
+            y[u] = kv_load(v, j * ldv + d + 16 * u, full ? 16 : left[u], dtype);
+        for (int r = 0; r < rows; r++) {
+            const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
+            for (int u = 0; u < vecs; u++)
+                c[r][u] = _mm512_fmadd_ps(b, y[u], c[r][u]);
+        }
+    }
+}
+
 /* rows x vecs vectors of o from column d on (rows x vecs <= 16): c = alpha * o (when rescale)
- * + sum_{j<n} p[r][j] * v[j][d ..]; lanes at or past dh read as zero V lanes; a line of pf requested
- * per key (pf NULL: none, no test) */
+ * + sum_{j<n} p[r][j] * v[j][d ..]; lanes at or past dh read as zero V lanes */
 KV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const void *v, int64_t ldv, int n,
                        int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo, int64_t d, mha_dtype dtype,
                        flash_prefetch *pf)
@@ -184,20 +203,10 @@ KV_INLINE void pv_tile(int rows, int vecs, const float *p, int64_t ldp, const vo
                 c[r][u] = _mm512_mul_ps(e, c[r][u]);
         }
     }
-    const int full = d + 16 * vecs <= dh;
-    FLASH_UNROLL4
-    for (int j = 0; j < n; j++) {
-        flash_prefetch_line(pf);
-        __m512 y[8];
-        for (int u = 0; u < vecs; u++)
-            y[u] = kv_load(v, j * ldv + d + 16 * u, full ? 16 : left[u], dtype);
-        /* c[r] += p[r][j] * v[j][d ..] */
-        for (int r = 0; r < rows; r++) {
-            const __m512 b = _mm512_set1_ps(p[r * ldp + j]);
-            for (int u = 0; u < vecs; u++)
-                c[r][u] = _mm512_fmadd_ps(b, y[u], c[r][u]);
-        }
-    }
+    if (d + 16 * vecs <= dh)
+        pv_keys(rows, vecs, 1, c, p, ldp, v, ldv, n, d, left, dtype, pf);
+    else
+        pv_keys(rows, vecs, 0, c, p, ldp, v, ldv, n, d, left, dtype, pf);
     for (int r = 0; r < rows; r++)
         for (int u = 0; u < vecs; u++)
             _mm512_storeu_ps(o + r * ldo + d + 16 * u, c[r][u]);
