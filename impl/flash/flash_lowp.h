@@ -113,6 +113,24 @@ static inline float flash_lp_widen1(const uint16_t *p, mha_dtype dtype)
         .pack_k = pack_k_fn,                                                                                  \
         __VA_ARGS__}
 
+/* FLASH_LOWP_TABLE with the streamed decode's P V in place: the inline function pv_rows(..., dtype, pf)
+ * (the flash_lp_pv_rows_fn arguments, then the dtype), compiled once per dtype. */
+#define FLASH_LOWP_TABLE_WITH_PV(name, widen, qk_rows, pv_rows, pack_k_fn)                                   \
+    static void name##_pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,   \
+                                    int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo,       \
+                                    flash_prefetch *pf)                                                       \
+    {                                                                                                         \
+        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16, pf);                             \
+    }                                                                                                         \
+    static void name##_pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n,    \
+                                   int64_t dh, const float *alpha, int rescale, float *o, int64_t ldo,        \
+                                   flash_prefetch *pf)                                                        \
+    {                                                                                                         \
+        pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16, pf);                              \
+    }                                                                                                         \
+    FLASH_LOWP_TABLE(name, widen, qk_rows, pack_k_fn,                                                         \
+                     .pv_rows = {[MHA_BF16] = name##_pv_rows_bf16, [MHA_F16] = name##_pv_rows_f16})
+
 /* flash_lowp.c (baseline code) */
 /* dst[0..n) = src[0..n) of dtype, widened with the variant's kernels (a copy for fp32). */
 void flash_lp_load(const struct flash_kernels *kern, float *dst, const void *src, int64_t n, mha_dtype dtype);

@@ -221,17 +221,4 @@ LP_INLINE __m256 pv_load_part(const void *v, int64_t i, int n, __m256i m, mha_dt
 
 #include "flash_pv_rows_avx2.h"
 
-static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                         const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16, pf);
-}
-
-static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16, pf);
-}
-
-FLASH_LOWP_TABLE(flash_lowp_avx2, widen, qk_rows, flash_lp_pack_k_avx2,
-                 .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16});
+FLASH_LOWP_TABLE_WITH_PV(flash_lowp_avx2, widen, qk_rows, pv_rows, flash_lp_pack_k_avx2);

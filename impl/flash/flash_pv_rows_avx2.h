@@ -101,35 +101,8 @@ PV_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const void *v, 
         pv_tile(rows, 2, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype, pf);
 }
 
-/*
- * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d],
- * r < nr (p rows ldp apart, o rows ldo apart), v rows ldv elements apart.
- * o holds Dh rounded up to 16 columns, 32-byte aligned; columns past Dh
- * meet zero V lanes. A line of pf is requested per key of each tile (pf NULL:
- * none, and no test in the inlined copy).
- */
-PV_INLINE void pv_rows_with(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                            const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
-{
-    int r = 0;
-    for (; r + 4 <= nr; r += 4)
-        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-    if (r + 2 <= nr) {
-        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-        r += 2;
-    }
-    if (r < nr)
-        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-}
-
-/* pv_rows_with, its copy without a prefetch test where the cursor is empty */
-PV_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
-{
-    if (pf->rows > 0)
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, pf);
-    else
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, NULL);
-}
+/* pv_rows_with and pv_rows: query rows 4, 2, then 1 at a time. o holds Dh rounded up to 16 columns,
+ * 32-byte aligned; columns past Dh meet zero V lanes. */
+#include "flash_pv_rows_order.h"
 
 #endif

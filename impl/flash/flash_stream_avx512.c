@@ -226,34 +226,10 @@ KV_INLINE void pv_rows_of(int rows, const float *p, int64_t ldp, const void *v, 
         pv_tile(rows, 1, p, ldp, v, ldv, n, dh, alpha, rescale, o, ldo, d, dtype, pf);
 }
 
-/*
- * o[r][d] = alpha[r] * o[r][d] (when rescale) + sum_{j<n} p[r][j] * v[j][d], r < nr (p rows ldp apart,
- * o rows ldo apart), v rows ldv elements apart. o holds Dh rounded up to 16 columns; columns past Dh meet
- * zero V lanes. Each output element is summed in key order from alpha * o whatever tile computes it.
- */
-KV_INLINE void pv_rows_with(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                            const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
-{
-    int r = 0;
-    for (; r + 4 <= nr; r += 4)
-        pv_rows_of(4, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-    if (r + 2 <= nr) {
-        pv_rows_of(2, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-        r += 2;
-    }
-    if (r < nr)
-        pv_rows_of(1, p + r * ldp, ldp, v, ldv, n, dh, alpha + r, rescale, o + r * ldo, ldo, dtype, pf);
-}
-
-/* pv_rows_with, its copy without a prefetch test where the cursor is empty */
-KV_INLINE void pv_rows(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                       const float *alpha, int rescale, float *o, int64_t ldo, mha_dtype dtype, flash_prefetch *pf)
-{
-    if (pf->rows > 0)
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, pf);
-    else
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, NULL);
-}
+/* pv_rows_with and pv_rows: query rows 4, 2, then 1 at a time. o holds Dh rounded up to 16 columns; columns
+ * past Dh meet zero V lanes. Each output element is summed in key order from alpha * o whatever tile computes
+ * it. */
+#include "flash_pv_rows_order.h"
 
 /* dst[i] = src[i] widened, i < n */
 KV_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
@@ -264,19 +240,6 @@ KV_INLINE void widen(float *dst, const void *src, int64_t n, mha_dtype dtype)
     }
 }
 
-static void pv_rows_bf16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                         const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_BF16, pf);
-}
-
-static void pv_rows_f16(const float *p, int64_t ldp, int nr, const void *v, int64_t ldv, int n, int64_t dh,
-                        const float *alpha, int rescale, float *o, int64_t ldo, flash_prefetch *pf)
-{
-    pv_rows(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, MHA_F16, pf);
-}
-
 /* Prefill packing of bf16 and fp16 K: flash_lowp_avx2.c's (AVX2 8 x 8 transposes, which this file's flags
  * include). */
-FLASH_LOWP_TABLE(flash_lowp_avx512, widen, qk_rows, flash_lp_pack_k_avx2,
-                 .pv_rows = {[MHA_BF16] = pv_rows_bf16, [MHA_F16] = pv_rows_f16});
+FLASH_LOWP_TABLE_WITH_PV(flash_lowp_avx512, widen, qk_rows, pv_rows, flash_lp_pack_k_avx2);
