@@ -3,9 +3,8 @@
  * flash decode's two matrix-vector kernels on bf16 and fp16 K and V rows
  * in place, widened in AVX-512 registers, named by the tables of
  * flash_avx512 and flash_avx512bf16. Their fp32 kernels stay
- * flash_stream_avx2.c's: on fp32 rows the decode reads memory at the same
- * rate with AVX-512 kernels (measured, docs/decode.md), and these kernels
- * give that table's bits:
+ * flash_stream_avx2.c's (AVX-512 kernels on fp32 rows measured no faster:
+ * docs/decode.md), and these kernels give that table's bits:
  *   Q K^T: 4 query rows x 8 keys; each zmm accumulator holds two keys,
  *          one per 256-bit half, each half summing 8 head dims at a time
  *          as flash_qk_rows_avx2's ymm accumulator does (per 8 head dims
@@ -88,7 +87,7 @@ KV_INLINE void qk_step(int rows, int pairs, __m512 a[4][4], const float *const q
     }
 }
 
-/* One tile: s[r][x] = scale * <q_r, k_x>, r < rows, x < 2 pairs (rows x pairs <= 16); keys past nk are computed
+/* One tile: s[r][x] = scale * <q_r, k_x>, r < rows, x < 2 * pairs (rows x pairs <= 16); keys past nk are computed
  * from the last key and not stored; a line of pf requested per 8 head dims (pf NULL: none, no test). Per (row,
  * key) the accumulation, the reduction (mha_sum8_m256) and the product with scale of flash_qk_rows_avx2. */
 KV_INLINE void qk_tile(int rows, int pairs, const float *const q[4], const uint16_t *k, int64_t ldk, int nk,
@@ -129,7 +128,7 @@ KV_INLINE void qk_tile(int rows, int pairs, const float *const q[4], const uint1
 }
 
 /* s[r][j] = scale * sum_d q[r][d] * k[j][d], r < nr (q rows ldq apart), j < nk (k rows ldk elements apart):
- * 4 rows x 8 keys (16 accumulators), then 2 rows x 16 keys, then 1 x 16 */
+ * 4 rows x 8 keys (16 accumulators), then 2 rows x 8 keys, then 1 x 8 */
 KV_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
                             float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
 {
