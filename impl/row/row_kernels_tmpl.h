@@ -9,8 +9,9 @@
  * ROW_KEYS keys at a time; P V accumulates COLS = 8 vectors of columns,
  * then the columns left in one block sized to them (weighted_cols). With
  * nq rows, each K or V vector loaded serves all nq rows: the row algorithm
- * reads K and V once per query row, and one load per FMA is the rate of
- * the L2 cache, not of the FMA units.
+ * reads all of a head's K and V for every query row, and with one vector
+ * load per FMA it runs at the rate the L2 cache delivers, not at the FMA
+ * units'.
  * Every row's sums are formed in the same order whatever nq is, so a row
  * gets the same bits alone or with others.
  */
