@@ -85,18 +85,18 @@ static void loop_peak(loop_fn *loop, double flops_per_iter, int threads, double 
     *best = g[PEAK_RUNS - 1];
 }
 
-static void add_level(bench_machine *m, const char *isa, const char *op, int lanes, int bf16, loop_fn *loop)
+static void add_level(bench_machine *m, const probe_level *l)
 {
     bench_isa_peak *p = &m->isa[m->n_isa++];
     memset(p, 0, sizeof *p);
-    p->isa = isa;
-    p->op = op;
-    p->lanes = lanes;
-    p->bf16 = bf16;
-    const double flops = (double)PROBE_CHAINS * lanes * 2.0 * (bf16 ? 2.0 : 1.0);
-    loop_peak(loop, flops, 1, &p->gflops_1, &p->median_1, &p->min_1);
+    p->isa = l->isa;
+    p->op = l->op;
+    p->lanes = l->lanes;
+    p->bf16 = l->bf16;
+    const double flops = probe_level_flops(l);
+    loop_peak(l->loop, flops, 1, &p->gflops_1, &p->median_1, &p->min_1);
     if (m->cores > 1)
-        loop_peak(loop, flops, m->cores, &p->gflops_all, &p->median_all, &p->min_all);
+        loop_peak(l->loop, flops, m->cores, &p->gflops_all, &p->median_all, &p->min_all);
     else
         p->gflops_all = p->gflops_1, p->median_all = p->median_1, p->min_all = p->min_1;
 }
@@ -104,25 +104,10 @@ static void add_level(bench_machine *m, const char *isa, const char *op, int lan
 /* Every level this build has and this CPU runs. */
 static void probe_peaks(bench_machine *m)
 {
-    const uint32_t cpu = mha_cpu_detected();
-    (void)cpu;
-#if defined(__x86_64__) || defined(__i386__)
-    add_level(m, "sse2", "fp32 mul+add", 4, 0, probe_loop_sse2);
-#elif defined(__aarch64__)
-    add_level(m, "neon", "fp32 FMA", 4, 0, probe_loop_neon);
-#endif
-#if defined(MHA_BENCH_HAVE_AVX2)
-    if ((cpu & (MHA_CPU_AVX2 | MHA_CPU_FMA)) == (MHA_CPU_AVX2 | MHA_CPU_FMA))
-        add_level(m, "avx2", "fp32 FMA", 8, 0, probe_loop_avx2);
-#endif
-#if defined(MHA_BENCH_HAVE_AVX512)
-    if (cpu & MHA_CPU_AVX512F)
-        add_level(m, "avx512", "fp32 FMA", 16, 0, probe_loop_avx512);
-#endif
-#if defined(MHA_PROBE_HAVE_BF16)
-    if ((cpu & (MHA_CPU_AVX512F | MHA_CPU_AVX512BF16)) == (MHA_CPU_AVX512F | MHA_CPU_AVX512BF16))
-        add_level(m, "avx512_bf16", "bf16 dot product (vdpbf16ps)", 16, 1, probe_loop_avx512_bf16);
-#endif
+    probe_level levels[PROBE_MAX_LEVELS];
+    const int n = probe_levels(levels);
+    for (int i = 0; i < n && m->n_isa < BENCH_MAX_ISA; i++)
+        add_level(m, &levels[i]);
     m->widest = 0;
     for (int i = 1; i < m->n_isa; i++)
         if (!m->isa[i].bf16 && m->isa[i].gflops_1 > m->isa[m->widest].gflops_1)

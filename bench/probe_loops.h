@@ -31,6 +31,22 @@ float probe_loop_avx2(long iters);       /* 8 lanes, vfmadd; build needs -mavx2 
 float probe_loop_avx512(long iters);     /* 16 lanes, vfmadd on zmm; -mavx512f (or SIMDe) */
 float probe_loop_avx512_bf16(long iters); /* 16 fp32 lanes of vdpbf16ps; -mavx512bf16 (or SIMDe) */
 
+/* One peak loop: its ISA level and what one iteration computes. */
+typedef struct probe_level {
+    const char *isa; /* "sse2", "neon", "avx2", "avx512", "avx512_bf16" */
+    const char *op;  /* "fp32 mul+add", "fp32 FMA", "bf16 dot product (vdpbf16ps)" */
+    int lanes;       /* fp32 lanes per instruction */
+    int bf16;        /* 1: the bf16 pair dot (twice the FLOPs per lane), not an fp32 peak */
+    float (*loop)(long iters);
+} probe_level;
+
+#define PROBE_MAX_LEVELS 5
+/* The levels this build has and this CPU runs, in the order of the list above (probe_levels.c, compiled
+ * with bench/meson.build's probe_loop_args); returns how many. */
+int probe_levels(probe_level out[PROBE_MAX_LEVELS]);
+/* FLOPs of one iteration of l's loop: PROBE_CHAINS x lanes x 2 (bf16: x 4) */
+double probe_level_flops(const probe_level *l);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,30 +39,18 @@ typedef struct point {
     double wall[MAX_LIBS][MAX_REPS], cpu[MAX_LIBS][MAX_REPS];
 } point;
 
-/* The probe loop a %peak column divides by: the peak of the ISA the implementation runs at. */
-typedef struct peak_loop {
-    const char *name;            /* printed */
-    float (*run)(long iters);    /* probe_loops.h */
-    int flops_per_lane;          /* per chain and iteration: 2 for an FMA, 4 for a bf16 pair dot */
-    int lanes;
-} peak_loop;
-
-/* The loop for implementation isa `isa` (mha_impl.isa); exits with a message when this build or CPU lacks it. */
-static peak_loop pick_peak_loop(const char *isa)
+/* The probe level a %peak column divides by: the implementation's isa ("avx512", "avx512_bf16") where the probe
+ * has that level, AVX2 for the others; exits with a message when this build or CPU lacks it. */
+static probe_level pick_peak_loop(const char *isa)
 {
-    if (strcmp(isa, "avx512") == 0 || strcmp(isa, "avx512_bf16") == 0) {
-#if defined(MHA_BENCH_HAVE_AVX512)
-        if (strcmp(isa, "avx512") == 0 && __builtin_cpu_supports("avx512f"))
-            return (peak_loop){"AVX-512F FMA", probe_loop_avx512, 2, 16};
-#if defined(MHA_PROBE_HAVE_BF16)
-        if (strcmp(isa, "avx512_bf16") == 0 && __builtin_cpu_supports("avx512bf16"))
-            return (peak_loop){"AVX512_BF16 pair dot (vdpbf16ps)", probe_loop_avx512_bf16, 4, 16};
-#endif
-#endif
-        fprintf(stderr, "prefill_ab: no %s peak loop on this build or CPU; use --no-peak\n", isa);
-        exit(2);
-    }
-    return (peak_loop){"AVX2 FMA", probe_loop_avx2, 2, 8};
+    const char *want = strcmp(isa, "avx512") == 0 || strcmp(isa, "avx512_bf16") == 0 ? isa : "avx2";
+    probe_level levels[PROBE_MAX_LEVELS];
+    const int n = probe_levels(levels);
+    for (int i = 0; i < n; i++)
+        if (strcmp(levels[i].isa, want) == 0)
+            return levels[i];
+    fprintf(stderr, "prefill_ab: no %s peak loop on this build or CPU; use --no-peak\n", want);
+    exit(2);
 }
 
 static double clock_s(clockid_t id)
@@ -212,14 +200,12 @@ int main(int argc, char **argv)
     }
     double peak[MAX_REPS];
     const long iters = 20 * 1000 * 1000;
-    const peak_loop loop = no_peak ? (peak_loop){"none", NULL, 2, 8} : pick_peak_loop(libs[0].impl->isa);
+    const probe_level loop = no_peak ? (probe_level){"none", "", 8, 0, NULL} : pick_peak_loop(libs[0].impl->isa);
     for (int rep = 0; rep < reps; rep++) {
         const double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        volatile float sink = no_peak ? 0.0f : loop.run(iters);
+        volatile float sink = no_peak ? 0.0f : loop.loop(iters);
         (void)sink;
-        peak[rep] = no_peak ? 1.0
-                            : (double)iters * PROBE_CHAINS * loop.lanes * loop.flops_per_lane /
-                                  (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
+        peak[rep] = no_peak ? 1.0 : (double)iters * probe_level_flops(&loop) / (clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
         for (int i = 0; i < npt; i++)
             for (int turn = 0; turn < nlib; turn++) {
                 const int l = lib_ab_turn(turn, rep, nlib);
@@ -231,8 +217,8 @@ int main(int argc, char **argv)
     getloadavg(load, 3);
     printf("%s, %d reps interleaved; load average at the end %.2f %.2f %.2f (2 cores)\n", argv[2], reps, load[0],
            load[1], load[2]);
-    printf("%s peak (probe loop, 1 core, CPU time): median %.1f GFLOP/s, spread %.1f .. %.1f\n", loop.name, pk,
-           peak[0], peak[reps - 1]);
+    printf("%s %s peak (probe loop, 1 core, CPU time): median %.1f GFLOP/s, spread %.1f .. %.1f\n", loop.isa,
+           loop.op, pk, peak[0], peak[reps - 1]);
     printf("%-22s %3s %9s %19s %8s %6s %8s %6s %8s %6s %8s %8s\n", "point", "lib", "wall ms", "spread ms",
            "GFLOP/s", "%peak", "CPU GF/s", "%peak", "best CPU", "%peak", "x lib 0", "CPU x");
     for (int i = 0; i < npt; i++) {
