@@ -61,6 +61,16 @@ static inline void flash_prefetch_line(flash_prefetch *pf)
     }
 }
 
+/* fn(args..., pf) when pf has lines left, else fn(args..., NULL): a kernel whose loop is inlined into fn
+ * gets a second copy of it for the empty cursor, with no test per step (flash_prefetch_line's NULL case). */
+#define FLASH_WITH_PREFETCH(fn, pf, ...)                                                                   \
+    do {                                                                                                   \
+        if ((pf)->rows > 0)                                                                                \
+            fn(__VA_ARGS__, (pf));                                                                         \
+        else                                                                                               \
+            fn(__VA_ARGS__, NULL);                                                                         \
+    } while (0)
+
 /* Request every line of pf not yet requested. */
 static inline void flash_prefetch_rest(flash_prefetch *pf)
 {

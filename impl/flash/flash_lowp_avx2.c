@@ -201,10 +201,7 @@ LP_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const uint16_t 
 LP_INLINE void qk_rows(const float *q, int64_t ldq, int nr, const uint16_t *k, int64_t ldk, int nk, int64_t dh,
                        float scale, float *s, int64_t lds, mha_dtype dtype, flash_prefetch *pf)
 {
-    if (pf->rows > 0)
-        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype, pf);
-    else
-        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype, NULL);
+    FLASH_WITH_PREFETCH(qk_rows_with, pf, q, ldq, nr, k, ldk, nk, dh, scale, s, lds, dtype);
 }
 
 /* P V on bf16 and fp16 V rows (flash_pv_rows_avx2.h), widened in registers */

@@ -43,10 +43,7 @@ static inline __attribute__((always_inline)) void pv_rows(const float *p, int64_
                                                           int rescale, float *o, int64_t ldo, mha_dtype dtype,
                                                           flash_prefetch *pf)
 {
-    if (pf->rows > 0)
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, pf);
-    else
-        pv_rows_with(p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype, NULL);
+    FLASH_WITH_PREFETCH(pv_rows_with, pf, p, ldp, nr, v, ldv, n, dh, alpha, rescale, o, ldo, dtype);
 }
 
 #endif

@@ -107,10 +107,7 @@ FLASH_INLINE void qk_rows_with(const float *q, int64_t ldq, int nr, const float 
 void flash_qk_rows_avx2(const float *q, int64_t ldq, int nr, const float *k, int64_t ldk, int nk, int64_t dh,
                         float scale, float *s, int64_t lds, flash_prefetch *pf)
 {
-    if (pf->rows > 0)
-        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, pf);
-    else
-        qk_rows_with(q, ldq, nr, k, ldk, nk, dh, scale, s, lds, NULL);
+    FLASH_WITH_PREFETCH(qk_rows_with, pf, q, ldq, nr, k, ldk, nk, dh, scale, s, lds);
 }
 
 /* P V on fp32 V rows (flash_pv_rows_avx2.h) */
