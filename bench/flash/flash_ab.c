@@ -10,6 +10,9 @@
  * runs each library with Q, K and V of each dtype (output fp32): the
  * issue-17 target, tokens per second of a bf16 or fp16 KV cache against
  * fp32, is then printed as the median of the per-round ratios.
+ * --lowp-impl=NAME runs another implementation of the same library on the
+ * bf16 and fp16 inputs (a bf16-only one such as flash_avx512bf16 against
+ * IMPL on fp32).
  * Wall time, REPS rounds, every library, dtype and thread count in turn
  * (each round starts one library later: lib_ab_turn); medians of the times
  * and of the per-round ratios to the first library.
@@ -75,15 +78,18 @@ static int parse_dtypes(const char *list, mha_dtype *dts, int *n)
 int main(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: flash_ab [--shape=H,Hkv,Sq,Skv,Dh] [--dtype=LIST] REPS IMPL LIB...\n"
+        "usage: flash_ab [--shape=H,Hkv,Sq,Skv,Dh] [--dtype=LIST] [--lowp-impl=NAME] REPS IMPL LIB...\n"
         "  (1 to 8 libmha builds, e.g. old/build/libmha.so.0 build/libmha.so.0)\n"
         "  the decode target (default shape Sq=1, Skv=32768, H=32, Hkv=8, Dh=128) for each library, interleaved\n"
         "  --dtype=LIST   dtypes of Q, K and V, comma separated (fp32, bf16, fp16; default fp32); with fp32 and\n"
-        "                 another, prints that dtype's tokens/s against fp32's\n";
+        "                 another, prints that dtype's tokens/s against fp32's\n"
+        "  --lowp-impl=NAME  the implementation run on bf16 and fp16 inputs (default IMPL), e.g. flash_avx512bf16\n"
+        "                 against IMPL's fp32\n";
     bench_help(argc, argv, usage);
     long long h = 32, hkv = 8, sq = 1, skv = 32768, dh = 128;
     mha_dtype dts[MHA_DTYPE_COUNT] = {MHA_F32};
     int ndt = 1;
+    const char *lowp_impl = NULL;
     while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
         if (strncmp(argv[1], "--shape=", 8) == 0) {
             char tail;
@@ -99,6 +105,8 @@ int main(int argc, char **argv)
                                 "got '%s'\n%s", argv[1] + 8, usage);
                 return 2;
             }
+        } else if (strncmp(argv[1], "--lowp-impl=", 12) == 0 && argv[1][12] != '\0') {
+            lowp_impl = argv[1] + 12;
         } else {
             fprintf(stderr, "flash_ab: unknown option '%s'\n%s", argv[1], usage);
             return 2;
@@ -129,9 +137,10 @@ int main(int argc, char **argv)
         kd[d] = dtype_copy(k, nk, dts[d]);
         vd[d] = dtype_copy(v, nk, dts[d]);
     }
-    lib_ab libs[MAX_LIBS];
+    lib_ab libs[MAX_LIBS], lowp_libs[MAX_LIBS];
     for (int l = 0; l < nlib; l++)
-        if (lib_ab_open(&libs[l], argv[3 + l], impl) != 0)
+        if (lib_ab_open(&libs[l], argv[3 + l], impl) != 0 ||
+            lib_ab_open(&lowp_libs[l], argv[3 + l], lowp_impl ? lowp_impl : impl) != 0)
             return 1;
     const size_t bn = (size_t)64 << 20;
     float *buf = malloc(bn * 4);
@@ -153,6 +162,7 @@ int main(int argc, char **argv)
             for (int turn = 0; turn < nlib; turn++)
                 for (int d = 0; d < ndt; d++) {
                     const int l = lib_ab_turn(turn, rep, nlib);
+                    const lib_ab *lib = dts[d] == MHA_F32 ? &libs[l] : &lowp_libs[l];
                     mha_args a;
                     memset(&a, 0, sizeof a);
                     a.shape = (mha_shape){1, h, hkv, sq, skv, dh};
@@ -161,14 +171,14 @@ int main(int argc, char **argv)
                     a.v = vd[d];
                     a.out = o;
                     a.dtype = dts[d];
-                    a.q_strides = a.out_strides = libs[l].strides_bshd(sq, h, dh);
-                    a.k_strides = a.v_strides = libs[l].strides_bshd(skv, hkv, dh);
+                    a.q_strides = a.out_strides = lib->strides_bshd(sq, h, dh);
+                    a.k_strides = a.v_strides = lib->strides_bshd(skv, hkv, dh);
                     a.threads = th;
                     const int n = calls ? calls : 1;
                     double t0 = wall_s();
                     for (int c = 0; c < n; c++)
-                        if (libs[l].attention(libs[l].impl, &a) != MHA_OK) {
-                            fprintf(stderr, "%s failed (%s)\n", argv[3 + l], mha_dtype_name(dts[d]));
+                        if (lib->attention(lib->impl, &a) != MHA_OK) {
+                            fprintf(stderr, "%s: %s failed (%s)\n", argv[3 + l], lib->impl->name, mha_dtype_name(dts[d]));
                             return 1;
                         }
                     t[l][d][th][rep] = (wall_s() - t0) / n;
