@@ -158,19 +158,25 @@ static void pass_scores(flash_ctx *c, int64_t r0, int64_t r1, int64_t k0, int64_
                 flash_qk_tile(c->q + r * dh, dh, c->k_pack + j * dh, c->a->scale, c->s + (r - r0) * ld + j, ld);
 }
 
-/* Online softmax of rows r0 .. r1 over n keys: m, l, alpha updated, S replaced by P. */
-void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
+/* Online softmax of rows r0 .. r1 over n keys: m, l, alpha updated, S replaced by P. The rows' maxima come
+ * first, FLASH_PASS rows at a time, then their exp passes: each row's max (a horizontal reduction) and exp
+ * pass are a chain, and with the rows' chains independent the core overlaps them. Row r's scores are row
+ * r - s0 of S. */
+static void softmax_rows(flash_ctx *c, int64_t r0, int64_t r1, int64_t s0, int64_t n)
 {
     const int64_t ld = c->p->bk_pad, nc = cols(n);
+    float m_new[FLASH_PASS];
+    /* m_new = max(m_old, rowmax(s)) */
+    for (int64_t r = r0; r < r1; r++)
+        m_new[r - r0] = flash_max_nan(c->m[r], flash_row_max(c->s + (r - s0) * ld, nc));
     for (int64_t r = r0; r < r1; r++) {
-        float *s = c->s + (r - r0) * ld;
+        float *s = c->s + (r - s0) * ld;
         const float m_old = c->m[r];
-        /* m_new = max(m_old, rowmax(s)) */
-        float m_new = flash_max_nan(m_old, flash_row_max(s, nc));
-        if (m_new == -INFINITY) {
+        float m = m_new[r - r0];
+        if (m == -INFINITY) {
             /* nothing visible yet, unless a NaN score hid from the max
-             * (a flag, not m_new itself: gcc 12 -O3 for aarch64 kept
-             * m_new == -inf after the loop set it to NaN) */
+             * (a flag, not m itself: gcc 12 -O3 for aarch64 kept
+             * m == -inf after the loop set it to NaN) */
             int has_nan = 0;
             for (int64_t j = 0; j < nc; j++)
                 has_nan |= isnan(s[j]) != 0;
@@ -179,15 +185,21 @@ void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
                 c->alpha[r] = 1.0f;
                 continue;
             }
-            m_new = NAN;
+            m = NAN;
         }
-        /* alpha = exp(m_old - m_new), exactly 1 when the max did not grow */
-        const float alpha = m_new == m_old ? 1.0f : expf(m_old - m_new);
-        /* p = exp(s - m_new);  l = alpha * l + rowsum(p) */
-        c->l[r] = alpha * c->l[r] + flash_row_exp_sum(s, nc, m_new);
-        c->m[r] = m_new;
+        /* alpha = exp(m_old - m), exactly 1 when the max did not grow */
+        const float alpha = m == m_old ? 1.0f : expf(m_old - m);
+        /* p = exp(s - m);  l = alpha * l + rowsum(p) */
+        c->l[r] = alpha * c->l[r] + flash_row_exp_sum(s, nc, m);
+        c->m[r] = m;
         c->alpha[r] = alpha;
     }
+}
+
+void FLASH_FN(softmax)(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
+{
+    for (int64_t r = r0; r < r1; r += FLASH_PASS)
+        softmax_rows(c, r, r + FLASH_PASS < r1 ? r + FLASH_PASS : r1, r0, n);
 }
 
 /* O[r0 .. r1) = alpha O + P V over the block's first n keys (one pass), one
