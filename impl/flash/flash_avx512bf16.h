@@ -62,6 +62,22 @@ static inline void bf16_pack_v_pair(const uint16_t *a, const uint16_t *b, int64_
     }
 }
 
+/* qp[r][t - t0] = (bf16 of q[r][2t], of q[r][2t+1]) for t0 <= t < t0 + nt, r < FLASH_MR (bf16_q_pairs), 16
+ * pairs at a time: q holds widened bf16, so rounding to nearest even gives each value's own bf16 (a denormal
+ * becomes 0, as VDPBF16PS reads it anyway); dims at or past dh are 0. Words of the last 16 past nt may be
+ * written, within the row's BF16_QCHUNK. */
+static inline void bf16_q_pairs_tile(const float *q, int64_t dh, int64_t t0, int64_t nt, uint32_t *qp)
+{
+    for (int r = 0; r < FLASH_MR; r++)
+        for (int64_t t = 0; t < nt; t += 16) {
+            const float *x = q + r * dh + 2 * (t0 + t);
+            const int64_t left = dh - 2 * (t0 + t); /* dims of the row from x on */
+            const __m512 lo = _mm512_maskz_loadu_ps(f32v_avx512_tail_mask((int)(left < 16 ? left : 16)), x);
+            const __m512 hi = _mm512_maskz_loadu_ps(f32v_avx512_tail_mask((int)(left - 16 < 16 ? left - 16 : 16)), x + 16);
+            _mm512_storeu_si512(qp + r * BF16_QCHUNK + t, mha_cvt2_bf16(hi, lo));
+        }
+}
+
 /* s[r][0..32) (+)= sum over nt pairs of qp[r][t] . kp[t][0..32), r < FLASH_MR; from 0 when first, else from s;
  * times scale when last. The partial sums between chunks are fp32 values, stored and reloaded exactly. */
 static inline void bf16_qk_tile(const uint32_t *qp, const uint32_t *kp, int64_t nt, int first, int last, float scale,

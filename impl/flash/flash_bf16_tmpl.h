@@ -10,6 +10,7 @@
  * The kernel header gives FLASH_MR, FLASH_NR, FLASH_DR and
  *   bf16_pack_k_strip(rows, nk, dh, kp)    K strip of NR keys, [ceil(Dh/2)][NR] pairs
  *   bf16_pack_v_pair(x, y, d0, dh, vp)     keys x, y (y may be NULL) of a V strip of DR dims
+ *   bf16_q_pairs_tile(q, dh, t0, nt, qp)   Q pairs of a row tile, as bf16_q_pairs (flash_bf16_pairs.h)
  *   bf16_qk_tile(qp, kp, nt, first, last, scale, s, lds)
  *   bf16_p_pairs_in_place(p, cols)         P row rounded to bf16 pairs, cols a multiple of NR
  *   bf16_pv_tile(pp, ldp, vp, n2, alpha, rescale, o, ldo)
@@ -78,7 +79,7 @@ static void bf16_scores(flash_ctx *c, int64_t r0, int64_t r1, int64_t n)
     uint32_t qp[FLASH_MR * BF16_QCHUNK];
     for (int64_t t0 = 0; t0 < pairs; t0 += BF16_QCHUNK) {
         const int64_t nt = pairs - t0 < BF16_QCHUNK ? pairs - t0 : BF16_QCHUNK;
-        bf16_q_pairs(c->q + r0 * dh, FLASH_MR, dh, t0, nt, qp);
+        bf16_q_pairs_tile(c->q + r0 * dh, dh, t0, nt, qp);
         for (int64_t j = 0; j < nc; j += FLASH_NR)
             bf16_qk_tile(qp, kp + j * pairs + t0 * FLASH_NR, nt, t0 == 0, t0 + nt == pairs, c->a->scale,
                          c->s + j, ld);

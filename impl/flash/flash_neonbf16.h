@@ -113,6 +113,12 @@ static inline void bf16_p_pairs_in_place(float *p, int64_t cols)
     }
 }
 
+/* Q pairs of the row tile: the portable bf16_q_pairs */
+static inline void bf16_q_pairs_tile(const float *q, int64_t dh, int64_t t0, int64_t nt, uint32_t *qp)
+{
+    bf16_q_pairs(q, FLASH_MR, dh, t0, nt, qp);
+}
+
 /* one P rounded to bf16 as bf16_p_pairs_in_place does (BFCVT) */
 static inline uint16_t bf16_round_p(float x)
 {
