@@ -8,6 +8,8 @@
 #include "../vec/f32v_avx2.h"
 #define FLASH_VREGS 16 /* vector registers */
 #define FLASH_VEXP mha_vexp_avx2
+/* -inf lanes take mha_vexp_avx2's rare path: hidden keys go through it as 0 (flash_row_exp_sum) */
+#define FLASH_VEXP_SLOW_NEG_INF 1
 #include "flash_x86.h"
 
 /* The streamed-decode kernels: AVX2 + FMA (flash_stream_avx2.c) */

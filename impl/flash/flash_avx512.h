@@ -8,6 +8,8 @@
 #include "../vec/f32v_avx512.h"
 #define FLASH_VREGS 32 /* vector registers */
 #define FLASH_VEXP mha_vexp_avx512
+/* -inf lanes cost mha_vexp_avx512 nothing extra (its clamp and vscalefps give 0) */
+#define FLASH_VEXP_SLOW_NEG_INF 0
 #include "flash_x86.h"
 
 /* The streamed-decode kernels on fp32 rows: AVX2 + FMA (flash_stream_avx2.c) */

@@ -145,12 +145,13 @@ FLASH_TILE_INLINE float flash_exp_sum(float *s, int64_t n, float m, int hidden)
     return f32v_hsum(f32v_add(l0, l1));
 }
 
-/* s[j] = exp(s[j] - m);  returns sum_j s[j];  n a multiple of NR. A row
- * whose last score is -inf (a causal limit or the padding ends it) takes
- * the hidden-lane loop. */
+/* s[j] = exp(s[j] - m);  returns sum_j s[j];  n a multiple of NR. Where
+ * the ISA's vexp is slow on -inf (FLASH_VEXP_SLOW_NEG_INF), a row whose
+ * last score is -inf (a causal limit or the padding ends it) takes the
+ * hidden-lane loop. */
 static inline float flash_row_exp_sum(float *s, int64_t n, float m)
 {
-    if (n > 0 && s[n - 1] == -INFINITY)
+    if (FLASH_VEXP_SLOW_NEG_INF && n > 0 && s[n - 1] == -INFINITY)
         return flash_exp_sum(s, n, m, 1);
     return flash_exp_sum(s, n, m, 0);
 }
